@@ -1,0 +1,127 @@
+//! The command line. Every doc comment here is `--help` text.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::defaults::Preset;
+
+/// brl — a control room for AI coding agents that work unattended.
+///
+/// Each session loops read → analyze → plan → hack → evaluate on its own branch
+/// `brl/<session>/<timestamp>`, keeps only changes that do not make the type checker or the tests
+/// worse, and puts them in a review queue for you to approve or reject.
+#[derive(Debug, Parser)]
+#[command(name = "brl", version, propagate_version = true)]
+pub struct Cli {
+    /// The home directory (holds brl.toml, prompts/, skills/, logs/, worktrees/). Default: $BRL_HOME, else the current directory.
+    #[arg(long, global = true, env = "BRL_HOME", value_name = "DIR")]
+    pub home: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write a commented brl.toml and the default prompts/, skills/ and layouts/ into the home.
+    Init {
+        /// The target git repository (stored as an absolute path). Without it, brl.toml gets a placeholder to edit.
+        #[arg(long, value_name = "PATH")]
+        repo: Option<PathBuf>,
+        /// Which checks to configure.
+        #[arg(long, value_enum, default_value = "typescript")]
+        preset: Preset,
+        /// Overwrite files that already exist.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Run exactly one cycle of a session in the foreground and print a one-line summary. Exits 0 whatever the outcome; non-zero only when the cycle could not run.
+    Cycle {
+        /// The session (s1..sN).
+        session: String,
+        /// A task for the agent; without one it picks its own small task.
+        #[arg(long, value_name = "TEXT")]
+        task: Option<String>,
+        /// Do not stream the agent's output (it is still saved under logs/sessions/).
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Run cycles of a session in a loop until SIGINT/SIGTERM (what a tmux pane runs).
+    Worker {
+        /// The session (s1..sN).
+        session: String,
+    },
+    /// Show the experiment log (the last entries; --follow for new ones).
+    Log {
+        /// How many entries to show.
+        #[arg(short = 'n', long = "lines", default_value_t = 20, value_name = "N")]
+        lines: usize,
+        /// Only entries of this type (e.g. ralph_cycle, review_decision).
+        #[arg(long = "type", value_name = "TYPE")]
+        kind: Option<String>,
+        /// Only entries of this session.
+        #[arg(long, value_name = "SESSION")]
+        session: Option<String>,
+        /// Print the raw JSON lines.
+        #[arg(long)]
+        json: bool,
+        /// Keep printing new entries as they are appended (Ctrl-C to stop).
+        #[arg(long, short)]
+        follow: bool,
+    },
+    /// Append an entry to the experiment log (for scripts and hooks).
+    Emit {
+        /// The entry's type.
+        #[arg(value_name = "TYPE")]
+        kind: String,
+        /// The session it concerns.
+        #[arg(long, value_name = "SESSION")]
+        session: Option<String>,
+        /// The entry's data, a JSON object.
+        #[arg(long, value_name = "JSON", default_value = "{}")]
+        data: String,
+    },
+    /// The review queue: list, diff, approve, reject.
+    #[command(subcommand)]
+    Queue(QueueCommand),
+    /// Create a demo target repository and home in a fresh directory, run a few cycles across 3 sessions with the demo agent, and print the outcomes and the queue. No API key needed.
+    Demo {
+        /// Where to create the demo (must not exist). Default: a new directory under the system's temp dir.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// Rounds of cycles (each round runs one cycle in each of the 3 sessions at once).
+        #[arg(long, default_value_t = 2, value_name = "N")]
+        rounds: u32,
+    },
+    /// The demo agent (a real, deterministic program, not an AI): reads a prompt on stdin and, in the current directory of a demo repository, fixes one error, introduces one, or changes nothing, and commits.
+    DemoAgent,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum QueueCommand {
+    /// List the entries (all statuses, oldest first).
+    List {
+        /// Print a JSON array.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a branch's diff against main (what approving would bring).
+    Diff {
+        /// The branch, e.g. brl/s1/20260101-120000.
+        branch: String,
+    },
+    /// Merge a branch into main (no working tree is touched) and delete it.
+    Approve {
+        /// The branch, e.g. brl/s1/20260101-120000.
+        branch: String,
+    },
+    /// Delete a branch and record why.
+    Reject {
+        /// The branch, e.g. brl/s1/20260101-120000.
+        branch: String,
+        /// Why it was rejected (kept in the queue and the log).
+        #[arg(long, value_name = "TEXT")]
+        reason: Option<String>,
+    },
+}

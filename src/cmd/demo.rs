@@ -1,0 +1,162 @@
+//! `brl demo` and `brl demo-agent`: brl on a demo repository with a deterministic demo agent,
+//! needing no API key and no network.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+
+use crate::cycle;
+use crate::defaults::{self, toml_string};
+use crate::demo;
+use crate::home::Home;
+use crate::store::queue::Queue;
+
+pub fn run(dir: Option<PathBuf>, rounds: u32) -> anyhow::Result<i32> {
+    let root = match dir {
+        Some(d) => d,
+        None => std::env::temp_dir().join(format!(
+            "brl-demo-{}",
+            chrono::Utc::now().format("%Y%m%d-%H%M%S")
+        )),
+    };
+    if root.exists()
+        && std::fs::read_dir(&root)
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(true)
+    {
+        anyhow::bail!(
+            "{} already exists and is not empty; pass --dir with a new directory",
+            root.display()
+        );
+    }
+    let root = std::path::absolute(&root)?;
+    let home = create(&root)?;
+    println!("demo created in {}", root.display());
+    println!("  target repository: {}", root.join("app").display());
+    println!("  brl home:          {}", home.root().display());
+    let config = home.load_config()?;
+    for round in 1..=rounds {
+        println!("round {round}/{rounds}: one cycle in each of s1, s2, s3 at once");
+        let results: Vec<_> = std::thread::scope(|scope| {
+            let handles: Vec<_> = config
+                .session_names()
+                .into_iter()
+                .map(|s| {
+                    let (home, config) = (&home, &config);
+                    scope.spawn(move || cycle::run(home, config, &s, &cycle::Options::default()))
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join()).collect()
+        });
+        for r in results {
+            match r {
+                Ok(Ok(report)) => println!("  {}", report.summary()),
+                Ok(Err(e)) => println!("  a cycle could not run: {e:#}"),
+                Err(_) => println!("  a cycle panicked (a bug in brl; see the output above)"),
+            }
+        }
+    }
+    println!();
+    println!("review queue:");
+    for e in Queue::new(&home.queue_path()).load()? {
+        println!("  {:<8} {}  {}", e.status.as_str(), e.branch, e.reason);
+    }
+    let h = home.root().display();
+    println!();
+    println!("next:");
+    println!("  brl --home {h} queue list");
+    println!("  brl --home {h} queue diff <branch>");
+    println!(
+        "  brl --home {h} queue approve <branch>     (or: queue reject <branch> --reason TEXT)"
+    );
+    println!("  brl --home {h} log");
+    println!(
+        "  brl --home {h} cycle s1                   (one more cycle, with the agent's output)"
+    );
+    Ok(0)
+}
+
+/// The demo target repository under `root/app` and a home under `root/home` that uses it.
+pub fn create(root: &Path) -> anyhow::Result<Home> {
+    let app = root.join("app");
+    demo::repo::create_target(&app)
+        .with_context(|| format!("cannot create the demo repository {}", app.display()))?;
+    let home = Home::new(&root.join("home"));
+    let exe =
+        std::env::current_exe().context("cannot find the brl executable for the demo agent")?;
+    let c = demo::repo::CHECKS;
+    let config = format!(
+        r#"# The demo home: brl's demo agent (not an AI) works on a small demo repository.
+repo = {repo}
+main = "main"
+sessions = 3
+context_file = "AGENTS.md"
+
+[agent]
+command = {agent}
+timeout_secs = 60
+
+[checks]
+max_parallel_typechecks = 2
+timeout_secs = 60
+
+[checks.typecheck]
+command = {tc}
+parser = "regex"
+errors = {tce}
+
+[checks.test]
+command = {test}
+parser = "regex"
+failures = {tf}
+passed = {tp}
+
+[worker]
+pause_secs = 2
+max_backoff_secs = 30
+"#,
+        repo = toml_string(&app.display().to_string()),
+        agent = toml_string(&format!(
+            "{} demo-agent",
+            shell_quote(&exe.display().to_string())
+        )),
+        tc = toml_string(c.typecheck_cmd),
+        tce = toml_string(c.typecheck_errors_regex),
+        test = toml_string(c.test_cmd),
+        tf = toml_string(c.test_failures_regex),
+        tp = toml_string(c.test_passed_regex),
+    );
+    std::fs::create_dir_all(home.root())?;
+    std::fs::write(home.config_path(), config)?;
+    for (rel, contents) in defaults::FILES {
+        let p = home.root().join(rel);
+        if let Some(d) = p.parent() {
+            std::fs::create_dir_all(d)?;
+        }
+        std::fs::write(p, contents)?;
+    }
+    Ok(home)
+}
+
+/// `s` quoted for `sh -c`.
+pub fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
+/// `brl demo-agent`: the prompt on stdin, the worktree as the current directory.
+pub fn agent() -> anyhow::Result<i32> {
+    let mut prompt = String::new();
+    std::io::stdin()
+        .read_to_string(&mut prompt)
+        .context("demo-agent: cannot read the prompt on stdin")?;
+    let seed = std::env::var("BRL_BRANCH").unwrap_or_else(|_| "demo".into());
+    let cwd = std::env::current_dir()?;
+    println!(
+        "demo-agent (deterministic, not an AI): read a {}-byte prompt",
+        prompt.len()
+    );
+    let action = demo::agent::run(&cwd, &prompt, &seed)?;
+    println!("demo-agent: {}", action.describe());
+    Ok(0)
+}

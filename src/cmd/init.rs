@@ -1,0 +1,90 @@
+//! `brl init`: a commented brl.toml and the default prompts/, skills/, layouts/ in the home.
+
+use std::path::Path;
+
+use anyhow::Context;
+
+use crate::defaults::{self, Preset};
+use crate::home::Home;
+
+pub fn run(
+    home: &Home,
+    repo: &Option<std::path::PathBuf>,
+    preset: Preset,
+    force: bool,
+) -> anyhow::Result<i32> {
+    std::fs::create_dir_all(home.root())
+        .with_context(|| format!("cannot create the home {}", home.root().display()))?;
+    let repo_text = match repo {
+        Some(r) => std::path::absolute(r)
+            .with_context(|| format!("cannot resolve --repo {}", r.display()))?
+            .display()
+            .to_string(),
+        None => "../app".to_string(),
+    };
+    let mut files: Vec<(String, String)> =
+        vec![("brl.toml".into(), defaults::config_toml(&repo_text, preset))];
+    files.extend(
+        defaults::FILES
+            .iter()
+            .map(|(p, c)| (p.to_string(), c.to_string())),
+    );
+    files.push(("logs/.gitkeep".into(), String::new()));
+    let mut skipped = 0;
+    for (rel, contents) in &files {
+        let path = home.root().join(rel);
+        if path.exists() && !force {
+            println!("kept     {} (exists; --force overwrites)", path.display());
+            skipped += 1;
+            continue;
+        }
+        write(&path, contents)?;
+        println!("wrote    {}", path.display());
+    }
+    if skipped > 0 {
+        println!("{skipped} existing file(s) left as they were");
+    }
+    match repo {
+        None => println!(
+            "next: set `repo` in {} to your target git repository",
+            home.config_path().display()
+        ),
+        Some(r) => check_repo(home, r),
+    }
+    Ok(0)
+}
+
+fn write(path: &Path, contents: &str) -> anyhow::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    std::fs::write(path, contents).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Warnings about the target repo that do not stop init (the repo may be set up later).
+fn check_repo(home: &Home, repo: &Path) {
+    match git2::Repository::open(repo) {
+        Err(e) => println!(
+            "warning: {} is not a git repository yet ({})",
+            repo.display(),
+            e.message()
+        ),
+        Ok(r) => {
+            if r.find_branch("main", git2::BranchType::Local).is_err() {
+                println!(
+                    "warning: {} has no branch `main`; set `main` in brl.toml to the branch approvals merge into",
+                    repo.display()
+                );
+            }
+            if let Some(wd) = r.workdir()
+                && let (Ok(wd), Ok(h)) = (wd.canonicalize(), home.root().canonicalize())
+                && h.starts_with(&wd)
+            {
+                println!(
+                    "warning: the home {} is inside the target repository's working tree; its worktrees/ and logs/ will show up there as untracked files. Put the home outside the repository, e.g. next to it.",
+                    home.root().display()
+                );
+            }
+        }
+    }
+}

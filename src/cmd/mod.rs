@@ -1,0 +1,76 @@
+//! The command-line face: one function per subcommand, each a thin driver over the engine.
+
+mod demo;
+mod init;
+mod log;
+mod queue;
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use anyhow::Context;
+
+use crate::cli::{Cli, Command};
+use crate::cycle;
+use crate::home::Home;
+
+/// Run the command; the exit code on success.
+pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
+    let home = match &cli.home {
+        Some(dir) => Home::new(dir),
+        None => Home::new(&std::env::current_dir().context("cannot read the current directory")?),
+    };
+    match cli.command {
+        Command::Init {
+            repo,
+            preset,
+            force,
+        } => init::run(&home, &repo, preset, force),
+        Command::Cycle {
+            session,
+            task,
+            quiet,
+        } => {
+            let config = home.load_config()?;
+            let stop = stop_flag()?;
+            let opts = cycle::Options {
+                task,
+                echo: !quiet,
+                cancel: Some(&stop),
+            };
+            let report = cycle::run(&home, &config, &session, &opts)?;
+            println!("{}", report.summary());
+            Ok(0)
+        }
+        Command::Worker { session } => {
+            let stop = stop_flag()?;
+            crate::worker::run(&home, &session, &stop)?;
+            Ok(0)
+        }
+        Command::Log {
+            lines,
+            kind,
+            session,
+            json,
+            follow,
+        } => log::run(&home, lines, kind, session, json, follow),
+        Command::Emit {
+            kind,
+            session,
+            data,
+        } => log::emit(&home, &kind, session.as_deref(), &data),
+        Command::Queue(q) => queue::run(&home, q),
+        Command::Demo { dir, rounds } => demo::run(dir, rounds),
+        Command::DemoAgent => demo::agent(),
+    }
+}
+
+/// A flag set by SIGINT or SIGTERM.
+fn stop_flag() -> anyhow::Result<Arc<AtomicBool>> {
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(sig, Arc::clone(&stop))
+            .context("cannot install a signal handler")?;
+    }
+    Ok(stop)
+}

@@ -1,0 +1,546 @@
+//! `brl.toml`: the schema, its defaults, and validation whose messages name the file, the line,
+//! the key and the fix. Unknown keys are errors: a typo never falls back to a default silently.
+
+use std::num::{NonZeroU32, NonZeroU64};
+use std::path::{Path, PathBuf};
+
+use regex::Regex;
+use serde::{Deserialize, Deserializer};
+
+use crate::checks::parse::{ParserKind, RegexRules};
+
+/// The whole configuration of a home.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The target git repository, relative to the home or absolute.
+    pub repo: PathBuf,
+    /// The branch that approvals merge into.
+    #[serde(default = "default_main")]
+    pub main: String,
+    /// Number of sessions; they are named s1..sN.
+    #[serde(default = "default_sessions")]
+    pub sessions: NonZeroU32,
+    /// A file in the target repo read in the Read phase (optional).
+    #[serde(default)]
+    pub context_file: Option<String>,
+    pub agent: AgentConfig,
+    #[serde(default)]
+    pub checks: ChecksConfig,
+    #[serde(default)]
+    pub worker: WorkerConfig,
+    #[serde(default)]
+    pub prompt: PromptConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentConfig {
+    /// Run through `sh -c` in the session's worktree, the prompt on stdin.
+    pub command: String,
+    #[serde(default = "default_agent_timeout")]
+    pub timeout_secs: NonZeroU64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChecksConfig {
+    #[serde(default = "default_parallel_typechecks")]
+    pub max_parallel_typechecks: NonZeroU32,
+    #[serde(default = "default_check_timeout")]
+    pub timeout_secs: NonZeroU64,
+    #[serde(default)]
+    pub typecheck: Option<toml::Spanned<CheckConfig>>,
+    #[serde(default)]
+    pub test: Option<toml::Spanned<CheckConfig>>,
+}
+
+impl Default for ChecksConfig {
+    fn default() -> Self {
+        ChecksConfig {
+            max_parallel_typechecks: default_parallel_typechecks(),
+            timeout_secs: default_check_timeout(),
+            typecheck: None,
+            test: None,
+        }
+    }
+}
+
+/// One check: a command and the parser that counts its output.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckConfig {
+    pub command: String,
+    pub parser: ParserKind,
+    #[serde(default)]
+    pub errors: Option<Pattern>,
+    #[serde(default)]
+    pub failures: Option<Pattern>,
+    #[serde(default)]
+    pub passed: Option<Pattern>,
+}
+
+impl CheckConfig {
+    pub fn rules(&self) -> RegexRules {
+        RegexRules {
+            errors: self.errors.as_ref().map(|p| p.0.clone()),
+            failures: self.failures.as_ref().map(|p| p.0.clone()),
+            passed: self.passed.as_ref().map(|p| p.0.clone()),
+        }
+    }
+}
+
+/// A regular expression, checked when the config is read.
+#[derive(Debug, Clone)]
+pub struct Pattern(pub Regex);
+
+impl<'de> Deserialize<'de> for Pattern {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Regex::new(&s)
+            .map(Pattern)
+            .map_err(|e| serde::de::Error::custom(format!("not a valid regular expression: {e}")))
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkerConfig {
+    /// Pause between two cycles of `brl worker`.
+    #[serde(default = "default_pause")]
+    pub pause_secs: u64,
+    /// Upper bound of the back-off after repeated failures.
+    #[serde(default = "default_max_backoff")]
+    pub max_backoff_secs: u64,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        WorkerConfig {
+            pause_secs: default_pause(),
+            max_backoff_secs: default_max_backoff(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PromptConfig {
+    /// How many recent cycles of the other sessions the prompt shows.
+    #[serde(default = "default_recent")]
+    pub recent_entries: usize,
+    /// Bound on the total size of the skill files put into the prompt.
+    #[serde(default = "default_skills_bytes")]
+    pub skills_max_bytes: usize,
+    /// Bound on the size of the context file put into the prompt.
+    #[serde(default = "default_context_bytes")]
+    pub context_max_bytes: usize,
+}
+
+impl Default for PromptConfig {
+    fn default() -> Self {
+        PromptConfig {
+            recent_entries: default_recent(),
+            skills_max_bytes: default_skills_bytes(),
+            context_max_bytes: default_context_bytes(),
+        }
+    }
+}
+
+fn default_main() -> String {
+    "main".into()
+}
+fn default_sessions() -> NonZeroU32 {
+    NonZeroU32::new(3).expect("3 is not zero")
+}
+fn default_agent_timeout() -> NonZeroU64 {
+    NonZeroU64::new(1800).expect("not zero")
+}
+fn default_parallel_typechecks() -> NonZeroU32 {
+    NonZeroU32::new(2).expect("not zero")
+}
+fn default_check_timeout() -> NonZeroU64 {
+    NonZeroU64::new(600).expect("not zero")
+}
+fn default_pause() -> u64 {
+    10
+}
+fn default_max_backoff() -> u64 {
+    600
+}
+fn default_recent() -> usize {
+    12
+}
+fn default_skills_bytes() -> usize {
+    8 * 1024
+}
+fn default_context_bytes() -> usize {
+    16 * 1024
+}
+
+/// A config that could not be read or is invalid. The message names the file, the line, the key
+/// and the fix.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error(
+        "cannot read {path}: {source}\n  fix: create it with `brl init --repo <target repo>` in the home, or point --home / BRL_HOME at a home that has one"
+    )]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("invalid config {path}, line {line}, key `{key}`: {message}\n  fix: {fix}")]
+    Invalid {
+        path: PathBuf,
+        line: usize,
+        key: String,
+        message: String,
+        fix: String,
+    },
+}
+
+impl Config {
+    /// Read and validate `path`.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Config::parse(path, &text)
+    }
+
+    /// Parse and validate `text`, which came from `path` (used in messages).
+    pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+        let config: Config = toml::from_str(text).map_err(|e| from_toml_error(path, text, &e))?;
+        config.validate(path, text)?;
+        Ok(config)
+    }
+
+    fn validate(&self, path: &Path, text: &str) -> Result<(), ConfigError> {
+        let invalid =
+            |offset: usize, key: &str, message: String, fix: String| ConfigError::Invalid {
+                path: path.to_path_buf(),
+                line: line_of(text, offset),
+                key: key.to_string(),
+                message,
+                fix,
+            };
+        if self.agent.command.trim().is_empty() {
+            let at = find_key(text, "agent", "command").unwrap_or(0);
+            return Err(invalid(
+                at,
+                "agent.command",
+                "the agent command is empty".into(),
+                "set it to the command that runs your agent, e.g. `claude -p --output-format json`"
+                    .into(),
+            ));
+        }
+        if self.main.trim().is_empty() || git2::Branch::name_is_valid(&self.main) != Ok(true) {
+            let at = find_key(text, "", "main").unwrap_or(0);
+            return Err(invalid(
+                at,
+                "main",
+                format!("`{}` is not a valid branch name", self.main),
+                "set it to the branch approvals merge into, e.g. \"main\"".into(),
+            ));
+        }
+        for (role, check) in [
+            ("typecheck", &self.checks.typecheck),
+            ("test", &self.checks.test),
+        ] {
+            let Some(check) = check else { continue };
+            let at = check.span().start;
+            let c = check.get_ref();
+            let key = format!("checks.{role}.parser");
+            let usable = if role == "typecheck" {
+                c.parser.reports_errors()
+            } else {
+                c.parser.reports_tests()
+            };
+            if !usable {
+                let fits: Vec<&str> = ParserKind::ALL
+                    .iter()
+                    .filter(|p| {
+                        if role == "typecheck" {
+                            p.reports_errors()
+                        } else {
+                            p.reports_tests()
+                        }
+                    })
+                    .map(|p| p.name())
+                    .collect();
+                return Err(invalid(
+                    at,
+                    &key,
+                    format!(
+                        "parser `{}` does not count what a {role} check reports",
+                        c.parser.name()
+                    ),
+                    format!("use one of: {}", fits.join(", ")),
+                ));
+            }
+            if c.command.trim().is_empty() {
+                return Err(invalid(
+                    at,
+                    &format!("checks.{role}.command"),
+                    "the command is empty".into(),
+                    format!("set the command, or remove the [checks.{role}] table"),
+                ));
+            }
+            if c.parser == ParserKind::Regex {
+                let missing = if role == "typecheck" {
+                    c.errors.is_none().then_some("errors")
+                } else if c.failures.is_none() {
+                    Some("failures")
+                } else {
+                    c.passed.is_none().then_some("passed")
+                };
+                if let Some(m) = missing {
+                    return Err(invalid(
+                        at,
+                        &format!("checks.{role}.{m}"),
+                        format!(
+                            "parser = \"regex\" needs `{m}`, a regex; each output line that matches counts once"
+                        ),
+                        format!("add `{m} = \"<regex>\"` under [checks.{role}]"),
+                    ));
+                }
+            } else {
+                for (name, set) in [
+                    ("errors", c.errors.is_some()),
+                    ("failures", c.failures.is_some()),
+                    ("passed", c.passed.is_some()),
+                ] {
+                    if set {
+                        return Err(invalid(
+                            at,
+                            &format!("checks.{role}.{name}"),
+                            format!(
+                                "`{name}` is only used with parser = \"regex\", but the parser is `{}`",
+                                c.parser.name()
+                            ),
+                            format!("remove `{name}`, or set parser = \"regex\""),
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The target repository's path, resolved against the home.
+    pub fn repo_path(&self, home: &Path) -> PathBuf {
+        if self.repo.is_absolute() {
+            self.repo.clone()
+        } else {
+            home.join(&self.repo)
+        }
+    }
+
+    /// The session names: s1..sN.
+    pub fn session_names(&self) -> Vec<String> {
+        (1..=self.sessions.get()).map(|i| format!("s{i}")).collect()
+    }
+
+    /// An error naming the valid sessions when `name` is not one of them.
+    pub fn check_session(&self, name: &str) -> anyhow::Result<()> {
+        if self.session_names().iter().any(|s| s == name) {
+            Ok(())
+        } else {
+            anyhow::bail!(
+                "unknown session `{name}`: this home has sessions s1..s{n} (`sessions = {n}` in brl.toml); raise `sessions` to add more",
+                n = self.sessions
+            )
+        }
+    }
+}
+
+/// Turn a toml/serde error into one that names the line, the dotted key and a fix.
+fn from_toml_error(path: &Path, text: &str, e: &toml::de::Error) -> ConfigError {
+    let offset = e.span().map(|s| s.start).unwrap_or(0);
+    let line = line_of(text, offset);
+    let message = e.message().trim().to_string();
+    let key = key_at(text, offset);
+    let fix = if message.starts_with("unknown field") {
+        "correct the spelling or remove the key; the message lists the valid keys (the README has the full reference)".to_string()
+    } else if let Some(field) = message
+        .strip_prefix("missing field `")
+        .and_then(|s| s.split('`').next())
+    {
+        format!(
+            "add `{field} = ...` (see the README's config reference, or `brl init` for a commented example)"
+        )
+    } else if message.starts_with("unknown variant") {
+        "use one of the values the message lists".to_string()
+    } else if message.starts_with("invalid type") || message.starts_with("invalid value") {
+        "give the key a value of the expected type".to_string()
+    } else {
+        "fix the TOML syntax at that line".to_string()
+    };
+    ConfigError::Invalid {
+        path: path.to_path_buf(),
+        line,
+        key,
+        message,
+        fix,
+    }
+}
+
+/// 1-based line number of a byte offset.
+fn line_of(text: &str, offset: usize) -> usize {
+    let end = offset.min(text.len());
+    text.as_bytes()[..end]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}
+
+/// The dotted key at `offset`: the `[table]` header above it plus the key on its line.
+fn key_at(text: &str, offset: usize) -> String {
+    let end = offset.min(text.len());
+    let line_start = text[..end].rfind('\n').map(|i| i + 1).unwrap_or(0);
+    let line = text[line_start..].lines().next().unwrap_or("");
+    let trimmed = line.trim();
+    let table = text[..line_start]
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| l.starts_with('[') && l.ends_with(']'))
+        .map(|l| l.trim_matches(|c| c == '[' || c == ']').trim().to_string())
+        .unwrap_or_default();
+    if trimmed.starts_with('[') {
+        return trimmed
+            .trim_matches(|c| c == '[' || c == ']')
+            .trim()
+            .to_string();
+    }
+    let key = trimmed.split('=').next().unwrap_or("").trim();
+    match (table.is_empty(), key.is_empty()) {
+        (true, true) => "(top level)".into(),
+        (true, false) => key.to_string(),
+        (false, true) => table,
+        (false, false) => format!("{table}.{key}"),
+    }
+}
+
+/// Byte offset of `key = ` inside `[table]` ("" for the top level), if present.
+fn find_key(text: &str, table: &str, key: &str) -> Option<usize> {
+    let mut current = String::new();
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let t = line.trim();
+        if t.starts_with('[') && t.ends_with(']') {
+            current = t.trim_matches(|c| c == '[' || c == ']').trim().to_string();
+        } else if current == table
+            && t.split('=').next().map(str::trim) == Some(key)
+            && t.contains('=')
+        {
+            return Some(offset);
+        }
+        offset += line.len();
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+repo = "../app"
+sessions = 2
+
+[agent]
+command = "claude -p"
+
+[checks.typecheck]
+command = "npx tsc --noEmit"
+parser = "tsc"
+
+[checks.test]
+command = "sh test.sh"
+parser = "regex"
+failures = "^FAIL"
+passed = "^ok"
+"#;
+
+    fn err(text: &str) -> String {
+        Config::parse(Path::new("/h/brl.toml"), text)
+            .expect_err("should fail")
+            .to_string()
+    }
+
+    #[test]
+    fn good_config_parses_with_defaults() {
+        let c = Config::parse(Path::new("brl.toml"), GOOD).expect("valid");
+        assert_eq!(c.main, "main");
+        assert_eq!(c.sessions.get(), 2);
+        assert_eq!(c.agent.timeout_secs.get(), 1800);
+        assert_eq!(c.checks.max_parallel_typechecks.get(), 2);
+        assert_eq!(c.session_names(), vec!["s1", "s2"]);
+        assert!(c.check_session("s3").is_err());
+    }
+
+    #[test]
+    fn unknown_key_names_line_key_and_valid_keys() {
+        let text = GOOD.replace("command = \"claude -p\"", "comand = \"claude -p\"");
+        let m = err(&text);
+        assert!(m.contains("/h/brl.toml"), "{m}");
+        assert!(m.contains("line 6"), "{m}");
+        assert!(m.contains("`agent.comand`"), "{m}");
+        assert!(m.contains("unknown field"), "{m}");
+        assert!(m.contains("fix:"), "{m}");
+    }
+
+    #[test]
+    fn wrong_type_names_key() {
+        let m = err(&GOOD.replace("sessions = 2", "sessions = \"two\""));
+        assert!(m.contains("line 3") && m.contains("`sessions`"), "{m}");
+        let m = err(&GOOD.replace("sessions = 2", "sessions = 0"));
+        assert!(m.contains("`sessions`") && m.contains("nonzero"), "{m}");
+    }
+
+    #[test]
+    fn unknown_parser_lists_choices() {
+        let m = err(&GOOD.replace("parser = \"tsc\"", "parser = \"tsx\""));
+        assert!(
+            m.contains("line 10") && m.contains("checks.typecheck.parser"),
+            "{m}"
+        );
+        assert!(m.contains("vitest"), "{m}");
+    }
+
+    #[test]
+    fn regex_parser_needs_patterns_and_valid_regex() {
+        let m = err(&GOOD.replace("passed = \"^ok\"\n", ""));
+        assert!(
+            m.contains("checks.test.passed") && m.contains("regex"),
+            "{m}"
+        );
+        let m = err(&GOOD.replace("\"^FAIL\"", "\"(unclosed\""));
+        assert!(
+            m.contains("checks.test.failures") && m.contains("regular expression"),
+            "{m}"
+        );
+    }
+
+    #[test]
+    fn parser_must_fit_the_check() {
+        let m = err(&GOOD.replace("parser = \"tsc\"", "parser = \"vitest\""));
+        assert!(
+            m.contains("checks.typecheck.parser") && m.contains("tsc"),
+            "{m}"
+        );
+    }
+
+    #[test]
+    fn missing_required_and_syntax_errors() {
+        let m = err("sessions = 2\n[agent]\ncommand = \"x\"\n");
+        assert!(m.contains("missing field `repo`"), "{m}");
+        let m = err("repo = \"x\"\n[agent\ncommand = 1\n");
+        assert!(m.contains("line 2"), "{m}");
+        let m = err("repo = \"x\"\n[agent]\ncommand = \"  \"\n");
+        assert!(m.contains("agent.command") && m.contains("line 3"), "{m}");
+    }
+}

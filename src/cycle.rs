@@ -1,0 +1,466 @@
+//! One Ralph cycle — read, analyze, plan, hack, evaluate — on a fresh branch of the target repo,
+//! in the session's own worktree. The outcome decision is [`crate::outcome::evaluate`]; this module
+//! does the IO around it and leaves nothing half-done: every cycle ends with its branch either in the
+//! review queue or deleted, and exactly one `ralph_cycle` entry in the log.
+
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+
+use crate::agent;
+use crate::checks::{self, CheckError, MeasureCtx};
+use crate::config::Config;
+use crate::git::{self, Target};
+use crate::home::Home;
+use crate::outcome::{self, AgentExit, Counts, Facts, Measure, Outcome};
+use crate::prompt;
+use crate::store::atomic::{LockGuard, lock_owner};
+use crate::store::log::{self, Entry, Filter};
+use crate::store::queue::{Queue, QueueEntry, Status};
+
+#[derive(Default)]
+pub struct Options<'a> {
+    /// A task for the agent; without one it picks its own small task.
+    pub task: Option<String>,
+    /// Stream the agent's output to our stdout.
+    pub echo: bool,
+    /// Set by SIGINT/SIGTERM: stop the agent and discard the branch.
+    pub cancel: Option<&'a AtomicBool>,
+}
+
+pub struct Report {
+    pub outcome: Outcome,
+    pub branch: String,
+    pub reason: String,
+    pub entry: Entry,
+}
+
+impl Report {
+    /// The one-line summary `brl cycle` prints.
+    pub fn summary(&self) -> String {
+        format!(
+            "{} {}: {} — {}",
+            self.entry.session.as_deref().unwrap_or("?"),
+            self.outcome.as_str(),
+            self.branch,
+            self.reason
+        )
+    }
+}
+
+/// Run one cycle of `session`. `Err` only when the cycle could not start (bad config, missing
+/// repo, the session busy); once it has started, every failure is the outcome `error`, logged.
+pub fn run(home: &Home, config: &Config, session: &str, opts: &Options) -> anyhow::Result<Report> {
+    config.check_session(session)?;
+    let repo_path = config.repo_path(home.root());
+    let target = Target::open(&repo_path, &config.main).with_context(|| {
+        format!(
+            "cannot use the target repository `repo` = {} from {}",
+            config.repo.display(),
+            home.config_path().display()
+        )
+    })?;
+    let lock_path = home.locks_dir().join(format!("session-{session}.lock"));
+    let Some(mut lock) = LockGuard::try_exclusive(&lock_path)? else {
+        let who = lock_owner(&lock_path)
+            .map(|p| format!(" (pid {p})"))
+            .unwrap_or_default();
+        anyhow::bail!(
+            "session {session} is already running a cycle{who}; wait for it, or stop that worker"
+        );
+    };
+    lock.write_owner()?;
+
+    let started = Utc::now();
+    let base = target.main_commit()?;
+    let (branch, stamp) = unique_branch(home, &target, session, started);
+    target.create_branch(&branch, base)?;
+
+    let mut c = Cycle {
+        home,
+        config,
+        session,
+        target: &target,
+        branch: branch.clone(),
+        base: base.to_string(),
+        worktree: home.worktree(session),
+        prefix: home.session_logs_dir(session).join(&stamp),
+        opts,
+        data: Data::default(),
+    };
+    let (outcome, reason) = match c.run() {
+        Ok(decided) => decided,
+        Err(e) => (Outcome::Error, format!("{e:#}")),
+    };
+    let (outcome, reason) = c.dispose(outcome, reason);
+    let entry = Entry::new(
+        "ralph_cycle",
+        Some(session),
+        c.entry_data(outcome, &reason, started),
+    );
+    log::append(&home.log_path(), &entry)
+        .with_context(|| format!("cannot append to {}", home.log_path().display()))?;
+    Ok(Report {
+        outcome,
+        branch,
+        reason,
+        entry,
+    })
+}
+
+/// `brl/<session>/<YYYYMMDD-HHMMSS>`, with `-2`, `-3`… when taken (also by an old cycle's output).
+fn unique_branch(
+    home: &Home,
+    target: &Target,
+    session: &str,
+    at: DateTime<Utc>,
+) -> (String, String) {
+    let ts = at.format("%Y%m%d-%H%M%S").to_string();
+    let dir = home.session_logs_dir(session);
+    (1..)
+        .map(|n| {
+            if n == 1 {
+                ts.clone()
+            } else {
+                format!("{ts}-{n}")
+            }
+        })
+        .map(|stamp| (format!("brl/{session}/{stamp}"), stamp))
+        .find(|(b, stamp)| !target.branch_exists(b) && !dir.join(format!("{stamp}.log")).exists())
+        .expect("an unbounded range always finds a free name")
+}
+
+/// What a cycle learns as it goes, for its log entry.
+#[derive(Default)]
+struct Data {
+    durations: Vec<(&'static str, u128)>,
+    before: Option<Measure>,
+    after: Option<Measure>,
+    baseline_cached: bool,
+    agent: Option<Value>,
+    cost_usd: Option<f64>,
+    num_turns: Option<u64>,
+    head: Option<String>,
+    commits: usize,
+    subject: String,
+    committed_by_brl: bool,
+    branch_deleted: bool,
+    notes: Vec<String>,
+}
+
+struct Cycle<'a> {
+    home: &'a Home,
+    config: &'a Config,
+    session: &'a str,
+    target: &'a Target,
+    branch: String,
+    base: String,
+    worktree: PathBuf,
+    prefix: PathBuf,
+    opts: &'a Options<'a>,
+    data: Data,
+}
+
+impl Cycle<'_> {
+    fn run(&mut self) -> anyhow::Result<(Outcome, String)> {
+        // Read.
+        let t = Instant::now();
+        {
+            // libgit2 races when two processes add worktrees to one repository at once (one can
+            // see the other's half-written record): creating one is serialized across the home.
+            let _creating = match self.worktree.exists() {
+                true => None,
+                false => Some(LockGuard::exclusive(
+                    &self.home.locks_dir().join("worktree-add.lock"),
+                )?),
+            };
+            self.target.ensure_worktree(
+                &self.home.worktree_name(self.session),
+                &self.worktree,
+                &self.branch,
+            )?;
+        }
+        let recent = log::tail(
+            &self.home.log_path(),
+            200,
+            &Filter {
+                kind: Some("ralph_cycle".into()),
+                session: None,
+            },
+        )?;
+        let recent = prompt::recent_others(
+            &recent.entries,
+            self.session,
+            self.config.prompt.recent_entries,
+        );
+        let context = prompt::context(
+            &self.worktree,
+            self.config.context_file.as_deref(),
+            self.config.prompt.context_max_bytes,
+        );
+        let skills = prompt::skills(&self.home.skills_dir(), self.config.prompt.skills_max_bytes);
+        self.data.durations.push(("read", t.elapsed().as_millis()));
+
+        // Analyze: the baseline of main's commit, shared by every session starting from it.
+        let t = Instant::now();
+        let ctx = self.measure_ctx();
+        let (before, cached) = match checks::baseline(&ctx, &self.base) {
+            Ok(b) => b,
+            Err(CheckError::Cancelled) => return Ok(self.decide(AgentExit::Interrupted, false)),
+            Err(e) => return Err(e.into()),
+        };
+        self.data.baseline_cached = cached;
+        self.data
+            .durations
+            .push(("analyze", t.elapsed().as_millis()));
+
+        // Plan and hack: the agent does both.
+        let (template, source) = prompt::template(self.home, "ralph")?;
+        let task = self.opts.task.as_ref().map(|t| format!("TASK: {t}")).unwrap_or_else(|| {
+            "No task was assigned: pick ONE small, useful task yourself (one error, one failing test, one missing test).".into()
+        });
+        let vars = [
+            ("session", self.session.to_string()),
+            ("branch", self.branch.clone()),
+            ("base", self.base.clone()),
+            ("baseline", prompt::describe_measure(&before)),
+            ("task", task),
+            ("recent", recent),
+            (
+                "context_file",
+                self.config
+                    .context_file
+                    .clone()
+                    .unwrap_or_else(|| "none".into()),
+            ),
+            ("context", context),
+            ("skills", skills),
+        ];
+        let text = prompt::render(&template, &source, &vars)?;
+        self.data.before = Some(before);
+        let t = Instant::now();
+        let output_path = self.output_path();
+        if self.opts.echo {
+            println!(
+                "── {} {}: agent running (output saved to {})",
+                self.session,
+                self.branch,
+                output_path.display()
+            );
+        }
+        let run = agent::run(agent::Call {
+            command: &self.config.agent.command,
+            timeout: Duration::from_secs(self.config.agent.timeout_secs.get()),
+            home: self.home.root(),
+            session: Some(self.session),
+            branch: Some(&self.branch),
+            role: "ralph",
+            cwd: &self.worktree,
+            prompt: text,
+            output_path,
+            echo: self.opts.echo,
+            cancel: self.opts.cancel,
+        })
+        .with_context(|| format!("cannot start the agent `{}`", self.config.agent.command))?;
+        self.data.durations.push(("hack", t.elapsed().as_millis()));
+        self.data.agent = Some(json!({ "exit": describe_exit(run.exit), "claude": run.claude }));
+        if let Some(c) = &run.claude {
+            self.data.cost_usd = c.cost_usd;
+            self.data.num_turns = c.num_turns;
+        }
+        if matches!(run.exit, AgentExit::TimedOut | AgentExit::Interrupted) {
+            return Ok(self.decide(run.exit, true));
+        }
+
+        // Evaluate: judge by the commits on the branch, not by what the agent printed.
+        let t = Instant::now();
+        match git::worktree_head_branch(&self.worktree)? {
+            Some(b) if b == self.branch => {}
+            other => anyhow::bail!(
+                "the agent left the worktree {} on {} instead of the cycle's branch {}",
+                self.worktree.display(),
+                other.unwrap_or_else(|| "a detached HEAD".into()),
+                self.branch
+            ),
+        }
+        let message = format!(
+            "brl: commit the changes the agent left uncommitted\n\nThe agent ({}) ended ({}) with uncommitted changes in session {}'s worktree; brl committed them so they are evaluated and kept or discarded with the cycle.",
+            self.config.agent.command,
+            describe_exit(run.exit),
+            self.session
+        );
+        if git::commit_all(&self.worktree, &message)?.is_some() {
+            self.data.committed_by_brl = true;
+            self.data
+                .notes
+                .push("the agent left changes uncommitted; brl committed them".into());
+        }
+        let head = self.target.branch_tip(&self.branch)?;
+        let base = git2::Oid::from_str(&self.base)?;
+        let commits = self.target.commits_between(base, head)?;
+        self.data.commits = commits.len();
+        self.data.subject = commits.first().map(|(_, s)| s.clone()).unwrap_or_default();
+        self.data.head = Some(head.to_string());
+        let changed = !self.target.same_tree(base, head)?;
+        if !changed {
+            return Ok(self.decide(run.exit, false));
+        }
+        let after = match checks::measure(&self.measure_ctx(), "after") {
+            Ok(m) => m,
+            Err(CheckError::Cancelled) => return Ok(self.decide(AgentExit::Interrupted, true)),
+            Err(e) => return Err(e.into()),
+        };
+        self.data.after = Some(after);
+        self.data
+            .durations
+            .push(("evaluate", t.elapsed().as_millis()));
+        Ok(self.decide(run.exit, true))
+    }
+
+    fn decide(&self, agent: AgentExit, changed: bool) -> (Outcome, String) {
+        let none = Measure {
+            counts: Counts::default(),
+            typecheck: outcome::CheckState::NotConfigured,
+            test: outcome::CheckState::NotConfigured,
+        };
+        outcome::evaluate(&Facts {
+            agent,
+            changed,
+            before: self.data.before.as_ref().unwrap_or(&none),
+            after: self.data.after.as_ref(),
+            timeout_secs: self.config.agent.timeout_secs.get(),
+        })
+    }
+
+    fn measure_ctx(&self) -> MeasureCtx<'_> {
+        MeasureCtx {
+            home: self.home,
+            config: self.config,
+            worktree: &self.worktree,
+            output_prefix: self.prefix.clone(),
+            cancel: self.opts.cancel,
+        }
+    }
+
+    fn output_path(&self) -> PathBuf {
+        PathBuf::from(format!("{}.log", self.prefix.display()))
+    }
+
+    /// Put the branch where the outcome says: the review queue, or gone. Returns the final
+    /// outcome (a kept branch that cannot be queued is an error, and the branch stays).
+    fn dispose(&mut self, outcome: Outcome, reason: String) -> (Outcome, String) {
+        if self.worktree.exists()
+            && let Err(e) = git::detach_worktree(&self.worktree)
+        {
+            self.data
+                .notes
+                .push(format!("could not detach the worktree: {e}"));
+        }
+        if outcome == Outcome::Kept {
+            let entry = QueueEntry {
+                branch: self.branch.clone(),
+                session: self.session.to_string(),
+                status: Status::Pending,
+                created: Utc::now(),
+                before: self
+                    .data
+                    .before
+                    .as_ref()
+                    .map(|m| m.counts)
+                    .unwrap_or_default(),
+                after: self
+                    .data
+                    .after
+                    .as_ref()
+                    .map(|m| m.counts)
+                    .unwrap_or_default(),
+                reason: reason.clone(),
+                base: self.base.clone(),
+                head: self.data.head.clone().unwrap_or_default(),
+                commits: self.data.commits,
+                subject: self.data.subject.clone(),
+                decided: None,
+                decision_reason: None,
+                merged_as: None,
+                conflict_files: vec![],
+            };
+            return match Queue::new(&self.home.queue_path()).add(entry) {
+                Ok(()) => (outcome, reason),
+                Err(e) => (
+                    Outcome::Error,
+                    format!(
+                        "kept ({reason}) but not queued, the branch {} stays: {e}",
+                        self.branch
+                    ),
+                ),
+            };
+        }
+        // An error after the agent committed work: keep the branch for a person to look at.
+        if outcome == Outcome::Error && self.data.commits > 0 {
+            self.data.notes.push(format!(
+                "branch {} kept for inspection (not in the review queue)",
+                self.branch
+            ));
+            return (outcome, reason);
+        }
+        match self.target.delete_branch(&self.branch) {
+            Ok(()) => self.data.branch_deleted = true,
+            Err(e) => self
+                .data
+                .notes
+                .push(format!("could not delete branch {}: {e}", self.branch)),
+        }
+        (outcome, reason)
+    }
+
+    fn entry_data(&self, outcome: Outcome, reason: &str, started: DateTime<Utc>) -> Value {
+        let d = &self.data;
+        let mut durations: serde_json::Map<String, Value> = d
+            .durations
+            .iter()
+            .map(|(k, v)| (k.to_string(), json!(v)))
+            .collect();
+        let total = (Utc::now() - started).num_milliseconds();
+        durations.insert("total".into(), json!(total));
+        let counts = |m: &Option<Measure>| m.as_ref().map(|m| json!(m.counts));
+        let states = |m: &Option<Measure>| {
+            m.as_ref()
+                .map(|m| json!({"typecheck": m.typecheck, "test": m.test}))
+        };
+        json!({
+            "outcome": outcome.as_str(),
+            "reason": reason,
+            "branch": self.branch,
+            "base": self.base,
+            "head": if outcome == Outcome::Kept { d.head.clone() } else { None },
+            "before": counts(&d.before),
+            "after": counts(&d.after),
+            "checks": { "before": states(&d.before), "after": states(&d.after) },
+            "baseline_cached": d.baseline_cached,
+            "duration_ms": durations,
+            "commits": d.commits,
+            "subject": d.subject,
+            "committed_by_brl": d.committed_by_brl,
+            "branch_deleted": d.branch_deleted,
+            "agent": d.agent,
+            "cost_usd": d.cost_usd,
+            "num_turns": d.num_turns,
+            "task": self.opts.task,
+            "output": self.output_path().display().to_string(),
+            "notes": d.notes,
+        })
+    }
+}
+
+fn describe_exit(e: AgentExit) -> String {
+    match e {
+        AgentExit::Exited(c) => format!("exit code {c}"),
+        AgentExit::Signaled(s) => format!("killed by signal {s}"),
+        AgentExit::TimedOut => "timed out".into(),
+        AgentExit::Interrupted => "interrupted".into(),
+    }
+}

@@ -1,0 +1,25 @@
+//! brl — a control room for AI coding agents that work unattended.
+//!
+//! The crate is a library first: the `brl` binary, the tests and the benches all use it.
+//! Layers, bottom to top (arrows only point down):
+//! - [`config`], [`home`]: the configuration and the one place that knows the home's paths;
+//! - [`store`] (files on disk), [`git`], [`proc`], [`checks`], [`agent`]: adapters that do IO;
+//! - [`outcome`] (pure), [`cycle`], [`decision`], [`worker`]: the engine;
+//! - [`cmd`]: the command-line face.
+
+pub mod agent;
+pub mod checks;
+pub mod cli;
+pub mod cmd;
+pub mod config;
+pub mod cycle;
+pub mod decision;
+pub mod defaults;
+pub mod demo;
+pub mod git;
+pub mod home;
+pub mod outcome;
+pub mod proc;
+pub mod prompt;
+pub mod store;
+pub mod worker;

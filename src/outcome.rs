@@ -1,0 +1,310 @@
+//! The evaluate decision: a pure function from what happened in a cycle to its outcome.
+//! No git, no processes, no clock — tested on its own.
+
+use serde::{Deserialize, Serialize};
+
+/// The figures the checks report. `None` where a check is not configured or did not run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    pub errors: Option<u64>,
+    pub failures: Option<u64>,
+    pub passed: Option<u64>,
+}
+
+/// How one check went.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "state", content = "reason")]
+pub enum CheckState {
+    NotConfigured,
+    Ran,
+    /// It could not run or its output could not be read (timeout, crash, no summary…).
+    Failed(String),
+}
+
+/// Both checks at one moment (baseline or after the change).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Measure {
+    pub counts: Counts,
+    pub typecheck: CheckState,
+    pub test: CheckState,
+}
+
+/// How the agent's run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AgentExit {
+    Exited(i32),
+    /// Killed by a signal it did not get from us.
+    Signaled(i32),
+    TimedOut,
+    Interrupted,
+}
+
+/// What a cycle came to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Kept,
+    Discarded,
+    NoChange,
+    AgentFailed,
+    Timeout,
+    Interrupted,
+    Error,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Kept => "kept",
+            Outcome::Discarded => "discarded",
+            Outcome::NoChange => "no_change",
+            Outcome::AgentFailed => "agent_failed",
+            Outcome::Timeout => "timeout",
+            Outcome::Interrupted => "interrupted",
+            Outcome::Error => "error",
+        }
+    }
+    /// Does this outcome keep the branch for review?
+    pub fn keeps_branch(self) -> bool {
+        self == Outcome::Kept
+    }
+}
+
+/// The facts the decision is made from.
+#[derive(Clone, Debug)]
+pub struct Facts<'a> {
+    pub agent: AgentExit,
+    /// The branch's tree differs from the base commit's.
+    pub changed: bool,
+    pub before: &'a Measure,
+    /// The checks after the change; `None` when they were not run.
+    pub after: Option<&'a Measure>,
+    pub timeout_secs: u64,
+}
+
+/// The outcome and the reason in words (`"errors 12 → 14"`).
+pub fn evaluate(f: &Facts) -> (Outcome, String) {
+    match f.agent {
+        AgentExit::Interrupted => {
+            return (
+                Outcome::Interrupted,
+                "the worker was stopped (SIGINT/SIGTERM); the agent was killed and the branch discarded".into(),
+            );
+        }
+        AgentExit::TimedOut => {
+            return (
+                Outcome::Timeout,
+                format!(
+                    "the agent ran past [agent] timeout_secs = {}; its process group was killed",
+                    f.timeout_secs
+                ),
+            );
+        }
+        _ => {}
+    }
+    if !f.changed {
+        return match f.agent {
+            AgentExit::Exited(0) => (Outcome::NoChange, "the agent changed nothing".into()),
+            AgentExit::Exited(code) => (
+                Outcome::AgentFailed,
+                format!("the agent exited with code {code} and changed nothing"),
+            ),
+            AgentExit::Signaled(sig) => (
+                Outcome::AgentFailed,
+                format!("the agent was killed by signal {sig} and changed nothing"),
+            ),
+            AgentExit::TimedOut | AgentExit::Interrupted => unreachable!("handled above"),
+        };
+    }
+    let Some(after) = f.after else {
+        return (
+            Outcome::Error,
+            "the checks were not run after the change".into(),
+        );
+    };
+    let mut worse = Vec::new();
+    for (name, before, now) in [
+        ("typecheck", &f.before.typecheck, &after.typecheck),
+        ("test", &f.before.test, &after.test),
+    ] {
+        if let (CheckState::Ran, CheckState::Failed(why)) = (before, now) {
+            worse.push(format!(
+                "{name} ran at baseline but failed to run after: {why}"
+            ));
+        }
+    }
+    let (b, a) = (&f.before.counts, &after.counts);
+    let mut better = Vec::new();
+    for (name, before, now, up_is_bad) in [
+        ("errors", b.errors, a.errors, true),
+        ("failures", b.failures, a.failures, true),
+        ("passed", b.passed, a.passed, false),
+    ] {
+        if let (Some(x), Some(y)) = (before, now) {
+            let text = format!("{name} {x} → {y}");
+            if (up_is_bad && y > x) || (!up_is_bad && y < x) {
+                worse.push(text);
+            } else if x != y {
+                better.push(text);
+            }
+        }
+    }
+    if !worse.is_empty() {
+        return (Outcome::Discarded, worse.join(", "));
+    }
+    let mut reason = if better.is_empty() {
+        "no check got worse".to_string()
+    } else {
+        better.join(", ")
+    };
+    if let AgentExit::Exited(code) = f.agent
+        && code != 0
+    {
+        reason.push_str(&format!(" (the agent exited with code {code})"));
+    }
+    (Outcome::Kept, reason)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(errors: u64, failures: u64, passed: u64) -> Measure {
+        Measure {
+            counts: Counts {
+                errors: Some(errors),
+                failures: Some(failures),
+                passed: Some(passed),
+            },
+            typecheck: CheckState::Ran,
+            test: CheckState::Ran,
+        }
+    }
+
+    fn run(
+        agent: AgentExit,
+        changed: bool,
+        before: &Measure,
+        after: Option<&Measure>,
+    ) -> (Outcome, String) {
+        evaluate(&Facts {
+            agent,
+            changed,
+            before,
+            after,
+            timeout_secs: 30,
+        })
+    }
+
+    #[test]
+    fn fewer_errors_is_kept() {
+        let (o, r) = run(
+            AgentExit::Exited(0),
+            true,
+            &m(12, 2, 10),
+            Some(&m(11, 2, 10)),
+        );
+        assert_eq!((o, r.as_str()), (Outcome::Kept, "errors 12 → 11"));
+    }
+
+    #[test]
+    fn equal_counts_are_kept() {
+        let (o, r) = run(AgentExit::Exited(0), true, &m(1, 1, 1), Some(&m(1, 1, 1)));
+        assert_eq!((o, r.as_str()), (Outcome::Kept, "no check got worse"));
+    }
+
+    #[test]
+    fn each_regression_discards() {
+        let b = m(12, 2, 10);
+        assert_eq!(
+            run(AgentExit::Exited(0), true, &b, Some(&m(14, 2, 10))),
+            (Outcome::Discarded, "errors 12 → 14".into())
+        );
+        assert_eq!(
+            run(AgentExit::Exited(0), true, &b, Some(&m(12, 3, 10))),
+            (Outcome::Discarded, "failures 2 → 3".into())
+        );
+        assert_eq!(
+            run(AgentExit::Exited(0), true, &b, Some(&m(12, 2, 9))),
+            (Outcome::Discarded, "passed 10 → 9".into())
+        );
+        // Fixing errors does not excuse breaking a test.
+        let (o, r) = run(AgentExit::Exited(0), true, &b, Some(&m(5, 3, 10)));
+        assert_eq!((o, r.as_str()), (Outcome::Discarded, "failures 2 → 3"));
+    }
+
+    #[test]
+    fn a_check_that_stops_running_discards() {
+        let b = m(1, 0, 5);
+        let mut a = m(0, 0, 0);
+        a.counts.failures = None;
+        a.counts.passed = None;
+        a.test = CheckState::Failed("no summary".into());
+        let (o, r) = run(AgentExit::Exited(0), true, &b, Some(&a));
+        assert_eq!(o, Outcome::Discarded);
+        assert!(
+            r.contains("test ran at baseline but failed to run after: no summary"),
+            "{r}"
+        );
+    }
+
+    #[test]
+    fn a_check_broken_at_baseline_does_not_block() {
+        let mut b = m(3, 0, 0);
+        b.test = CheckState::Failed("crash".into());
+        b.counts.failures = None;
+        b.counts.passed = None;
+        let mut a = m(2, 0, 0);
+        a.test = CheckState::Failed("crash".into());
+        assert_eq!(
+            run(AgentExit::Exited(0), true, &b, Some(&a)).0,
+            Outcome::Kept
+        );
+    }
+
+    #[test]
+    fn unconfigured_checks_compare_nothing() {
+        let none = Measure {
+            counts: Counts::default(),
+            typecheck: CheckState::NotConfigured,
+            test: CheckState::NotConfigured,
+        };
+        assert_eq!(
+            run(AgentExit::Exited(0), true, &none, Some(&none)).0,
+            Outcome::Kept
+        );
+    }
+
+    #[test]
+    fn agent_endings() {
+        let b = m(1, 1, 1);
+        assert_eq!(
+            run(AgentExit::Exited(0), false, &b, None).0,
+            Outcome::NoChange
+        );
+        assert_eq!(
+            run(AgentExit::Exited(3), false, &b, None),
+            (
+                Outcome::AgentFailed,
+                "the agent exited with code 3 and changed nothing".into()
+            )
+        );
+        assert_eq!(
+            run(AgentExit::Signaled(9), false, &b, None).0,
+            Outcome::AgentFailed
+        );
+        assert_eq!(
+            run(AgentExit::TimedOut, true, &b, Some(&b)).0,
+            Outcome::Timeout
+        );
+        assert_eq!(
+            run(AgentExit::Interrupted, true, &b, None).0,
+            Outcome::Interrupted
+        );
+        // A non-zero exit with a good change is still judged by the checks.
+        let (o, r) = run(AgentExit::Exited(1), true, &b, Some(&m(0, 1, 1)));
+        assert_eq!(o, Outcome::Kept);
+        assert!(r.ends_with("(the agent exited with code 1)"), "{r}");
+        assert_eq!(run(AgentExit::Exited(0), true, &b, None).0, Outcome::Error);
+    }
+}

@@ -1,0 +1,508 @@
+//! Following the experiment log as it grows (`tail -f` for the JSON-lines log).
+//!
+//! The log's directory is watched with `notify` (so creation and replacement are seen, not just
+//! writes), and the file is re-checked at least every 500 ms regardless, so a lost or missing event
+//! only delays things. Without a watcher it simply polls.
+
+use std::ffi::OsString;
+use std::fs::{self, File};
+use std::io;
+use std::os::unix::fs::{FileExt, MetadataExt};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use notify::{RecommendedWatcher, RecursiveMode, Watcher};
+
+use super::log::{Entry, settled_len};
+
+/// With a watcher: the longest wait before re-checking the file without any event.
+const RECHECK: Duration = Duration::from_millis(500);
+/// Without a watcher: how often the file is polled.
+const POLL: Duration = Duration::from_millis(200);
+/// The most read from the file per step (a batch covers at most about this much).
+const READ_CHUNK: u64 = 4 << 20;
+/// How many bytes before the read position are remembered to notice a truncate-and-regrow.
+const FINGERPRINT: usize = 32;
+
+/// What one call to [`Follower::next_batch`] found.
+#[derive(Debug, Default)]
+pub struct Batch {
+    /// New entries, oldest first.
+    pub entries: Vec<Entry>,
+    /// New lines that are not valid entries (skipped).
+    pub malformed: usize,
+    /// Things a person should know, e.g. "log was truncated; following from its start".
+    pub notices: Vec<String>,
+}
+
+impl Batch {
+    fn is_empty(&self) -> bool {
+        self.entries.is_empty() && self.malformed == 0 && self.notices.is_empty()
+    }
+}
+
+/// Follows a log file as it grows: yields entries appended after the starting point.
+pub struct Follower {
+    path: PathBuf,
+    open: Option<Open>,
+    /// Bytes read after the last complete line (a line still being written).
+    pending: Vec<u8>,
+    /// The last (up to) [`FINGERPRINT`] bytes before the read position.
+    fingerprint: Vec<u8>,
+    /// The file disappeared while being followed (and has not come back yet).
+    removed: bool,
+    watch: Option<Watch>,
+}
+
+struct Open {
+    file: File,
+    /// (device, inode) of the open file, to notice the path being replaced.
+    id: (u64, u64),
+    /// Read position: everything before it has been read (into entries or `pending`).
+    offset: u64,
+}
+
+struct Watch {
+    _watcher: RecommendedWatcher,
+    events: Receiver<notify::Result<notify::Event>>,
+    name: OsString,
+}
+
+impl Watch {
+    /// Watch the directory holding `path`; `None` if that can't be done (then we poll).
+    fn new(path: &Path) -> Option<Watch> {
+        let name = path.file_name()?.to_owned();
+        let dir = match path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir,
+            _ => Path::new("."),
+        };
+        let (tx, events) = mpsc::channel();
+        let mut watcher = notify::recommended_watcher(move |event| {
+            let _ = tx.send(event);
+        })
+        .ok()?;
+        watcher.watch(dir, RecursiveMode::NonRecursive).ok()?;
+        Some(Watch {
+            _watcher: watcher,
+            events,
+            name,
+        })
+    }
+
+    fn concerns_us(&self, event: &notify::Result<notify::Event>) -> bool {
+        match event {
+            Ok(event) => {
+                event.paths.is_empty()
+                    || event
+                        .paths
+                        .iter()
+                        .any(|p| p.file_name() == Some(self.name.as_os_str()))
+            }
+            Err(_) => true,
+        }
+    }
+}
+
+impl Follower {
+    /// Start following from the current end of the file (it may not exist yet).
+    pub fn from_end(path: &Path) -> io::Result<Follower> {
+        // Watch first, so nothing that happens after we look at the file goes unseen.
+        let watch = Watch::new(path);
+        let mut follower = Follower {
+            path: path.to_path_buf(),
+            open: None,
+            pending: Vec::new(),
+            fingerprint: Vec::new(),
+            removed: false,
+            watch,
+        };
+        match File::open(path) {
+            Ok(file) => {
+                let offset = settled_len(&file)?;
+                let keep = offset.min(FINGERPRINT as u64);
+                let mut fingerprint = vec![0u8; keep as usize];
+                file.read_exact_at(&mut fingerprint, offset - keep)?;
+                follower.fingerprint = fingerprint;
+                follower.open = Some(Open {
+                    id: file_id(&file.metadata()?),
+                    file,
+                    offset,
+                });
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+        Ok(follower)
+    }
+
+    /// Block until new complete lines arrive or `timeout` passes; return the new entries
+    /// (possibly none) plus the count of malformed lines among them. A partial last line is held
+    /// back until it is complete. Truncation (the file shrinks, or what was read changes) restarts
+    /// from the beginning of the file; a replaced file (new inode) is read from its beginning
+    /// after whatever remained in the old one. Both are reported in `notices`.
+    pub fn next_batch(&mut self, timeout: Duration) -> io::Result<Batch> {
+        let deadline = Instant::now() + timeout;
+        let mut batch = Batch::default();
+        loop {
+            let more = self.check(&mut batch)?;
+            if !batch.is_empty() {
+                return Ok(batch);
+            }
+            if more {
+                continue; // a long line still incomplete in what was read: read on
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Ok(batch);
+            }
+            self.wait(deadline - now);
+        }
+    }
+
+    /// Look at the file once and read what is new. Returns whether unread data remains.
+    fn check(&mut self, batch: &mut Batch) -> io::Result<bool> {
+        let current = match fs::metadata(&self.path) {
+            Ok(meta) => Some(file_id(&meta)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+            Err(e) => return Err(e),
+        };
+        if self.open.as_ref().map(|o| o.id) != current {
+            self.switch_file(current.is_some(), batch)?;
+        }
+        let Some(open) = self.open.as_mut() else {
+            return Ok(false);
+        };
+        let len = open.file.metadata()?.len();
+        let rewritten = len > open.offset && !fingerprint_holds(open, &self.fingerprint)?;
+        if len < open.offset || rewritten {
+            open.offset = 0;
+            self.pending.clear();
+            self.fingerprint.clear();
+            batch
+                .notices
+                .push("log was truncated; following from its start".to_string());
+        }
+        self.read_new(batch)
+    }
+
+    /// The path no longer names the file we have open: finish the old file, then open the new.
+    fn switch_file(&mut self, exists: bool, batch: &mut Batch) -> io::Result<()> {
+        let had_file = self.open.is_some();
+        if had_file {
+            while self.read_new(batch)? {}
+            if !self.pending.is_empty() {
+                batch.malformed += 1; // its last line will never be completed
+            }
+        }
+        self.open = None;
+        self.pending.clear();
+        self.fingerprint.clear();
+        if !exists {
+            if had_file && !self.removed {
+                self.removed = true;
+                batch
+                    .notices
+                    .push("log was removed; waiting for it to reappear".to_string());
+            }
+            return Ok(());
+        }
+        let file = match File::open(&self.path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()), // gone again
+            Err(e) => return Err(e),
+        };
+        if had_file {
+            batch
+                .notices
+                .push("log was replaced; following the new file from its start".to_string());
+        } else if self.removed {
+            batch
+                .notices
+                .push("log was recreated; following it from its start".to_string());
+        }
+        self.removed = false;
+        self.open = Some(Open {
+            id: file_id(&file.metadata()?),
+            file,
+            offset: 0,
+        });
+        if self.watch.is_none() {
+            self.watch = Watch::new(&self.path); // its directory exists now
+        }
+        Ok(())
+    }
+
+    /// Read up to [`READ_CHUNK`] new bytes; complete lines go into `batch`, the rest is held in
+    /// `pending`. Returns whether more unread data remains.
+    fn read_new(&mut self, batch: &mut Batch) -> io::Result<bool> {
+        let Some(open) = self.open.as_mut() else {
+            return Ok(false);
+        };
+        let len = open.file.metadata()?.len();
+        if len <= open.offset {
+            return Ok(false);
+        }
+        let want = (len - open.offset).min(READ_CHUNK) as usize;
+        let mut buf = std::mem::take(&mut self.pending);
+        let old = buf.len();
+        buf.resize(old + want, 0);
+        let got = read_at_most(&open.file, &mut buf[old..], open.offset)?;
+        buf.truncate(old + got);
+        open.offset += got as u64;
+
+        self.fingerprint.extend_from_slice(&buf[old..]);
+        let excess = self.fingerprint.len().saturating_sub(FINGERPRINT);
+        self.fingerprint.drain(..excess);
+
+        let complete = buf.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        for line in buf[..complete].split(|&b| b == b'\n') {
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            match serde_json::from_slice::<Entry>(line) {
+                Ok(entry) => batch.entries.push(entry),
+                Err(_) => batch.malformed += 1,
+            }
+        }
+        buf.drain(..complete);
+        self.pending = buf;
+        Ok(got > 0 && open.offset < len)
+    }
+
+    /// Wait for an event about our file, at most `max` and at most [`RECHECK`].
+    fn wait(&mut self, max: Duration) {
+        let Some(watch) = &self.watch else {
+            thread::sleep(max.min(POLL));
+            return;
+        };
+        let deadline = Instant::now() + max.min(RECHECK);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match watch.events.recv_timeout(left) {
+                Ok(event) if watch.concerns_us(&event) => {
+                    while watch.events.try_recv().is_ok() {}
+                    return;
+                }
+                Ok(_) => {}
+                Err(RecvTimeoutError::Timeout) => return,
+                Err(RecvTimeoutError::Disconnected) => {
+                    self.watch = None; // the watcher died: poll from now on
+                    return;
+                }
+            }
+        }
+    }
+}
+
+fn file_id(meta: &fs::Metadata) -> (u64, u64) {
+    (meta.dev(), meta.ino())
+}
+
+/// Whether the bytes just before the read position are still the ones we read there.
+fn fingerprint_holds(open: &Open, fingerprint: &[u8]) -> io::Result<bool> {
+    let n = fingerprint.len() as u64;
+    if n == 0 || n > open.offset {
+        return Ok(true);
+    }
+    let mut now = vec![0u8; fingerprint.len()];
+    match open.file.read_exact_at(&mut now, open.offset - n) {
+        Ok(()) => Ok(now == fingerprint),
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// Read into `buf` at `offset` until it is full or the file ends; returns the bytes read.
+fn read_at_most(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+    let mut done = 0;
+    while done < buf.len() {
+        match file.read_at(&mut buf[done..], offset + done as u64) {
+            Ok(0) => break,
+            Ok(n) => done += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(done)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::log::append;
+    use serde_json::json;
+    use std::fs::OpenOptions;
+    use std::io::Write;
+
+    const PATIENCE: Duration = Duration::from_secs(5);
+
+    fn entry(i: usize) -> Entry {
+        Entry::new("k", Some("s"), json!({ "i": i }))
+    }
+
+    /// Collect batches until `want` entries (or a notice containing `notice`) arrived.
+    fn collect(f: &mut Follower, want: usize, notice: Option<&str>) -> Batch {
+        let deadline = Instant::now() + PATIENCE;
+        let mut all = Batch::default();
+        while Instant::now() < deadline {
+            let b = f.next_batch(Duration::from_millis(300)).unwrap();
+            all.entries.extend(b.entries);
+            all.malformed += b.malformed;
+            all.notices.extend(b.notices);
+            let noticed = notice.is_none_or(|n| all.notices.iter().any(|x| x.contains(n)));
+            if all.entries.len() >= want && noticed {
+                break;
+            }
+        }
+        all
+    }
+
+    fn is(batch: &Batch) -> Vec<u64> {
+        batch
+            .entries
+            .iter()
+            .map(|e| e.data["i"].as_u64().unwrap())
+            .collect()
+    }
+
+    fn raw_append(path: &Path, bytes: &str) {
+        let mut f = OpenOptions::new().append(true).open(path).unwrap();
+        f.write_all(bytes.as_bytes()).unwrap();
+    }
+
+    #[test]
+    fn sees_appends_after_the_start_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.jsonl");
+        for i in 0..3 {
+            append(&path, &entry(i)).unwrap();
+        }
+        let mut f = Follower::from_end(&path).unwrap();
+        let quiet = f.next_batch(Duration::from_millis(100)).unwrap();
+        assert!(quiet.is_empty());
+        for i in 3..6 {
+            append(&path, &entry(i)).unwrap();
+        }
+        raw_append(&path, "not json\n");
+        let b = collect(&mut f, 3, None);
+        assert_eq!(is(&b), vec![3, 4, 5]);
+        assert_eq!(b.malformed, 1);
+        assert!(b.notices.is_empty());
+    }
+
+    #[test]
+    fn file_that_does_not_exist_yet() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("logs").join("log.jsonl"); // not even the directory
+        let mut f = Follower::from_end(&path).unwrap();
+        assert!(f.next_batch(Duration::from_millis(50)).unwrap().is_empty());
+        append(&path, &entry(0)).unwrap();
+        append(&path, &entry(1)).unwrap();
+        assert_eq!(is(&collect(&mut f, 2, None)), vec![0, 1]);
+        append(&path, &entry(2)).unwrap();
+        assert_eq!(is(&collect(&mut f, 1, None)), vec![2]);
+    }
+
+    #[test]
+    fn truncation_is_noticed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.jsonl");
+        for i in 0..5 {
+            append(&path, &entry(i)).unwrap();
+        }
+        let mut f = Follower::from_end(&path).unwrap();
+        append(&path, &entry(5)).unwrap();
+        assert_eq!(is(&collect(&mut f, 1, None)), vec![5]);
+        OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(0)
+            .unwrap();
+        append(&path, &entry(100)).unwrap();
+        let b = collect(&mut f, 1, Some("truncated"));
+        assert_eq!(is(&b), vec![100]);
+        assert_eq!(
+            b.notices,
+            vec!["log was truncated; following from its start"]
+        );
+    }
+
+    #[test]
+    fn truncate_and_regrow_past_the_old_end_is_noticed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.jsonl");
+        append(&path, &entry(0)).unwrap();
+        let mut f = Follower::from_end(&path).unwrap();
+        // Shrink and grow beyond the old length between two looks at the file.
+        fs::write(&path, "").unwrap();
+        for i in 10..13 {
+            append(&path, &Entry::new("other", None, json!({"i": i}))).unwrap();
+        }
+        let b = collect(&mut f, 3, Some("truncated"));
+        assert_eq!(is(&b), vec![10, 11, 12]);
+    }
+
+    #[test]
+    fn replacement_by_rename_is_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.jsonl");
+        append(&path, &entry(0)).unwrap();
+        let mut f = Follower::from_end(&path).unwrap();
+        append(&path, &entry(1)).unwrap();
+        let fresh = dir.path().join("log.jsonl.new");
+        append(&fresh, &entry(50)).unwrap();
+        append(&fresh, &entry(51)).unwrap();
+        fs::rename(&fresh, &path).unwrap();
+        let b = collect(&mut f, 3, Some("replaced"));
+        // What the old file still had comes first, then the new file from its start.
+        assert_eq!(is(&b), vec![1, 50, 51]);
+        append(&path, &entry(52)).unwrap();
+        assert_eq!(is(&collect(&mut f, 1, None)), vec![52]);
+    }
+
+    #[test]
+    fn removal_and_recreation() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.jsonl");
+        append(&path, &entry(0)).unwrap();
+        let mut f = Follower::from_end(&path).unwrap();
+        fs::remove_file(&path).unwrap();
+        let b = collect(&mut f, 0, Some("removed"));
+        assert!(b.entries.is_empty());
+        append(&path, &entry(7)).unwrap();
+        let b = collect(&mut f, 1, Some("recreated"));
+        assert_eq!(is(&b), vec![7]);
+    }
+
+    #[test]
+    fn partial_line_is_held_back_until_complete() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.jsonl");
+        append(&path, &entry(0)).unwrap();
+        let mut f = Follower::from_end(&path).unwrap();
+        let line = entry(1).to_line();
+        let (first, rest) = line.split_at(line.len() / 2);
+        raw_append(&path, first);
+        let b = f.next_batch(Duration::from_millis(700)).unwrap();
+        assert!(b.is_empty(), "{b:?}");
+        raw_append(&path, rest);
+        let b = collect(&mut f, 1, None);
+        assert_eq!((is(&b), b.malformed), (vec![1], 0));
+    }
+
+    #[test]
+    fn polling_works_without_a_watcher() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.jsonl");
+        let mut f = Follower::from_end(&path).unwrap();
+        f.watch = None;
+        let start = Instant::now();
+        assert!(f.next_batch(Duration::from_millis(250)).unwrap().is_empty());
+        assert!(start.elapsed() >= Duration::from_millis(250));
+        append(&path, &entry(3)).unwrap();
+        assert_eq!(is(&collect(&mut f, 1, None)), vec![3]);
+    }
+}

@@ -1,0 +1,7 @@
+//! The files on disk. This is the only code that opens brl's state files; each has one owner
+//! module here, and every write is crash-safe (see [`atomic`]).
+
+pub mod atomic;
+pub mod follow;
+pub mod log;
+pub mod queue;

@@ -1,0 +1,267 @@
+//! The review queue, `<home>/logs/review-queue.json`: kept branches waiting for a decision.
+//!
+//! Every update is a read-modify-write under an exclusive lock on `review-queue.json.lock`, and the
+//! file is replaced atomically, so concurrent cycles adding entries and a person approving never
+//! lose an update. The file carries a format version; a file that cannot be read is reported with its
+//! path and never overwritten.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::outcome::Counts;
+use crate::store::atomic::{LockGuard, lock_path_for, write_atomic};
+
+pub const QUEUE_VERSION: u32 = 1;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Pending,
+    Approved,
+    Rejected,
+    Conflict,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Approved => "approved",
+            Status::Rejected => "rejected",
+            Status::Conflict => "conflict",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct QueueEntry {
+    pub branch: String,
+    pub session: String,
+    pub status: Status,
+    pub created: DateTime<Utc>,
+    pub before: Counts,
+    pub after: Counts,
+    /// Why the cycle kept it, then (after a decision) why it was decided so.
+    pub reason: String,
+    /// Main's commit the branch started from, and the branch's commit when kept.
+    pub base: String,
+    pub head: String,
+    pub commits: usize,
+    /// First line of the newest commit message.
+    pub subject: String,
+    #[serde(default)]
+    pub decided: Option<DateTime<Utc>>,
+    /// The reason given with the decision (a rejection's reason, a conflict's files…).
+    #[serde(default)]
+    pub decision_reason: Option<String>,
+    /// Main's new commit after an approval.
+    #[serde(default)]
+    pub merged_as: Option<String>,
+    #[serde(default)]
+    pub conflict_files: Vec<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct QueueFile {
+    version: u32,
+    entries: Vec<QueueEntry>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum QueueError {
+    #[error(
+        "the review queue {path} cannot be read: {detail}\n  brl will not overwrite it. fix: repair the file, or move it aside (mv {path} {path}.broken) to start an empty queue; kept branches are still in git (git branch --list 'brl/*')"
+    )]
+    Corrupt { path: PathBuf, detail: String },
+    #[error(
+        "the review queue {path} has format version {found}, newer than this brl understands ({QUEUE_VERSION}); fix: upgrade brl"
+    )]
+    NewerVersion { path: PathBuf, found: u32 },
+    #[error("review queue {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Other(String),
+}
+
+pub struct Queue {
+    path: PathBuf,
+}
+
+impl Queue {
+    pub fn new(path: &Path) -> Queue {
+        Queue {
+            path: path.to_path_buf(),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// All entries, oldest first. A missing file is an empty queue.
+    pub fn load(&self) -> Result<Vec<QueueEntry>, QueueError> {
+        let text = match std::fs::read_to_string(&self.path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(source) => {
+                return Err(QueueError::Io {
+                    path: self.path.clone(),
+                    source,
+                });
+            }
+        };
+        let value: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| self.corrupt(e.to_string()))?;
+        let version = value
+            .get("version")
+            .and_then(|v| v.as_u64())
+            .ok_or_else(|| self.corrupt("no `version` field".into()))?;
+        if version > u64::from(QUEUE_VERSION) {
+            return Err(QueueError::NewerVersion {
+                path: self.path.clone(),
+                found: u32::try_from(version).unwrap_or(u32::MAX),
+            });
+        }
+        let file: QueueFile =
+            serde_json::from_value(value).map_err(|e| self.corrupt(e.to_string()))?;
+        Ok(file.entries)
+    }
+
+    /// Read-modify-write under the queue's lock; the file is replaced only when `f` succeeds.
+    pub fn update<T>(
+        &self,
+        f: impl FnOnce(&mut Vec<QueueEntry>) -> Result<T, QueueError>,
+    ) -> Result<T, QueueError> {
+        let io = |source| QueueError::Io {
+            path: self.path.clone(),
+            source,
+        };
+        let _guard = LockGuard::exclusive(&lock_path_for(&self.path)).map_err(io)?;
+        let mut entries = self.load()?;
+        let out = f(&mut entries)?;
+        let file = QueueFile {
+            version: QUEUE_VERSION,
+            entries,
+        };
+        let mut json =
+            serde_json::to_vec_pretty(&file).map_err(|e| io(std::io::Error::other(e)))?;
+        json.push(b'\n');
+        write_atomic(&self.path, &json).map_err(io)?;
+        Ok(out)
+    }
+
+    /// Add a new pending entry (a branch appears once).
+    pub fn add(&self, entry: QueueEntry) -> Result<(), QueueError> {
+        self.update(|entries| {
+            if entries.iter().any(|e| e.branch == entry.branch) {
+                return Err(QueueError::Other(format!(
+                    "branch {} is already in the review queue",
+                    entry.branch
+                )));
+            }
+            entries.push(entry);
+            Ok(())
+        })
+    }
+
+    /// The entry for `branch`, if any.
+    pub fn find(&self, branch: &str) -> Result<Option<QueueEntry>, QueueError> {
+        Ok(self.load()?.into_iter().find(|e| e.branch == branch))
+    }
+
+    fn corrupt(&self, detail: String) -> QueueError {
+        QueueError::Corrupt {
+            path: self.path.clone(),
+            detail,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(branch: &str) -> QueueEntry {
+        QueueEntry {
+            branch: branch.into(),
+            session: "s1".into(),
+            status: Status::Pending,
+            created: Utc::now(),
+            before: Counts::default(),
+            after: Counts::default(),
+            reason: "errors 2 → 1".into(),
+            base: "abc".into(),
+            head: "def".into(),
+            commits: 1,
+            subject: "fix".into(),
+            decided: None,
+            decision_reason: None,
+            merged_as: None,
+            conflict_files: vec![],
+        }
+    }
+
+    #[test]
+    fn add_load_and_refuse_duplicates() {
+        let d = tempfile::tempdir().expect("tempdir");
+        let q = Queue::new(&d.path().join("logs/review-queue.json"));
+        assert!(q.load().expect("empty").is_empty());
+        q.add(entry("brl/s1/a")).expect("add");
+        q.add(entry("brl/s1/b")).expect("add");
+        assert!(q.add(entry("brl/s1/a")).is_err());
+        let all = q.load().expect("load");
+        assert_eq!(all.len(), 2);
+        assert_eq!(
+            q.find("brl/s1/b").expect("find").map(|e| e.commits),
+            Some(1)
+        );
+    }
+
+    #[test]
+    fn corrupt_file_is_reported_and_kept() {
+        let d = tempfile::tempdir().expect("tempdir");
+        let p = d.path().join("review-queue.json");
+        std::fs::write(&p, "{ not json").expect("write");
+        let q = Queue::new(&p);
+        let e = q.add(entry("brl/s1/a")).expect_err("corrupt");
+        let m = e.to_string();
+        assert!(
+            m.contains(&p.display().to_string()) && m.contains("will not overwrite"),
+            "{m}"
+        );
+        assert_eq!(std::fs::read_to_string(&p).expect("read"), "{ not json");
+        std::fs::write(&p, r#"{"version": 99, "entries": []}"#).expect("write");
+        assert!(
+            q.load()
+                .expect_err("newer")
+                .to_string()
+                .contains("upgrade brl")
+        );
+    }
+
+    #[test]
+    fn concurrent_adds_lose_nothing() {
+        let d = tempfile::tempdir().expect("tempdir");
+        let p = d.path().join("review-queue.json");
+        let handles: Vec<_> = (0..8)
+            .map(|t| {
+                let p = p.clone();
+                std::thread::spawn(move || {
+                    let q = Queue::new(&p);
+                    for i in 0..20 {
+                        q.add(entry(&format!("brl/s{t}/{i}"))).expect("add");
+                    }
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join().expect("thread");
+        }
+        assert_eq!(Queue::new(&p).load().expect("load").len(), 160);
+    }
+}

@@ -1,0 +1,94 @@
+//! `brl worker`: cycles in a loop, and a clean stop on SIGTERM in the middle of a cycle.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{World, agent};
+
+fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !f() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn alive(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|s| {
+            !s.rsplit(')')
+                .next()
+                .unwrap_or("")
+                .trim_start()
+                .starts_with('Z')
+        })
+        .unwrap_or(false)
+}
+
+fn term(child: &std::process::Child) {
+    // SAFETY: sends SIGTERM to the child this test started, by its pid.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGTERM);
+    }
+}
+
+#[test]
+fn worker_loops_until_stopped() {
+    let w = World::new(1);
+    let mut child = w
+        .spawnable()
+        .args(["worker", "s1"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn worker");
+    wait_for("two cycles", || w.cycles().len() >= 2);
+    term(&child);
+    let status = child.wait().expect("wait");
+    assert!(status.success(), "{status:?}");
+    let cycles = w.cycles();
+    assert_eq!(cycles[0]["data"]["outcome"], "kept");
+    assert_eq!(
+        cycles[1]["data"]["outcome"], "kept",
+        "the second cycle builds on main: {}",
+        cycles[1]
+    );
+}
+
+#[test]
+fn sigterm_mid_cycle_interrupts_cleanly() {
+    let w = World::new(1);
+    w.write_config(1, &agent("hang.sh"), 120, "");
+    let mut child = w
+        .spawnable()
+        .args(["worker", "s1"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn worker");
+    let leader = w.home.join("hang-leader.pid");
+    wait_for("the agent to start", || {
+        leader.exists() && w.home.join("hang-child.pid").exists()
+    });
+    std::thread::sleep(Duration::from_millis(200));
+    let start = Instant::now();
+    term(&child);
+    let status = child.wait().expect("wait");
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "stop took {:?}",
+        start.elapsed()
+    );
+    assert!(status.success(), "{status:?}");
+    let cycles = w.cycles();
+    assert_eq!(cycles.len(), 1);
+    assert_eq!(cycles[0]["data"]["outcome"], "interrupted", "{}", cycles[0]);
+    assert!(w.branches().is_empty(), "the branch is discarded");
+    for f in ["hang-leader.pid", "hang-child.pid"] {
+        let pid: i32 = std::fs::read_to_string(w.home.join(f))
+            .expect("pid")
+            .trim()
+            .parse()
+            .expect("num");
+        assert!(!alive(pid), "{f} ({pid}) outlived the worker");
+    }
+}

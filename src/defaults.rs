@@ -48,11 +48,11 @@ parser = "vitest""#
         }
         Preset::Rust => {
             r#"[checks.typecheck]
-command = "cargo check --all-targets --message-format short"
+command = "cargo check --keep-going"
 parser = "cargo"
 
 [checks.test]
-command = "cargo test"
+command = "cargo test --no-fail-fast"
 parser = "cargo-test""#
         }
         Preset::Python => {

@@ -1,6 +1,8 @@
 //! How long `tail(path, 100, &Filter::default())` takes on a ~1 MB log and on a ~1 GB log.
 //! Reading backwards from the end, the two should take about the same time.
 //!
+//! Then the same through the binary, as a user runs it: `brl --home <home> log -n 100`.
+//!
 //! `cargo bench --bench log_tail`; set `BRL_BENCH_SMALL=1` to use 10 MB instead of 1 GB.
 
 use std::fs::File;
@@ -133,6 +135,30 @@ fn time_tail(path: &Path) -> (Duration, Duration, Duration) {
     (times[RUNS / 2], times[0], times[RUNS - 1])
 }
 
+const CMD_RUNS: usize = 20;
+
+/// Median wall time of `brl --home <home> log -n 100`, output discarded.
+fn time_command(home: &Path) -> Duration {
+    let run = || {
+        let start = Instant::now();
+        let status = std::process::Command::new(env!("CARGO_BIN_EXE_brl"))
+            .arg("--home")
+            .arg(home)
+            .args(["log", "-n", &TAIL_N.to_string()])
+            .stdout(std::process::Stdio::null())
+            .status()
+            .expect("brl runs");
+        assert!(status.success());
+        start.elapsed()
+    };
+    for _ in 0..3 {
+        run();
+    }
+    let mut times: Vec<Duration> = (0..CMD_RUNS).map(|_| run()).collect();
+    times.sort();
+    times[CMD_RUNS / 2]
+}
+
 fn mib(bytes: u64) -> f64 {
     bytes as f64 / (1 << 20) as f64
 }
@@ -142,10 +168,14 @@ fn main() -> std::io::Result<()> {
     let big_size = if small_run { 10 << 20 } else { 1 << 30 };
     let dir = tempfile::tempdir()?;
 
-    let small = dir.path().join("small.jsonl");
+    let small_home = dir.path().join("small");
+    let small = small_home.join("logs/experiment-log.jsonl");
+    std::fs::create_dir_all(small.parent().expect("dir"))?;
     let small_len = write_log(&small, 1 << 20)?;
 
-    let big = dir.path().join("big.jsonl");
+    let big_home = dir.path().join("big");
+    let big = big_home.join("logs/experiment-log.jsonl");
+    std::fs::create_dir_all(big.parent().expect("dir"))?;
     let started = Instant::now();
     let big_len = write_log(&big, big_size)?;
     let write_secs = started.elapsed().as_secs_f64();
@@ -171,6 +201,15 @@ fn main() -> std::io::Result<()> {
         "  ratio big/small (medians): {:.2} for a file {:.0}x larger",
         big_med.as_secs_f64() / small_med.as_secs_f64(),
         big_len as f64 / small_len as f64
+    );
+    let small_cmd = time_command(&small_home);
+    let big_cmd = time_command(&big_home);
+    println!("`brl log -n {TAIL_N}` (the whole process), {CMD_RUNS} runs each:");
+    println!("  small  median {:>10.2?}", small_cmd);
+    println!("  big    median {:>10.2?}", big_cmd);
+    println!(
+        "  ratio big/small (medians): {:.2}",
+        big_cmd.as_secs_f64() / small_cmd.as_secs_f64()
     );
     drop(dir); // deletes both files
     Ok(())

@@ -314,10 +314,13 @@ fn human_data(data: &Value) -> String {
         Value::Object(map) => map,
         other => return human_value(other),
     };
-    let known = WELL_KNOWN_KEYS.iter().filter_map(|&k| map.get_key_value(k));
-    let rest = map
+    let known = WELL_KNOWN_KEYS
         .iter()
-        .filter(|(k, _)| !WELL_KNOWN_KEYS.contains(&k.as_str()));
+        .filter_map(|&k| map.get_key_value(k))
+        .filter(|(_, v)| !empty(v));
+    let rest = map.iter().filter(|(k, v)| {
+        !WELL_KNOWN_KEYS.contains(&k.as_str()) && !HIDDEN_KEYS.contains(&k.as_str()) && !empty(v)
+    });
     let (scalars, nested): (Vec<_>, Vec<_>) =
         rest.partition(|(_, v)| !matches!(v, Value::Object(_) | Value::Array(_)));
     known
@@ -326,6 +329,20 @@ fn human_data(data: &Value) -> String {
         .map(|(k, v)| format!("{}={}", human_key(k), human_value(v)))
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// Detail left to `--json`: a person reading the log wants the gist on one line.
+const HIDDEN_KEYS: &[&str] = &["checks", "agent", "base", "output"];
+
+/// Nothing to show: null, "", [] or {}.
+fn empty(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::String(s) => s.is_empty(),
+        Value::Array(a) => a.is_empty(),
+        Value::Object(o) => o.is_empty(),
+        _ => false,
+    }
 }
 
 /// A string shown bare when it is a single harmless word, else as a JSON string.

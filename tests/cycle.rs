@@ -252,3 +252,51 @@ fn alive(pid: i32) -> bool {
         })
         .unwrap_or(false)
 }
+
+#[test]
+fn type_checks_never_exceed_the_semaphore_across_processes() {
+    let w = World::new(3);
+    let record = w.home.join("typecheck-times.txt");
+    let tc = format!(
+        "echo start $(date +%s%N) >> '{r}'; sleep 0.4; cat f*.txt; echo end $(date +%s%N) >> '{r}'",
+        r = record.display()
+    );
+    let good = std::fs::read_to_string(w.home.join("brl.toml")).expect("config");
+    let text = good
+        .replace("command = \"cat f*.txt\"", &format!("command = \"{tc}\""))
+        .replace("max_parallel_typechecks = 2", "max_parallel_typechecks = 1");
+    std::fs::write(w.home.join("brl.toml"), text).expect("write");
+    let handles: Vec<_> = (1..=3)
+        .map(|i| {
+            let mut c = w.spawnable();
+            std::thread::spawn(move || {
+                c.args(["cycle", &format!("s{i}"), "--quiet"])
+                    .output()
+                    .expect("runs")
+            })
+        })
+        .collect();
+    for h in handles {
+        assert!(h.join().expect("thread").status.success());
+    }
+    let mut events: Vec<(u128, i32)> = std::fs::read_to_string(&record)
+        .expect("record")
+        .lines()
+        .map(|l| {
+            let (what, t) = l.split_once(' ').expect("event");
+            (
+                t.parse().expect("time"),
+                if what == "start" { 1 } else { -1 },
+            )
+        })
+        .collect();
+    events.sort();
+    // One baseline run plus one run after each of the three changes.
+    assert_eq!(events.len(), 8, "{events:?}");
+    let mut running = 0;
+    for (_, d) in events {
+        running += d;
+        assert!(running <= 1, "two type checks ran at once");
+    }
+    assert!(w.queue().len() == 3);
+}

@@ -27,6 +27,8 @@ pub struct Call<'a> {
     /// Also copy the output to our stdout as it arrives.
     pub echo: bool,
     pub cancel: Option<&'a AtomicBool>,
+    /// See [`proc::Spec::pgid_file`].
+    pub pgid_file: Option<PathBuf>,
 }
 
 /// The figures of Claude Code's `--output-format json` result.
@@ -69,6 +71,7 @@ pub fn run(call: Call) -> std::io::Result<AgentRun> {
         stdin: Some(call.prompt.into_bytes()),
         timeout: call.timeout,
         cancel: call.cancel,
+        pgid_file: call.pgid_file,
     };
     let echo = call.echo;
     let mut stdout = std::io::stdout();

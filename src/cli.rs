@@ -111,7 +111,7 @@ pub enum QueueCommand {
         /// The branch, e.g. brl/s1/20260101-120000.
         branch: String,
     },
-    /// Merge a branch into main (no working tree is touched) and delete it.
+    /// Merge a branch into main and delete it. No working tree is touched, except that a clean checked-out main is updated (a dirty one makes the approval refuse).
     Approve {
         /// The branch, e.g. brl/s1/20260101-120000.
         branch: String,

@@ -16,6 +16,7 @@ use crate::checks::{self, CheckError, MeasureCtx};
 use crate::config::Config;
 use crate::git::{self, Target};
 use crate::home::Home;
+use crate::inflight::{self, Inflight};
 use crate::outcome::{self, AgentExit, Counts, Facts, Measure, Outcome};
 use crate::prompt;
 use crate::store::atomic::{LockGuard, lock_owner};
@@ -74,10 +75,18 @@ pub fn run(home: &Home, config: &Config, session: &str, opts: &Options) -> anyho
         );
     };
     lock.write_owner()?;
+    if let Some(note) = inflight::recover(home, &target, session)? {
+        eprintln!("{session}: an earlier cycle did not finish: {note}");
+    }
 
     let started = Utc::now();
     let base = target.main_commit()?;
     let (branch, stamp) = unique_branch(home, &target, session, started);
+    inflight::mark(
+        home,
+        session,
+        &Inflight::new(&branch, &base.to_string(), started),
+    )?;
     target.create_branch(&branch, base)?;
 
     let mut c = Cycle {
@@ -104,12 +113,18 @@ pub fn run(home: &Home, config: &Config, session: &str, opts: &Options) -> anyho
     );
     log::append(&home.log_path(), &entry)
         .with_context(|| format!("cannot append to {}", home.log_path().display()))?;
+    inflight::clear(home, session)?;
     Ok(Report {
         outcome,
         branch,
         reason,
         entry,
     })
+}
+
+/// Where the running agent's or check's process group id is kept during a cycle.
+pub fn running_pgid(home: &Home, session: &str) -> PathBuf {
+    home.session_logs_dir(session).join("running.pgid")
 }
 
 /// `brl/<session>/<YYYYMMDD-HHMMSS>`, with `-2`, `-3`… when taken (also by an old cycle's output).
@@ -264,6 +279,7 @@ impl Cycle<'_> {
             output_path,
             echo: self.opts.echo,
             cancel: self.opts.cancel,
+            pgid_file: Some(running_pgid(self.home, self.session)),
         })
         .with_context(|| format!("cannot start the agent `{}`", self.config.agent.command))?;
         self.data.durations.push(("hack", t.elapsed().as_millis()));
@@ -343,6 +359,7 @@ impl Cycle<'_> {
             worktree: &self.worktree,
             output_prefix: self.prefix.clone(),
             cancel: self.opts.cancel,
+            pgid_file: Some(running_pgid(self.home, self.session)),
         }
     }
 

@@ -18,6 +18,7 @@ pub mod defaults;
 pub mod demo;
 pub mod git;
 pub mod home;
+pub mod inflight;
 pub mod outcome;
 pub mod proc;
 pub mod prompt;

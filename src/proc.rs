@@ -25,6 +25,9 @@ pub struct Spec<'a> {
     pub timeout: Duration,
     /// Set by a signal handler: stop the command and return [`End::Cancelled`].
     pub cancel: Option<&'a AtomicBool>,
+    /// While the command runs, its process group id is written here, so that if this process is
+    /// killed outright the next one can kill the orphaned group ([`kill_orphaned_group`]).
+    pub pgid_file: Option<std::path::PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,6 +67,9 @@ pub fn run(spec: Spec, sink: &mut dyn FnMut(&[u8])) -> io::Result<Run> {
     // Our copies of the pipe's write end must go, or the reader never sees EOF.
     drop(cmd);
     let pid = child.id() as libc::pid_t;
+    if let Some(f) = &spec.pgid_file {
+        let _ = std::fs::write(f, format!("{pid} {}\n", spec.cwd.display()));
+    }
 
     if let (Some(input), Some(mut stdin)) = (spec.stdin, child.stdin.take()) {
         std::thread::spawn(move || {
@@ -128,11 +134,46 @@ pub fn run(spec: Spec, sink: &mut dyn FnMut(&[u8])) -> io::Result<Run> {
     if reader_thread.is_finished() {
         let _ = reader_thread.join();
     }
+    if let Some(f) = &spec.pgid_file {
+        let _ = std::fs::remove_file(f);
+    }
     Ok(Run {
         end,
         output: String::from_utf8_lossy(&captured).into_owned(),
         duration: start.elapsed(),
     })
+}
+
+/// Kill the process group recorded in `pgid_file` by a process that died without cleaning up —
+/// only if that group still runs in the recorded directory (a reused id is left alone). Returns
+/// the group id killed.
+pub fn kill_orphaned_group(pgid_file: &Path) -> Option<i32> {
+    let text = std::fs::read_to_string(pgid_file).ok()?;
+    let _ = std::fs::remove_file(pgid_file);
+    let (pgid, dir) = text.trim_end().split_once(' ')?;
+    let pgid: i32 = pgid.parse().ok()?;
+    let members = std::fs::read_dir("/proc").ok()?.filter_map(|e| {
+        let pid: i32 = e.ok()?.file_name().to_str()?.parse().ok()?;
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        // Fields after the command's closing parenthesis: state ppid pgrp …
+        let pgrp: i32 = stat
+            .rsplit(')')
+            .next()?
+            .split_whitespace()
+            .nth(2)?
+            .parse()
+            .ok()?;
+        (pgrp == pgid).then_some(pid)
+    });
+    let ours = members.into_iter().any(|pid| {
+        std::fs::read_link(format!("/proc/{pid}/cwd")).is_ok_and(|cwd| cwd.starts_with(dir))
+    });
+    if ours {
+        kill_group(pgid, libc::SIGKILL);
+        Some(pgid)
+    } else {
+        None
+    }
 }
 
 /// TERM the group, wait up to [`GRACE`], then KILL it, and reap the leader.
@@ -194,6 +235,7 @@ mod tests {
             stdin: Some(b"from stdin\n".to_vec()),
             timeout,
             cancel: None,
+            pgid_file: None,
         }
     }
 

@@ -92,3 +92,57 @@ fn sigterm_mid_cycle_interrupts_cleanly() {
         assert!(!alive(pid), "{f} ({pid}) outlived the worker");
     }
 }
+
+#[test]
+fn a_worker_killed_outright_is_recovered_by_the_next_cycle() {
+    let w = World::new(1);
+    w.write_config(1, &agent("hang.sh"), 120, "");
+    let mut child = w
+        .spawnable()
+        .args(["worker", "s1"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn worker");
+    let child_pid = w.home.join("hang-child.pid");
+    wait_for("the agent to start", || child_pid.exists());
+    std::thread::sleep(Duration::from_millis(200));
+    child.kill().expect("SIGKILL the worker");
+    child.wait().expect("wait");
+    assert_eq!(
+        w.branches().len(),
+        1,
+        "the dead cycle's branch is still there"
+    );
+    assert!(w.cycles().is_empty());
+
+    w.write_config(1, &agent("no_change.sh"), 20, "");
+    let (code, out, err) = w.run(&["cycle", "s1", "--quiet"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(err.contains("did not finish"), "{err}");
+    let cycles = w.cycles();
+    assert_eq!(cycles.len(), 2, "{cycles:#?}");
+    assert_eq!(cycles[0]["data"]["outcome"], "error");
+    assert_eq!(cycles[0]["data"]["recovered"], true);
+    assert_eq!(cycles[1]["data"]["outcome"], "no_change");
+    assert!(
+        w.branches().is_empty(),
+        "the dead cycle's empty branch is gone"
+    );
+    for f in ["hang-leader.pid", "hang-child.pid"] {
+        let pid: i32 = std::fs::read_to_string(w.home.join(f))
+            .expect("pid")
+            .trim()
+            .parse()
+            .expect("num");
+        assert!(!alive(pid), "{f} ({pid}) of the dead cycle still runs");
+    }
+    // Recorded once: another cycle adds no second recovery entry.
+    w.run(&["cycle", "s1", "--quiet"]);
+    assert_eq!(
+        w.cycles()
+            .iter()
+            .filter(|c| c["data"]["recovered"] == true)
+            .count(),
+        1
+    );
+}

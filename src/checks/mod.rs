@@ -30,6 +30,8 @@ pub struct MeasureCtx<'a> {
     /// Each check's output is saved as `<prefix>.<label>-<check>.log`.
     pub output_prefix: PathBuf,
     pub cancel: Option<&'a AtomicBool>,
+    /// See [`proc::Spec::pgid_file`].
+    pub pgid_file: Option<PathBuf>,
 }
 
 /// Run both checks (those configured) in the worktree as it is now.
@@ -126,6 +128,7 @@ fn run_check(
         stdin: None,
         timeout: Duration::from_secs(timeout),
         cancel: ctx.cancel,
+        pgid_file: ctx.pgid_file.clone(),
     };
     let run = proc::run(spec, &mut |chunk| {
         let _ = out.write_all(chunk);

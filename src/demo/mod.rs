@@ -1,2 +1,4 @@
 pub mod agent;
+mod calc;
+mod repair;
 pub mod repo;

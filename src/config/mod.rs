@@ -9,6 +9,10 @@ use serde::{Deserialize, Deserializer};
 
 use crate::checks::parse::{ParserKind, RegexRules};
 
+mod errors;
+pub use errors::ConfigError;
+use errors::from_toml_error;
+
 /// The whole configuration of a home.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -177,28 +181,6 @@ fn default_skills_bytes() -> usize {
 fn default_context_bytes() -> usize {
     16 * 1024
 }
-
-/// A config that could not be read or is invalid. The message names the file, the line, the key
-/// and the fix.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error(
-        "cannot read {path}: {source}\n  fix: create it with `brl init --repo <target repo>` in the home, or point --home / BRL_HOME at a home that has one"
-    )]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("invalid config {path}, line {line}, key `{key}`: {message}\n  fix: {fix}")]
-    Invalid {
-        path: PathBuf,
-        line: usize,
-        key: String,
-        message: String,
-        fix: String,
-    },
-}
-
 impl Config {
     /// Read and validate `path`.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
@@ -215,119 +197,6 @@ impl Config {
         config.validate(path, text)?;
         Ok(config)
     }
-
-    fn validate(&self, path: &Path, text: &str) -> Result<(), ConfigError> {
-        let invalid =
-            |offset: usize, key: &str, message: String, fix: String| ConfigError::Invalid {
-                path: path.to_path_buf(),
-                line: line_of(text, offset),
-                key: key.to_string(),
-                message,
-                fix,
-            };
-        if self.agent.command.trim().is_empty() {
-            let at = find_key(text, "agent", "command").unwrap_or(0);
-            return Err(invalid(
-                at,
-                "agent.command",
-                "the agent command is empty".into(),
-                "set it to the command that runs your agent, e.g. `claude -p --output-format json`"
-                    .into(),
-            ));
-        }
-        if self.main.trim().is_empty() || git2::Branch::name_is_valid(&self.main) != Ok(true) {
-            let at = find_key(text, "", "main").unwrap_or(0);
-            return Err(invalid(
-                at,
-                "main",
-                format!("`{}` is not a valid branch name", self.main),
-                "set it to the branch approvals merge into, e.g. \"main\"".into(),
-            ));
-        }
-        for (role, check) in [
-            ("typecheck", &self.checks.typecheck),
-            ("test", &self.checks.test),
-        ] {
-            let Some(check) = check else { continue };
-            let at = check.span().start;
-            let c = check.get_ref();
-            let key = format!("checks.{role}.parser");
-            let usable = if role == "typecheck" {
-                c.parser.reports_errors()
-            } else {
-                c.parser.reports_tests()
-            };
-            if !usable {
-                let fits: Vec<&str> = ParserKind::ALL
-                    .iter()
-                    .filter(|p| {
-                        if role == "typecheck" {
-                            p.reports_errors()
-                        } else {
-                            p.reports_tests()
-                        }
-                    })
-                    .map(|p| p.name())
-                    .collect();
-                return Err(invalid(
-                    at,
-                    &key,
-                    format!(
-                        "parser `{}` does not count what a {role} check reports",
-                        c.parser.name()
-                    ),
-                    format!("use one of: {}", fits.join(", ")),
-                ));
-            }
-            if c.command.trim().is_empty() {
-                return Err(invalid(
-                    at,
-                    &format!("checks.{role}.command"),
-                    "the command is empty".into(),
-                    format!("set the command, or remove the [checks.{role}] table"),
-                ));
-            }
-            if c.parser == ParserKind::Regex {
-                let missing = if role == "typecheck" {
-                    c.errors.is_none().then_some("errors")
-                } else if c.failures.is_none() {
-                    Some("failures")
-                } else {
-                    c.passed.is_none().then_some("passed")
-                };
-                if let Some(m) = missing {
-                    return Err(invalid(
-                        at,
-                        &format!("checks.{role}.{m}"),
-                        format!(
-                            "parser = \"regex\" needs `{m}`, a regex; each output line that matches counts once"
-                        ),
-                        format!("add `{m} = \"<regex>\"` under [checks.{role}]"),
-                    ));
-                }
-            } else {
-                for (name, set) in [
-                    ("errors", c.errors.is_some()),
-                    ("failures", c.failures.is_some()),
-                    ("passed", c.passed.is_some()),
-                ] {
-                    if set {
-                        return Err(invalid(
-                            at,
-                            &format!("checks.{role}.{name}"),
-                            format!(
-                                "`{name}` is only used with parser = \"regex\", but the parser is `{}`",
-                                c.parser.name()
-                            ),
-                            format!("remove `{name}`, or set parser = \"regex\""),
-                        ));
-                    }
-                }
-            }
-        }
-        Ok(())
-    }
-
     /// The target repository's path, resolved against the home.
     pub fn repo_path(&self, home: &Path) -> PathBuf {
         if self.repo.is_absolute() {
@@ -353,94 +222,6 @@ impl Config {
             )
         }
     }
-}
-
-/// Turn a toml/serde error into one that names the line, the dotted key and a fix.
-fn from_toml_error(path: &Path, text: &str, e: &toml::de::Error) -> ConfigError {
-    let offset = e.span().map(|s| s.start).unwrap_or(0);
-    let line = line_of(text, offset);
-    let message = e.message().trim().to_string();
-    let key = key_at(text, offset);
-    let fix = if message.starts_with("unknown field") {
-        "correct the spelling or remove the key; the message lists the valid keys (the README has the full reference)".to_string()
-    } else if let Some(field) = message
-        .strip_prefix("missing field `")
-        .and_then(|s| s.split('`').next())
-    {
-        format!(
-            "add `{field} = ...` (see the README's config reference, or `brl init` for a commented example)"
-        )
-    } else if message.starts_with("unknown variant") {
-        "use one of the values the message lists".to_string()
-    } else if message.starts_with("invalid type") || message.starts_with("invalid value") {
-        "give the key a value of the expected type".to_string()
-    } else {
-        "fix the TOML syntax at that line".to_string()
-    };
-    ConfigError::Invalid {
-        path: path.to_path_buf(),
-        line,
-        key,
-        message,
-        fix,
-    }
-}
-
-/// 1-based line number of a byte offset.
-fn line_of(text: &str, offset: usize) -> usize {
-    let end = offset.min(text.len());
-    text.as_bytes()[..end]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1
-}
-
-/// The dotted key at `offset`: the `[table]` header above it plus the key on its line.
-fn key_at(text: &str, offset: usize) -> String {
-    let end = offset.min(text.len());
-    let line_start = text[..end].rfind('\n').map(|i| i + 1).unwrap_or(0);
-    let line = text[line_start..].lines().next().unwrap_or("");
-    let trimmed = line.trim();
-    let table = text[..line_start]
-        .lines()
-        .rev()
-        .map(str::trim)
-        .find(|l| l.starts_with('[') && l.ends_with(']'))
-        .map(|l| l.trim_matches(|c| c == '[' || c == ']').trim().to_string())
-        .unwrap_or_default();
-    if trimmed.starts_with('[') {
-        return trimmed
-            .trim_matches(|c| c == '[' || c == ']')
-            .trim()
-            .to_string();
-    }
-    let key = trimmed.split('=').next().unwrap_or("").trim();
-    match (table.is_empty(), key.is_empty()) {
-        (true, true) => "(top level)".into(),
-        (true, false) => key.to_string(),
-        (false, true) => table,
-        (false, false) => format!("{table}.{key}"),
-    }
-}
-
-/// Byte offset of `key = ` inside `[table]` ("" for the top level), if present.
-fn find_key(text: &str, table: &str, key: &str) -> Option<usize> {
-    let mut current = String::new();
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
-        let t = line.trim();
-        if t.starts_with('[') && t.ends_with(']') {
-            current = t.trim_matches(|c| c == '[' || c == ']').trim().to_string();
-        } else if current == table
-            && t.split('=').next().map(str::trim) == Some(key)
-            && t.contains('=')
-        {
-            return Some(offset);
-        }
-        offset += line.len();
-    }
-    None
 }
 
 #[cfg(test)]

@@ -11,6 +11,8 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
+mod finish;
+
 use crate::agent;
 use crate::checks::{self, CheckError, MeasureCtx};
 use crate::config::Config;
@@ -21,7 +23,6 @@ use crate::outcome::{self, AgentExit, Counts, Facts, Measure, Outcome};
 use crate::prompt;
 use crate::store::atomic::{LockGuard, lock_owner};
 use crate::store::log::{self, Entry, Filter};
-use crate::store::queue::{Queue, QueueEntry, Status};
 
 #[derive(Default)]
 pub struct Options<'a> {
@@ -365,111 +366,6 @@ impl Cycle<'_> {
 
     fn output_path(&self) -> PathBuf {
         PathBuf::from(format!("{}.log", self.prefix.display()))
-    }
-
-    /// Put the branch where the outcome says: the review queue, or gone. Returns the final
-    /// outcome (a kept branch that cannot be queued is an error, and the branch stays).
-    fn dispose(&mut self, outcome: Outcome, reason: String) -> (Outcome, String) {
-        if self.worktree.exists()
-            && let Err(e) = git::detach_worktree(&self.worktree)
-        {
-            self.data
-                .notes
-                .push(format!("could not detach the worktree: {e}"));
-        }
-        if outcome == Outcome::Kept {
-            let entry = QueueEntry {
-                branch: self.branch.clone(),
-                session: self.session.to_string(),
-                status: Status::Pending,
-                created: Utc::now(),
-                before: self
-                    .data
-                    .before
-                    .as_ref()
-                    .map(|m| m.counts)
-                    .unwrap_or_default(),
-                after: self
-                    .data
-                    .after
-                    .as_ref()
-                    .map(|m| m.counts)
-                    .unwrap_or_default(),
-                reason: reason.clone(),
-                base: self.base.clone(),
-                head: self.data.head.clone().unwrap_or_default(),
-                commits: self.data.commits,
-                subject: self.data.subject.clone(),
-                decided: None,
-                decision_reason: None,
-                merged_as: None,
-                conflict_files: vec![],
-            };
-            return match Queue::new(&self.home.queue_path()).add(entry) {
-                Ok(()) => (outcome, reason),
-                Err(e) => (
-                    Outcome::Error,
-                    format!(
-                        "kept ({reason}) but not queued, the branch {} stays: {e}",
-                        self.branch
-                    ),
-                ),
-            };
-        }
-        // An error after the agent committed work: keep the branch for a person to look at.
-        if outcome == Outcome::Error && self.data.commits > 0 {
-            self.data.notes.push(format!(
-                "branch {} kept for inspection (not in the review queue)",
-                self.branch
-            ));
-            return (outcome, reason);
-        }
-        match self.target.delete_branch(&self.branch) {
-            Ok(()) => self.data.branch_deleted = true,
-            Err(e) => self
-                .data
-                .notes
-                .push(format!("could not delete branch {}: {e}", self.branch)),
-        }
-        (outcome, reason)
-    }
-
-    fn entry_data(&self, outcome: Outcome, reason: &str, started: DateTime<Utc>) -> Value {
-        let d = &self.data;
-        let mut durations: serde_json::Map<String, Value> = d
-            .durations
-            .iter()
-            .map(|(k, v)| (k.to_string(), json!(v)))
-            .collect();
-        let total = (Utc::now() - started).num_milliseconds();
-        durations.insert("total".into(), json!(total));
-        let counts = |m: &Option<Measure>| m.as_ref().map(|m| json!(m.counts));
-        let states = |m: &Option<Measure>| {
-            m.as_ref()
-                .map(|m| json!({"typecheck": m.typecheck, "test": m.test}))
-        };
-        json!({
-            "outcome": outcome.as_str(),
-            "reason": reason,
-            "branch": self.branch,
-            "base": self.base,
-            "head": if outcome == Outcome::Kept { d.head.clone() } else { None },
-            "before": counts(&d.before),
-            "after": counts(&d.after),
-            "checks": { "before": states(&d.before), "after": states(&d.after) },
-            "baseline_cached": d.baseline_cached,
-            "duration_ms": durations,
-            "commits": d.commits,
-            "subject": d.subject,
-            "committed_by_brl": d.committed_by_brl,
-            "branch_deleted": d.branch_deleted,
-            "agent": d.agent,
-            "cost_usd": d.cost_usd,
-            "num_turns": d.num_turns,
-            "task": self.opts.task,
-            "output": self.output_path().display().to_string(),
-            "notes": d.notes,
-        })
     }
 }
 

@@ -1,0 +1,453 @@
+//! Tests of the output parsers on real output of each tool, saved under tests/fixtures/checks.
+// Fixtures in tests/fixtures/checks/ are real, unedited output (stdout+stderr merged with
+// `cmd > file 2>&1`, not on a TTY) captured from tiny projects under /tmp/x:
+//
+//   tsc-clean.txt                      TypeScript 7.0.2 (native), `tsc -p .`, exit 0 (prints nothing)
+//   tsc-errors.txt                     TypeScript 7.0.2, 3 errors in 2 files, exit 1
+//   tsc-errors-pretty.txt              TypeScript 7.0.2, same with `--pretty` (ANSI colours), exit 1
+//   tsc-global-errors.txt              TypeScript 7.0.2, bad `lib` in tsconfig: 10 global + 1 located, exit 1
+//   tsc-v5-errors.txt                  TypeScript 5.9.3, 3 errors in 2 files, exit 2
+//   tsc-v5-errors-pretty.txt           TypeScript 5.9.3, same with `--pretty`, exit 2
+//   tsc-v5-global-errors-pretty.txt    TypeScript 5.9.3, bad `lib`, `--pretty`, exit 2
+//   tsc-not-found.txt                  dash, `sh -c 'npx-missing tsc --noEmit'`, exit 127
+//   vitest-clean.txt                   vitest 4.1.12, `vitest run`, 4 passed, exit 0
+//   vitest-failures.txt                vitest 4.1.12, 2 failed 4 passed, exit 1
+//   vitest-skipped-todo.txt            vitest 4.1.12, 2 failed 2 passed 1 skipped 1 todo, exit 1
+//   vitest-only-failed.txt             vitest 4.1.12, 2 failed + 1 unhandled error, exit 1
+//   vitest-suite-load-error.txt        vitest 4.1.12, one file with a syntax error (`Tests  no tests`), exit 1
+//   vitest-hook-failure.txt            vitest 4.1.12, a beforeAll hook throws (its 2 tests skipped), 1 passed, exit 1
+//   vitest-no-tests.txt                vitest 4.1.12, no test files, exit 1 (no summary)
+//   vitest-no-tests-pass.txt           vitest 4.1.12, no test files, `--passWithNoTests`, exit 0
+//   vitest-v3-failures.txt             vitest 3.2.7, 2 failed 4 passed, exit 1
+//   jest-clean.txt                     jest 30.5.2, 4 passed, exit 0
+//   jest-failures.txt                  jest 30.5.2, 2 failed 4 passed, exit 1
+//   jest-skipped-todo-broken-suite.txt jest 30.5.2, 2 failed 1 skipped 1 todo 2 passed + 1 suite failed to run, exit 1
+//   jest-broken-suite.txt              jest 30.5.2, only a suite that fails to run (`Tests: 0 total`), exit 1
+//   jest-no-tests.txt                  jest 30.5.2, no tests found, exit 1 (no summary)
+//   jest-no-tests-pass.txt             jest 30.5.2, no tests found, `--passWithNoTests`, exit 0
+//   cargo-clean-warning.txt            cargo 1.95.0, `cargo check`, 1 warning, exit 0
+//   cargo-errors.txt                   cargo 1.95.0, `cargo check`, 2+2 errors in 2 crates, exit 101
+//   cargo-errors-all-targets.txt       cargo 1.95.0, `cargo check --all-targets --keep-going`, same code, exit 101
+//   cargo-one-error.txt                cargo 1.95.0, `cargo check`, 1 error + 1 warning, exit 101
+//   cargo-clippy-deny-warnings.txt     clippy 0.1.95, `cargo clippy -- -D warnings`, 2 errors, exit 101
+//   cargo-clippy-warnings-only.txt     clippy 0.1.95, `cargo clippy`, 2 warnings, exit 0
+//   cargo-manifest-error.txt           cargo 1.95.0, `cargo check` with a broken workspace Cargo.toml, exit 101
+//   cargo-test-clean.txt               cargo 1.95.0, `cargo test`, 2 lib binaries + 2 doctest runs, exit 0
+//   cargo-test-failures.txt            cargo 1.95.0, `cargo test` (fail-fast: stops after 1st failing binary), exit 101
+//   cargo-test-failures-no-fail-fast.txt cargo 1.95.0, `cargo test --no-fail-fast`, 2 failed 4 passed, exit 101
+//   cargo-test-compile-error.txt       cargo 1.95.0, `cargo test` on code that does not compile, exit 101
+//   cargo-test-abort.txt               cargo 1.95.0, `cargo test --no-fail-fast`, a test binary aborts (SIGABRT), exit 101
+//   pytest-clean.txt / -q.txt          pytest 9.2.0 (Python 3.11.7), 4 passed, exit 0
+//   pytest-failures.txt / -q.txt       pytest 9.2.0, 2 failed 4 passed, exit 1
+//   pytest-mixed.txt / -q.txt          pytest 9.2.0, 2 failed 5 passed 1 skipped 1 xfailed 1 xpassed 1 warning 1 error, exit 1
+//   pytest-collection-error.txt        pytest 9.2.0, a test module raising at import, exit 2
+//   pytest-no-tests.txt / -q.txt       pytest 9.2.0, empty directory (`no tests ran`), exit 5
+//   pytest-usage-error.txt             pytest 9.2.0, `pytest --bogus`, exit 4 (no summary)
+//   mypy-clean.txt                     mypy 2.4.1, exit 0
+//   mypy-errors.txt                    mypy 2.4.1, 3 errors in 2 files, exit 1
+//   mypy-errors-pretty.txt             mypy 2.4.1, same with `--pretty`, exit 1
+//   mypy-one-error.txt                 mypy 2.4.1, 1 error + 1 note, exit 1
+//   mypy-syntax-error.txt              mypy 2.4.1, syntax errors (errors prevented further checking), exit 2
+//   mypy-usage-error.txt               mypy 2.4.1, `mypy --bogus`, exit 2
+
+use super::*;
+
+macro_rules! fixture {
+    ($name:literal) => {
+        include_str!(concat!("../../tests/fixtures/checks/", $name, ".txt"))
+    };
+}
+
+fn run(kind: ParserKind, output: &str, exit: Option<i32>) -> Result<Parsed, String> {
+    parse(kind, &RegexRules::default(), output, exit)
+}
+
+fn errs(kind: ParserKind, output: &str, exit: i32) -> u64 {
+    let p = run(kind, output, Some(exit)).unwrap();
+    assert_eq!((p.failures, p.passed), (None, None));
+    p.errors.unwrap()
+}
+
+fn tests(kind: ParserKind, output: &str, exit: i32) -> (u64, u64) {
+    let p = run(kind, output, Some(exit)).unwrap();
+    assert_eq!(p.errors, None);
+    (p.failures.unwrap(), p.passed.unwrap())
+}
+
+fn err(kind: ParserKind, output: &str, exit: Option<i32>) -> String {
+    run(kind, output, exit).unwrap_err()
+}
+
+use ParserKind::{Cargo, CargoTest, ExitCode, Jest, Mypy, Pytest, Tsc, Vitest};
+const ALL: [ParserKind; 9] = ParserKind::ALL;
+
+#[test]
+fn kinds() {
+    let names: Vec<_> = ParserKind::ALL.iter().map(|k| k.name()).collect();
+    assert_eq!(
+        names,
+        [
+            "tsc",
+            "vitest",
+            "jest",
+            "cargo",
+            "cargo-test",
+            "pytest",
+            "mypy",
+            "regex",
+            "exit-code"
+        ]
+    );
+    let errors: Vec<_> = ALL.iter().filter(|k| k.reports_errors()).collect();
+    assert_eq!(errors, [&Tsc, &Cargo, &Mypy, &ParserKind::Regex, &ExitCode]);
+    let tests: Vec<_> = ALL.iter().filter(|k| k.reports_tests()).collect();
+    assert_eq!(
+        tests,
+        [
+            &Vitest,
+            &Jest,
+            &CargoTest,
+            &Pytest,
+            &ParserKind::Regex,
+            &ExitCode
+        ]
+    );
+    // name() must agree with the serde (kebab-case) spelling of the Debug name.
+    for k in ALL {
+        let mut kebab = String::new();
+        for (i, c) in format!("{k:?}").chars().enumerate() {
+            if c.is_ascii_uppercase() && i > 0 {
+                kebab.push('-');
+            }
+            kebab.push(c.to_ascii_lowercase());
+        }
+        assert_eq!(k.name(), kebab);
+    }
+}
+
+#[test]
+fn tsc_fixtures() {
+    assert_eq!(errs(Tsc, fixture!("tsc-clean"), 0), 0);
+    assert_eq!(errs(Tsc, fixture!("tsc-errors"), 1), 3);
+    assert_eq!(errs(Tsc, fixture!("tsc-errors-pretty"), 1), 3);
+    assert_eq!(errs(Tsc, fixture!("tsc-global-errors"), 1), 11);
+    assert_eq!(errs(Tsc, fixture!("tsc-v5-errors"), 2), 3);
+    assert_eq!(errs(Tsc, fixture!("tsc-v5-errors-pretty"), 2), 3);
+    assert_eq!(errs(Tsc, fixture!("tsc-v5-global-errors-pretty"), 2), 11);
+    let e = err(Tsc, fixture!("tsc-not-found"), Some(127));
+    assert!(
+        e.contains("exit code 127") && e.contains("npx-missing: not found"),
+        "{e}"
+    );
+    assert_eq!(
+        err(Tsc, "", Some(2)),
+        "tsc failed without any `error TS…` diagnostic (exit code 2; no output)"
+    );
+}
+
+#[test]
+fn vitest_fixtures() {
+    assert_eq!(tests(Vitest, fixture!("vitest-clean"), 0), (0, 4));
+    assert_eq!(tests(Vitest, fixture!("vitest-failures"), 1), (2, 4));
+    assert_eq!(tests(Vitest, fixture!("vitest-v3-failures"), 1), (2, 4));
+    assert_eq!(tests(Vitest, fixture!("vitest-skipped-todo"), 1), (2, 2));
+    // 2 failed tests + `Errors  1 error` (unhandled error).
+    assert_eq!(tests(Vitest, fixture!("vitest-only-failed"), 1), (3, 0));
+    // `Tests  no tests` + `Failed Suites 1`.
+    assert_eq!(
+        tests(Vitest, fixture!("vitest-suite-load-error"), 1),
+        (1, 0)
+    );
+    // `Tests  1 passed | 2 skipped` + `Failed Suites 1` (a beforeAll hook threw).
+    assert_eq!(tests(Vitest, fixture!("vitest-hook-failure"), 1), (1, 1));
+    assert_eq!(tests(Vitest, fixture!("vitest-no-tests-pass"), 0), (0, 0));
+    let e = err(Vitest, fixture!("vitest-no-tests"), Some(1));
+    assert!(
+        e.contains("found no tests") && e.contains("exit code 1"),
+        "{e}"
+    );
+    let e = err(Vitest, "sh: 1: vitest: not found\n", Some(127));
+    assert_eq!(
+        e,
+        "vitest printed no `Tests` summary line (exit code 127; output starts \
+         `sh: 1: vitest: not found`); does the command run vitest?"
+    );
+}
+
+#[test]
+fn vitest_summary_forms() {
+    let t = |s: &str| tests(Vitest, s, 1);
+    assert_eq!(
+        t(" Test Files  1 failed (1)\n      Tests  3 failed (3)\n"),
+        (3, 0)
+    );
+    assert_eq!(t("      Tests  7 passed (7)"), (0, 7));
+    assert_eq!(
+        t("Tests  1 failed | 2 passed | 3 skipped | 4 todo (10)"),
+        (1, 2)
+    );
+    // `Test Files` alone is not the summary.
+    assert!(run(Vitest, " Test Files  2 passed (2)\n", Some(0)).is_err());
+}
+
+#[test]
+fn jest_fixtures() {
+    assert_eq!(tests(Jest, fixture!("jest-clean"), 0), (0, 4));
+    assert_eq!(tests(Jest, fixture!("jest-failures"), 1), (2, 4));
+    // 2 failed tests + 1 `Test suite failed to run`.
+    assert_eq!(
+        tests(Jest, fixture!("jest-skipped-todo-broken-suite"), 1),
+        (3, 2)
+    );
+    assert_eq!(tests(Jest, fixture!("jest-broken-suite"), 1), (1, 0));
+    assert_eq!(tests(Jest, fixture!("jest-no-tests-pass"), 0), (0, 0));
+    let e = err(Jest, fixture!("jest-no-tests"), Some(1));
+    assert!(e.contains("found no tests"), "{e}");
+    let e = err(Jest, "Error: Cannot find module 'jest-cli'\n", Some(1));
+    assert!(
+        e.contains("no `Tests:` summary") && e.contains("jest-cli"),
+        "{e}"
+    );
+}
+
+#[test]
+fn cargo_fixtures() {
+    assert_eq!(errs(Cargo, fixture!("cargo-clean-warning"), 0), 0);
+    assert_eq!(errs(Cargo, fixture!("cargo-errors"), 101), 4);
+    // --all-targets: every lib error is reported once more for `(lib test)` by the summaries.
+    assert_eq!(errs(Cargo, fixture!("cargo-errors-all-targets"), 101), 8);
+    assert_eq!(errs(Cargo, fixture!("cargo-one-error"), 101), 1);
+    assert_eq!(errs(Cargo, fixture!("cargo-clippy-deny-warnings"), 101), 2);
+    assert_eq!(errs(Cargo, fixture!("cargo-clippy-warnings-only"), 0), 0);
+    let e = err(Cargo, fixture!("cargo-manifest-error"), Some(101));
+    assert!(
+        e.starts_with("cargo failed before compiling anything"),
+        "{e}"
+    );
+    assert!(e.contains("string values must be quoted"), "{e}");
+    let e = err(Cargo, "sh: 1: cargo: not found\n", Some(127));
+    assert!(e.contains("without printing any compiler error"), "{e}");
+}
+
+#[test]
+fn cargo_fallback_counts_diagnostics() {
+    // Old cargo / plain rustc: no `due to N previous errors` on the `could not compile` line.
+    let out = "   Compiling x v0.1.0\nerror[E0425]: cannot find value `y`\nerror: unused import\n\
+               warning: unused\nerror: aborting due to 2 previous errors\n\
+               error: could not compile `x`.\n";
+    assert_eq!(errs(Cargo, out, 101), 2);
+    let script =
+        "   Compiling x v0.1.0\nerror: failed to run custom build command for `x v0.1.0`\n";
+    assert_eq!(errs(Cargo, script, 101), 1);
+}
+
+#[test]
+fn cargo_test_fixtures() {
+    assert_eq!(tests(CargoTest, fixture!("cargo-test-clean"), 0), (0, 4));
+    assert_eq!(
+        tests(CargoTest, fixture!("cargo-test-failures"), 101),
+        (1, 2)
+    );
+    assert_eq!(
+        tests(CargoTest, fixture!("cargo-test-failures-no-fail-fast"), 101),
+        (2, 4)
+    );
+    // The aborted binary announced 2 tests and printed no result: both count as failed.
+    assert_eq!(tests(CargoTest, fixture!("cargo-test-abort"), 101), (3, 2));
+    let e = err(CargoTest, fixture!("cargo-test-compile-error"), Some(101));
+    assert_eq!(
+        e,
+        "cargo test printed no `test result:` line — the tests did not compile \
+         (could not compile `beta` (lib))"
+    );
+    let e = err(CargoTest, "", Some(0));
+    assert!(e.contains("did not compile or run"), "{e}");
+}
+
+#[test]
+fn pytest_fixtures() {
+    assert_eq!(tests(Pytest, fixture!("pytest-clean"), 0), (0, 4));
+    assert_eq!(tests(Pytest, fixture!("pytest-clean-q"), 0), (0, 4));
+    assert_eq!(tests(Pytest, fixture!("pytest-failures"), 1), (2, 4));
+    assert_eq!(tests(Pytest, fixture!("pytest-failures-q"), 1), (2, 4));
+    assert_eq!(tests(Pytest, fixture!("pytest-mixed"), 1), (3, 5));
+    assert_eq!(tests(Pytest, fixture!("pytest-mixed-q"), 1), (3, 5));
+    assert_eq!(
+        tests(Pytest, fixture!("pytest-collection-error"), 2),
+        (1, 0)
+    );
+    assert_eq!(tests(Pytest, fixture!("pytest-no-tests"), 5), (0, 0));
+    assert_eq!(tests(Pytest, fixture!("pytest-no-tests-q"), 5), (0, 0));
+    let e = err(Pytest, fixture!("pytest-usage-error"), Some(4));
+    assert!(
+        e.contains("exit code 4") && e.contains("ERROR: usage"),
+        "{e}"
+    );
+}
+
+#[test]
+fn pytest_summary_forms() {
+    let t = |s: &str| tests(Pytest, s, 1);
+    assert_eq!(
+        t("==== 10 passed, 2 failed, 3 errors in 65.20s (0:01:05) ===="),
+        (5, 10)
+    );
+    assert_eq!(t("1 passed, 1 deselected in 0.3 seconds"), (0, 1));
+    assert_eq!(t("= 1 failed in 0.01s =\n"), (1, 0));
+    // Only the last summary counts (e.g. pytester output earlier in the log).
+    assert_eq!(t("3 passed in 0.1s\n== 1 passed in 0.2s =="), (0, 1));
+}
+
+#[test]
+fn mypy_fixtures() {
+    assert_eq!(errs(Mypy, fixture!("mypy-clean"), 0), 0);
+    assert_eq!(errs(Mypy, fixture!("mypy-errors"), 1), 3);
+    assert_eq!(errs(Mypy, fixture!("mypy-errors-pretty"), 1), 3);
+    assert_eq!(errs(Mypy, fixture!("mypy-one-error"), 1), 1);
+    assert_eq!(errs(Mypy, fixture!("mypy-syntax-error"), 2), 2);
+    let e = err(Mypy, fixture!("mypy-usage-error"), Some(2));
+    assert!(
+        e.contains("exit code 2") && e.contains("usage: mypy"),
+        "{e}"
+    );
+}
+
+#[test]
+fn regex_rules() {
+    let rules = RegexRules {
+        errors: Some(Regex::new(r"^ERR ").unwrap()),
+        failures: None,
+        passed: Some(Regex::new(r"\bok$").unwrap()),
+    };
+    let out = "ERR a\n\x1b[31mERR b\x1b[0m\nx ok\ny ok\r\nERR\n";
+    let p = parse(ParserKind::Regex, &rules, out, Some(1)).unwrap();
+    assert_eq!(
+        p,
+        Parsed {
+            errors: Some(2),
+            failures: None,
+            passed: Some(2)
+        }
+    );
+    let p = parse(ParserKind::Regex, &RegexRules::default(), out, None).unwrap();
+    assert_eq!(p, Parsed::default());
+}
+
+#[test]
+fn exit_code() {
+    let ok = Parsed {
+        errors: Some(0),
+        failures: Some(0),
+        passed: None,
+    };
+    let bad = Parsed {
+        errors: Some(1),
+        failures: Some(1),
+        passed: None,
+    };
+    assert_eq!(run(ExitCode, "whatever", Some(0)), Ok(ok));
+    assert_eq!(run(ExitCode, "", Some(3)), Ok(bad));
+    assert_eq!(run(ExitCode, "", None), Ok(bad));
+}
+
+#[test]
+fn killed_by_signal_is_err() {
+    for kind in [Tsc, Vitest, Jest, Cargo, CargoTest, Pytest, Mypy] {
+        let out = fixture!("cargo-test-clean");
+        let e = err(kind, out, None);
+        assert!(e.contains("killed by a signal"), "{kind:?}: {e}");
+    }
+}
+
+#[test]
+fn ansi_and_carriage_returns() {
+    assert_eq!(
+        strip_ansi("\x1b[1;31mred\x1b[0m \x1b]8;;http://x\x07link\x1b]8;;\x07 \x1b(Bz"),
+        "red link z"
+    );
+    let out = "progress 1/3\rprogress 3/3\r\n== 3 passed in 0.1s ==\r\n";
+    assert_eq!(tests(Pytest, out, 0), (0, 3));
+}
+
+#[test]
+fn huge_numbers() {
+    let big = "99999999999999999999999"; // > u64::MAX
+    let max = u64::MAX.to_string();
+    let cases: Vec<(ParserKind, String)> = vec![
+        (Vitest, format!("Tests  {big} failed (1)")),
+        (Jest, format!("Tests:       {big} passed, 1 total")),
+        (
+            Cargo,
+            format!("error: could not compile `x` (lib) due to {big} previous errors"),
+        ),
+        (
+            CargoTest,
+            format!("test result: ok. {big} passed; 0 failed;"),
+        ),
+        (CargoTest, format!("running {big} tests")),
+        (Pytest, format!("{big} passed in 0.1s")),
+        (Mypy, format!("Found {big} errors in 1 file")),
+        // Each fits in u64 but the sum does not.
+        (
+            CargoTest,
+            format!(
+                "test result: ok. {max} passed; 0 failed;\ntest result: ok. 1 passed; 0 failed;"
+            ),
+        ),
+        (
+            Cargo,
+            format!(
+                "error: could not compile `a` due to {max} previous errors\nerror: could not compile `b` due to 1 previous error"
+            ),
+        ),
+        (Pytest, format!("{max} passed, 1 passed in 0.1s")),
+    ];
+    for (kind, out) in cases {
+        assert!(run(kind, &out, Some(1)).is_err(), "{kind:?}: {out}");
+    }
+    assert_eq!(
+        errs(Mypy, &format!("Found {max} errors in 1 file"), 1),
+        u64::MAX
+    );
+}
+
+#[test]
+fn never_panics_on_garbage() {
+    let mut long = String::new();
+    for i in 0..5_000 {
+        long.push_str(&format!(
+            "line {i} \x1b[ \x1b] \r\r error TS: Tests: test result: ====\n"
+        ));
+    }
+    let inputs = [
+        "",
+        "\n\n\n",
+        "\x1b",
+        "\x1b[",
+        "\r",
+        "é\u{0}\u{1b}ß☃\r\n",
+        "Tests  | (",
+        "Tests:  total",
+        "running  tests",
+        "test result: ok.",
+        "=== in s ===",
+        "Found errors in file",
+        "error: could not compile `",
+        long.as_str(),
+    ];
+    let rules = RegexRules {
+        errors: Some(Regex::new("error").unwrap()),
+        failures: Some(Regex::new("").unwrap()),
+        passed: Some(Regex::new("x").unwrap()),
+    };
+    for kind in ALL {
+        for out in inputs {
+            for exit in [Some(0), Some(1), Some(-1), Some(i32::MAX), None] {
+                let _ = parse(kind, &rules, out, exit);
+            }
+        }
+    }
+    // Long first lines are shortened in messages without splitting a character.
+    let e = err(Mypy, &"☃".repeat(500), Some(2));
+    assert!(e.ends_with("…`)"), "{e}");
+}

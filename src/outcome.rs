@@ -105,6 +105,10 @@ pub fn evaluate(f: &Facts) -> (Outcome, String) {
     if !f.changed {
         return match f.agent {
             AgentExit::Exited(0) => (Outcome::NoChange, "the agent changed nothing".into()),
+            AgentExit::Exited(127) => (
+                Outcome::AgentFailed,
+                "the agent exited with code 127 and changed nothing: the shell did not find the command; check [agent] command in brl.toml".into(),
+            ),
             AgentExit::Exited(code) => (
                 Outcome::AgentFailed,
                 format!("the agent exited with code {code} and changed nothing"),

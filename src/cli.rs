@@ -40,9 +40,12 @@ pub enum Command {
     Cycle {
         /// The session (s1..sN).
         session: String,
-        /// A task for the agent; without one it picks its own small task.
-        #[arg(long, value_name = "TEXT")]
+        /// A one-off task for the agent; without one it picks its own small task.
+        #[arg(long, value_name = "TEXT", conflicts_with = "from_queue")]
         task: Option<String>,
+        /// Take the oldest ready task from the task queue (`brl task list`).
+        #[arg(long)]
+        from_queue: bool,
         /// Do not stream the agent's output (it is still saved under logs/sessions/).
         #[arg(long, short)]
         quiet: bool,
@@ -85,6 +88,9 @@ pub enum Command {
     /// The review queue: list, diff, approve, reject.
     #[command(subcommand)]
     Queue(QueueCommand),
+    /// The task queue: add, list, approve, drop. Workers take the oldest ready task.
+    #[command(subcommand)]
+    Task(TaskCommand),
     /// Create a demo target repository and home in a fresh directory, run a few cycles across 3 sessions with the demo agent, and print the outcomes and the queue. No API key needed.
     Demo {
         /// Where to create the demo (must not exist). Default: a new directory under the system's temp dir.
@@ -124,4 +130,44 @@ pub enum QueueCommand {
         #[arg(long, value_name = "TEXT")]
         reason: Option<String>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TaskCommand {
+    /// Queue a task; workers take the oldest ready one. Refused past [tasks] max_pending pending tasks, or when a pending task has the same title.
+    Add {
+        /// A short title: what to do.
+        title: String,
+        /// More detail for the agent.
+        #[arg(long, value_name = "TEXT")]
+        body: Option<String>,
+        /// auto_safe (docs, tests, refactors) runs without approval; proposed (features, fixes) waits for `brl task approve`.
+        #[arg(long, value_enum, default_value = "auto_safe")]
+        tier: TierArg,
+    },
+    /// List the tasks (all states, oldest first).
+    List {
+        /// Print a JSON array.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Approve a proposed task so workers may take it.
+    Approve {
+        /// The task's id (from `brl task list`).
+        id: u64,
+    },
+    /// Drop a pending or failed task.
+    Drop {
+        /// The task's id (from `brl task list`).
+        id: u64,
+    },
+}
+
+/// A task's governance tier.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum TierArg {
+    #[value(name = "auto_safe")]
+    AutoSafe,
+    #[value(name = "proposed")]
+    Proposed,
 }

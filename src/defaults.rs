@@ -111,6 +111,16 @@ timeout_secs = 600
 pause_secs = 10
 max_backoff_secs = 600
 
+[scheduler]
+# With no ready task, the agent picks its own small task (false: the session waits for a task).
+self_plan = true
+# A task whose cycles end without a kept branch this many times becomes `failed`.
+max_attempts = 3
+
+[tasks]
+# At most this many pending tasks (done, failed and dropped ones do not count).
+max_pending = 20
+
 [prompt]
 # How many recent cycles of the other sessions each prompt shows.
 recent_entries = 12

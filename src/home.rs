@@ -51,6 +51,9 @@ impl Home {
     pub fn log_path(&self) -> PathBuf {
         self.logs_dir().join("experiment-log.jsonl")
     }
+    pub fn tasks_path(&self) -> PathBuf {
+        self.logs_dir().join("tasks.json")
+    }
     pub fn queue_path(&self) -> PathBuf {
         self.logs_dir().join("review-queue.json")
     }

@@ -14,6 +14,7 @@ use crate::home::Home;
 use crate::proc;
 use crate::store::atomic::write_atomic;
 use crate::store::log::{self, Entry, Filter};
+use crate::store::tasks::Tasks;
 
 const VERSION: u32 = 1;
 
@@ -24,16 +25,20 @@ pub struct Inflight {
     pub base: String,
     pub started: DateTime<Utc>,
     pub pid: u32,
+    /// The task from the task queue the cycle was running, if any.
+    #[serde(default)]
+    pub task_id: Option<u64>,
 }
 
 impl Inflight {
-    pub fn new(branch: &str, base: &str, started: DateTime<Utc>) -> Inflight {
+    pub fn new(branch: &str, base: &str, started: DateTime<Utc>, task_id: Option<u64>) -> Inflight {
         Inflight {
             version: VERSION,
             branch: branch.into(),
             base: base.into(),
             started,
             pid: std::process::id(),
+            task_id,
         }
     }
 }
@@ -147,6 +152,12 @@ pub fn recover(home: &Home, target: &Target, session: &str) -> anyhow::Result<Op
         }),
     );
     log::append(&home.log_path(), &entry)?;
+    if let Some(id) = m.task_id {
+        // The task did not get a fair attempt: back to the queue, uncounted.
+        if let Err(e) = Tasks::new(&home.tasks_path()).release(id, "the cycle running it died") {
+            eprintln!("{session}: could not put task #{id} back in the queue: {e}");
+        }
+    }
     clear(home, session)?;
     Ok(Some(reason))
 }

@@ -5,25 +5,50 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::cycle::{self, Options};
+use crate::cycle::{self, Options, TaskSpec};
 use crate::home::Home;
 use crate::outcome::Outcome;
+use crate::store::tasks::Tasks;
 
 /// Run until `stop` is set. The config is read again before every cycle, so edits take effect
 /// without a restart; an invalid config is reported and retried after the back-off.
 pub fn run(home: &Home, session: &str, stop: &AtomicBool) -> anyhow::Result<()> {
     let mut failures: u32 = 0;
+    let mut waiting = false;
     let first = home.load_config()?;
     first.check_session(session)?;
     println!("worker {session}: running cycles until stopped (Ctrl-C or SIGTERM)");
     while !stop.load(Ordering::SeqCst) {
         let (pause, max_backoff) = match home.load_config() {
             Ok(config) => {
+                let tasks = Tasks::new(&home.tasks_path());
+                let task = match tasks.claim(session) {
+                    Ok(t) => t,
+                    Err(e) => {
+                        // The queue file is broken: say so, and work without it.
+                        eprintln!("worker {session}: cannot take a task: {e}");
+                        None
+                    }
+                };
+                if task.is_none() && !config.scheduler.self_plan {
+                    if !waiting {
+                        println!(
+                            "worker {session}: waiting for a ready task ([scheduler] self_plan = false; `brl task add`)"
+                        );
+                        waiting = true;
+                    }
+                    sleep_unless(stop, Duration::from_secs(config.worker.pause_secs.max(1)));
+                    continue;
+                }
+                waiting = false;
                 let opts = Options {
-                    task: None,
+                    task: task.as_ref().map(TaskSpec::from_task),
                     echo: true,
                     cancel: Some(stop),
                 };
+                if let Some(t) = &task {
+                    println!("worker {session}: task #{}: {}", t.id, t.title);
+                }
                 match cycle::run(home, &config, session, &opts) {
                     Ok(report) => {
                         println!("{}", report.summary());
@@ -37,6 +62,11 @@ pub fn run(home: &Home, session: &str, stop: &AtomicBool) -> anyhow::Result<()> 
                     }
                     Err(e) => {
                         eprintln!("worker {session}: the cycle could not run: {e:#}");
+                        if let Some(t) = &task
+                            && let Err(e) = tasks.release(t.id, "the cycle could not start")
+                        {
+                            eprintln!("worker {session}: could not put task #{} back: {e}", t.id);
+                        }
                         failures += 1;
                     }
                 }

@@ -97,6 +97,7 @@ fn sigterm_mid_cycle_interrupts_cleanly() {
 fn a_worker_killed_outright_is_recovered_by_the_next_cycle() {
     let w = World::new(1);
     w.write_config(1, &agent("hang.sh"), 120, "");
+    assert_eq!(w.run(&["task", "add", "a task the dead cycle held"]).0, 0);
     let mut child = w
         .spawnable()
         .args(["worker", "s1"])
@@ -136,6 +137,11 @@ fn a_worker_killed_outright_is_recovered_by_the_next_cycle() {
             .expect("num");
         assert!(!alive(pid), "{f} ({pid}) of the dead cycle still runs");
     }
+    // The task it held is back in the queue, its attempt not counted.
+    let (_, out, _) = w.run(&["task", "list", "--json"]);
+    let tasks: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(tasks[0]["state"], "pending", "{tasks}");
+    assert_eq!(tasks[0]["attempts"], 0);
     // Recorded once: another cycle adds no second recovery entry.
     w.run(&["cycle", "s1", "--quiet"]);
     assert_eq!(

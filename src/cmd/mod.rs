@@ -4,6 +4,7 @@ mod demo;
 mod init;
 mod log;
 mod queue;
+mod task;
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -11,8 +12,9 @@ use std::sync::atomic::AtomicBool;
 use anyhow::Context;
 
 use crate::cli::{Cli, Command};
-use crate::cycle;
+use crate::cycle::{self, TaskSpec};
 use crate::home::Home;
+use crate::store::tasks::Tasks;
 
 /// Run the command; the exit code on success.
 pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
@@ -29,18 +31,40 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Cycle {
             session,
             task,
+            from_queue,
             quiet,
         } => {
             let config = home.load_config()?;
+            config.check_session(&session)?;
             let stop = stop_flag()?;
+            let task = match (task, from_queue) {
+                (Some(t), _) => Some(TaskSpec::one_off(&t)),
+                (None, true) => match Tasks::new(&home.tasks_path()).claim(&session)? {
+                    Some(t) => Some(TaskSpec::from_task(&t)),
+                    None => {
+                        println!("no ready task in {}", home.tasks_path().display());
+                        return Ok(0);
+                    }
+                },
+                (None, false) => None,
+            };
             let opts = cycle::Options {
-                task,
+                task: task.clone(),
                 echo: !quiet,
                 cancel: Some(&stop),
             };
-            let report = cycle::run(&home, &config, &session, &opts)?;
-            println!("{}", report.summary());
-            Ok(0)
+            match cycle::run(&home, &config, &session, &opts) {
+                Ok(report) => {
+                    println!("{}", report.summary());
+                    Ok(0)
+                }
+                Err(e) => {
+                    if let Some(id) = task.and_then(|t| t.id) {
+                        Tasks::new(&home.tasks_path()).release(id, "the cycle could not start")?;
+                    }
+                    Err(e)
+                }
+            }
         }
         Command::Worker { session } => {
             let stop = stop_flag()?;
@@ -60,6 +84,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             data,
         } => log::emit(&home, &kind, session.as_deref(), &data),
         Command::Queue(q) => queue::run(&home, q),
+        Command::Task(t) => task::run(&home, t),
         Command::Demo { dir, rounds } => demo::run(dir, rounds),
         Command::DemoAgent => demo::agent(),
     }

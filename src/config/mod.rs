@@ -35,6 +35,46 @@ pub struct Config {
     pub worker: WorkerConfig,
     #[serde(default)]
     pub prompt: PromptConfig,
+    #[serde(default)]
+    pub scheduler: SchedulerConfig,
+    #[serde(default)]
+    pub tasks: TasksConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SchedulerConfig {
+    /// With no ready task, the agent picks its own small task (else the session waits for one).
+    #[serde(default = "default_true")]
+    pub self_plan: bool,
+    /// A task whose cycles end without a kept branch this many times becomes `failed`.
+    #[serde(default = "default_max_attempts")]
+    pub max_attempts: NonZeroU32,
+}
+
+impl Default for SchedulerConfig {
+    fn default() -> Self {
+        SchedulerConfig {
+            self_plan: true,
+            max_attempts: default_max_attempts(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TasksConfig {
+    /// At most this many pending (not yet done, failed or dropped) tasks.
+    #[serde(default = "default_max_pending")]
+    pub max_pending: usize,
+}
+
+impl Default for TasksConfig {
+    fn default() -> Self {
+        TasksConfig {
+            max_pending: default_max_pending(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -151,6 +191,15 @@ impl Default for PromptConfig {
     }
 }
 
+fn default_true() -> bool {
+    true
+}
+fn default_max_attempts() -> NonZeroU32 {
+    NonZeroU32::new(3).expect("not zero")
+}
+fn default_max_pending() -> usize {
+    20
+}
 fn default_main() -> String {
     "main".into()
 }

@@ -8,6 +8,7 @@ use super::Cycle;
 use crate::git;
 use crate::outcome::{Measure, Outcome};
 use crate::store::queue::{Queue, QueueEntry, Status};
+use crate::store::tasks::Tasks;
 
 impl Cycle<'_> {
     /// Put the branch where the outcome says: the review queue, or gone. Returns the final
@@ -77,6 +78,32 @@ impl Cycle<'_> {
         (outcome, reason)
     }
 
+    /// A task from the queue: done with the kept branch; back to the queue (or failed after
+    /// `max_attempts`) otherwise; released uncounted when the cycle was interrupted.
+    pub(super) fn settle_task(&mut self, outcome: Outcome, reason: &str) {
+        let Some(id) = self.opts.task.as_ref().and_then(|t| t.id) else {
+            return;
+        };
+        let tasks = Tasks::new(&self.home.tasks_path());
+        let result = match outcome {
+            Outcome::Interrupted => tasks.release(id, reason),
+            _ => tasks.finish(
+                id,
+                outcome == Outcome::Kept,
+                &self.branch,
+                reason,
+                self.config.scheduler.max_attempts.get(),
+            ),
+        };
+        match result {
+            Ok(t) => self.data.task_state = Some(t.state.as_str()),
+            Err(e) => self
+                .data
+                .notes
+                .push(format!("could not update task #{id}: {e}")),
+        }
+    }
+
     pub(super) fn entry_data(
         &self,
         outcome: Outcome,
@@ -114,7 +141,9 @@ impl Cycle<'_> {
             "agent": d.agent,
             "cost_usd": d.cost_usd,
             "num_turns": d.num_turns,
-            "task": self.opts.task,
+            "task": self.opts.task.as_ref().map(|t| t.title.clone()),
+            "task_id": self.opts.task.as_ref().and_then(|t| t.id),
+            "task_state": d.task_state,
             "output": self.output_path().display().to_string(),
             "notes": d.notes,
         })

@@ -27,11 +27,49 @@ use crate::store::log::{self, Entry, Filter};
 #[derive(Default)]
 pub struct Options<'a> {
     /// A task for the agent; without one it picks its own small task.
-    pub task: Option<String>,
+    pub task: Option<TaskSpec>,
     /// Stream the agent's output to our stdout.
     pub echo: bool,
     /// Set by SIGINT/SIGTERM: stop the agent and discard the branch.
     pub cancel: Option<&'a AtomicBool>,
+}
+
+/// What the agent is asked to do in a cycle.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TaskSpec {
+    /// The task's id in the task queue; `None` for a one-off (`brl cycle --task`).
+    pub id: Option<u64>,
+    pub title: String,
+    pub body: Option<String>,
+}
+
+impl TaskSpec {
+    pub fn one_off(title: &str) -> TaskSpec {
+        TaskSpec {
+            id: None,
+            title: title.into(),
+            body: None,
+        }
+    }
+    pub fn from_task(t: &crate::store::tasks::Task) -> TaskSpec {
+        TaskSpec {
+            id: Some(t.id),
+            title: t.title.clone(),
+            body: t.body.clone(),
+        }
+    }
+    /// The prompt's task section.
+    fn prompt_text(&self) -> String {
+        let mut s = format!("TASK: {}", self.title);
+        if let Some(id) = self.id {
+            s.push_str(&format!("\n(task #{id} of the task queue)"));
+        }
+        if let Some(body) = &self.body {
+            s.push_str("\n\n");
+            s.push_str(body);
+        }
+        s
+    }
 }
 
 pub struct Report {
@@ -86,7 +124,12 @@ pub fn run(home: &Home, config: &Config, session: &str, opts: &Options) -> anyho
     inflight::mark(
         home,
         session,
-        &Inflight::new(&branch, &base.to_string(), started),
+        &Inflight::new(
+            &branch,
+            &base.to_string(),
+            started,
+            opts.task.as_ref().and_then(|t| t.id),
+        ),
     )?;
     target.create_branch(&branch, base)?;
 
@@ -107,6 +150,7 @@ pub fn run(home: &Home, config: &Config, session: &str, opts: &Options) -> anyho
         Err(e) => (Outcome::Error, format!("{e:#}")),
     };
     let (outcome, reason) = c.dispose(outcome, reason);
+    c.settle_task(outcome, &reason);
     let entry = Entry::new(
         "ralph_cycle",
         Some(session),
@@ -166,6 +210,7 @@ struct Data {
     committed_by_brl: bool,
     branch_deleted: bool,
     notes: Vec<String>,
+    task_state: Option<&'static str>,
 }
 
 struct Cycle<'a> {
@@ -236,7 +281,7 @@ impl Cycle<'_> {
 
         // Plan and hack: the agent does both.
         let (template, source) = prompt::template(self.home, "ralph")?;
-        let task = self.opts.task.as_ref().map(|t| format!("TASK: {t}")).unwrap_or_else(|| {
+        let task = self.opts.task.as_ref().map(TaskSpec::prompt_text).unwrap_or_else(|| {
             "No task was assigned: pick ONE small, useful task yourself (one error, one failing test, one missing test).".into()
         });
         let vars = [

@@ -5,3 +5,4 @@ pub mod atomic;
 pub mod follow;
 pub mod log;
 pub mod queue;
+pub mod tasks;

@@ -1,0 +1,80 @@
+//! `brl task add|list|approve|drop`.
+
+use crate::cli::{TaskCommand, TierArg};
+use crate::home::Home;
+use crate::store::tasks::{Tasks, Tier};
+
+pub fn run(home: &Home, cmd: TaskCommand) -> anyhow::Result<i32> {
+    let tasks = Tasks::new(&home.tasks_path());
+    match cmd {
+        TaskCommand::Add { title, body, tier } => {
+            let config = home.load_config()?;
+            let tier = match tier {
+                TierArg::AutoSafe => Tier::AutoSafe,
+                TierArg::Proposed => Tier::Proposed,
+            };
+            let t = tasks.add(
+                &title,
+                body.as_deref(),
+                tier,
+                "cli",
+                config.tasks.max_pending,
+            )?;
+            let wait = if t.ready() {
+                "ready for the next idle session"
+            } else {
+                "waits for `brl task approve`"
+            };
+            println!(
+                "task #{} added ({}, {wait}): {}",
+                t.id,
+                t.tier.as_str(),
+                t.title
+            );
+        }
+        TaskCommand::List { json } => {
+            let all = tasks.load()?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&all)?);
+                return Ok(0);
+            }
+            if all.is_empty() {
+                println!("the task queue is empty");
+            }
+            for t in &all {
+                let state = if t.state.as_str() == "pending" && !t.ready() {
+                    "awaiting approval".to_string()
+                } else {
+                    t.state.as_str().to_string()
+                };
+                let mut line = format!(
+                    "#{:<4} {:<9} {:<18} {}",
+                    t.id,
+                    t.tier.as_str(),
+                    state,
+                    t.title
+                );
+                if let Some(b) = &t.branch {
+                    line.push_str(&format!("  → {b}"));
+                }
+                if t.attempts > 0 {
+                    line.push_str(&format!(
+                        "  ({} failed attempt(s): {})",
+                        t.attempts,
+                        t.last_reason.as_deref().unwrap_or("")
+                    ));
+                }
+                println!("{line}");
+            }
+        }
+        TaskCommand::Approve { id } => {
+            let t = tasks.approve(id)?;
+            println!("task #{} approved: {}", t.id, t.title);
+        }
+        TaskCommand::Drop { id } => {
+            let t = tasks.drop_task(id)?;
+            println!("task #{} dropped: {}", t.id, t.title);
+        }
+    }
+    Ok(0)
+}

@@ -65,14 +65,14 @@ pub fn approve(home: &Home, config: &Config, branch: &str, by: &str) -> anyhow::
     let approval = queue.update(|entries| {
         let entry = open_entry(&queue, entries, branch)?;
         if !target.branch_exists(branch) {
-            return Err(QueueError::Other(format!(
+            return Err(QueueError::Refused(format!(
                 "branch {branch} no longer exists in {}; fix: `brl queue reject {branch}` to close its entry",
                 target.path().display()
             )));
         }
         let merge = target
             .merge_into_main(branch)
-            .map_err(|e| QueueError::Other(format!("cannot merge {branch}: {e}")))?;
+            .map_err(|e| QueueError::Refused(format!("cannot merge {branch}: {e}")))?;
         let approval = match merge {
             MergeOutcome::FastForward { new_main } => Approval::Merged {
                 new_main: new_main.to_string(),
@@ -157,7 +157,7 @@ pub fn reject(
         if existed {
             target
                 .delete_branch(branch)
-                .map_err(|e| QueueError::Other(format!("cannot delete {branch}: {e}")))?;
+                .map_err(|e| QueueError::Refused(format!("cannot delete {branch}: {e}")))?;
         }
         entry.status = Status::Rejected;
         entry.decided = Some(Utc::now());
@@ -181,14 +181,14 @@ fn open_entry<'e>(
         .iter_mut()
         .find(|e| e.branch == branch)
         .ok_or_else(|| {
-            QueueError::Other(format!(
+            QueueError::Refused(format!(
                 "{branch} is not in the review queue {}; `brl queue list` shows what is",
                 queue.path().display()
             ))
         })?;
     match entry.status {
         Status::Pending | Status::Conflict => Ok(entry),
-        done => Err(QueueError::Other(format!(
+        done => Err(QueueError::Refused(format!(
             "{branch} was already {} {}; nothing to do",
             done.as_str(),
             entry

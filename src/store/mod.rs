@@ -5,4 +5,5 @@ pub mod atomic;
 pub mod follow;
 pub mod log;
 pub mod queue;
+pub mod state;
 pub mod tasks;

@@ -5,13 +5,13 @@
 //! lose an update. The file carries a format version; a file that cannot be read is reported with its
 //! path and never overwritten.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::outcome::Counts;
-use crate::store::atomic::{LockGuard, lock_path_for, write_atomic};
+use crate::store::state::{StateError, StateFile};
 
 pub const QUEUE_VERSION: u32 = 1;
 
@@ -69,67 +69,36 @@ struct QueueFile {
     entries: Vec<QueueEntry>,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum QueueError {
-    #[error(
-        "the review queue {path} cannot be read: {detail}\n  brl will not overwrite it. fix: repair the file, or move it aside (mv {path} {path}.broken) to start an empty queue; kept branches are still in git (git branch --list 'brl/*')"
-    )]
-    Corrupt { path: PathBuf, detail: String },
-    #[error(
-        "the review queue {path} has format version {found}, newer than this brl understands ({QUEUE_VERSION}); fix: upgrade brl"
-    )]
-    NewerVersion { path: PathBuf, found: u32 },
-    #[error("review queue {path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("{0}")]
-    Other(String),
-}
+/// Errors of the review queue (see [`StateError`]).
+pub type QueueError = StateError;
 
 pub struct Queue {
-    path: PathBuf,
+    file: StateFile,
 }
 
 impl Queue {
     pub fn new(path: &Path) -> Queue {
         Queue {
-            path: path.to_path_buf(),
+            file: StateFile {
+                path: path.to_path_buf(),
+                what: "review queue",
+                version: QUEUE_VERSION,
+                hint: "; kept branches are still in git (git branch --list 'brl/*')",
+            },
         }
     }
 
     pub fn path(&self) -> &Path {
-        &self.path
+        self.file.path()
     }
 
     /// All entries, oldest first. A missing file is an empty queue.
     pub fn load(&self) -> Result<Vec<QueueEntry>, QueueError> {
-        let text = match std::fs::read_to_string(&self.path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(source) => {
-                return Err(QueueError::Io {
-                    path: self.path.clone(),
-                    source,
-                });
-            }
-        };
-        let value: serde_json::Value =
-            serde_json::from_str(&text).map_err(|e| self.corrupt(e.to_string()))?;
-        let version = value
-            .get("version")
-            .and_then(|v| v.as_u64())
-            .ok_or_else(|| self.corrupt("no `version` field".into()))?;
-        if version > u64::from(QUEUE_VERSION) {
-            return Err(QueueError::NewerVersion {
-                path: self.path.clone(),
-                found: u32::try_from(version).unwrap_or(u32::MAX),
-            });
-        }
-        let file: QueueFile =
-            serde_json::from_value(value).map_err(|e| self.corrupt(e.to_string()))?;
-        Ok(file.entries)
+        Ok(self
+            .file
+            .read::<QueueFile>()?
+            .map(|f| f.entries)
+            .unwrap_or_default())
     }
 
     /// Read-modify-write under the queue's lock; the file is replaced only when `f` succeeds.
@@ -137,29 +106,19 @@ impl Queue {
         &self,
         f: impl FnOnce(&mut Vec<QueueEntry>) -> Result<T, QueueError>,
     ) -> Result<T, QueueError> {
-        let io = |source| QueueError::Io {
-            path: self.path.clone(),
-            source,
-        };
-        let _guard = LockGuard::exclusive(&lock_path_for(&self.path)).map_err(io)?;
-        let mut entries = self.load()?;
-        let out = f(&mut entries)?;
-        let file = QueueFile {
+        let empty = || QueueFile {
             version: QUEUE_VERSION,
-            entries,
+            entries: Vec::new(),
         };
-        let mut json =
-            serde_json::to_vec_pretty(&file).map_err(|e| io(std::io::Error::other(e)))?;
-        json.push(b'\n');
-        write_atomic(&self.path, &json).map_err(io)?;
-        Ok(out)
+        self.file
+            .update(empty, |q: &mut QueueFile| f(&mut q.entries))
     }
 
     /// Add a new pending entry (a branch appears once).
     pub fn add(&self, entry: QueueEntry) -> Result<(), QueueError> {
         self.update(|entries| {
             if entries.iter().any(|e| e.branch == entry.branch) {
-                return Err(QueueError::Other(format!(
+                return Err(QueueError::Refused(format!(
                     "branch {} is already in the review queue",
                     entry.branch
                 )));
@@ -172,13 +131,6 @@ impl Queue {
     /// The entry for `branch`, if any.
     pub fn find(&self, branch: &str) -> Result<Option<QueueEntry>, QueueError> {
         Ok(self.load()?.into_iter().find(|e| e.branch == branch))
-    }
-
-    fn corrupt(&self, detail: String) -> QueueError {
-        QueueError::Corrupt {
-            path: self.path.clone(),
-            detail,
-        }
     }
 }
 

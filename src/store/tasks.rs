@@ -5,12 +5,12 @@
 //! never lose an update. The file carries a format version and the next id (ids are never reused);
 //! a file that cannot be read is reported with its path and never overwritten.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::store::atomic::{LockGuard, lock_path_for, write_atomic};
+use crate::store::state::{StateError, StateFile};
 
 pub const TASKS_VERSION: u32 = 1;
 
@@ -107,39 +107,27 @@ struct TasksFile {
     tasks: Vec<Task>,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum TaskError {
-    #[error(
-        "the task queue {path} cannot be read: {detail}\n  brl will not overwrite it. fix: repair the file, or move it aside (mv {path} {path}.broken) to start an empty task queue"
-    )]
-    Corrupt { path: PathBuf, detail: String },
-    #[error(
-        "the task queue {path} has format version {found}, newer than this brl understands ({TASKS_VERSION}); fix: upgrade brl, or move the file aside (mv {path} {path}.newer) to start an empty task queue"
-    )]
-    NewerVersion { path: PathBuf, found: u32 },
-    #[error("task queue {path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    /// The request breaks a rule of the queue; the message says which and what to do.
-    #[error("{0}")]
-    Refused(String),
-}
+/// Errors of the task queue (see [`StateError`]).
+pub type TaskError = StateError;
 
 pub struct Tasks {
-    path: PathBuf,
+    file: StateFile,
 }
 
 impl Tasks {
     pub fn new(path: &Path) -> Tasks {
         Tasks {
-            path: path.to_path_buf(),
+            file: StateFile {
+                path: path.to_path_buf(),
+                what: "task queue",
+                version: TASKS_VERSION,
+                hint: "",
+            },
         }
     }
 
     pub fn path(&self) -> &Path {
-        &self.path
+        self.file.path()
     }
 
     /// All tasks, by id. A missing file is an empty queue.
@@ -161,11 +149,11 @@ impl Tasks {
     ) -> Result<Task, TaskError> {
         let title = title.trim();
         if title.is_empty() {
-            return Err(TaskError::Refused("a task needs a title; give one".into()));
+            return Err(StateError::Refused("a task needs a title; give one".into()));
         }
         let chars = title.chars().count();
         if chars > MAX_TITLE_CHARS {
-            return Err(TaskError::Refused(format!(
+            return Err(StateError::Refused(format!(
                 "the title has {chars} characters, more than the limit of {MAX_TITLE_CHARS}; shorten it and put the details in the body"
             )));
         }
@@ -173,7 +161,7 @@ impl Tasks {
         if let Some(b) = body
             && b.len() > MAX_BODY_BYTES
         {
-            return Err(TaskError::Refused(format!(
+            return Err(StateError::Refused(format!(
                 "the body has {} bytes, more than the limit of {MAX_BODY_BYTES} (16 KiB); shorten it or point to a file",
                 b.len()
             )));
@@ -185,7 +173,7 @@ impl Tasks {
                 .iter()
                 .find(|t| t.state.is_open() && t.title.trim().to_lowercase() == key)
             {
-                return Err(TaskError::Refused(format!(
+                return Err(StateError::Refused(format!(
                     "task #{} has the same title and is still {}; wait for it, or drop it first",
                     t.id,
                     t.state.as_str()
@@ -193,7 +181,7 @@ impl Tasks {
             }
             let open = file.tasks.iter().filter(|t| t.state.is_open()).count();
             if open >= max_pending {
-                return Err(TaskError::Refused(format!(
+                return Err(StateError::Refused(format!(
                     "the task queue holds {open} pending tasks, the cap ([tasks] max_pending = {max_pending}); finish, approve or drop some first"
                 )));
             }
@@ -224,12 +212,12 @@ impl Tasks {
         self.update(|file| {
             let task = find_mut(&mut file.tasks, id)?;
             if task.tier == Tier::AutoSafe {
-                return Err(TaskError::Refused(format!(
+                return Err(StateError::Refused(format!(
                     "task #{id} is auto_safe and needs no approval"
                 )));
             }
             if task.state != TaskState::Pending {
-                return Err(TaskError::Refused(format!(
+                return Err(StateError::Refused(format!(
                     "task #{id} is {}; only pending tasks can be approved",
                     task.state.as_str()
                 )));
@@ -249,17 +237,17 @@ impl Tasks {
             match task.state {
                 TaskState::Pending | TaskState::Failed => {}
                 TaskState::Running => {
-                    return Err(TaskError::Refused(format!(
+                    return Err(StateError::Refused(format!(
                         "task #{id}: a cycle is running it; try after it ends"
                     )));
                 }
                 TaskState::Done => {
-                    return Err(TaskError::Refused(format!(
+                    return Err(StateError::Refused(format!(
                         "task #{id} is done; there is nothing to drop (its branch is in the review queue)"
                     )));
                 }
                 TaskState::Dropped => {
-                    return Err(TaskError::Refused(format!("task #{id} is already dropped")));
+                    return Err(StateError::Refused(format!("task #{id} is already dropped")));
                 }
             }
             task.state = TaskState::Dropped;
@@ -334,40 +322,8 @@ impl Tasks {
 
     /// The whole file; a missing file is an empty queue whose first id is 1.
     fn read(&self) -> Result<TasksFile, TaskError> {
-        let text = match std::fs::read_to_string(&self.path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Ok(TasksFile {
-                    version: TASKS_VERSION,
-                    next_id: 1,
-                    tasks: Vec::new(),
-                });
-            }
-            Err(source) => {
-                return Err(TaskError::Io {
-                    path: self.path.clone(),
-                    source,
-                });
-            }
-        };
-        let value: serde_json::Value =
-            serde_json::from_str(&text).map_err(|e| self.corrupt(e.to_string()))?;
-        let version = value
-            .get("version")
-            .and_then(|v| v.as_u64())
-            .ok_or_else(|| self.corrupt("no `version` field".into()))?;
-        if version > u64::from(TASKS_VERSION) {
-            return Err(TaskError::NewerVersion {
-                path: self.path.clone(),
-                found: u32::try_from(version).unwrap_or(u32::MAX),
-            });
-        }
-        let mut file: TasksFile =
-            serde_json::from_value(value).map_err(|e| self.corrupt(e.to_string()))?;
-        // Never hand out an id that is in the file, even after a hand edit.
-        let past_max = file.tasks.iter().map(|t| t.id).max().unwrap_or(0) + 1;
-        file.next_id = file.next_id.max(past_max);
-        file.tasks.sort_by_key(|t| t.id);
+        let mut file = self.file.read()?.unwrap_or_else(TasksFile::empty);
+        file.normalize();
         Ok(file)
     }
 
@@ -376,32 +332,33 @@ impl Tasks {
         &self,
         f: impl FnOnce(&mut TasksFile) -> Result<T, TaskError>,
     ) -> Result<T, TaskError> {
-        let io = |source| TaskError::Io {
-            path: self.path.clone(),
-            source,
-        };
-        let _guard = LockGuard::exclusive(&lock_path_for(&self.path)).map_err(io)?;
-        let mut file = self.read()?;
-        let out = f(&mut file)?;
-        file.version = TASKS_VERSION;
-        let mut json =
-            serde_json::to_vec_pretty(&file).map_err(|e| io(std::io::Error::other(e)))?;
-        json.push(b'\n');
-        write_atomic(&self.path, &json).map_err(io)?;
-        Ok(out)
+        self.file.update(TasksFile::empty, |file: &mut TasksFile| {
+            file.normalize();
+            f(file)
+        })
+    }
+}
+
+impl TasksFile {
+    fn empty() -> TasksFile {
+        TasksFile {
+            version: TASKS_VERSION,
+            next_id: 1,
+            tasks: Vec::new(),
+        }
     }
 
-    fn corrupt(&self, detail: String) -> TaskError {
-        TaskError::Corrupt {
-            path: self.path.clone(),
-            detail,
-        }
+    /// Never hand out an id that is in the file, even after a hand edit; keep ids in order.
+    fn normalize(&mut self) {
+        let past_max = self.tasks.iter().map(|t| t.id).max().unwrap_or(0) + 1;
+        self.next_id = self.next_id.max(past_max);
+        self.tasks.sort_by_key(|t| t.id);
     }
 }
 
 fn find_mut(tasks: &mut [Task], id: u64) -> Result<&mut Task, TaskError> {
     tasks.iter_mut().find(|t| t.id == id).ok_or_else(|| {
-        TaskError::Refused(format!(
+        StateError::Refused(format!(
             "there is no task #{id}; list the tasks to see the ids"
         ))
     })
@@ -411,7 +368,7 @@ fn find_mut(tasks: &mut [Task], id: u64) -> Result<&mut Task, TaskError> {
 fn find_running<'a>(tasks: &'a mut [Task], id: u64, verb: &str) -> Result<&'a mut Task, TaskError> {
     let task = find_mut(tasks, id)?;
     if task.state != TaskState::Running {
-        return Err(TaskError::Refused(format!(
+        return Err(StateError::Refused(format!(
             "task #{id} is {}, not running; only a running task can be {verb}",
             task.state.as_str()
         )));

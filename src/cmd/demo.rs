@@ -62,18 +62,14 @@ pub fn run(dir: Option<PathBuf>, rounds: u32) -> anyhow::Result<i32> {
     for e in Queue::new(&home.queue_path()).load()? {
         println!("  {:<8} {}  {}", e.status.as_str(), e.branch, e.reason);
     }
-    let h = home.root().display();
+    let b = format!("{} --home {}", invocation(), home.root().display());
     println!();
     println!("next:");
-    println!("  brl --home {h} queue list");
-    println!("  brl --home {h} queue diff <branch>");
-    println!(
-        "  brl --home {h} queue approve <branch>     (or: queue reject <branch> --reason TEXT)"
-    );
-    println!("  brl --home {h} log");
-    println!(
-        "  brl --home {h} cycle s1                   (one more cycle, with the agent's output)"
-    );
+    println!("  {b} queue list");
+    println!("  {b} queue diff <branch>");
+    println!("  {b} queue approve <branch>   (or: queue reject <branch> --reason TEXT)");
+    println!("  {b} log");
+    println!("  {b} cycle s1                 (one more cycle, showing the agent's output)");
     Ok(0)
 }
 
@@ -137,6 +133,20 @@ max_backoff_secs = 30
         std::fs::write(p, contents)?;
     }
     Ok(home)
+}
+
+/// How the user can run this brl again: `brl` when that is on PATH, else this executable's path.
+fn invocation() -> String {
+    let exe = std::env::current_exe()
+        .ok()
+        .and_then(|e| e.canonicalize().ok());
+    let on_path = std::env::var_os("PATH").is_some_and(|paths| {
+        std::env::split_paths(&paths).any(|d| d.join("brl").canonicalize().ok() == exe)
+    });
+    match (on_path, exe) {
+        (false, Some(e)) => shell_quote(&e.display().to_string()),
+        _ => "brl".into(),
+    }
 }
 
 /// `s` quoted for `sh -c`.

@@ -70,6 +70,13 @@ fn sigterm_mid_cycle_interrupts_cleanly() {
         leader.exists() && w.home.join("hang-child.pid").exists()
     });
     std::thread::sleep(Duration::from_millis(200));
+    // The session is busy: a second cycle of it refuses, naming the holder.
+    let (code, _, err) = w.run(&["cycle", "s1", "--quiet"]);
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("already running a cycle") && err.contains(&format!("pid {}", child.id())),
+        "{err}"
+    );
     let start = Instant::now();
     term(&child);
     let status = child.wait().expect("wait");

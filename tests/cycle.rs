@@ -142,14 +142,7 @@ fn a_hanging_agent_times_out_and_leaves_no_process() {
     );
     assert_eq!(e["data"]["outcome"], "timeout", "{e}");
     assert!(w.branches().is_empty());
-    for f in ["hang-leader.pid", "hang-child.pid"] {
-        let pid: i32 = std::fs::read_to_string(w.home.join(f))
-            .expect("pid")
-            .trim()
-            .parse()
-            .expect("num");
-        assert!(!alive(pid), "{f} ({pid}) outlived its cycle");
-    }
+    w.assert_hang_agent_gone();
 }
 
 #[test]
@@ -238,19 +231,6 @@ fn eight_concurrent_cycles_make_eight_queue_entries() {
         "{cycles:#?}"
     );
     assert_eq!(w.branches().len(), 8);
-}
-
-/// Running (a zombie waiting for its reaper counts as dead).
-fn alive(pid: i32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|s| {
-            !s.rsplit(')')
-                .next()
-                .unwrap_or("")
-                .trim_start()
-                .starts_with('Z')
-        })
-        .unwrap_or(false)
 }
 
 #[test]

@@ -105,12 +105,7 @@ fn a_worker_without_self_plan_waits_for_a_task() {
         20,
         "[scheduler]\nself_plan = false\n",
     );
-    let mut child = w
-        .spawnable()
-        .args(["worker", "s1"])
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("spawn");
+    let mut child = w.spawn_worker("s1");
     std::thread::sleep(Duration::from_secs(2));
     assert!(w.cycles().is_empty(), "no cycle without a task");
     assert_eq!(w.run(&["task", "add", "fix something"]).0, 0);

@@ -14,18 +14,6 @@ fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
     }
 }
 
-fn alive(pid: i32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|s| {
-            !s.rsplit(')')
-                .next()
-                .unwrap_or("")
-                .trim_start()
-                .starts_with('Z')
-        })
-        .unwrap_or(false)
-}
-
 fn term(child: &std::process::Child) {
     // SAFETY: sends SIGTERM to the child this test started, by its pid.
     unsafe {
@@ -36,12 +24,7 @@ fn term(child: &std::process::Child) {
 #[test]
 fn worker_loops_until_stopped() {
     let w = World::new(1);
-    let mut child = w
-        .spawnable()
-        .args(["worker", "s1"])
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("spawn worker");
+    let mut child = w.spawn_worker("s1");
     wait_for("two cycles", || w.cycles().len() >= 2);
     term(&child);
     let status = child.wait().expect("wait");
@@ -59,12 +42,7 @@ fn worker_loops_until_stopped() {
 fn sigterm_mid_cycle_interrupts_cleanly() {
     let w = World::new(1);
     w.write_config(1, &agent("hang.sh"), 120, "");
-    let mut child = w
-        .spawnable()
-        .args(["worker", "s1"])
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("spawn worker");
+    let mut child = w.spawn_worker("s1");
     let leader = w.home.join("hang-leader.pid");
     wait_for("the agent to start", || {
         leader.exists() && w.home.join("hang-child.pid").exists()
@@ -90,14 +68,7 @@ fn sigterm_mid_cycle_interrupts_cleanly() {
     assert_eq!(cycles.len(), 1);
     assert_eq!(cycles[0]["data"]["outcome"], "interrupted", "{}", cycles[0]);
     assert!(w.branches().is_empty(), "the branch is discarded");
-    for f in ["hang-leader.pid", "hang-child.pid"] {
-        let pid: i32 = std::fs::read_to_string(w.home.join(f))
-            .expect("pid")
-            .trim()
-            .parse()
-            .expect("num");
-        assert!(!alive(pid), "{f} ({pid}) outlived the worker");
-    }
+    w.assert_hang_agent_gone();
 }
 
 #[test]
@@ -105,12 +76,7 @@ fn a_worker_killed_outright_is_recovered_by_the_next_cycle() {
     let w = World::new(1);
     w.write_config(1, &agent("hang.sh"), 120, "");
     assert_eq!(w.run(&["task", "add", "a task the dead cycle held"]).0, 0);
-    let mut child = w
-        .spawnable()
-        .args(["worker", "s1"])
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("spawn worker");
+    let mut child = w.spawn_worker("s1");
     let child_pid = w.home.join("hang-child.pid");
     wait_for("the agent to start", || child_pid.exists());
     std::thread::sleep(Duration::from_millis(200));
@@ -136,14 +102,7 @@ fn a_worker_killed_outright_is_recovered_by_the_next_cycle() {
         w.branches().is_empty(),
         "the dead cycle's empty branch is gone"
     );
-    for f in ["hang-leader.pid", "hang-child.pid"] {
-        let pid: i32 = std::fs::read_to_string(w.home.join(f))
-            .expect("pid")
-            .trim()
-            .parse()
-            .expect("num");
-        assert!(!alive(pid), "{f} ({pid}) of the dead cycle still runs");
-    }
+    w.assert_hang_agent_gone();
     // The task it held is back in the queue, its attempt not counted.
     let (_, out, _) = w.run(&["task", "list", "--json"]);
     let tasks: serde_json::Value = serde_json::from_str(&out).expect("json");

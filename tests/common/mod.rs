@@ -112,6 +112,24 @@ max_backoff_secs = 2
         c
     }
 
+    /// `brl worker <session>` running in the background, its output discarded.
+    pub fn spawn_worker(&self, session: &str) -> std::process::Child {
+        self.spawnable()
+            .args(["worker", session])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn worker")
+    }
+
+    /// Neither process of `tests/agents/hang.sh` (the leader and its background child) runs.
+    pub fn assert_hang_agent_gone(&self) {
+        for f in ["hang-leader.pid", "hang-child.pid"] {
+            let text = std::fs::read_to_string(self.home.join(f)).expect("pid file");
+            let pid: i32 = text.trim().parse().expect("a pid");
+            assert!(!alive(pid), "{f} ({pid}) outlived its cycle");
+        }
+    }
+
     /// Run `brl args…`, returning (exit code, stdout, stderr).
     pub fn run(&self, args: &[&str]) -> (i32, String, String) {
         let out = self.brl().args(args).output().expect("brl runs");
@@ -156,4 +174,17 @@ max_backoff_secs = 2
             std::fs::read_to_string(self.repo.join("f1.txt")).unwrap_or_default(),
         )
     }
+}
+
+/// Is `pid` running? (A zombie waiting for its reaper counts as gone.)
+pub fn alive(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|s| {
+            !s.rsplit(')')
+                .next()
+                .unwrap_or("")
+                .trim_start()
+                .starts_with('Z')
+        })
+        .unwrap_or(false)
 }

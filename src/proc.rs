@@ -154,16 +154,7 @@ pub fn kill_orphaned_group(pgid_file: &Path) -> Option<i32> {
     let pgid: i32 = pgid.parse().ok()?;
     let members = std::fs::read_dir("/proc").ok()?.filter_map(|e| {
         let pid: i32 = e.ok()?.file_name().to_str()?.parse().ok()?;
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-        // Fields after the command's closing parenthesis: state ppid pgrp …
-        let pgrp: i32 = stat
-            .rsplit(')')
-            .next()?
-            .split_whitespace()
-            .nth(2)?
-            .parse()
-            .ok()?;
-        (pgrp == pgid).then_some(pid)
+        (stat(pid)?.1 == pgid).then_some(pid)
     });
     let ours = members.into_iter().any(|pid| {
         std::fs::read_link(format!("/proc/{pid}/cwd")).is_ok_and(|cwd| cwd.starts_with(dir))
@@ -174,6 +165,21 @@ pub fn kill_orphaned_group(pgid_file: &Path) -> Option<i32> {
     } else {
         None
     }
+}
+
+/// A process's state letter and process group, from `/proc/<pid>/stat`; `None` when it is gone.
+fn stat(pid: i32) -> Option<(char, i32)> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command's closing parenthesis: state ppid pgrp …
+    let mut fields = text.rsplit(')').next()?.split_whitespace();
+    let state = fields.next()?.chars().next()?;
+    let pgrp = fields.nth(1)?.parse().ok()?;
+    Some((state, pgrp))
+}
+
+/// Is `pid` running? A zombie waiting for its reaper counts as gone.
+pub fn is_running(pid: i32) -> bool {
+    stat(pid).is_some_and(|(state, _)| state != 'Z')
 }
 
 /// TERM the group, wait up to [`GRACE`], then KILL it, and reap the leader.
@@ -239,19 +245,6 @@ mod tests {
         }
     }
 
-    /// Running (a zombie waiting for its reaper counts as dead).
-    fn alive(pid: i32) -> bool {
-        std::fs::read_to_string(format!("/proc/{pid}/stat"))
-            .map(|s| {
-                !s.rsplit(')')
-                    .next()
-                    .unwrap_or("")
-                    .trim_start()
-                    .starts_with('Z')
-            })
-            .unwrap_or(false)
-    }
-
     #[test]
     fn captures_output_stdin_env_and_exit_code() {
         let d = tempfile::tempdir().expect("tempdir");
@@ -287,7 +280,10 @@ mod tests {
             .trim()
             .parse()
             .expect("num");
-        assert!(!alive(bg), "background child {bg} outlived the timeout");
+        assert!(
+            !is_running(bg),
+            "background child {bg} outlived the timeout"
+        );
     }
 
     #[test]
@@ -303,7 +299,7 @@ mod tests {
             .parse()
             .expect("num");
         std::thread::sleep(Duration::from_millis(100));
-        assert!(!alive(bg), "straggler {bg} survived");
+        assert!(!is_running(bg), "straggler {bg} survived");
     }
 
     #[test]

@@ -126,7 +126,10 @@ max_backoff_secs = 2
         for f in ["hang-leader.pid", "hang-child.pid"] {
             let text = std::fs::read_to_string(self.home.join(f)).expect("pid file");
             let pid: i32 = text.trim().parse().expect("a pid");
-            assert!(!alive(pid), "{f} ({pid}) outlived its cycle");
+            assert!(
+                !brl::proc::is_running(pid),
+                "{f} ({pid}) outlived its cycle"
+            );
         }
     }
 
@@ -174,17 +177,4 @@ max_backoff_secs = 2
             std::fs::read_to_string(self.repo.join("f1.txt")).unwrap_or_default(),
         )
     }
-}
-
-/// Is `pid` running? (A zombie waiting for its reaper counts as gone.)
-pub fn alive(pid: i32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|s| {
-            !s.rsplit(')')
-                .next()
-                .unwrap_or("")
-                .trim_start()
-                .starts_with('Z')
-        })
-        .unwrap_or(false)
 }

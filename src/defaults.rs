@@ -116,6 +116,32 @@ max_backoff_secs = 600
 self_plan = true
 # A task whose cycles end without a kept branch this many times becomes `failed`.
 max_attempts = 3
+# Idle sessions are reconsidered this often (and at once whenever a worker becomes idle).
+interval_secs = 300
+# No cycle is granted while used memory is above this percentage (the cgroup's, when tighter).
+max_ram_percent = 85
+# At most this many cycles at once; 0 = one per session.
+max_running = 0
+
+[tmux]
+# The tmux server (`tmux -L <socket>`); remove the line to use your default server.
+# socket = "brl"
+# The tmux session that holds one pane per agent session.
+session = "brl"
+# A file in layouts/: "tiled" (all panes in one window) or "windows" (one window per session).
+layout = "tiled"
+# The control room checks the panes this often (one tmux call, whatever the number of sessions).
+check_secs = 10
+# Each session's terminal output goes to logs/sessions/<s>/pane.log, rotated past this size.
+pane_log_max_bytes = 2097152
+
+[server]
+# HTTP triggers, served by the control room (`brl up`): GET /healthz, /status; POST /trigger/...
+enabled = true
+listen = "127.0.0.1:7878"
+# POSTs need `Authorization: Bearer <token>`, the token read from this environment variable.
+# Listening beyond loopback without a token is refused.
+token_env = "BRL_TOKEN"
 
 [tasks]
 # At most this many pending tasks (done, failed and dropped ones do not count).

@@ -137,6 +137,53 @@ impl Config {
                 }
             }
         }
+        let pct = self.scheduler.max_ram_percent;
+        if !(1..=100).contains(&pct) {
+            return Err(invalid(
+                find_key(text, "scheduler", "max_ram_percent").unwrap_or(0),
+                "scheduler.max_ram_percent",
+                format!("{pct} is not a percentage of memory"),
+                "use a number from 1 to 100 (85 is the default)".into(),
+            ));
+        }
+        let s = &self.tmux.session;
+        if s.is_empty() || s.contains([':', '.']) || s.chars().any(char::is_whitespace) {
+            return Err(invalid(
+                find_key(text, "tmux", "session").unwrap_or(0),
+                "tmux.session",
+                format!("`{s}` cannot name a tmux session"),
+                "use letters, digits, `-` or `_`, e.g. \"brl\"".into(),
+            ));
+        }
+        let l = &self.tmux.layout;
+        if l.is_empty() || l.contains(['/', '\\']) || l.starts_with('.') {
+            return Err(invalid(
+                find_key(text, "tmux", "layout").unwrap_or(0),
+                "tmux.layout",
+                format!("`{l}` is not a layout name"),
+                "use the name of a file in layouts/ without `.toml`, e.g. \"tiled\" or \"windows\""
+                    .into(),
+            ));
+        }
+        if let Some(sock) = &self.tmux.socket
+            && (sock.is_empty() || sock.contains('/'))
+        {
+            return Err(invalid(
+                find_key(text, "tmux", "socket").unwrap_or(0),
+                "tmux.socket",
+                format!("`{sock}` is not a socket name"),
+                "use a plain name like \"brl\" (tmux -L), or remove the key for the default server"
+                    .into(),
+            ));
+        }
+        if self.server.token_env.trim().is_empty() {
+            return Err(invalid(
+                find_key(text, "server", "token_env").unwrap_or(0),
+                "server.token_env",
+                "the variable name is empty".into(),
+                "name the environment variable that holds the token, e.g. \"BRL_TOKEN\"".into(),
+            ));
+        }
         Ok(())
     }
 }

@@ -9,7 +9,9 @@ use serde::{Deserialize, Deserializer};
 
 use crate::checks::parse::{ParserKind, RegexRules};
 
+mod control;
 mod errors;
+pub use control::{SchedulerConfig, ServerConfig, TmuxConfig};
 pub use errors::ConfigError;
 use errors::from_toml_error;
 
@@ -39,26 +41,10 @@ pub struct Config {
     pub scheduler: SchedulerConfig,
     #[serde(default)]
     pub tasks: TasksConfig,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SchedulerConfig {
-    /// With no ready task, the agent picks its own small task (else the session waits for one).
-    #[serde(default = "default_true")]
-    pub self_plan: bool,
-    /// A task whose cycles end without a kept branch this many times becomes `failed`.
-    #[serde(default = "default_max_attempts")]
-    pub max_attempts: NonZeroU32,
-}
-
-impl Default for SchedulerConfig {
-    fn default() -> Self {
-        SchedulerConfig {
-            self_plan: true,
-            max_attempts: default_max_attempts(),
-        }
-    }
+    #[serde(default)]
+    pub tmux: TmuxConfig,
+    #[serde(default)]
+    pub server: ServerConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -191,12 +177,6 @@ impl Default for PromptConfig {
     }
 }
 
-fn default_true() -> bool {
-    true
-}
-fn default_max_attempts() -> NonZeroU32 {
-    NonZeroU32::new(3).expect("not zero")
-}
 fn default_max_pending() -> usize {
     20
 }
@@ -362,6 +342,26 @@ passed = "^ok"
             m.contains("checks.typecheck.parser") && m.contains("tsc"),
             "{m}"
         );
+    }
+
+    #[test]
+    fn control_room_sections_are_checked() {
+        let c = Config::parse(Path::new("brl.toml"), GOOD).expect("valid");
+        assert_eq!(c.scheduler.interval_secs.get(), 300);
+        assert_eq!(c.scheduler.max_ram_percent, 85);
+        assert_eq!(c.tmux.session, "brl");
+        assert_eq!(c.server.listen.to_string(), "127.0.0.1:7878");
+        let m = err(&format!("{GOOD}\n[scheduler]\nmax_ram_percent = 150\n"));
+        assert!(
+            m.contains("scheduler.max_ram_percent") && m.contains("1 to 100"),
+            "{m}"
+        );
+        let m = err(&format!("{GOOD}\n[server]\nlisten = \"localhost\"\n"));
+        assert!(m.contains("server.listen"), "{m}");
+        let m = err(&format!("{GOOD}\n[tmux]\nsession = \"a:b\"\n"));
+        assert!(m.contains("tmux.session"), "{m}");
+        let m = err(&format!("{GOOD}\n[tmux]\nlayout = \"../x\"\n"));
+        assert!(m.contains("tmux.layout"), "{m}");
     }
 
     #[test]

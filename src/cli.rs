@@ -50,7 +50,43 @@ pub enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
-    /// Run cycles of a session in a loop until SIGINT/SIGTERM (what a tmux pane runs).
+    /// Start the control room: one tmux pane per session running `brl worker`, the scheduler that grants them cycles, and the HTTP triggers. A running tmux session of this home is adopted, never duplicated.
+    Up {
+        /// Run this many sessions (overrides `sessions` in brl.toml for this control room and its workers).
+        #[arg(long, value_name = "N")]
+        sessions: Option<std::num::NonZeroU32>,
+        /// No dashboard: log JSON lines on stdout and in logs/brl.log (for PM2, systemd, nohup).
+        #[arg(long)]
+        no_tui: bool,
+    },
+    /// Stop everything of this home: the control room, the workers (a cycle in flight is interrupted and recorded), and the tmux session brl created.
+    Down {
+        /// How long to wait for the workers to finish stopping before their panes are closed.
+        #[arg(long, default_value_t = 60, value_name = "SECS")]
+        wait_secs: u64,
+    },
+    /// Attach this terminal to the home's tmux session, or to one session's pane (detach with the tmux prefix + d).
+    Attach {
+        /// The session (s1..sN) whose pane to show.
+        session: Option<String>,
+    },
+    /// Show the sessions, queues, memory and whether a control room schedules this home.
+    Status {
+        /// Print JSON (the same as GET /status).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Ask the control room over HTTP (its `[server] listen`, the token from `[server] token_env`).
+    #[command(subcommand)]
+    Trigger(crate::cmd::trigger::TriggerCommand),
+    /// Copy stdin to a bounded log file (what `tmux pipe-pane` runs for each session's pane.log).
+    #[command(hide = true)]
+    PaneLog {
+        path: PathBuf,
+        #[arg(long, default_value_t = 2 * 1024 * 1024)]
+        max_bytes: u64,
+    },
+    /// Run cycles of a session as the control room grants them, until SIGINT/SIGTERM (what a tmux pane runs).
     Worker {
         /// The session (s1..sN).
         session: String,

@@ -20,6 +20,11 @@ pub const FILES: &[(&str, &str)] = &[
 ];
 
 /// The embedded default of `prompts/<role>.md`, if there is one.
+/// An embedded file by its path in the home, e.g. `layouts/tiled.toml`.
+pub fn file(path: &str) -> Option<&'static str> {
+    FILES.iter().find(|(p, _)| *p == path).map(|(_, c)| *c)
+}
+
 pub fn prompt(role: &str) -> Option<&'static str> {
     let want = format!("prompts/{role}.md");
     FILES.iter().find(|(p, _)| *p == want).map(|(_, c)| *c)

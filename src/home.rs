@@ -7,7 +7,10 @@
 //! <home>/logs/review-queue.json           the review queue (+ .lock)
 //! <home>/logs/sessions/<s>/<ts>.log       agent output of one cycle
 //! <home>/logs/baseline/<commit>.json      baseline counts cached by main's commit
-//! <home>/logs/locks/                      session locks, typecheck slots
+//! <home>/logs/control/<s>.json            grants, worker state, heartbeats (control room ↔ workers)
+//! <home>/logs/sessions/<s>/pane.log       a session's terminal output (bounded)
+//! <home>/logs/brl.log.<date>              the control room's own log (daily files)
+//! <home>/logs/locks/                      session, worker and home locks; typecheck slots
 //! <home>/worktrees/<s>                    one git worktree per session
 //! ```
 
@@ -33,8 +36,18 @@ impl Home {
     pub fn config_path(&self) -> PathBuf {
         self.root.join("brl.toml")
     }
+    /// The config; `BRL_SESSIONS=<n>` (set by `brl up --sessions N` in the panes it starts)
+    /// overrides `sessions`.
     pub fn load_config(&self) -> Result<Config, ConfigError> {
-        Config::load(&self.config_path())
+        let mut config = Config::load(&self.config_path())?;
+        if let Ok(v) = std::env::var("BRL_SESSIONS") {
+            config.sessions = v.trim().parse().map_err(|_| ConfigError::Env {
+                var: "BRL_SESSIONS",
+                message: format!("`{v}` is not a number of sessions (1 or more); it overrides `sessions` of brl.toml"),
+                fix: "unset BRL_SESSIONS, or set it to a whole number like 3 (`brl up --sessions N` sets it for its panes)".into(),
+            })?;
+        }
+        Ok(config)
     }
     pub fn prompts_dir(&self) -> PathBuf {
         self.root.join("prompts")
@@ -59,6 +72,10 @@ impl Home {
     }
     pub fn session_logs_dir(&self, session: &str) -> PathBuf {
         self.logs_dir().join("sessions").join(session)
+    }
+    /// Per-session control files: grants, worker state, heartbeats (see `store::control`).
+    pub fn control_dir(&self) -> PathBuf {
+        self.logs_dir().join("control")
     }
     pub fn baseline_dir(&self) -> PathBuf {
         self.logs_dir().join("baseline")

@@ -1,93 +1,253 @@
-//! `brl worker <session>`: cycles in a loop until SIGINT/SIGTERM, pausing between them and backing
-//! off after repeated failures. A signal mid-cycle kills the agent, discards the branch and logs the
-//! cycle as `interrupted` — nothing is left half-done.
+//! `brl worker <session>`, what each tmux pane runs: wait for a grant from the control room, run
+//! that one cycle, report, pause, and wait again — until SIGINT/SIGTERM. A signal mid-cycle kills
+//! the agent, discards the branch and logs the cycle as `interrupted`: nothing is left half-done.
+//!
+//! The worker holds `logs/locks/worker-<session>.lock` for its whole life: that is how the control
+//! room knows it lives (and takes back its grant when it dies), and why a session never has two.
 
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use notify::Watcher;
 
 use crate::cycle::{self, Options, TaskSpec};
 use crate::home::Home;
 use crate::outcome::Outcome;
+use crate::store::atomic::{LockGuard, lock_owner};
+use crate::store::control::{
+    Grant, HEARTBEAT_SECS, LastCycle, SessionControl, WorkerState, worker_lock_path,
+};
 use crate::store::tasks::Tasks;
 
 /// Run until `stop` is set. The config is read again before every cycle, so edits take effect
-/// without a restart; an invalid config is reported and retried after the back-off.
+/// without a restart; an invalid config is reported, the grant handed back, and retried later.
 pub fn run(home: &Home, session: &str, stop: &AtomicBool) -> anyhow::Result<()> {
-    let mut failures: u32 = 0;
-    let mut waiting = false;
     let first = home.load_config()?;
     first.check_session(session)?;
-    println!("worker {session}: running cycles until stopped (Ctrl-C or SIGTERM)");
+    let _life = life_lock(home, session)?;
+    let sc = SessionControl::new(home, session);
+    let pid = std::process::id();
+    let grants = GrantWatch::new(home);
+    let done = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        scope.spawn(|| heartbeat(&sc, &done));
+        let fallback = (first.worker.pause_secs, first.worker.max_backoff_secs);
+        let result = serve(home, session, stop, &sc, &grants, pid, fallback);
+        done.store(true, Ordering::SeqCst);
+        if let Err(e) = sc.set_state(pid, WorkerState::Stopped, None) {
+            eprintln!("worker {session}: {e}");
+        }
+        println!("worker {session}: stopped");
+        result
+    })
+}
+
+fn serve(
+    home: &Home,
+    session: &str,
+    stop: &AtomicBool,
+    sc: &SessionControl,
+    grants: &GrantWatch,
+    pid: u32,
+    fallback: (u64, u64),
+) -> anyhow::Result<()> {
+    let mut failures: u32 = 0;
+    println!(
+        "worker {session}: waiting for the control room (`brl up`) to grant a cycle; Ctrl-C or SIGTERM stops"
+    );
     while !stop.load(Ordering::SeqCst) {
-        let (pause, max_backoff) = match home.load_config() {
-            Ok(config) => {
-                let tasks = Tasks::new(&home.tasks_path());
-                let task = match tasks.claim(session) {
-                    Ok(t) => t,
-                    Err(e) => {
-                        // The queue file is broken: say so, and work without it.
-                        eprintln!("worker {session}: cannot take a task: {e}");
-                        None
-                    }
-                };
-                if task.is_none() && !config.scheduler.self_plan {
-                    if !waiting {
-                        println!(
-                            "worker {session}: waiting for a ready task ([scheduler] self_plan = false; `brl task add`)"
-                        );
-                        waiting = true;
-                    }
-                    sleep_unless(stop, Duration::from_secs(config.worker.pause_secs.max(1)));
-                    continue;
-                }
-                waiting = false;
-                let opts = Options {
-                    task: task.as_ref().map(TaskSpec::from_task),
-                    echo: true,
-                    cancel: Some(stop),
-                };
-                if let Some(t) = &task {
-                    println!("worker {session}: task #{}: {}", t.id, t.title);
-                }
-                match cycle::run(home, &config, session, &opts) {
-                    Ok(report) => {
-                        println!("{}", report.summary());
-                        match report.outcome {
-                            Outcome::Interrupted => break,
-                            Outcome::Error | Outcome::AgentFailed | Outcome::Timeout => {
-                                failures += 1
-                            }
-                            _ => failures = 0,
-                        }
-                    }
-                    Err(e) => {
-                        eprintln!("worker {session}: the cycle could not run: {e:#}");
-                        if let Some(t) = &task
-                            && let Err(e) = tasks.release(t.id, "the cycle could not start")
-                        {
-                            eprintln!("worker {session}: could not put task #{} back: {e}", t.id);
-                        }
-                        failures += 1;
-                    }
-                }
-                (config.worker.pause_secs, config.worker.max_backoff_secs)
-            }
-            Err(e) => {
-                eprintln!("worker {session}: {e}");
-                failures += 1;
-                (first.worker.pause_secs, first.worker.max_backoff_secs)
-            }
+        sc.set_state(pid, WorkerState::Waiting, None)?;
+        let Some(grant) = wait_for_grant(sc, grants, stop, pid)? else {
+            break;
         };
-        let wait = backoff(pause, max_backoff, failures);
+        let (outcome, pause) = run_granted(home, session, stop, sc, &grant);
+        let pause = pause.unwrap_or(fallback);
+        match outcome {
+            Some(Outcome::Interrupted) => break,
+            Some(Outcome::Error | Outcome::AgentFailed | Outcome::Timeout) | None => failures += 1,
+            Some(_) => failures = 0,
+        }
+        let (pause, max) = pause;
+        let wait = backoff(pause, max, failures);
         if failures > 0 {
             println!(
-                "worker {session}: {failures} failed cycle(s) in a row; next cycle in {wait}s"
+                "worker {session}: {failures} failed cycle(s) in a row; ready again in {wait}s"
             );
         }
+        let until = Utc::now() + chrono::Duration::seconds(wait as i64);
+        sc.set_state(pid, WorkerState::Pausing, Some(until))?;
         sleep_unless(stop, Duration::from_secs(wait));
     }
-    println!("worker {session}: stopped");
     Ok(())
+}
+
+/// Run the granted cycle and clear the grant. Returns the outcome (None: the cycle could not run)
+/// and the pause settings of the config it read (None: it could not read one).
+fn run_granted(
+    home: &Home,
+    session: &str,
+    stop: &AtomicBool,
+    sc: &SessionControl,
+    grant: &Grant,
+) -> (Option<Outcome>, Option<(u64, u64)>) {
+    let task = grant.task.as_ref().map(|t| TaskSpec {
+        id: Some(t.id),
+        title: t.title.clone(),
+        body: t.body.clone(),
+    });
+    let give_back = |why: &str| {
+        if let Some(t) = &grant.task
+            && let Err(e) = Tasks::new(&home.tasks_path()).release(t.id, why)
+        {
+            eprintln!("worker {session}: could not put task #{} back: {e}", t.id);
+        }
+    };
+    let config = match home.load_config() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("worker {session}: {e}");
+            give_back("the worker could not read brl.toml");
+            finish(sc, session, grant.id, None);
+            return (None, None);
+        }
+    };
+    let pause = Some((config.worker.pause_secs, config.worker.max_backoff_secs));
+    if let Some(t) = &task {
+        println!(
+            "worker {session}: grant #{}: task #{}: {}",
+            grant.id,
+            t.id.unwrap_or(0),
+            t.title
+        );
+    } else {
+        println!(
+            "worker {session}: grant #{}: the agent picks its own task",
+            grant.id
+        );
+    }
+    let on_phase = |phase: &str, branch: &str| {
+        if let Err(e) = sc.set_phase(phase, Some(branch)) {
+            eprintln!("worker {session}: {e}");
+        }
+    };
+    let opts = Options {
+        task,
+        echo: true,
+        cancel: Some(stop),
+        on_phase: Some(&on_phase),
+    };
+    match cycle::run(home, &config, session, &opts) {
+        Ok(report) => {
+            println!("{}", report.summary());
+            let last = LastCycle {
+                outcome: report.outcome.as_str().to_string(),
+                branch: report.branch.clone(),
+                reason: report.reason.clone(),
+                at: Utc::now(),
+            };
+            finish(sc, session, grant.id, Some(last));
+            (Some(report.outcome), pause)
+        }
+        Err(e) => {
+            eprintln!("worker {session}: the cycle could not run: {e:#}");
+            give_back("the cycle could not start");
+            finish(sc, session, grant.id, None);
+            (None, pause)
+        }
+    }
+}
+
+fn finish(sc: &SessionControl, session: &str, id: u64, last: Option<LastCycle>) {
+    if let Err(e) = sc.finish(id, last) {
+        // The control room takes the grant back when this worker exits.
+        eprintln!("worker {session}: could not clear grant #{id}: {e}");
+    }
+}
+
+/// Wait until a grant is there and take it; `None` when stopped first.
+fn wait_for_grant(
+    sc: &SessionControl,
+    grants: &GrantWatch,
+    stop: &AtomicBool,
+    pid: u32,
+) -> anyhow::Result<Option<Grant>> {
+    loop {
+        if stop.load(Ordering::SeqCst) {
+            return Ok(None);
+        }
+        if let Some(g) = sc.take(pid)? {
+            return Ok(Some(g));
+        }
+        grants.wait(Duration::from_millis(500));
+    }
+}
+
+/// Wakes the worker when a control file changes (a grant arrives); without a working watcher it
+/// just polls.
+struct GrantWatch {
+    _watcher: Option<notify::RecommendedWatcher>,
+    rx: mpsc::Receiver<()>,
+}
+
+impl GrantWatch {
+    fn new(home: &Home) -> GrantWatch {
+        let (tx, rx) = mpsc::channel();
+        let dir = home.control_dir();
+        let watcher = std::fs::create_dir_all(&dir).ok().and_then(|()| {
+            let mut w = notify::recommended_watcher(move |_res| {
+                let _ = tx.send(());
+            })
+            .ok()?;
+            w.watch(&dir, notify::RecursiveMode::NonRecursive).ok()?;
+            Some(w)
+        });
+        GrantWatch {
+            _watcher: watcher,
+            rx,
+        }
+    }
+
+    /// Until something changes, or `max` (the polling fallback and the stop check).
+    fn wait(&self, max: Duration) {
+        if self.rx.recv_timeout(max).is_ok() {
+            while self.rx.try_recv().is_ok() {}
+        }
+    }
+}
+
+/// Rewrite the heartbeat every [`HEARTBEAT_SECS`] until `done`.
+fn heartbeat(sc: &SessionControl, done: &AtomicBool) {
+    let mut next = Instant::now() + Duration::from_secs(HEARTBEAT_SECS);
+    while !done.load(Ordering::SeqCst) {
+        if Instant::now() >= next {
+            if let Err(e) = sc.beat() {
+                eprintln!("worker: heartbeat: {e}");
+            }
+            next = Instant::now() + Duration::from_secs(HEARTBEAT_SECS);
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// The session's life lock; refused (naming the holder) when another worker of it runs.
+fn life_lock(home: &Home, session: &str) -> anyhow::Result<LockGuard> {
+    let path = worker_lock_path(home, session);
+    // The control room probes the lock for an instant now and then: retry briefly.
+    for _ in 0..20 {
+        if let Some(mut g) = LockGuard::try_exclusive(&path)? {
+            g.write_owner()?;
+            return Ok(g);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let who = lock_owner(&path)
+        .map(|p| format!(" (pid {p})"))
+        .unwrap_or_default();
+    anyhow::bail!(
+        "another worker of session {session} is running{who}; a session has one worker. Stop it first (`brl down` stops all of this home's)"
+    )
 }
 
 /// The pause before the next cycle: `pause` after a success; doubled for each failure in a row,

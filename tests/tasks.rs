@@ -2,8 +2,6 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
-
 use common::{World, agent};
 
 fn tasks(w: &World) -> Vec<serde_json::Value> {
@@ -94,32 +92,4 @@ fn a_task_fails_after_max_attempts() {
     assert_eq!(tasks(&w)[0]["state"], "failed");
     let (_, out, _) = w.run(&["cycle", "s1", "--from-queue", "--quiet"]);
     assert!(out.contains("no ready task"), "{out}");
-}
-
-#[test]
-fn a_worker_without_self_plan_waits_for_a_task() {
-    let w = World::new(1);
-    w.write_config(
-        1,
-        &agent("fix_one.sh"),
-        20,
-        "[scheduler]\nself_plan = false\n",
-    );
-    let mut child = w.spawn_worker("s1");
-    std::thread::sleep(Duration::from_secs(2));
-    assert!(w.cycles().is_empty(), "no cycle without a task");
-    assert_eq!(w.run(&["task", "add", "fix something"]).0, 0);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while w.cycles().is_empty() {
-        assert!(Instant::now() < deadline, "the task was not taken");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    // SAFETY: SIGTERM to the worker this test started.
-    unsafe {
-        libc::kill(child.id() as i32, libc::SIGTERM);
-    }
-    assert!(child.wait().expect("wait").success());
-    let c = &w.cycles()[0];
-    assert_eq!(c["data"]["task"], "fix something");
-    assert_eq!(tasks(&w)[0]["state"], "done");
 }

@@ -1,4 +1,4 @@
-//! `brl worker`: cycles in a loop, and a clean stop on SIGTERM in the middle of a cycle.
+//! `brl worker`: one cycle per grant, and a clean stop on SIGTERM in the middle of a cycle.
 
 mod common;
 
@@ -22,10 +22,27 @@ fn term(child: &std::process::Child) {
 }
 
 #[test]
-fn worker_loops_until_stopped() {
+fn worker_runs_one_cycle_per_grant_until_stopped() {
     let w = World::new(1);
     let mut child = w.spawn_worker("s1");
-    wait_for("two cycles", || w.cycles().len() >= 2);
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(w.cycles().is_empty(), "no cycle without a grant");
+    w.grant("s1", false);
+    wait_for("the first cycle", || w.cycles().len() == 1);
+    let control = brl::store::control::SessionControl::new(&brl::home::Home::new(&w.home), "s1");
+    wait_for("the grant to be cleared", || {
+        control.load().expect("control").grant.is_none()
+    });
+    let c = control.load().expect("control");
+    assert_eq!(c.last.expect("last cycle").outcome, "kept");
+    w.grant("s1", false);
+    wait_for("the second cycle", || w.cycles().len() == 2);
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(w.cycles().len(), 2, "one cycle per grant");
+    // One worker per session.
+    let (code, _, err) = w.run(&["worker", "s1"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("another worker of session s1"), "{err}");
     term(&child);
     let status = child.wait().expect("wait");
     assert!(status.success(), "{status:?}");
@@ -43,6 +60,7 @@ fn sigterm_mid_cycle_interrupts_cleanly() {
     let w = World::new(1);
     w.write_config(1, &agent("hang.sh"), 120, "");
     let mut child = w.spawn_worker("s1");
+    w.grant("s1", false);
     let leader = w.home.join("hang-leader.pid");
     wait_for("the agent to start", || {
         leader.exists() && w.home.join("hang-child.pid").exists()
@@ -77,6 +95,7 @@ fn a_worker_killed_outright_is_recovered_by_the_next_cycle() {
     w.write_config(1, &agent("hang.sh"), 120, "");
     assert_eq!(w.run(&["task", "add", "a task the dead cycle held"]).0, 0);
     let mut child = w.spawn_worker("s1");
+    w.grant("s1", true);
     let child_pid = w.home.join("hang-child.pid");
     wait_for("the agent to start", || child_pid.exists());
     std::thread::sleep(Duration::from_millis(200));
@@ -88,6 +107,10 @@ fn a_worker_killed_outright_is_recovered_by_the_next_cycle() {
         "the dead cycle's branch is still there"
     );
     assert!(w.cycles().is_empty());
+    // The scheduler takes the dead worker's grant back.
+    let control = brl::store::control::SessionControl::new(&brl::home::Home::new(&w.home), "s1");
+    let back = control.take_back().expect("take back").expect("the grant");
+    assert!(back.task.is_some());
 
     w.write_config(1, &agent("no_change.sh"), 20, "");
     let (code, out, err) = w.run(&["cycle", "s1", "--quiet"]);

@@ -1,10 +1,12 @@
 //! The command-line face: one function per subcommand, each a thin driver over the engine.
 
+mod control;
 mod demo;
 mod init;
 mod log;
 mod queue;
 mod task;
+pub mod trigger;
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -18,6 +20,10 @@ use crate::store::tasks::Tasks;
 
 /// Run the command; the exit code on success.
 pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
+    // The control room sets up its own logging (a file, and JSON lines with --no-tui).
+    if !matches!(cli.command, Command::Up { .. }) {
+        crate::headless::init_cli();
+    }
     let home = match &cli.home {
         Some(dir) => Home::new(dir),
         None => Home::new(&std::env::current_dir().context("cannot read the current directory")?),
@@ -52,6 +58,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
                 task: task.clone(),
                 echo: !quiet,
                 cancel: Some(&stop),
+                on_phase: None,
             };
             match cycle::run(&home, &config, &session, &opts) {
                 Ok(report) => {
@@ -65,6 +72,15 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
                     Err(e)
                 }
             }
+        }
+        Command::Up { sessions, no_tui } => control::up(&home, sessions, no_tui),
+        Command::Down { wait_secs } => control::down(&home, wait_secs),
+        Command::Attach { session } => control::attach(&home, session.as_deref()),
+        Command::Status { json } => control::status(&home, json),
+        Command::Trigger(t) => trigger::run(&home, t),
+        Command::PaneLog { path, max_bytes } => {
+            crate::tmux::pane_log::copy_bounded(std::io::stdin().lock(), &path, max_bytes)?;
+            Ok(0)
         }
         Command::Worker { session } => {
             let stop = stop_flag()?;
@@ -91,7 +107,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
 }
 
 /// A flag set by SIGINT or SIGTERM.
-fn stop_flag() -> anyhow::Result<Arc<AtomicBool>> {
+pub(crate) fn stop_flag() -> anyhow::Result<Arc<AtomicBool>> {
     let stop = Arc::new(AtomicBool::new(false));
     // SIGHUP: the terminal or tmux pane went away.
     for sig in [

@@ -17,6 +17,12 @@ pub enum ConfigError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("invalid environment variable {var}: {message}\n  fix: {fix}")]
+    Env {
+        var: &'static str,
+        message: String,
+        fix: String,
+    },
     #[error("invalid config {path}, line {line}, key `{key}`: {message}\n  fix: {fix}")]
     Invalid {
         path: PathBuf,
@@ -174,6 +180,17 @@ impl Config {
                 format!("`{sock}` is not a socket name"),
                 "use a plain name like \"brl\" (tmux -L), or remove the key for the default server"
                     .into(),
+            ));
+        }
+        if self.tmux.pane_log_max_bytes < 4096 {
+            return Err(invalid(
+                find_key(text, "tmux", "pane_log_max_bytes").unwrap_or(0),
+                "tmux.pane_log_max_bytes",
+                format!(
+                    "{} bytes is too small for a pane log",
+                    self.tmux.pane_log_max_bytes
+                ),
+                "use at least 4096 (the default is 2097152, 2 MiB)".into(),
             ));
         }
         if self.server.token_env.trim().is_empty() {

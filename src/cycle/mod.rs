@@ -24,6 +24,9 @@ use crate::prompt;
 use crate::store::atomic::{LockGuard, lock_owner};
 use crate::store::log::{self, Entry, Filter};
 
+/// Called with a phase's name and the cycle's branch.
+pub type PhaseFn<'a> = dyn Fn(&str, &str) + 'a;
+
 #[derive(Default)]
 pub struct Options<'a> {
     /// A task for the agent; without one it picks its own small task.
@@ -32,6 +35,9 @@ pub struct Options<'a> {
     pub echo: bool,
     /// Set by SIGINT/SIGTERM: stop the agent and discard the branch.
     pub cancel: Option<&'a AtomicBool>,
+    /// Told each phase as it starts — `read`, `analyze`, `hack`, `evaluate` — with the cycle's
+    /// branch (the worker reports them to the control room).
+    pub on_phase: Option<&'a PhaseFn<'a>>,
 }
 
 /// What the agent is asked to do in a cycle.
@@ -227,8 +233,15 @@ struct Cycle<'a> {
 }
 
 impl Cycle<'_> {
+    fn phase(&self, name: &str) {
+        if let Some(f) = self.opts.on_phase {
+            f(name, &self.branch);
+        }
+    }
+
     fn run(&mut self) -> anyhow::Result<(Outcome, String)> {
         // Read.
+        self.phase("read");
         let t = Instant::now();
         {
             // libgit2 races when two processes add worktrees to one repository at once (one can
@@ -267,6 +280,7 @@ impl Cycle<'_> {
         self.data.durations.push(("read", t.elapsed().as_millis()));
 
         // Analyze: the baseline of main's commit, shared by every session starting from it.
+        self.phase("analyze");
         let t = Instant::now();
         let ctx = self.measure_ctx();
         let (before, cached) = match checks::baseline(&ctx, &self.base) {
@@ -303,6 +317,7 @@ impl Cycle<'_> {
         ];
         let text = prompt::render(&template, &source, &vars)?;
         self.data.before = Some(before);
+        self.phase("hack");
         let t = Instant::now();
         let output_path = self.output_path();
         if self.opts.echo {
@@ -339,6 +354,7 @@ impl Cycle<'_> {
         }
 
         // Evaluate: judge by the commits on the branch, not by what the agent printed.
+        self.phase("evaluate");
         let t = Instant::now();
         match git::worktree_head_branch(&self.worktree)? {
             Some(b) if b == self.branch => {}

@@ -29,6 +29,15 @@ impl LockGuard {
         }
     }
 
+    /// Does another process hold the lock on `path`? (Taken and released at once when free.)
+    /// A missing lock file means nobody holds it.
+    pub fn is_held(path: &Path) -> io::Result<bool> {
+        if !path.exists() {
+            return Ok(false);
+        }
+        Ok(LockGuard::try_exclusive(path)?.is_none())
+    }
+
     /// Record who holds the lock (the pid), for messages to whoever finds it taken.
     pub fn write_owner(&mut self) -> io::Result<()> {
         self.file.set_len(0)?;

@@ -2,6 +2,7 @@
 //! module here, and every write is crash-safe (see [`atomic`]).
 
 pub mod atomic;
+pub mod control;
 pub mod follow;
 pub mod log;
 pub mod queue;

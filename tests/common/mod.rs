@@ -2,6 +2,8 @@
 //! points at it, and the `brl` binary. Fake agents are the shell scripts in `tests/agents/`.
 #![allow(dead_code)]
 
+pub mod room;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -119,6 +121,30 @@ max_backoff_secs = 2
             .stdout(std::process::Stdio::null())
             .spawn()
             .expect("spawn worker")
+    }
+
+    /// Grant session `session` one cycle, as the control room's scheduler does; with `task`, the
+    /// oldest ready task is claimed for it first. Returns the task's id.
+    pub fn grant(&self, session: &str, task: bool) -> Option<u64> {
+        let home = brl::home::Home::new(&self.home);
+        let task = task
+            .then(|| {
+                brl::store::tasks::Tasks::new(&home.tasks_path())
+                    .claim(session)
+                    .expect("claim")
+            })
+            .flatten()
+            .map(|t| brl::store::control::GrantTask {
+                id: t.id,
+                title: t.title,
+                body: t.body,
+            });
+        let id = task.as_ref().map(|t| t.id);
+        brl::store::control::SessionControl::new(&home, session)
+            .grant(task)
+            .expect("grant")
+            .expect("the session held no grant");
+        id
     }
 
     /// Neither process of `tests/agents/hang.sh` (the leader and its background child) runs.

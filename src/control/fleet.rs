@@ -1,0 +1,310 @@
+//! The panes: one tmux pane per session, each running `brl worker <session>`, found by their tags
+//! (`@brl_home`, `@brl_session`) with one `list-panes` call per check — never per pane, never by
+//! guessing from titles or commands. Missing panes are created, dead ones respawned.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::home::Home;
+use crate::store::log::{self, Entry};
+use crate::tmux::{Layout, NewPane, Pane, Tmux};
+
+/// What to do about one session's pane.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// No pane of this session: create one.
+    Create { session: String },
+    /// Its pane's process died: start the worker again in it.
+    Respawn {
+        session: String,
+        pane: String,
+        status: Option<i32>,
+        piped: bool,
+    },
+}
+
+/// The pure part: given the sessions wanted and the tagged panes found, what to do. Panes of
+/// other tmux sessions, duplicates and panes of sessions not wanted are left alone (reported in
+/// the second list).
+pub fn plan(sessions: &[String], panes: &[Pane], tmux_session: &str) -> (Vec<Action>, Vec<Pane>) {
+    let mut by: BTreeMap<&str, Vec<&Pane>> = BTreeMap::new();
+    let mut strays = Vec::new();
+    for p in panes {
+        if p.tmux_session == tmux_session && sessions.contains(&p.session) {
+            by.entry(p.session.as_str()).or_default().push(p);
+        } else {
+            strays.push(p.clone());
+        }
+    }
+    let mut actions = Vec::new();
+    for s in sessions {
+        match by.get(s.as_str()) {
+            None => actions.push(Action::Create { session: s.clone() }),
+            Some(ps) => {
+                if ps.iter().all(|p| p.dead) {
+                    actions.push(Action::Respawn {
+                        session: s.clone(),
+                        pane: ps[0].id.clone(),
+                        status: ps[0].dead_status,
+                        piped: ps[0].piped,
+                    });
+                }
+                strays.extend(ps.iter().skip(1).map(|p| (*p).clone()));
+            }
+        }
+    }
+    (actions, strays)
+}
+
+/// Keeps the panes in line with the sessions; remembers respawns so a worker that dies at once
+/// every time is restarted less and less often (up to every 5 minutes), not in a tight loop.
+pub struct Fleet {
+    pub tmux: Tmux,
+    pub tmux_session: String,
+    pub layout: Layout,
+    home: Home,
+    home_tag: String,
+    brl: String,
+    sessions_override: Option<u32>,
+    pane_log_max: u64,
+    respawns: BTreeMap<String, (u32, Instant)>,
+    reported_strays: usize,
+}
+
+/// What one check did.
+#[derive(Debug, Default)]
+pub struct Checked {
+    pub created: usize,
+    pub respawned: usize,
+    pub adopted: usize,
+}
+
+impl Fleet {
+    pub fn new(
+        home: &Home,
+        tmux: Tmux,
+        tmux_session: &str,
+        layout: Layout,
+        sessions_override: Option<u32>,
+        pane_log_max: u64,
+    ) -> anyhow::Result<Fleet> {
+        let exe = std::env::current_exe()
+            .map_err(|e| anyhow::anyhow!("cannot find the brl executable to run in panes: {e}"))?;
+        Ok(Fleet {
+            tmux,
+            tmux_session: tmux_session.to_string(),
+            layout,
+            home: home.clone(),
+            home_tag: home.root().display().to_string(),
+            brl: shell_quote(&exe.display().to_string()),
+            sessions_override,
+            pane_log_max,
+            respawns: BTreeMap::new(),
+            reported_strays: 0,
+        })
+    }
+
+    pub fn home_tag(&self) -> &str {
+        &self.home_tag
+    }
+
+    /// The shell command a session's pane runs.
+    pub fn worker_command(&self, session: &str) -> String {
+        let env = self
+            .sessions_override
+            .map(|n| format!("BRL_SESSIONS={n} "))
+            .unwrap_or_default();
+        format!(
+            "{env}exec {} --home {} worker {}",
+            self.brl,
+            shell_quote(&self.home_tag),
+            shell_quote(session)
+        )
+    }
+
+    /// The `pipe-pane` command that copies the pane's output to its bounded pane.log.
+    pub fn pipe_command(&self, session: &str) -> String {
+        let path = self.home.session_logs_dir(session).join("pane.log");
+        format!(
+            "exec {} pane-log {} --max-bytes {}",
+            self.brl,
+            shell_quote(&path.display().to_string()),
+            self.pane_log_max
+        )
+    }
+
+    /// One check: a single `list-panes`, then create or respawn what is needed (logged).
+    pub fn check(&mut self, sessions: &[String]) -> anyhow::Result<Checked> {
+        let panes = self.tmux.panes(&self.home_tag)?;
+        let (actions, strays) = plan(sessions, &panes, &self.tmux_session);
+        if strays.len() != self.reported_strays {
+            self.reported_strays = strays.len();
+            for p in &strays {
+                tracing::warn!(
+                    pane = %p.id, session = %p.session, tmux_session = %p.tmux_session,
+                    "a pane tagged for this home is not part of the fleet (a duplicate, or a session beyond `sessions`); left alone"
+                );
+            }
+        }
+        let mut done = Checked {
+            adopted: panes.len().saturating_sub(strays.len()),
+            ..Checked::default()
+        };
+        for a in actions {
+            match a {
+                Action::Create { session } => {
+                    let command = self.worker_command(&session);
+                    let pipe = self.pipe_command(&session);
+                    let cwd = self.home.root().to_path_buf();
+                    let id = self.tmux.create(&NewPane {
+                        tmux_session: &self.tmux_session,
+                        home_tag: &self.home_tag,
+                        session: &session,
+                        command: &command,
+                        pipe_command: Some(&pipe),
+                        layout: &self.layout,
+                        cwd: Some(&cwd),
+                    })?;
+                    done.created += 1;
+                    self.log("pane_created", &session, json!({"pane": id}));
+                }
+                Action::Respawn {
+                    session,
+                    pane,
+                    status,
+                    piped,
+                } => {
+                    if !self.respawn_due(&session) {
+                        continue;
+                    }
+                    let command = self.worker_command(&session);
+                    let pipe = self.pipe_command(&session);
+                    self.tmux.respawn(&pane, &command, Some(&pipe), piped)?;
+                    done.respawned += 1;
+                    let n = self.respawns.get(&session).map(|r| r.0).unwrap_or(0);
+                    self.log(
+                        "worker_respawned",
+                        &session,
+                        json!({"pane": pane, "exit_status": status, "respawns_in_a_row": n}),
+                    );
+                }
+            }
+        }
+        Ok(done)
+    }
+
+    /// Respawn now? Back-off doubles from 10 s per quick death in a row, up to 5 minutes.
+    fn respawn_due(&mut self, session: &str) -> bool {
+        let now = Instant::now();
+        let entry = self
+            .respawns
+            .entry(session.to_string())
+            .or_insert((0, now - Duration::from_secs(3600)));
+        let (n, last) = *entry;
+        let since = now.duration_since(last);
+        // A worker that lived 10 minutes was not crash-looping.
+        let n = if since > Duration::from_secs(600) {
+            0
+        } else {
+            n
+        };
+        let wait = Duration::from_secs((10u64 << n.min(5)).min(300));
+        if n > 0 && since < wait {
+            return false;
+        }
+        *entry = (n + 1, now);
+        true
+    }
+
+    fn log(&self, kind: &str, session: &str, data: serde_json::Value) {
+        tracing::info!(kind, session, %data, "panes");
+        if let Err(e) = log::append(
+            &self.home.log_path(),
+            &Entry::new(kind, Some(session), data),
+        ) {
+            tracing::error!("cannot append to {}: {e}", self.home.log_path().display());
+        }
+    }
+}
+
+/// Quote for `sh`: single quotes, with embedded ones escaped.
+pub fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pane(id: &str, session: &str, tmux_session: &str, dead: bool) -> Pane {
+        Pane {
+            id: id.into(),
+            tmux_session: tmux_session.into(),
+            window_id: "@1".into(),
+            window_name: "sessions".into(),
+            home: "/h".into(),
+            session: session.into(),
+            dead,
+            dead_status: dead.then_some(1),
+            pid: Some(1),
+            piped: true,
+        }
+    }
+
+    #[test]
+    fn missing_panes_are_created_dead_ones_respawned() {
+        let sessions: Vec<String> = ["s1", "s2", "s3"].iter().map(|s| s.to_string()).collect();
+        let panes = [
+            pane("%1", "s1", "brl", false),
+            pane("%2", "s2", "brl", true),
+        ];
+        let (actions, strays) = plan(&sessions, &panes, "brl");
+        assert_eq!(
+            actions,
+            vec![
+                Action::Respawn {
+                    session: "s2".into(),
+                    pane: "%2".into(),
+                    status: Some(1),
+                    piped: true,
+                },
+                Action::Create {
+                    session: "s3".into()
+                },
+            ]
+        );
+        assert!(strays.is_empty());
+    }
+
+    #[test]
+    fn duplicates_and_foreign_panes_are_left_alone() {
+        let sessions = vec!["s1".to_string()];
+        let panes = [
+            pane("%1", "s1", "brl", false),
+            pane("%2", "s1", "brl", false),
+            pane("%3", "s1", "other", false),
+            pane("%4", "s9", "brl", false),
+        ];
+        let (actions, strays) = plan(&sessions, &panes, "brl");
+        assert!(actions.is_empty());
+        let ids: Vec<&str> = strays.iter().map(|p| p.id.as_str()).collect();
+        assert_eq!(ids, vec!["%3", "%4", "%2"]);
+    }
+
+    #[test]
+    fn a_live_duplicate_keeps_the_session_alive() {
+        let sessions = vec!["s1".to_string()];
+        let panes = [
+            pane("%1", "s1", "brl", true),
+            pane("%2", "s1", "brl", false),
+        ];
+        assert!(plan(&sessions, &panes, "brl").0.is_empty());
+    }
+
+    #[test]
+    fn quoting_survives_quotes() {
+        assert_eq!(shell_quote("/a b/it's"), "'/a b/it'\\''s'");
+    }
+}

@@ -1,0 +1,261 @@
+//! The control room's engine: holds the home's lock (one scheduler per home), keeps one tmux pane
+//! per session, grants cycles, and serves the HTTP triggers — until SIGINT/SIGTERM, when it stops
+//! within seconds and leaves the workers running in tmux (a restart adopts them).
+//!
+//! Steady state, whatever the number of sessions: one `list-panes` every `[tmux] check_secs`, a
+//! scheduling pass when a control file changes (a worker became idle) and every
+//! `[scheduler] interval_secs`; nothing polls per pane, nothing captures pane output.
+
+pub mod fleet;
+pub mod schedule;
+
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use notify::Watcher;
+use serde_json::json;
+
+use crate::config::Config;
+use crate::home::Home;
+use crate::scheduler::MemoryReader;
+use crate::status;
+use crate::store::atomic::{LockGuard, lock_owner};
+use crate::tmux::{Layout, Tmux};
+
+use fleet::Fleet;
+use schedule::{Scheduler, append};
+
+/// How `brl up` was asked to run.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Overrides `sessions` of brl.toml for this control room and its workers.
+    pub sessions: Option<NonZeroU32>,
+}
+
+/// Take the home's lock, or say who holds it.
+pub fn lock_home(home: &Home) -> anyhow::Result<LockGuard> {
+    let path = status::control_lock_path(home);
+    match LockGuard::try_exclusive(&path)? {
+        Some(mut g) => {
+            g.write_owner()?;
+            Ok(g)
+        }
+        None => {
+            let who = lock_owner(&path)
+                .map(|p| format!("process {p}"))
+                .unwrap_or_else(|| "another process".into());
+            anyhow::bail!(
+                "a control room already schedules the home {}: {who} holds {}. One control room per home: use that one (`brl status`, `brl attach`), or stop it with `brl down`",
+                home.root().display(),
+                path.display()
+            )
+        }
+    }
+}
+
+/// Run the control room until `stop` is set.
+pub fn run(home: &Home, opts: &Options, stop: &AtomicBool) -> anyhow::Result<()> {
+    let mut config = load(home, opts)?;
+    let _lock = lock_home(home)?;
+    let layout = Layout::load(&home.layouts_dir(), &config.tmux.layout)?;
+    let tmux = Tmux::new(config.tmux.socket.as_deref());
+    let mut fleet = Fleet::new(
+        home,
+        tmux,
+        &config.tmux.session,
+        layout,
+        opts.sessions.map(NonZeroU32::get),
+        config.tmux.pane_log_max_bytes,
+    )?;
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let server = start_server(home, &config, &cancel)?;
+
+    schedule::release_orphan_tasks(home, &config);
+    let first = fleet
+        .check(&config.session_names())
+        .context("cannot set up the tmux panes")?;
+    let socket = config
+        .tmux
+        .socket
+        .clone()
+        .unwrap_or_else(|| "default".into());
+    append(
+        home,
+        "control_started",
+        None,
+        json!({"pid": std::process::id(), "sessions": config.sessions.get(),
+               "tmux_socket": socket, "tmux_session": config.tmux.session,
+               "panes_adopted": first.adopted, "panes_created": first.created,
+               "panes_respawned": first.respawned,
+               "http": config.server.enabled.then(|| config.server.listen.to_string())}),
+    );
+    tracing::info!(
+        adopted = first.adopted,
+        created = first.created,
+        respawned = first.respawned,
+        "control room running; attach with `brl attach`, stop everything with `brl down`"
+    );
+
+    let events = Events::new(home);
+    let mut sched = Scheduler::default();
+    let check_every = Duration::from_secs(config.tmux.check_secs.get());
+    let mut next_check = Instant::now() + check_every;
+    let mut next_pass = Instant::now();
+    while !stop.load(Ordering::SeqCst) {
+        let now = Instant::now();
+        let due = now >= next_pass;
+        if now >= next_check {
+            config = reload(home, opts, config);
+            if let Err(e) = fleet.check(&config.session_names()) {
+                tracing::error!("checking the tmux panes: {e:#}");
+            }
+            next_check = now + Duration::from_secs(config.tmux.check_secs.get());
+        }
+        if due {
+            config = reload(home, opts, config);
+            next_pass = now + Duration::from_secs(config.scheduler.interval_secs.get());
+        }
+        sched.pass(home, &config, due);
+        let deadline = next_check.min(next_pass);
+        events.wait_until(deadline, stop);
+    }
+
+    cancel.cancel();
+    if let Some(h) = server {
+        let _ = h.join();
+    }
+    append(
+        home,
+        "control_stopped",
+        None,
+        json!({"pid": std::process::id(), "note": "the workers keep running in tmux; `brl up` adopts them, `brl down` stops them"}),
+    );
+    tracing::info!("control room stopped; the workers keep running in tmux");
+    Ok(())
+}
+
+/// The config with `brl up --sessions` applied.
+fn load(home: &Home, opts: &Options) -> anyhow::Result<Config> {
+    let mut c = home.load_config()?;
+    if let Some(n) = opts.sessions {
+        c.sessions = n;
+    }
+    Ok(c)
+}
+
+/// Read brl.toml again (edits apply without a restart); a broken edit keeps the last good config.
+fn reload(home: &Home, opts: &Options, last: Config) -> Config {
+    match load(home, opts) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!("{e:#}; keeping the last good configuration");
+            last
+        }
+    }
+}
+
+fn start_server(
+    home: &Home,
+    config: &Config,
+    cancel: &tokio_util::sync::CancellationToken,
+) -> anyhow::Result<Option<std::thread::JoinHandle<()>>> {
+    if !config.server.enabled {
+        return Ok(None);
+    }
+    let token = std::env::var(&config.server.token_env)
+        .ok()
+        .filter(|t| !t.is_empty());
+    match crate::server::check_startup(
+        config.server.listen,
+        token.as_deref(),
+        &config.server.token_env,
+    ) {
+        Err(e) => anyhow::bail!("{e}"),
+        Ok(Some(warning)) => tracing::warn!("{warning}"),
+        Ok(None) => {}
+    }
+    let memory = Arc::new(Mutex::new(MemoryReader::default()));
+    let (h, c) = (home.clone(), config.clone());
+    let status: crate::server::StatusFn = Arc::new(move || {
+        let config = h.load_config().unwrap_or_else(|_| c.clone());
+        let mut m = memory
+            .lock()
+            .map_err(|_| anyhow::anyhow!("the memory reader was poisoned"))?;
+        Ok(status::snapshot(&h, &config, &mut m))
+    });
+    let handle = crate::server::spawn(
+        crate::server::ServerOptions {
+            home: home.clone(),
+            listen: config.server.listen,
+            token,
+            token_env: config.server.token_env.clone(),
+            max_pending: config.tasks.max_pending,
+            status,
+        },
+        cancel.clone(),
+    )?;
+    tracing::info!(listen = %config.server.listen, "HTTP triggers served");
+    Ok(Some(handle))
+}
+
+/// Wakes the loop when a control file changes; falls back to the deadlines alone.
+struct Events {
+    _watcher: Option<notify::RecommendedWatcher>,
+    rx: mpsc::Receiver<()>,
+}
+
+impl Events {
+    fn new(home: &Home) -> Events {
+        let (tx, rx) = mpsc::channel();
+        let dir = home.control_dir();
+        let watcher = std::fs::create_dir_all(&dir).ok().and_then(|()| {
+            let mut w = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
+                // Lock-file opens and closes are not news; writes, creations and renames are.
+                if let Ok(ev) = res
+                    && !ev
+                        .paths
+                        .iter()
+                        .all(|p| p.extension().is_some_and(|e| e == "lock"))
+                {
+                    let _ = tx.send(());
+                }
+            })
+            .ok()?;
+            w.watch(&dir, notify::RecursiveMode::NonRecursive).ok()?;
+            Some(w)
+        });
+        if watcher.is_none() {
+            tracing::warn!(
+                "cannot watch {}; idle workers are noticed at the next check instead",
+                dir.display()
+            );
+        }
+        Events {
+            _watcher: watcher,
+            rx,
+        }
+    }
+
+    /// Until a change (then a short pause, to take a burst of writes as one), `deadline`, or stop.
+    fn wait_until(&self, deadline: Instant, stop: &AtomicBool) {
+        loop {
+            if stop.load(Ordering::SeqCst) {
+                return;
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return;
+            }
+            // Short slices so a signal stops us promptly.
+            let slice = (deadline - now).min(Duration::from_millis(500));
+            if self.rx.recv_timeout(slice).is_ok() {
+                std::thread::sleep(Duration::from_millis(50));
+                while self.rx.try_recv().is_ok() {}
+                return;
+            }
+        }
+    }
+}

@@ -1,0 +1,220 @@
+//! The scheduler's driver: read the control files, take back grants of dead workers, ask the pure
+//! decision ([`crate::scheduler::decide`]) who gets a cycle, claim tasks and write the grants.
+
+use std::collections::BTreeSet;
+
+use chrono::Utc;
+use serde_json::json;
+
+use crate::config::Config;
+use crate::home::Home;
+use crate::scheduler::{self, Inputs, MemoryReader, SessionView, Skip, SkipLog};
+use crate::store::atomic::LockGuard;
+use crate::store::control::{GrantTask, SessionControl};
+use crate::store::log::{self, Entry};
+use crate::store::tasks::{TaskState, Tasks};
+
+/// One `assignment_skipped` entry per reason per this many seconds while it lasts.
+const SKIP_LOG_SECS: i64 = 1800;
+
+#[derive(Default)]
+pub struct Scheduler {
+    memory: MemoryReader,
+    skips: SkipLog,
+    idle_before: BTreeSet<String>,
+    warned: BTreeSet<String>,
+}
+
+/// What one pass did.
+#[derive(Debug, Default)]
+pub struct Pass {
+    pub granted: Vec<String>,
+    pub taken_back: Vec<String>,
+}
+
+impl Scheduler {
+    /// One pass. The decision runs when `due` (the interval elapsed) or when a session became
+    /// idle since the last pass; taking back dead workers' grants happens every pass.
+    pub fn pass(&mut self, home: &Home, config: &Config, due: bool) -> Pass {
+        let mut out = Pass::default();
+        let now = Utc::now();
+        let mut views = Vec::new();
+        for name in config.session_names() {
+            let sc = SessionControl::new(home, &name);
+            if let Ok(Some(g)) = sc.take_back() {
+                self.give_back_task(home, &name, g.task.as_ref());
+                out.taken_back.push(name.clone());
+                append(
+                    home,
+                    "grant_taken_back",
+                    Some(&name),
+                    json!({"grant": g.id, "task": g.task.as_ref().map(|t| t.id),
+                           "note": "the worker holding this grant died; its task (if any) is back in the queue"}),
+                );
+            }
+            let alive = sc.worker_alive().unwrap_or(false);
+            match sc.load() {
+                Ok(c) => {
+                    self.warned.remove(&name);
+                    views.push(SessionView {
+                        idle: c.idle(),
+                        granted: c.grant.is_some(),
+                        waiting_secs: c.since.map(|s| (now - s).num_seconds()).unwrap_or(0),
+                        name,
+                        alive,
+                    });
+                }
+                Err(e) => {
+                    if self.warned.insert(name.clone()) {
+                        tracing::error!("{e}");
+                        append(
+                            home,
+                            "control_error",
+                            Some(&name),
+                            json!({"error": e.to_string()}),
+                        );
+                    }
+                }
+            }
+        }
+        let idle: BTreeSet<String> = views
+            .iter()
+            .filter(|v| v.alive && v.idle)
+            .map(|v| v.name.clone())
+            .collect();
+        let newly_idle = idle.difference(&self.idle_before).next().is_some();
+        self.idle_before = idle.clone();
+        if idle.is_empty() || !(due || newly_idle) {
+            return out;
+        }
+        let tasks = Tasks::new(&home.tasks_path());
+        let ready = match tasks.load() {
+            Ok(list) => list.iter().filter(|t| t.ready()).count(),
+            Err(e) => {
+                tracing::error!("{e}");
+                0
+            }
+        };
+        let plan = scheduler::decide(&Inputs {
+            sessions: &views,
+            memory: self.memory.read(),
+            max_ram_percent: config.scheduler.max_ram_percent,
+            max_running: config.scheduler.max_running,
+            ready_tasks: ready,
+            self_plan: config.scheduler.self_plan,
+        });
+        for g in &plan.grants {
+            let task = if g.with_task {
+                match tasks.claim(&g.session) {
+                    Ok(Some(t)) => Some(GrantTask {
+                        id: t.id,
+                        title: t.title,
+                        body: t.body,
+                    }),
+                    Ok(None) if config.scheduler.self_plan => None,
+                    Ok(None) => continue,
+                    Err(e) => {
+                        tracing::error!("{e}");
+                        continue;
+                    }
+                }
+            } else {
+                None
+            };
+            let sc = SessionControl::new(home, &g.session);
+            match sc.grant(task.clone()) {
+                Ok(Some(grant)) => {
+                    tracing::info!(session = %g.session, grant = grant.id, task = ?task.as_ref().map(|t| t.id), "cycle granted");
+                    out.granted.push(g.session.clone());
+                }
+                Ok(None) => self.give_back_task(home, &g.session, task.as_ref()),
+                Err(e) => {
+                    tracing::error!("{e}");
+                    self.give_back_task(home, &g.session, task.as_ref());
+                }
+            }
+        }
+        match &plan.skipped {
+            Some((skip, who)) => {
+                let reason = match skip {
+                    Skip::Ram { .. } => "ram",
+                    Skip::MaxRunning { .. } => "max_running",
+                    Skip::NoTask => "no_task",
+                };
+                if let Some(suppressed) =
+                    self.skips
+                        .should_log(reason, now.timestamp(), SKIP_LOG_SECS)
+                {
+                    let mut data = serde_json::to_value(skip).unwrap_or_else(|_| json!({}));
+                    data["sessions"] = json!(who);
+                    data["suppressed_since_last"] = json!(suppressed);
+                    data["next_entry_within_secs"] = json!(SKIP_LOG_SECS);
+                    tracing::warn!(%data, "assignment skipped");
+                    append(home, "assignment_skipped", None, data);
+                }
+            }
+            None => self.skips.clear(),
+        }
+        out
+    }
+
+    /// A task claimed for a grant that was not given (or taken back) returns to the queue —
+    /// only while it is still running for this session.
+    fn give_back_task(&self, home: &Home, session: &str, task: Option<&GrantTask>) {
+        let Some(t) = task else { return };
+        let tasks = Tasks::new(&home.tasks_path());
+        let running_here = tasks.load().ok().and_then(|l| {
+            l.into_iter()
+                .find(|x| x.id == t.id)
+                .map(|x| x.state == TaskState::Running && x.session.as_deref() == Some(session))
+        });
+        if running_here == Some(true)
+            && let Err(e) = tasks.release(t.id, "its grant was taken back: the worker died")
+        {
+            tracing::error!("{e}");
+        }
+    }
+}
+
+/// At start-up: tasks marked running for a session that holds no grant for them and runs no
+/// cycle (a control room that died between claiming and granting) go back to the queue.
+pub fn release_orphan_tasks(home: &Home, config: &Config) {
+    let tasks = Tasks::new(&home.tasks_path());
+    let Ok(list) = tasks.load() else { return };
+    for t in list.iter().filter(|t| t.state == TaskState::Running) {
+        let Some(s) = t.session.as_deref() else {
+            continue;
+        };
+        if !config.session_names().iter().any(|n| n == s) {
+            continue;
+        }
+        let held = SessionControl::new(home, s)
+            .load()
+            .ok()
+            .and_then(|c| c.grant)
+            .and_then(|g| g.task)
+            .is_some_and(|g| g.id == t.id);
+        let cycling =
+            LockGuard::is_held(&home.locks_dir().join(format!("session-{s}.lock"))).unwrap_or(true);
+        if !held && !cycling {
+            match tasks.release(
+                t.id,
+                "no grant or cycle held it when the control room started",
+            ) {
+                Ok(_) => append(
+                    home,
+                    "task_released",
+                    Some(s),
+                    json!({"task": t.id, "reason": "orphaned: no grant or cycle held it"}),
+                ),
+                Err(e) => tracing::error!("{e}"),
+            }
+        }
+    }
+}
+
+pub fn append(home: &Home, kind: &str, session: Option<&str>, data: serde_json::Value) {
+    if let Err(e) = log::append(&home.log_path(), &Entry::new(kind, session, data)) {
+        tracing::error!("cannot append to {}: {e}", home.log_path().display());
+    }
+}

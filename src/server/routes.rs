@@ -1,0 +1,212 @@
+//! The handlers. Each answers JSON; errors go through [`ApiError`] as `{"error": …}`.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::middleware::Next;
+use axum::response::Response;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::error::ApiError;
+use super::{AppState, MAX_BODY_BYTES, auth::authorize};
+use crate::store::tasks::{Tasks, Tier};
+
+/// The task queue's own limits (see `store::tasks`), mirrored only to answer 422 rather than 409
+/// when the title or body itself is refused; the message always comes from the queue.
+const QUEUE_TITLE_MAX_CHARS: usize = 200;
+const QUEUE_BODY_MAX_BYTES: usize = 16 * 1024;
+
+/// What the tasks added over HTTP record as their source.
+const SOURCE: &str = "http";
+
+type AppStateRef = State<Arc<AppState>>;
+
+/// `POST /trigger/task`'s body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TaskRequest {
+    title: String,
+    #[serde(default)]
+    body: Option<String>,
+    /// Default: auto_safe, as for `brl task add`.
+    #[serde(default)]
+    tier: Option<Tier>,
+}
+
+/// `GET /healthz`.
+pub(super) async fn healthz() -> Json<Value> {
+    Json(json!({ "ok": true }))
+}
+
+/// `GET /status`: the control room's status function, run on a blocking thread.
+pub(super) async fn status(State(state): AppStateRef) -> Result<Json<Value>, ApiError> {
+    let status = Arc::clone(&state.status);
+    match tokio::task::spawn_blocking(move || status()).await {
+        Ok(Ok(value)) => Ok(Json(value)),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %format!("{e:#}"), "GET /status failed");
+            Err(ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("cannot read the control room's status: {e:#}"),
+            ))
+        }
+        Err(e) => Err(ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("the status could not be computed: {e}; see logs/brl.log"),
+        )),
+    }
+}
+
+/// `POST /trigger/task`: add a pending task to the queue, as `brl task add` does.
+pub(super) async fn trigger_task(
+    State(state): AppStateRef,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    authorize(&state, &headers)?;
+    let bytes = body.map_err(body_error)?;
+    let req: TaskRequest = serde_json::from_slice(&bytes).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "the request body is not a valid task: {e}; send a JSON object \
+                 {{\"title\": \"…\", \"body\": \"…\" (optional), \"tier\": \"auto_safe\" or \"proposed\" (optional)}}"
+            ),
+        )
+    })?;
+    let tier = req.tier.unwrap_or(Tier::AutoSafe);
+    let title = req.title.trim();
+    let invalid_input = title.is_empty()
+        || title.chars().count() > QUEUE_TITLE_MAX_CHARS
+        || req
+            .body
+            .as_ref()
+            .is_some_and(|b| b.len() > QUEUE_BODY_MAX_BYTES);
+    let path = state.tasks_path.clone();
+    let max_pending = state.max_pending;
+    let added = tokio::task::spawn_blocking(move || {
+        Tasks::new(&path).add(&req.title, req.body.as_deref(), tier, SOURCE, max_pending)
+    })
+    .await
+    .map_err(|e| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("adding the task failed: {e}; see logs/brl.log"),
+        )
+    })?;
+    match added {
+        Ok(task) => {
+            tracing::info!(id = task.id, title = %task.title, tier = task.tier.as_str(), "task added over HTTP");
+            Ok((
+                StatusCode::CREATED,
+                Json(json!({
+                    "id": task.id,
+                    "title": task.title,
+                    "tier": task.tier,
+                    "state": task.state,
+                    "ready": task.ready(),
+                })),
+            ))
+        }
+        Err(e) => {
+            let err = ApiError::from_queue(e, invalid_input);
+            tracing::info!(status = err.status.as_u16(), error = %err.message, "task refused over HTTP");
+            Err(err)
+        }
+    }
+}
+
+/// `POST /trigger/review`.
+pub(super) async fn trigger_review(State(state): AppStateRef, headers: HeaderMap) -> ApiError {
+    not_built(&state, &headers, "review")
+}
+
+/// `POST /trigger/standup`.
+pub(super) async fn trigger_standup(State(state): AppStateRef, headers: HeaderMap) -> ApiError {
+    not_built(&state, &headers, "standup")
+}
+
+/// `POST /trigger/doctor`.
+pub(super) async fn trigger_doctor(State(state): AppStateRef, headers: HeaderMap) -> ApiError {
+    not_built(&state, &headers, "doctor")
+}
+
+/// The jobs that do not exist yet: 501 after the token check, never a pretended success.
+fn not_built(state: &AppState, headers: &HeaderMap, job: &str) -> ApiError {
+    if let Err(e) = authorize(state, headers) {
+        return e;
+    }
+    ApiError::new(
+        StatusCode::NOT_IMPLEMENTED,
+        format!(
+            "{job} is not built yet in this brl: automated review/standups/doctor arrive with a later version; nothing was started"
+        ),
+    )
+}
+
+/// A known path asked with the wrong method: 405.
+pub(super) async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
+    let path = uri.path();
+    let allowed = if path.starts_with("/trigger/") {
+        "POST"
+    } else {
+        "GET"
+    };
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        format!("{path} does not answer {method}; use {allowed}"),
+    )
+}
+
+/// An unknown path: 404.
+pub(super) async fn not_found(method: Method, uri: Uri) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        format!(
+            "there is no {method} {path} here; the endpoints are GET /healthz, GET /status, \
+             POST /trigger/task, POST /trigger/review, POST /trigger/standup, POST /trigger/doctor",
+            path = uri.path()
+        ),
+    )
+}
+
+/// A body that could not be read: 413 past the limit, else the rejection's own status.
+fn body_error(rejection: BytesRejection) -> ApiError {
+    let status = rejection.status();
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        return ApiError::new(
+            status,
+            format!(
+                "the request body is larger than {} KiB; shorten it (a task's body is at most 16 KiB; point to a file for more)",
+                MAX_BODY_BYTES / 1024
+            ),
+        );
+    }
+    ApiError::new(
+        status,
+        format!("cannot read the request body: {}", rejection.body_text()),
+    )
+}
+
+/// Logs every request when it is answered: POSTs at info, the rest at debug. Headers (and so the
+/// token) are never logged.
+pub(super) async fn log_request(request: Request, next: Next) -> Response {
+    let method = request.method().clone();
+    let path = request.uri().path().to_string();
+    let start = Instant::now();
+    let response = next.run(request).await;
+    let status = response.status().as_u16();
+    let ms = u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX);
+    if method == Method::POST {
+        tracing::info!(%method, %path, status, ms, "HTTP request");
+    } else {
+        tracing::debug!(%method, %path, status, ms, "HTTP request");
+    }
+    response
+}

@@ -1,0 +1,196 @@
+//! A snapshot of a home, read from its files: sessions (from the control files and the workers'
+//! locks), the review queue and task queue by status, memory against the gate, and whether a
+//! control room schedules it. Served by `GET /status` and printed by `brl status`.
+
+use std::collections::BTreeMap;
+
+use chrono::Utc;
+use serde_json::{Value, json};
+
+use crate::config::Config;
+use crate::home::Home;
+use crate::scheduler::MemoryReader;
+use crate::store::atomic::{LockGuard, lock_owner};
+use crate::store::control::{SessionControl, WorkerState};
+use crate::store::queue::Queue;
+use crate::store::tasks::Tasks;
+
+/// The lock the scheduling control room holds on a home.
+pub fn control_lock_path(home: &Home) -> std::path::PathBuf {
+    home.locks_dir().join("control.lock")
+}
+
+/// The pid of the control room scheduling this home, if one runs.
+pub fn control_room_pid(home: &Home) -> Option<u32> {
+    let path = control_lock_path(home);
+    match LockGuard::is_held(&path) {
+        Ok(true) => lock_owner(&path),
+        _ => None,
+    }
+}
+
+/// The snapshot as JSON. Files that cannot be read are reported in place (`"error": …`), never
+/// papered over with zeros.
+pub fn snapshot(home: &Home, config: &Config, memory: &mut MemoryReader) -> Value {
+    let now = Utc::now();
+    let sessions: Vec<Value> = config
+        .session_names()
+        .iter()
+        .map(|s| {
+            let sc = SessionControl::new(home, s);
+            let alive = sc.worker_alive().unwrap_or(false);
+            match sc.load() {
+                Ok(c) => {
+                    let state = if !alive {
+                        "dead"
+                    } else if c.stale(now) {
+                        "stale"
+                    } else {
+                        match c.state {
+                            WorkerState::Cycle => "cycle",
+                            WorkerState::Waiting if c.grant.is_some() => "granted",
+                            other => other.as_str(),
+                        }
+                    };
+                    json!({
+                        "name": s,
+                        "state": state,
+                        "alive": alive,
+                        "pid": c.pid,
+                        "phase": c.phase,
+                        "phase_since": c.phase_since,
+                        "branch": c.branch,
+                        "since": c.since,
+                        "until": c.until,
+                        "heartbeat": c.heartbeat,
+                        "grant": c.grant,
+                        "last": c.last,
+                    })
+                }
+                Err(e) => json!({"name": s, "alive": alive, "error": e.to_string()}),
+            }
+        })
+        .collect();
+    let queue = match Queue::new(&home.queue_path()).load() {
+        Ok(entries) => {
+            let mut by: BTreeMap<&str, usize> = BTreeMap::new();
+            for e in &entries {
+                *by.entry(e.status.as_str()).or_default() += 1;
+            }
+            json!(by)
+        }
+        Err(e) => json!({"error": e.to_string()}),
+    };
+    let tasks = match Tasks::new(&home.tasks_path()).load() {
+        Ok(list) => {
+            let mut by: BTreeMap<&str, usize> = BTreeMap::new();
+            for t in &list {
+                *by.entry(t.state.as_str()).or_default() += 1;
+            }
+            let ready = list.iter().filter(|t| t.ready()).count();
+            json!({"by_state": by, "ready": ready})
+        }
+        Err(e) => json!({"error": e.to_string()}),
+    };
+    let memory = match memory.read() {
+        Some(m) => json!({
+            "used_bytes": m.used,
+            "total_bytes": m.total,
+            "used_percent": (m.used_percent() * 10.0).round() / 10.0,
+            "source": m.source,
+            "max_ram_percent": config.scheduler.max_ram_percent,
+            "gated": m.used_percent() > f64::from(config.scheduler.max_ram_percent),
+        }),
+        None => json!({"error": "memory figures unavailable"}),
+    };
+    json!({
+        "home": home.root(),
+        "at": now,
+        "control_room": {"pid": control_room_pid(home)},
+        "sessions": sessions,
+        "queue": queue,
+        "tasks": tasks,
+        "memory": memory,
+    })
+}
+
+/// The snapshot in plain words, for `brl status`.
+pub fn describe(v: &Value) -> String {
+    let mut out = String::new();
+    match v["control_room"]["pid"].as_u64() {
+        Some(pid) => out.push_str(&format!("control room: scheduling (pid {pid})\n")),
+        None => out.push_str(
+            "control room: not running — no cycles are granted (start it with `brl up`)\n",
+        ),
+    }
+    if let Some(m) = v["memory"].as_object()
+        && let Some(p) = m.get("used_percent").and_then(Value::as_f64)
+    {
+        {
+            out.push_str(&format!(
+                "memory: {p:.1}% used ({}), gate at {}%{}\n",
+                m.get("source").and_then(Value::as_str).unwrap_or("?"),
+                m.get("max_ram_percent")
+                    .and_then(Value::as_u64)
+                    .unwrap_or(0),
+                if m.get("gated").and_then(Value::as_bool) == Some(true) {
+                    " — GATED: no new cycles"
+                } else {
+                    ""
+                }
+            ));
+        }
+    }
+    out.push_str("sessions:\n");
+    for s in v["sessions"].as_array().into_iter().flatten() {
+        let name = s["name"].as_str().unwrap_or("?");
+        if let Some(e) = s["error"].as_str() {
+            out.push_str(&format!("  {name:<4} ERROR {e}\n"));
+            continue;
+        }
+        let state = s["state"].as_str().unwrap_or("?");
+        let phase = s["phase"]
+            .as_str()
+            .map(|p| format!(" {p}"))
+            .unwrap_or_default();
+        let branch = s["branch"]
+            .as_str()
+            .map(|b| format!(" {b}"))
+            .unwrap_or_default();
+        let last = s["last"]["outcome"]
+            .as_str()
+            .map(|o| format!("  last: {o} {}", s["last"]["branch"].as_str().unwrap_or("")))
+            .unwrap_or_default();
+        out.push_str(&format!("  {name:<4} {state}{phase}{branch}{last}\n"));
+    }
+    if v["sessions"].as_array().is_some_and(|a| a.is_empty()) {
+        out.push_str("  (none)\n");
+    }
+    out.push_str(&format!("review queue: {}\n", counts(&v["queue"])));
+    out.push_str(&format!(
+        "tasks: {} (ready: {})\n",
+        counts(&v["tasks"]["by_state"]),
+        v["tasks"]["ready"].as_u64().unwrap_or(0)
+    ));
+    if let Some(e) = v["tasks"]["error"].as_str() {
+        out.push_str(&format!("tasks: ERROR {e}\n"));
+    }
+    out
+}
+
+fn counts(v: &Value) -> String {
+    if let Some(e) = v["error"].as_str() {
+        return format!("ERROR {e}");
+    }
+    let parts: Vec<String> = v
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(k, n)| format!("{n} {k}"))
+        .collect();
+    if parts.is_empty() {
+        "empty".into()
+    } else {
+        parts.join(", ")
+    }
+}

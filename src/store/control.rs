@@ -1,0 +1,376 @@
+//! The control files: how the control room and the workers talk. One file per session,
+//! `logs/control/<session>.json`, read-modify-written under its lock by both sides:
+//!
+//! - the scheduler writes a **grant** (one cycle, maybe with a task) into an idle session's file;
+//! - the worker **takes** it, reports its **phase** and a **heartbeat**, and clears the grant when
+//!   the cycle is recorded, leaving the **last** outcome;
+//! - a grant whose worker died is **taken back** by the scheduler (its task returns to the queue).
+//!
+//! Whether a worker is alive is not read from the file (a dead process cannot say it died): each
+//! worker holds `logs/locks/worker-<session>.lock` for its whole life, and the kernel releases it
+//! when the process dies, whatever the cause.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::home::Home;
+use crate::store::atomic::LockGuard;
+use crate::store::state::{StateError, StateFile};
+
+const VERSION: u32 = 1;
+
+/// One cycle granted to a session.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Grant {
+    /// Increasing per session.
+    pub id: u64,
+    pub at: DateTime<Utc>,
+    /// The task the cycle works on (claimed from the task queue for this grant), if any.
+    #[serde(default)]
+    pub task: Option<GrantTask>,
+    /// The worker process that took it.
+    #[serde(default)]
+    pub taken_by: Option<u32>,
+    #[serde(default)]
+    pub taken_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GrantTask {
+    pub id: u64,
+    pub title: String,
+    #[serde(default)]
+    pub body: Option<String>,
+}
+
+/// What the worker is doing, as it last said.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum WorkerState {
+    /// Never reported (or the file is new).
+    #[default]
+    Unknown,
+    /// Ready for a grant.
+    Waiting,
+    /// Running the granted cycle.
+    Cycle,
+    /// Pausing between cycles (`[worker] pause_secs`, longer after failures).
+    Pausing,
+    /// Stopped on a signal.
+    Stopped,
+}
+
+impl WorkerState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WorkerState::Unknown => "unknown",
+            WorkerState::Waiting => "waiting",
+            WorkerState::Cycle => "cycle",
+            WorkerState::Pausing => "pausing",
+            WorkerState::Stopped => "stopped",
+        }
+    }
+}
+
+/// The last cycle the worker finished.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LastCycle {
+    pub outcome: String,
+    pub branch: String,
+    pub reason: String,
+    pub at: DateTime<Utc>,
+}
+
+/// A session's control file.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Control {
+    #[serde(default)]
+    pub grant: Option<Grant>,
+    /// How many grants this session has had (the next grant's id is this + 1).
+    #[serde(default)]
+    pub grants: u64,
+    #[serde(default)]
+    pub state: WorkerState,
+    /// The worker's pid, as it last said.
+    #[serde(default)]
+    pub pid: Option<u32>,
+    /// Since when `state` holds.
+    #[serde(default)]
+    pub since: Option<DateTime<Utc>>,
+    /// During a cycle: read / analyze / hack / evaluate.
+    #[serde(default)]
+    pub phase: Option<String>,
+    #[serde(default)]
+    pub phase_since: Option<DateTime<Utc>>,
+    /// During a cycle: its branch.
+    #[serde(default)]
+    pub branch: Option<String>,
+    /// Pausing: when the worker will be ready again.
+    #[serde(default)]
+    pub until: Option<DateTime<Utc>>,
+    /// Rewritten by the worker every [`HEARTBEAT_SECS`] while it lives.
+    #[serde(default)]
+    pub heartbeat: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub last: Option<LastCycle>,
+}
+
+/// How often a live worker rewrites its heartbeat.
+pub const HEARTBEAT_SECS: u64 = 60;
+
+impl Control {
+    /// Ready for a grant: waiting, and not holding one.
+    pub fn idle(&self) -> bool {
+        self.state == WorkerState::Waiting && self.grant.is_none()
+    }
+
+    /// The heartbeat is older than three periods though the worker lives: it is frozen
+    /// (stopped with SIGSTOP, a suspended machine) — shown as `stale`.
+    pub fn stale(&self, now: DateTime<Utc>) -> bool {
+        self.heartbeat
+            .is_some_and(|h| (now - h).num_seconds() > 3 * HEARTBEAT_SECS as i64)
+    }
+}
+
+/// The control file of one session.
+pub struct SessionControl {
+    file: StateFile,
+    worker_lock: PathBuf,
+}
+
+impl SessionControl {
+    pub fn new(home: &Home, session: &str) -> SessionControl {
+        SessionControl {
+            file: StateFile {
+                path: home.control_dir().join(format!("{session}.json")),
+                what: "session control file",
+                version: VERSION,
+                hint: "; the worker and the control room rebuild it (a granted task may need `brl task list` to check it is not left running)",
+            },
+            worker_lock: worker_lock_path(home, session),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.file.path()
+    }
+
+    /// The file's contents (an absent file is an empty control).
+    pub fn load(&self) -> Result<Control, StateError> {
+        Ok(self.file.read()?.unwrap_or_default())
+    }
+
+    /// Read-modify-write under the file's lock.
+    pub fn update<T>(&self, f: impl FnOnce(&mut Control) -> T) -> Result<T, StateError> {
+        self.file.update(Control::default, |c| Ok(f(c)))
+    }
+
+    /// Is a worker of this session alive (holding its lock)?
+    pub fn worker_alive(&self) -> std::io::Result<bool> {
+        LockGuard::is_held(&self.worker_lock)
+    }
+
+    /// Scheduler: give the session one cycle, unless it already holds a grant. Returns the grant.
+    pub fn grant(&self, task: Option<GrantTask>) -> Result<Option<Grant>, StateError> {
+        self.update(|c| {
+            if c.grant.is_some() {
+                return None;
+            }
+            c.grants += 1;
+            let g = Grant {
+                id: c.grants,
+                at: Utc::now(),
+                task,
+                taken_by: None,
+                taken_at: None,
+            };
+            c.grant = Some(g.clone());
+            Some(g)
+        })
+    }
+
+    /// Scheduler: remove the grant of a session whose worker is dead; returns it (its task, if
+    /// any, goes back to the queue). Nothing happens when the worker lives.
+    pub fn take_back(&self) -> Result<Option<Grant>, StateError> {
+        // The common case — no grant, or a live worker — costs a read, never a write.
+        if self.load()?.grant.is_none() || !matches!(self.worker_alive(), Ok(false)) {
+            return Ok(None);
+        }
+        self.update(|c| {
+            // Checked under the file's lock: a worker takes its life lock before it takes a grant
+            // (also under this lock), so it gets the grant before we decide, or finds none after.
+            if c.grant.is_none() || !matches!(self.worker_alive(), Ok(false)) {
+                return None;
+            }
+            c.state = WorkerState::Unknown;
+            c.phase = None;
+            c.branch = None;
+            c.grant.take()
+        })
+    }
+
+    /// Worker: take the waiting grant (also one taken by a previous, dead worker of this session).
+    pub fn take(&self, pid: u32) -> Result<Option<Grant>, StateError> {
+        self.update(|c| {
+            let g = c.grant.as_mut()?;
+            g.taken_by = Some(pid);
+            g.taken_at = Some(Utc::now());
+            let g = g.clone();
+            c.state = WorkerState::Cycle;
+            c.since = Some(Utc::now());
+            c.phase = None;
+            c.branch = None;
+            Some(g)
+        })
+    }
+
+    /// Worker: say what it is doing now.
+    pub fn set_state(
+        &self,
+        pid: u32,
+        state: WorkerState,
+        until: Option<DateTime<Utc>>,
+    ) -> Result<(), StateError> {
+        self.update(|c| {
+            let now = Utc::now();
+            c.pid = Some(pid);
+            if c.state != state {
+                c.since = Some(now);
+            }
+            c.state = state;
+            c.until = until;
+            c.heartbeat = Some(now);
+            if state != WorkerState::Cycle {
+                c.phase = None;
+                c.phase_since = None;
+                c.branch = None;
+            }
+        })
+    }
+
+    /// Worker: the cycle's phase started.
+    pub fn set_phase(&self, phase: &str, branch: Option<&str>) -> Result<(), StateError> {
+        self.update(|c| {
+            let now = Utc::now();
+            c.phase = Some(phase.to_string());
+            c.phase_since = Some(now);
+            if let Some(b) = branch {
+                c.branch = Some(b.to_string());
+            }
+            c.heartbeat = Some(now);
+        })
+    }
+
+    /// Worker: still alive.
+    pub fn beat(&self) -> Result<(), StateError> {
+        self.update(|c| c.heartbeat = Some(Utc::now()))
+    }
+
+    /// Worker: the granted cycle is recorded; clear grant `id` and keep its outcome.
+    pub fn finish(&self, id: u64, last: Option<LastCycle>) -> Result<(), StateError> {
+        self.update(|c| {
+            if c.grant.as_ref().is_some_and(|g| g.id == id) {
+                c.grant = None;
+            }
+            if last.is_some() {
+                c.last = last;
+            }
+            c.phase = None;
+            c.phase_since = None;
+            c.branch = None;
+        })
+    }
+}
+
+/// The lock a worker holds for its whole life.
+pub fn worker_lock_path(home: &Home, session: &str) -> PathBuf {
+    home.locks_dir().join(format!("worker-{session}.lock"))
+}
+
+/// Every session's control file, by session name (sessions with no file are left out).
+pub fn load_all(home: &Home, sessions: &[String]) -> Vec<(String, Result<Control, StateError>)> {
+    sessions
+        .iter()
+        .filter_map(|s| {
+            let sc = SessionControl::new(home, s);
+            sc.path().exists().then(|| (s.clone(), sc.load()))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn home() -> (tempfile::TempDir, Home) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let home = Home::new(dir.path());
+        (dir, home)
+    }
+
+    #[test]
+    fn grant_take_finish_round_trip() {
+        let (_d, home) = home();
+        let sc = SessionControl::new(&home, "s1");
+        sc.set_state(42, WorkerState::Waiting, None).expect("state");
+        assert!(sc.load().expect("load").idle());
+        let g = sc.grant(None).expect("grant").expect("granted");
+        assert_eq!(g.id, 1);
+        assert!(
+            sc.grant(None).expect("grant").is_none(),
+            "one grant at a time"
+        );
+        assert!(!sc.load().expect("load").idle());
+        let taken = sc.take(42).expect("take").expect("a grant");
+        assert_eq!(taken.taken_by, Some(42));
+        assert_eq!(sc.load().expect("load").state, WorkerState::Cycle);
+        sc.set_phase("hack", Some("brl/s1/x")).expect("phase");
+        assert_eq!(sc.load().expect("load").phase.as_deref(), Some("hack"));
+        let last = LastCycle {
+            outcome: "kept".into(),
+            branch: "brl/s1/x".into(),
+            reason: "ok".into(),
+            at: Utc::now(),
+        };
+        sc.finish(1, Some(last.clone())).expect("finish");
+        let c = sc.load().expect("load");
+        assert!(c.grant.is_none());
+        assert_eq!(c.last, Some(last));
+        assert_eq!(sc.grant(None).expect("grant").expect("granted").id, 2);
+    }
+
+    #[test]
+    fn take_back_only_when_the_worker_is_dead() {
+        let (_d, home) = home();
+        let sc = SessionControl::new(&home, "s1");
+        let task = GrantTask {
+            id: 7,
+            title: "t".into(),
+            body: None,
+        };
+        sc.grant(Some(task.clone())).expect("grant");
+        {
+            let _alive = LockGuard::exclusive(&worker_lock_path(&home, "s1")).expect("lock");
+            assert!(sc.take_back().expect("take back").is_none());
+        }
+        let back = sc.take_back().expect("take back").expect("taken back");
+        assert_eq!(back.task, Some(task));
+        assert!(sc.load().expect("load").grant.is_none());
+    }
+
+    #[test]
+    fn a_corrupt_file_is_reported_and_kept() {
+        let (_d, home) = home();
+        let sc = SessionControl::new(&home, "s1");
+        std::fs::create_dir_all(home.control_dir()).expect("mkdir");
+        std::fs::write(sc.path(), "{not json").expect("write");
+        let e = sc.grant(None).expect_err("corrupt");
+        assert!(e.to_string().contains("s1.json"), "{e}");
+        assert_eq!(
+            std::fs::read_to_string(sc.path()).expect("read"),
+            "{not json"
+        );
+    }
+}

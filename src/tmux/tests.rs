@@ -1,0 +1,74 @@
+//! Unit tests of the tmux adapter's pure helpers; the real-tmux tests are in `tests/tmux.rs`.
+
+use std::process::Command;
+
+use super::run::{describe, esc, no_server};
+use super::*;
+
+fn line(fields: &[&str]) -> String {
+    fields.join("\x1f")
+}
+
+#[test]
+fn parses_live_and_dead_panes() {
+    let live = line(&[
+        "%3", "brl", "@1", "/h", "s1", "0", "", "4242", "sessions", "1",
+    ]);
+    let p = parse_pane(&live).unwrap();
+    assert_eq!((p.id.as_str(), p.window_id.as_str()), ("%3", "@1"));
+    assert_eq!((p.home.as_str(), p.session.as_str()), ("/h", "s1"));
+    assert_eq!((p.dead, p.dead_status, p.pid), (false, None, Some(4242)));
+    assert!(p.piped);
+    let dead = line(&[
+        "%4", "brl", "@1", "/h", "s2", "1", "3", "4243", "sessions", "0",
+    ]);
+    let p = parse_pane(&dead).unwrap();
+    assert_eq!(
+        (p.dead, p.dead_status, p.pid, p.piped),
+        (true, Some(3), None, false)
+    );
+}
+
+#[test]
+fn malformed_lines_are_skipped() {
+    for bad in [
+        String::new(),
+        "garbage".into(),
+        line(&["%3", "brl", "@1", "/h", "s1", "0", "", "1", "w"]),
+        line(&[
+            "%3", "brl", "@1", "/h", "s1", "0", "", "1", "w", "0", "extra",
+        ]),
+        line(&["3", "brl", "@1", "/h", "s1", "0", "", "1", "w", "0"]),
+    ] {
+        assert_eq!(parse_pane(&bad), None, "{bad:?}");
+    }
+}
+
+#[test]
+fn trailing_semicolons_are_escaped() {
+    assert_eq!(esc("a; b"), "a; b");
+    assert_eq!(esc("echo hi;"), "echo hi\\;");
+    assert_eq!(esc(";"), "\\;");
+}
+
+#[test]
+fn no_server_messages_are_recognised() {
+    assert!(no_server("no server running on /tmp/tmux-0/x"));
+    assert!(no_server(
+        "error connecting to /tmp/tmux-0/x (No such file or directory)"
+    ));
+    assert!(!no_server("can't find session: brl"));
+}
+
+#[test]
+fn describe_quotes_what_needs_it() {
+    let mut cmd = Command::new("tmux");
+    cmd.args(["-L", "x", "new-session", "echo hi; it's"]);
+    assert_eq!(describe(&cmd), r"tmux -L x new-session 'echo hi; it'\''s'");
+    let mut cmd = Command::new("tmux");
+    cmd.args(["list-panes", "-F", "#{pane_id}\x1f#{pane_pid}"]);
+    assert_eq!(
+        describe(&cmd),
+        r"tmux list-panes -F '#{pane_id}\u{1f}#{pane_pid}'"
+    );
+}

@@ -1,0 +1,258 @@
+//! The control room end to end: `brl up --no-tui` on a private tmux socket with fake agents,
+//! restarts, dead panes and workers, the RAM gate, the typecheck semaphore, tasks, `brl down`.
+
+mod common;
+
+use std::time::Duration;
+
+use common::agent;
+use common::room::{Room, signal, wait_for};
+
+fn sessions_with_cycles(r: &Room) -> std::collections::BTreeSet<String> {
+    r.entries("ralph_cycle")
+        .iter()
+        .filter_map(|c| c["session"].as_str().map(String::from))
+        .collect()
+}
+
+#[test]
+fn up_runs_three_tagged_panes_and_down_stops_everything() {
+    // brl.toml says 1 session; --sessions 3 overrides it for the control room and its workers.
+    let mut r = Room::new(1, &agent("fix_one.sh"), "");
+    r.up(&["--sessions", "3"]);
+    wait_for(60, "cycles from all 3 sessions", || {
+        sessions_with_cycles(&r).len() == 3
+    });
+    let panes = r.panes();
+    assert_eq!(panes.len(), 3, "{panes:?}");
+    let home = r.w.home.display().to_string();
+    let mut tags: Vec<&str> = panes.iter().map(|p| p.1.as_str()).collect();
+    tags.sort();
+    assert_eq!(tags, vec!["s1", "s2", "s3"]);
+    assert!(
+        panes.iter().all(|p| p.2 == home && p.4 == "brl" && !p.3),
+        "{panes:?}"
+    );
+    // Headless: JSON lines on stdout, and the same in logs/brl.log.<date>.
+    let out = std::fs::read_to_string(&r.out).expect("up.out");
+    assert!(!out.trim().is_empty());
+    for line in out.lines() {
+        serde_json::from_str::<serde_json::Value>(line)
+            .unwrap_or_else(|e| panic!("not a JSON line ({e}): {line}"));
+    }
+    let logs: Vec<String> = std::fs::read_dir(r.w.home.join("logs"))
+        .expect("logs")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.starts_with("brl.log"))
+        .collect();
+    assert_eq!(logs.len(), 1, "{logs:?}");
+    // Each pane's output goes to its bounded pane.log too.
+    wait_for(10, "pane.log", || {
+        std::fs::read_to_string(r.w.home.join("logs/sessions/s2/pane.log"))
+            .is_ok_and(|t| t.contains("worker s2"))
+    });
+
+    let workers = r.workers();
+    assert_eq!(workers.len(), 3, "{workers:?}");
+    let (code, out, err) = r.w.run(&["down"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let mut child = r.child.take().expect("control room");
+    let status = child.wait().expect("wait");
+    assert!(
+        status.success(),
+        "the control room exits 0 on brl down: {status:?}"
+    );
+    assert!(
+        !r.tmux(&["has-session", "-t", "brl"]),
+        "the tmux session is gone"
+    );
+    for (s, pid) in workers {
+        assert!(
+            !brl::proc::is_running(pid as i32),
+            "worker {s} ({pid}) still runs"
+        );
+    }
+    assert_eq!(r.entries("control_stopped").len(), 1);
+}
+
+#[test]
+fn restart_adopts_panes_and_records_the_in_flight_cycle_once() {
+    let mut r = Room::new(2, &agent("slow_fix.sh"), "");
+    r.up(&[]);
+    wait_for(60, "a cycle in its hack phase", || {
+        r.control("s1").phase.as_deref() == Some("hack")
+    });
+    let branch = r.control("s1").branch.expect("the cycle's branch");
+    let (status, took) = r.stop();
+    assert!(status.success(), "{status:?}");
+    assert!(took < Duration::from_secs(5), "stopping took {took:?}");
+    assert_eq!(r.workers().len(), 2, "the workers keep running");
+
+    r.up(&[]);
+    wait_for(30, "the restart", || {
+        r.entries("control_started").len() == 2
+    });
+    let started = &r.entries("control_started")[1]["data"];
+    assert_eq!(started["panes_adopted"], 2, "{started}");
+    assert_eq!(started["panes_created"], 0, "{started}");
+    wait_for(60, "the in-flight cycle to be recorded", || {
+        r.entries("ralph_cycle")
+            .iter()
+            .any(|c| c["data"]["branch"] == branch.as_str())
+    });
+    let before = r.entries("ralph_cycle").len();
+    wait_for(60, "scheduling to resume", || {
+        r.entries("ralph_cycle").len() >= before + 2
+    });
+    let same = r
+        .entries("ralph_cycle")
+        .iter()
+        .filter(|c| c["data"]["branch"] == branch.as_str())
+        .count();
+    assert_eq!(same, 1, "the in-flight cycle is recorded exactly once");
+    assert_eq!(r.panes().len(), 2, "no duplicate panes: {:?}", r.panes());
+
+    // A second control room on the same home refuses, naming the holder.
+    let pid = r.child.as_ref().expect("running").id();
+    let (code, _, err) = r.w.run(&["up", "--no-tui"]);
+    assert_ne!(code, 0);
+    assert!(err.contains(&format!("process {pid}")), "{err}");
+
+    // A pane closed by hand is recreated.
+    let s2 = r
+        .panes()
+        .into_iter()
+        .find(|p| p.1 == "s2")
+        .expect("s2 pane");
+    assert!(r.tmux(&["kill-pane", "-t", &s2.0]));
+    wait_for(30, "the closed pane to be recreated", || {
+        r.entries("pane_created")
+            .iter()
+            .any(|e| e["session"] == "s2")
+            && r.panes().iter().any(|p| p.1 == "s2" && !p.3)
+    });
+    // A killed worker's pane is respawned.
+    wait_for(30, "s1's worker", || {
+        r.workers().iter().any(|w| w.0 == "s1")
+    });
+    let (_, pid) = r.workers().into_iter().find(|w| w.0 == "s1").expect("s1");
+    signal(pid, libc::SIGKILL);
+    wait_for(30, "the worker to be respawned", || {
+        !r.entries("worker_respawned").is_empty()
+            && r.workers().iter().any(|w| w.0 == "s1" && w.1 != pid)
+    });
+    assert_eq!(r.panes().len(), 2, "{:?}", r.panes());
+}
+
+#[test]
+fn the_ram_gate_grants_nothing_and_says_so_once() {
+    let mut r = Room::new(
+        2,
+        &agent("fix_one.sh"),
+        "[scheduler]\ninterval_secs = 1\nmax_ram_percent = 1\n",
+    );
+    r.up(&[]);
+    wait_for(30, "assignment_skipped", || {
+        !r.entries("assignment_skipped").is_empty()
+    });
+    std::thread::sleep(Duration::from_secs(4));
+    assert!(
+        r.entries("ralph_cycle").is_empty(),
+        "no cycle starts above the gate"
+    );
+    let skipped = r.entries("assignment_skipped");
+    assert_eq!(skipped.len(), 1, "rate-limited: {skipped:?}");
+    let d = &skipped[0]["data"];
+    assert_eq!(d["reason"], "ram");
+    assert_eq!(d["max_ram_percent"], 1);
+    assert!(d["used_percent"].as_f64().is_some_and(|p| p > 1.0), "{d}");
+    assert!(d["total_bytes"].as_u64().is_some_and(|t| t > 0), "{d}");
+}
+
+#[test]
+fn one_typecheck_at_a_time_across_sessions() {
+    let times = tempfile::NamedTempFile::new().expect("tmp");
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/agents/timed_check.sh");
+    let mut r = Room::new(3, &agent("fix_one.sh"), "");
+    let config = std::fs::read_to_string(r.w.home.join("brl.toml")).expect("config");
+    let config = config
+        .replace("max_parallel_typechecks = 2", "max_parallel_typechecks = 1")
+        .replace(
+            "command = \"cat f*.txt\"",
+            &format!(
+                "command = \"sh {} {}\"",
+                script.display(),
+                times.path().display()
+            ),
+        );
+    std::fs::write(r.w.home.join("brl.toml"), config).expect("write");
+    r.up(&[]);
+    wait_for(90, "6 cycles", || r.entries("ralph_cycle").len() >= 6);
+    let text = std::fs::read_to_string(times.path()).expect("times");
+    let mut spans = Vec::new();
+    let mut open: Option<u128> = None;
+    let mut events: Vec<(u128, bool)> = text
+        .lines()
+        .filter_map(|l| {
+            let (kind, t) = l.split_once(' ')?;
+            Some((t.parse().ok()?, kind == "start"))
+        })
+        .collect();
+    events.sort();
+    for (t, start) in events {
+        if start {
+            assert!(open.is_none(), "two type checks at once:\n{text}");
+            open = Some(t);
+        } else {
+            spans.push((open.take().expect("an end after a start"), t));
+        }
+    }
+    assert!(spans.len() >= 4, "{text}");
+}
+
+#[test]
+fn tasks_are_granted_in_order_and_proposed_ones_wait_for_approval() {
+    let mut r = Room::new(
+        1,
+        &agent("fix_one.sh"),
+        "[scheduler]\ninterval_secs = 1\nself_plan = false\n",
+    );
+    assert_eq!(r.w.run(&["task", "add", "first"]).0, 0);
+    assert_eq!(r.w.run(&["task", "add", "second"]).0, 0);
+    assert_eq!(
+        r.w.run(&["task", "add", "a proposal", "--tier", "proposed"])
+            .0,
+        0
+    );
+    r.up(&[]);
+    wait_for(60, "two cycles", || r.entries("ralph_cycle").len() >= 2);
+    std::thread::sleep(Duration::from_secs(3));
+    let cycles = r.entries("ralph_cycle");
+    assert_eq!(cycles.len(), 2, "the proposed task waits: {cycles:?}");
+    assert_eq!(cycles[0]["data"]["task"], "first");
+    assert_eq!(cycles[1]["data"]["task"], "second");
+    assert_eq!(r.w.run(&["task", "approve", "3"]).0, 0);
+    wait_for(60, "the approved task's cycle", || {
+        r.entries("ralph_cycle").len() >= 3
+    });
+    assert_eq!(r.entries("ralph_cycle")[2]["data"]["task"], "a proposal");
+}
+
+#[test]
+fn a_task_fails_after_max_attempts_and_is_not_granted_again() {
+    let mut r = Room::new(
+        1,
+        &agent("fail.sh"),
+        "[scheduler]\ninterval_secs = 1\nself_plan = false\nmax_attempts = 2\n",
+    );
+    assert_eq!(r.w.run(&["task", "add", "doomed"]).0, 0);
+    r.up(&[]);
+    wait_for(60, "two attempts", || r.entries("ralph_cycle").len() >= 2);
+    std::thread::sleep(Duration::from_secs(4));
+    assert_eq!(r.entries("ralph_cycle").len(), 2);
+    let (_, out, _) = r.w.run(&["task", "list", "--json"]);
+    let tasks: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(tasks[0]["state"], "failed", "{tasks}");
+    assert_eq!(tasks[0]["attempts"], 2);
+}

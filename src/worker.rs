@@ -180,7 +180,8 @@ fn wait_for_grant(
         if let Some(g) = sc.take(pid)? {
             return Ok(Some(g));
         }
-        grants.wait(Duration::from_millis(500));
+        // A changed control file wakes us at once; the timeout is only the fallback.
+        grants.wait(Duration::from_secs(5));
     }
 }
 
@@ -196,8 +197,10 @@ impl GrantWatch {
         let (tx, rx) = mpsc::channel();
         let dir = home.control_dir();
         let watcher = std::fs::create_dir_all(&dir).ok().and_then(|()| {
-            let mut w = notify::recommended_watcher(move |_res| {
-                let _ = tx.send(());
+            let mut w = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
+                if res.is_ok_and(|ev| crate::store::follow::is_change(&ev)) {
+                    let _ = tx.send(());
+                }
             })
             .ok()?;
             w.watch(&dir, notify::RecursiveMode::NonRecursive).ok()?;

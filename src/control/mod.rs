@@ -213,8 +213,9 @@ impl Events {
         let dir = home.control_dir();
         let watcher = std::fs::create_dir_all(&dir).ok().and_then(|()| {
             let mut w = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
-                // Lock-file opens and closes are not news; writes, creations and renames are.
+                // Reads and lock files are not news; writes, creations and renames are.
                 if let Ok(ev) = res
+                    && crate::store::follow::is_change(&ev)
                     && !ev
                         .paths
                         .iter()

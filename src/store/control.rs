@@ -213,6 +213,11 @@ impl SessionControl {
 
     /// Worker: take the waiting grant (also one taken by a previous, dead worker of this session).
     pub fn take(&self, pid: u32) -> Result<Option<Grant>, StateError> {
+        // Called on every change in the control directory: without a grant it only reads, so
+        // waiting workers never write (each write would wake all the others).
+        if self.load()?.grant.is_none() {
+            return Ok(None);
+        }
         self.update(|c| {
             let g = c.grant.as_mut()?;
             g.taken_by = Some(pid);

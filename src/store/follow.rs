@@ -94,14 +94,29 @@ impl Watch {
     fn concerns_us(&self, event: &notify::Result<notify::Event>) -> bool {
         match event {
             Ok(event) => {
-                event.paths.is_empty()
-                    || event
-                        .paths
-                        .iter()
-                        .any(|p| p.file_name() == Some(self.name.as_os_str()))
+                is_change(event)
+                    && (event.paths.is_empty()
+                        || event
+                            .paths
+                            .iter()
+                            .any(|p| p.file_name() == Some(self.name.as_os_str())))
             }
             Err(_) => true,
         }
+    }
+}
+
+/// Is this event a change to a file (created, written, renamed, removed)? Opening, reading and
+/// closing a file unwritten are events too (inotify reports them); treating those as news makes
+/// readers wake each other — and themselves — in a loop.
+pub fn is_change(event: &notify::Event) -> bool {
+    use notify::EventKind;
+    use notify::event::{AccessKind, AccessMode};
+    match event.kind {
+        EventKind::Create(_) | EventKind::Modify(_) | EventKind::Remove(_) => true,
+        EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
+        EventKind::Access(_) => false,
+        EventKind::Any | EventKind::Other => true,
     }
 }
 

@@ -256,3 +256,92 @@ fn a_task_fails_after_max_attempts_and_is_not_granted_again() {
     assert_eq!(tasks[0]["state"], "failed", "{tasks}");
     assert_eq!(tasks[0]["attempts"], 2);
 }
+
+#[test]
+fn http_triggers_reach_the_running_control_room() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("a free port")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let var = format!("BRL_TEST_TOKEN_{}", std::process::id());
+    let mut r = Room::new(
+        1,
+        &agent("fix_one.sh"),
+        &format!(
+            "[scheduler]\ninterval_secs = 1\nself_plan = false\n[server]\nlisten = \"127.0.0.1:{port}\"\ntoken_env = \"{var}\"\n"
+        ),
+    );
+    r.up_with_env(&[], &[(var.as_str(), "s3cret")]);
+    let base = format!("http://127.0.0.1:{port}");
+    wait_for(30, "the HTTP server", || {
+        ureq::get(&format!("{base}/healthz")).call().is_ok()
+    });
+    // The client, with the same config and token.
+    let out =
+        r.w.brl()
+            .env(&var, "s3cret")
+            .args(["trigger", "task", "from http", "--body", "details"])
+            .output()
+            .expect("brl trigger");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("task #1"));
+    wait_for(60, "the triggered task's cycle", || {
+        r.entries("ralph_cycle")
+            .iter()
+            .any(|c| c["data"]["task"] == "from http")
+    });
+    // A wrong token is refused; the jobs of later issues say they are not built.
+    let out =
+        r.w.brl()
+            .env(&var, "wrong")
+            .args(["trigger", "review"])
+            .output()
+            .expect("run");
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("401"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out =
+        r.w.brl()
+            .env(&var, "s3cret")
+            .args(["trigger", "standup"])
+            .output()
+            .expect("run");
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("501"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // GET /status: sessions, queue, tasks, memory.
+    let text = ureq::get(&format!("{base}/status"))
+        .call()
+        .expect("status")
+        .body_mut()
+        .read_to_string()
+        .expect("body");
+    let status: serde_json::Value = serde_json::from_str(&text).expect("json");
+    assert_eq!(status["sessions"][0]["name"], "s1");
+    assert_eq!(status["tasks"]["by_state"]["done"], 1, "{status}");
+    assert!(
+        status["memory"]["total_bytes"]
+            .as_u64()
+            .is_some_and(|t| t > 0),
+        "{status}"
+    );
+    assert!(status["control_room"]["pid"].as_u64().is_some(), "{status}");
+    // `brl status` prints the same in words.
+    let (code, out, _) = r.w.run(&["status"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("control room: scheduling") && out.contains("s1"),
+        "{out}"
+    );
+}

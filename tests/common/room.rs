@@ -72,6 +72,11 @@ impl Room {
 
     /// Start `brl up --no-tui` with `args`, no terminal: stdin closed, stdout to `up.out`.
     pub fn up(&mut self, args: &[&str]) {
+        self.up_with_env(args, &[]);
+    }
+
+    /// [`Room::up`] with extra environment variables for the control room (and so its panes).
+    pub fn up_with_env(&mut self, args: &[&str], env: &[(&str, &str)]) {
         let out = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -82,6 +87,7 @@ impl Room {
             .spawnable()
             .args(["up", "--no-tui"])
             .args(args)
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(out)
             .stderr(Stdio::piped())

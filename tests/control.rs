@@ -345,3 +345,72 @@ fn http_triggers_reach_the_running_control_room() {
         "{out}"
     );
 }
+
+#[test]
+fn attach_puts_a_terminal_on_the_sessions_pane() {
+    // The `windows` layout: one tmux window per session, named after it.
+    let mut r = Room::new(
+        2,
+        &agent("fix_one.sh"),
+        "[scheduler]\ninterval_secs = 1\nself_plan = false\n",
+    );
+    let config = std::fs::read_to_string(r.w.home.join("brl.toml")).expect("config");
+    let config = config.replace("[tmux]\n", "[tmux]\nlayout = \"windows\"\n");
+    std::fs::write(r.w.home.join("brl.toml"), config).expect("write");
+    r.up(&[]);
+    wait_for(30, "two panes", || r.panes().len() == 2);
+    let windows = std::process::Command::new("tmux")
+        .args([
+            "-L",
+            &r.socket,
+            "list-windows",
+            "-t",
+            "=brl",
+            "-F",
+            "#{window_name}",
+        ])
+        .output()
+        .expect("tmux");
+    assert_eq!(String::from_utf8_lossy(&windows.stdout), "s1\ns2\n");
+    // A real terminal for `brl attach`: a pane of a second private tmux server.
+    let outer = format!("{}-outer", r.socket);
+    let _outer = common::room::Server(outer.clone());
+    let brl = assert_cmd::cargo::cargo_bin("brl");
+    let cmd = format!(
+        "'{}' --home '{}' attach s2; sleep 30",
+        brl.display(),
+        r.w.home.display()
+    );
+    let ok = std::process::Command::new("tmux")
+        .args([
+            "-L",
+            &outer,
+            "new-session",
+            "-d",
+            "-x",
+            "100",
+            "-y",
+            "30",
+            &cmd,
+        ])
+        .status()
+        .expect("tmux");
+    assert!(ok.success());
+    let s2 = r.panes().into_iter().find(|p| p.1 == "s2").expect("s2").0;
+    wait_for(20, "a client attached to s2's pane", || {
+        let out = std::process::Command::new("tmux")
+            .args(["-L", &r.socket, "list-clients", "-F", "#{pane_id}"])
+            .output()
+            .expect("tmux");
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .any(|l| l == s2)
+    });
+    // Without a terminal it says what to do instead.
+    let (code, _, err) = r.w.run(&["attach"]);
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("needs a terminal") && err.contains(&r.socket),
+        "{err}"
+    );
+}

@@ -157,8 +157,10 @@ pub fn attach(home: &Home, session: Option<&str>) -> anyhow::Result<i32> {
                 })?,
         ),
     };
+    // From inside another tmux, attaching nests: the user asked for it, so let tmux do it.
     let status = tmux
         .attach_command(&config.tmux.session, pane.as_deref())
+        .env_remove("TMUX")
         .status()?;
     Ok(status.code().unwrap_or(1))
 }

@@ -234,3 +234,16 @@ impl Drop for Room {
         }
     }
 }
+
+/// A tmux server on a private socket that this test started; killed when dropped.
+pub struct Server(pub String);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.0, "kill-server"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+}

@@ -35,6 +35,9 @@ pub enum Command {
         /// Overwrite files that already exist.
         #[arg(long)]
         force: bool,
+        /// Also write ecosystem.config.js, a PM2 ecosystem file that runs `brl up --no-tui` for this home.
+        #[arg(long)]
+        pm2: bool,
     },
     /// Run exactly one cycle of a session in the foreground and print a one-line summary. Exits 0 whatever the outcome; non-zero only when the cycle could not run.
     Cycle {

@@ -178,6 +178,77 @@ pub fn toml_string(s: &str) -> String {
     out
 }
 
+/// The PM2 app name of the home at `home`: `brl-` and its last path component, each run of
+/// characters other than letters, digits, `_` and `.` made one `-` (`brl-home` when nothing is
+/// left).
+pub fn pm2_app_name(home: &std::path::Path) -> String {
+    let last = home
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut clean = String::new();
+    for c in last.chars() {
+        if c.is_ascii_alphanumeric() || matches!(c, '_' | '.') {
+            clean.push(c);
+        } else if !clean.is_empty() && !clean.ends_with('-') {
+            clean.push('-');
+        }
+    }
+    let clean = clean.trim_matches(|c| c == '-' || c == '.');
+    format!("brl-{}", if clean.is_empty() { "home" } else { clean })
+}
+
+/// `<home>/ecosystem.config.js`: a PM2 ecosystem file running `exe --home <home> up --no-tui`.
+/// Every embedded string is a JSON string literal, hence a valid JS one; the comments name no
+/// path (a path could end a comment).
+pub fn pm2_ecosystem(home: &std::path::Path, exe: &std::path::Path) -> String {
+    let js = |s: &str| serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into());
+    let path = |p: &std::path::Path| js(&p.display().to_string());
+    let name = pm2_app_name(home);
+    let logs = home.join("logs");
+    format!(
+        r#"// PM2 ecosystem file of a brl home, written by `brl init --pm2`. The app runs the control
+// room headless (`brl up --no-tui`): its JSON log lines go to out_file and logs/brl.log.<date>.
+//
+//   pm2 start ecosystem.config.js   start the control room (it adopts running workers)
+//   pm2 restart {name}   restart it; the workers and their cycles keep running in tmux
+//   pm2 stop {name}      stop it; the workers keep running in tmux, no new cycles are granted
+//   brl --home <this directory> down   stop everything: control room, workers, tmux session
+//
+// PM2 stops the app with SIGINT; brl exits 0 within about a second (kill_timeout is a margin).
+// An exit 0 means someone stopped it (`brl down`, a signal), so PM2 does not restart it
+// (stop_exit_codes); a crash or a failed start is restarted, up to max_restarts quick failures.
+module.exports = {{
+  apps: [
+    {{
+      name: {name_js},
+      script: {exe},
+      args: ["--home", {home}, "up", "--no-tui"],
+      interpreter: "none",
+      cwd: {home},
+      kill_timeout: 10000,
+      autorestart: true,
+      stop_exit_codes: [0],
+      min_uptime: 10000,
+      max_restarts: 10,
+      restart_delay: 5000,
+      out_file: {out},
+      error_file: {err},
+      merge_logs: true,
+      time: false,
+      env: {{ BRL_LOG: "info" }},
+    }},
+  ],
+}};
+"#,
+        name_js = js(&name),
+        exe = path(exe),
+        home = path(home),
+        out = path(&logs.join("pm2-out.log")),
+        err = path(&logs.join("pm2-error.log")),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -204,5 +275,89 @@ mod tests {
     fn ralph_prompt_is_embedded() {
         assert!(prompt("ralph").is_some_and(|p| p.contains("{{branch}}")));
         assert!(prompt("nope").is_none());
+    }
+
+    #[test]
+    fn pm2_app_names_are_safe() {
+        assert_eq!(pm2_app_name(Path::new("/srv/brl-app")), "brl-brl-app");
+        assert_eq!(pm2_app_name(Path::new("/x/my home \"1\"")), "brl-my-home-1");
+        assert_eq!(pm2_app_name(Path::new("/x/42")), "brl-42");
+        assert_eq!(pm2_app_name(Path::new("/")), "brl-home");
+        assert_eq!(pm2_app_name(Path::new("/x/été")), "brl-t");
+        assert_eq!(pm2_app_name(Path::new("/x/--a--b..")), "brl-a-b");
+    }
+
+    #[test]
+    fn pm2_ecosystem_escapes_every_string() {
+        let home = Path::new("/tmp/a \"q\" b\\c\nd/home");
+        let exe = Path::new("/opt/it's \"brl\"/brl");
+        let text = pm2_ecosystem(home, exe);
+        // The object literal between `module.exports = ` and the final `;` is JSON but for
+        // unquoted keys and trailing commas: quote the keys, drop the commas, and parse it.
+        let body = text
+            .split_once("module.exports = ")
+            .expect("module.exports")
+            .1
+            .trim_end()
+            .trim_end_matches(';');
+        let keys = regex::Regex::new(r"(?m)^(\s*)([a-z_]+):").expect("regex");
+        let quoted = keys.replace_all(body, "$1\"$2\":");
+        let quoted = quoted.replace("{ BRL_LOG:", "{ \"BRL_LOG\":");
+        let trailing = regex::Regex::new(r",(\s*[\]}])").expect("regex");
+        let json = trailing.replace_all(&quoted, "$1");
+        let v: serde_json::Value =
+            serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}:\n{json}"));
+        let app = &v["apps"][0];
+        let h = home.display().to_string();
+        assert_eq!(app["script"], exe.display().to_string());
+        assert_eq!(app["cwd"], h);
+        assert_eq!(
+            app["args"],
+            serde_json::json!(["--home", h, "up", "--no-tui"])
+        );
+        assert_eq!(app["out_file"], format!("{h}/logs/pm2-out.log"));
+        assert_eq!(app["error_file"], format!("{h}/logs/pm2-error.log"));
+        assert_eq!(app["name"], "brl-home");
+        assert_eq!(app["interpreter"], "none");
+        assert_eq!(app["env"]["BRL_LOG"], "info");
+        // No raw newline of a path leaked into the text (it would end a `//` comment early).
+        assert!(!text.contains("c\nd"));
+    }
+
+    /// Where node is installed (tests/pm2.sh installs it), it `require`s the file as PM2 does.
+    #[test]
+    fn node_requires_the_pm2_ecosystem() {
+        let Ok(out) = std::process::Command::new("node").arg("--version").output() else {
+            eprintln!("node is not installed; skipped (tests/pm2.sh runs it)");
+            return;
+        };
+        assert!(out.status.success());
+        let dir = tempfile::tempdir().expect("tempdir");
+        let home = dir.path().join("it's a \"home\" \\ with\nnewline");
+        std::fs::create_dir_all(&home).expect("mkdir");
+        let file = home.join("ecosystem.config.js");
+        std::fs::write(&file, pm2_ecosystem(&home, Path::new("/usr/bin/b'r\"l"))).expect("write");
+        let out = std::process::Command::new("node")
+            .arg("-e")
+            .arg("const a = require(process.argv[1]).apps[0]; process.stdout.write(JSON.stringify([a.name, a.cwd, a.script, a.args]))")
+            .arg(&file)
+            .output()
+            .expect("node runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        let h = home.display().to_string();
+        assert_eq!(
+            v,
+            serde_json::json!([
+                "brl-it-s-a-home-with-newline",
+                h,
+                "/usr/bin/b'r\"l",
+                ["--home", h, "up", "--no-tui"]
+            ])
+        );
     }
 }

@@ -230,7 +230,7 @@ fn heartbeat(sc: &SessionControl, done: &AtomicBool) {
             }
             next = Instant::now() + Duration::from_secs(HEARTBEAT_SECS);
         }
-        std::thread::sleep(Duration::from_millis(200));
+        std::thread::sleep(Duration::from_millis(500));
     }
 }
 

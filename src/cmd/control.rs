@@ -14,7 +14,15 @@ use crate::tmux::Tmux;
 pub fn up(home: &Home, sessions: Option<NonZeroU32>, no_tui: bool) -> anyhow::Result<i32> {
     // Check the config before anything else, so a mistake is one clear message.
     home.load_config()?;
+    // Before any thread starts: changing the environment is only sound while single-threaded.
+    let scrubbed = scrub_pm2_env();
     let _guard = crate::headless::init_control(home, no_tui)?;
+    if !scrubbed.is_empty() {
+        tracing::info!(
+            removed = %scrubbed.join(" "),
+            "PM2's variables are kept from the tmux server, the workers and the agents"
+        );
+    }
     if !no_tui {
         eprintln!(
             "brl up: the dashboard is not built yet in this version — running the control room in this terminal, as `brl up --no-tui` does (logs below and in {}/brl.log.*). Ctrl-C stops the control room; the workers keep running in tmux (`brl attach` to watch them, `brl down` to stop everything).",
@@ -217,5 +225,103 @@ fn signal(pid: u32, sig: libc::c_int) {
     // SAFETY: kill only sends a signal; a pid that is gone gives ESRCH, ignored.
     unsafe {
         libc::kill(pid as libc::pid_t, sig);
+    }
+}
+
+/// Under PM2 the control room's environment carries PM2's own variables (`PM2_HOME`, `pm_id`,
+/// and generic names such as `name`, `status`, `args`, `env`). The tmux server that `brl up`
+/// starts would hand them to every worker and agent: an agent running `pm2` would drive the
+/// daemon that runs brl, and the generic names collide with other tools. Only when PM2 is
+/// detected (`pm_id` or `PM2_HOME` set) are they removed; returns the names removed.
+fn scrub_pm2_env() -> Vec<String> {
+    if std::env::var_os("pm_id").is_none() && std::env::var_os("PM2_HOME").is_none() {
+        return vec![];
+    }
+    let keys: Vec<String> = std::env::vars_os()
+        .filter_map(|(k, _)| k.into_string().ok())
+        .filter(|k| is_pm2_var(k))
+        .collect();
+    for k in &keys {
+        // SAFETY: called by `brl up` before it starts any thread (see the caller).
+        unsafe { std::env::remove_var(k) };
+    }
+    keys
+}
+
+/// Variables PM2 (6.x) sets for the processes it runs.
+fn is_pm2_var(k: &str) -> bool {
+    const NAMES: &[&str] = &[
+        "name",
+        "status",
+        "args",
+        "env",
+        "namespace",
+        "unique_id",
+        "exec_mode",
+        "instances",
+        "autorestart",
+        "vizion",
+        "vizion_running",
+        "treekill",
+        "automation",
+        "pmx",
+        "node_args",
+        "username",
+        "windowsHide",
+        "kill_retry_time",
+        "created_at",
+        "restart_time",
+        "unstable_restarts",
+        "version",
+        "km_link",
+        "filter_env",
+        "merge_logs",
+        "exit_code",
+        "prev_restart_delay",
+        "NODE_APP_INSTANCE",
+        "kill_timeout",
+        "stop_exit_codes",
+        "min_uptime",
+        "max_restarts",
+        "restart_delay",
+        "out_file",
+        "error_file",
+        "time",
+        "interpreter",
+        "interpreter_args",
+        "script",
+        "instance_var",
+        "exp_backoff_restart_delay",
+    ];
+    k.starts_with("PM2_") || k.starts_with("pm_") || k.starts_with("axm_") || NAMES.contains(&k)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_pm2_var;
+
+    #[test]
+    fn pm2_variables_are_recognised_and_others_kept() {
+        for k in [
+            "PM2_HOME",
+            "pm_id",
+            "pm_exec_path",
+            "axm_options",
+            "name",
+            "status",
+            "args",
+        ] {
+            assert!(is_pm2_var(k), "{k}");
+        }
+        for k in [
+            "PATH",
+            "HOME",
+            "ANTHROPIC_API_KEY",
+            "BRL_LOG",
+            "TMUX",
+            "names",
+        ] {
+            assert!(!is_pm2_var(k), "{k}");
+        }
     }
 }

@@ -33,7 +33,8 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             repo,
             preset,
             force,
-        } => init::run(&home, &repo, preset, force),
+            pm2,
+        } => init::run(&home, &repo, preset, force, pm2),
         Command::Cycle {
             session,
             task,

@@ -139,6 +139,12 @@ pub enum Command {
         #[arg(long, default_value_t = 2, value_name = "N")]
         rounds: u32,
     },
+    /// The safety hook: a Claude Code PreToolUse hook that brl installs in each session's worktree (.claude/settings.json). Reads the tool call as JSON on stdin; exits 0 to allow it, 2 to block it with the reason on stderr (which the agent sees), and logs a gate_block entry.
+    Gate {
+        /// The session whose worktree bounds file edits and `rm -r` (default: $BRL_SESSION, else the worktree holding the call's cwd).
+        #[arg(long, env = "BRL_SESSION", value_name = "SESSION")]
+        session: Option<String>,
+    },
     /// The demo agent (a real, deterministic program, not an AI): reads a prompt on stdin and, in the current directory of a demo repository, fixes one error, introduces one, or changes nothing, and commits.
     DemoAgent,
 }

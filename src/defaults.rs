@@ -158,6 +158,18 @@ recent_entries = 12
 # Bounds on what the prompt includes from skills/ and from the context file.
 skills_max_bytes = 8192
 context_max_bytes = 16384
+
+[gate]
+# `brl gate`, the safety hook brl installs in each worktree (.claude/settings.json), blocks the
+# agent's rm -rf outside its worktree, git reset --hard, forced pushes and pushes to main,
+# git clean -f, DROP/TRUNCATE, deploys, printing secrets, edits outside the worktree and
+# questions nobody is there to answer. Your additions: regexes matched against each simple
+# command, quotes removed and spaces collapsed, as written and without `VAR=x` prefixes and
+# wrappers (sudo, env, command, timeout, npx, ...).
+# Always blocked, whatever `allow` says:
+# deny = ["^docker system prune", "^aws "]
+# Exempt from the built-in rules (never from `deny`):
+# allow = ["^rm -rf /tmp/myapp-"]
 "#
     )
 }

@@ -17,6 +17,7 @@ pub mod cycle;
 pub mod decision;
 pub mod defaults;
 pub mod demo;
+pub mod gate;
 pub mod git;
 pub mod headless;
 pub mod home;

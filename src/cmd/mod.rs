@@ -104,6 +104,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Task(t) => task::run(&home, t),
         Command::Demo { dir, rounds } => demo::run(dir, rounds),
         Command::DemoAgent => demo::agent(),
+        Command::Gate { session } => Ok(crate::gate::run::main(&home, session.as_deref())),
     }
 }
 

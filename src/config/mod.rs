@@ -11,9 +11,11 @@ use crate::checks::parse::{ParserKind, RegexRules};
 
 mod control;
 mod errors;
+mod gate;
 pub use control::{SchedulerConfig, ServerConfig, TmuxConfig};
 pub use errors::ConfigError;
 use errors::from_toml_error;
+pub use gate::GateConfig;
 
 /// The whole configuration of a home.
 #[derive(Debug, Clone, Deserialize)]
@@ -45,6 +47,8 @@ pub struct Config {
     pub tmux: TmuxConfig,
     #[serde(default)]
     pub server: ServerConfig,
+    #[serde(default)]
+    pub gate: GateConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]

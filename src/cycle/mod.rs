@@ -258,6 +258,13 @@ impl Cycle<'_> {
                 &self.branch,
             )?;
         }
+        // The safety hook (`brl gate`); without it the agent runs unguarded, but the cycle goes on.
+        let gate =
+            crate::gate::install::install_for_session(self.home, self.session, &self.worktree);
+        if let Err(e) = gate {
+            let note = format!("brl gate not installed: {e:#}");
+            self.data.notes.push(note);
+        }
         let recent = log::tail(
             &self.home.log_path(),
             200,

@@ -1,0 +1,59 @@
+//! `brl gate`: the safety hook. Claude Code runs it before each tool call of an agent (a
+//! `PreToolUse` hook, installed by brl in every session's worktree) with the call as JSON on
+//! stdin; exit 0 lets the call run, exit 2 blocks it and the reason printed on stderr goes back
+//! to the agent.
+//!
+//! Dumb tripwires on purpose: a small shell splitter ([`shell`]), the command a word list really
+//! runs ([`argv`]), paths against the worktree ([`paths`]), and pure rules ([`rules`], with
+//! [`commands`], [`git`], [`deploy`] and [`secrets`]); [`run`] does the IO of one hook call and [`install`]
+//! writes the hook into a worktree's `.claude/settings.json`.
+
+use std::path::PathBuf;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+pub mod argv;
+pub mod commands;
+pub mod deploy;
+pub mod git;
+pub mod install;
+pub mod paths;
+pub mod rules;
+pub mod run;
+pub mod secrets;
+pub mod shell;
+
+pub use rules::{Block, Context, Verdict, check};
+
+/// The part of Claude Code's `PreToolUse` hook input the gate reads. Other fields
+/// (`transcript_path`, `permission_mode`, `tool_use_id`, …) are ignored.
+#[derive(Clone, Debug, Deserialize)]
+pub struct HookInput {
+    /// `Bash`, `Write`, `Edit`, `MultiEdit`, `NotebookEdit`, `AskUserQuestion`, …
+    pub tool_name: String,
+    /// The tool's arguments: `command` for Bash, `file_path` (or `notebook_path`) for edits.
+    #[serde(default)]
+    pub tool_input: Value,
+    /// The agent's working directory; relative paths are resolved against it.
+    #[serde(default)]
+    pub cwd: Option<PathBuf>,
+    /// Claude Code's own session id (not brl's session name).
+    #[serde(default)]
+    pub session_id: Option<String>,
+    #[serde(default)]
+    pub hook_event_name: Option<String>,
+}
+
+impl HookInput {
+    /// A Bash call of `command` in `cwd`.
+    pub fn bash(command: &str, cwd: &str) -> HookInput {
+        HookInput {
+            tool_name: "Bash".into(),
+            tool_input: serde_json::json!({ "command": command }),
+            cwd: Some(PathBuf::from(cwd)),
+            session_id: None,
+            hook_event_name: Some("PreToolUse".into()),
+        }
+    }
+}

@@ -70,6 +70,9 @@ pub fn run(dir: Option<PathBuf>, rounds: u32) -> anyhow::Result<i32> {
     println!("  {b} queue approve <branch>   (or: queue reject <branch> --reason TEXT)");
     println!("  {b} log");
     println!("  {b} cycle s1                 (one more cycle, showing the agent's output)");
+    println!(
+        "  {b} up --no-tui              (the control room: 3 workers in tmux, cycles as granted; Ctrl-C, then `down`)"
+    );
     Ok(0)
 }
 

@@ -173,12 +173,23 @@ fn wait_for_grant(
     stop: &AtomicBool,
     pid: u32,
 ) -> anyhow::Result<Option<Grant>> {
+    // Opening the control file wakes every watcher of the directory (the control room and all
+    // workers), so between changes it is only stat-ed; read at least once a minute regardless.
+    let mut last = None;
+    let mut unread = 0;
     loop {
         if stop.load(Ordering::SeqCst) {
             return Ok(None);
         }
-        if let Some(g) = sc.take(pid)? {
-            return Ok(Some(g));
+        let stamp = sc.stamp();
+        if stamp != last || stamp.is_none() || unread >= 12 {
+            unread = 0;
+            last = stamp;
+            if let Some(g) = sc.take(pid)? {
+                return Ok(Some(g));
+            }
+        } else {
+            unread += 1;
         }
         // A changed control file wakes us at once; the timeout is only the fallback.
         grants.wait(Duration::from_secs(5));

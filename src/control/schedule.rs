@@ -1,7 +1,7 @@
 //! The scheduler's driver: read the control files, take back grants of dead workers, ask the pure
 //! decision ([`crate::scheduler::decide`]) who gets a cycle, claim tasks and write the grants.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::Utc;
 use serde_json::json;
@@ -10,7 +10,7 @@ use crate::config::Config;
 use crate::home::Home;
 use crate::scheduler::{self, Inputs, MemoryReader, SessionView, Skip, SkipLog};
 use crate::store::atomic::LockGuard;
-use crate::store::control::{GrantTask, SessionControl};
+use crate::store::control::{Control, GrantTask, SessionControl, Stamp};
 use crate::store::log::{self, Entry};
 use crate::store::tasks::{TaskState, Tasks};
 
@@ -23,6 +23,9 @@ pub struct Scheduler {
     skips: SkipLog,
     idle_before: BTreeSet<String>,
     warned: BTreeSet<String>,
+    /// Each session's control file as last read, with its stamp: a pass only stats unchanged
+    /// files (opening one wakes every watcher of the directory — one per worker).
+    seen: BTreeMap<String, (Stamp, Control)>,
 }
 
 /// What one pass did.
@@ -41,7 +44,13 @@ impl Scheduler {
         let mut views = Vec::new();
         for name in config.session_names() {
             let sc = SessionControl::new(home, &name);
-            if let Ok(Some(g)) = sc.take_back() {
+            let stamp = sc.stamp();
+            let cached = match (&stamp, self.seen.get(&name)) {
+                (Some(now), Some((then, c))) if now == then && !due => Some(c.clone()),
+                _ => None,
+            };
+            let holds_grant = cached.as_ref().is_none_or(|c| c.grant.is_some());
+            if holds_grant && let Ok(Some(g)) = sc.take_back() {
                 self.give_back_task(home, &name, g.task.as_ref());
                 out.taken_back.push(name.clone());
                 append(
@@ -53,9 +62,23 @@ impl Scheduler {
                 );
             }
             let alive = sc.worker_alive().unwrap_or(false);
-            match sc.load() {
+            let loaded = match cached {
+                Some(c) if out.taken_back.last() != Some(&name) => Ok(c),
+                _ => sc.load(),
+            };
+            match loaded {
                 Ok(c) => {
                     self.warned.remove(&name);
+                    // The stamp from before the read: a write in between only means one more
+                    // read next time, never a stale cache.
+                    match stamp {
+                        Some(st) if out.taken_back.last() != Some(&name) => {
+                            self.seen.insert(name.clone(), (st, c.clone()));
+                        }
+                        _ => {
+                            self.seen.remove(&name);
+                        }
+                    }
                     views.push(SessionView {
                         idle: c.idle(),
                         granted: c.grant.is_some(),

@@ -117,6 +117,10 @@ pub struct Control {
     pub last: Option<LastCycle>,
 }
 
+/// A control file's inode, size and modification time: changes whenever the file is replaced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamp(u64, u64, i64, i64);
+
 /// How often a live worker rewrites its heartbeat.
 pub const HEARTBEAT_SECS: u64 = 60;
 
@@ -165,6 +169,14 @@ impl SessionControl {
     /// Read-modify-write under the file's lock.
     pub fn update<T>(&self, f: impl FnOnce(&mut Control) -> T) -> Result<T, StateError> {
         self.file.update(Control::default, |c| Ok(f(c)))
+    }
+
+    /// The file's identity and modification stamp; reading it with `stat` wakes no watcher,
+    /// unlike opening the file. `None` when it does not exist.
+    pub fn stamp(&self) -> Option<Stamp> {
+        use std::os::unix::fs::MetadataExt;
+        let m = std::fs::metadata(self.path()).ok()?;
+        Some(Stamp(m.ino(), m.len(), m.mtime(), m.mtime_nsec()))
     }
 
     /// Is a worker of this session alive (holding its lock)?

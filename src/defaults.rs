@@ -148,6 +148,12 @@ listen = "127.0.0.1:7878"
 # Listening beyond loopback without a token is refused.
 token_env = "BRL_TOKEN"
 
+[budget]
+# Daily limits (UTC): once reached, no more cycles are granted until midnight UTC. Cost is what
+# the agent reports (Claude Code's total_cost_usd). Remove a key for no limit.
+# daily_usd = 20.0
+# max_cycles_per_day = 200
+
 [tasks]
 # At most this many pending tasks (done, failed and dropped ones do not count).
 max_pending = 20

@@ -103,8 +103,20 @@ pub fn snapshot(home: &Home, config: &Config, memory: &mut MemoryReader) -> Valu
         }),
         None => json!({"error": "memory figures unavailable"}),
     };
+    let today = match crate::scheduler::budget::today(&home.log_path(), now) {
+        Ok(u) => json!({
+            "cost_usd": (u.cost_usd * 10_000.0).round() / 10_000.0,
+            "cycles": u.cycles,
+            "daily_usd": config.budget.daily_usd,
+            "max_cycles_per_day": config.budget.max_cycles_per_day,
+            "limit_reached": crate::scheduler::budget::reached(&u, config.budget.daily_usd, config.budget.max_cycles_per_day),
+            "by_session": u.by_session.iter().map(|(s, (c, n))| (s.clone(), json!({"cost_usd": (c * 10_000.0).round() / 10_000.0, "cycles": n}))).collect::<serde_json::Map<_, _>>(),
+        }),
+        Err(e) => json!({"error": e.to_string()}),
+    };
     json!({
         "home": home.root(),
+        "today": today,
         "at": now,
         "control_room": {"pid": control_room_pid(home)},
         "sessions": sessions,
@@ -141,6 +153,26 @@ pub fn describe(v: &Value) -> String {
             ));
         }
     }
+    let t = &v["today"];
+    if let Some(e) = t["error"].as_str() {
+        out.push_str(&format!("today (UTC): ERROR {e}\n"));
+    } else {
+        let cap = |k: &str, unit: &str| match t[k].as_f64() {
+            Some(c) => format!(" of {unit}{c}"),
+            None => String::new(),
+        };
+        out.push_str(&format!(
+            "today (UTC): ${:.4}{} in {} cycles{}{}\n",
+            t["cost_usd"].as_f64().unwrap_or(0.0),
+            cap("daily_usd", "$"),
+            t["cycles"].as_u64().unwrap_or(0),
+            cap("max_cycles_per_day", ""),
+            match t["limit_reached"].as_str() {
+                Some(l) => format!(" — LIMIT REACHED ({l}): no new cycles until midnight UTC"),
+                None => String::new(),
+            }
+        ));
+    }
     out.push_str("sessions:\n");
     for s in v["sessions"].as_array().into_iter().flatten() {
         let name = s["name"].as_str().unwrap_or("?");
@@ -161,7 +193,17 @@ pub fn describe(v: &Value) -> String {
             .as_str()
             .map(|o| format!("  last: {o} {}", s["last"]["branch"].as_str().unwrap_or("")))
             .unwrap_or_default();
-        out.push_str(&format!("  {name:<4} {state}{phase}{branch}{last}\n"));
+        let spent = &t["by_session"][name];
+        let spent = match spent["cycles"].as_u64() {
+            Some(n) => format!(
+                "  today: {n} cycles ${:.4}",
+                spent["cost_usd"].as_f64().unwrap_or(0.0)
+            ),
+            None => String::new(),
+        };
+        out.push_str(&format!(
+            "  {name:<4} {state}{phase}{branch}{last}{spent}\n"
+        ));
     }
     if v["sessions"].as_array().is_some_and(|a| a.is_empty()) {
         out.push_str("  (none)\n");

@@ -414,3 +414,29 @@ fn attach_puts_a_terminal_on_the_sessions_pane() {
         "{err}"
     );
 }
+
+#[test]
+fn the_daily_budget_stops_grants_and_says_so_once() {
+    // The agent reports $0.0312 a cycle (Claude Code's JSON); the cap is reached by the second.
+    let mut r = Room::new(
+        1,
+        &agent("claude_json.sh"),
+        "[scheduler]\ninterval_secs = 1\n[budget]\ndaily_usd = 0.05\n",
+    );
+    r.up(&[]);
+    wait_for(60, "budget_reached", || {
+        !r.entries("budget_reached").is_empty()
+    });
+    std::thread::sleep(Duration::from_secs(4));
+    let cycles = r.entries("ralph_cycle");
+    assert_eq!(cycles.len(), 2, "{cycles:?}");
+    let reached = r.entries("budget_reached");
+    assert_eq!(reached.len(), 1, "once a day: {reached:?}");
+    assert_eq!(reached[0]["data"]["limit"], "daily_usd");
+    assert!((reached[0]["data"]["cost_usd"].as_f64().expect("cost") - 0.0624).abs() < 1e-6);
+    let (_, out, _) = r.w.run(&["status"]);
+    assert!(
+        out.contains("LIMIT REACHED (daily_usd)") && out.contains("$0.0624"),
+        "{out}"
+    );
+}

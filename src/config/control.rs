@@ -93,6 +93,18 @@ impl Default for ServerConfig {
     }
 }
 
+/// Daily limits (UTC days): once reached, no more grants until the next day.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BudgetConfig {
+    /// Stop granting once today's agent cost (the `cost_usd` the agent reports) reaches this.
+    #[serde(default)]
+    pub daily_usd: Option<f64>,
+    /// Stop granting once this many cycles were recorded today.
+    #[serde(default)]
+    pub max_cycles_per_day: Option<u32>,
+}
+
 pub(super) fn default_true() -> bool {
     true
 }

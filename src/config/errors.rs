@@ -182,6 +182,16 @@ impl Config {
                     .into(),
             ));
         }
+        if let Some(usd) = self.budget.daily_usd
+            && !(usd.is_finite() && usd > 0.0)
+        {
+            return Err(invalid(
+                find_key(text, "budget", "daily_usd").unwrap_or(0),
+                "budget.daily_usd",
+                format!("{usd} is not a daily budget"),
+                "use a positive amount in US dollars, e.g. 20.0, or remove the key for no limit".into(),
+            ));
+        }
         if self.tmux.pane_log_max_bytes < 4096 {
             return Err(invalid(
                 find_key(text, "tmux", "pane_log_max_bytes").unwrap_or(0),

@@ -12,7 +12,7 @@ use crate::checks::parse::{ParserKind, RegexRules};
 mod control;
 mod errors;
 mod gate;
-pub use control::{SchedulerConfig, ServerConfig, TmuxConfig};
+pub use control::{BudgetConfig, SchedulerConfig, ServerConfig, TmuxConfig};
 pub use errors::ConfigError;
 use errors::from_toml_error;
 pub use gate::GateConfig;
@@ -47,6 +47,8 @@ pub struct Config {
     pub tmux: TmuxConfig,
     #[serde(default)]
     pub server: ServerConfig,
+    #[serde(default)]
+    pub budget: BudgetConfig,
     #[serde(default)]
     pub gate: GateConfig,
 }

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::config::Config;
 use crate::home::Home;
-use crate::scheduler::{self, Inputs, MemoryReader, SessionView, Skip, SkipLog};
+use crate::scheduler::{self, Inputs, MemoryReader, SessionView, Skip, SkipLog, Usage, budget};
 use crate::store::atomic::LockGuard;
 use crate::store::control::{Control, GrantTask, SessionControl, Stamp};
 use crate::store::log::{self, Entry};
@@ -26,6 +26,7 @@ pub struct Scheduler {
     /// Each session's control file as last read, with its stamp: a pass only stats unchanged
     /// files (opening one wakes every watcher of the directory — one per worker).
     seen: BTreeMap<String, (Stamp, Control)>,
+    budget_logged: Option<(chrono::NaiveDate, String)>,
 }
 
 /// What one pass did.
@@ -118,6 +119,16 @@ impl Scheduler {
                 0
             }
         };
+        let today = match budget::today(&home.log_path(), now) {
+            Ok(u) => u,
+            Err(e) => {
+                tracing::error!(
+                    "cannot read today's cycles from {}: {e}",
+                    home.log_path().display()
+                );
+                Usage::default()
+            }
+        };
         let plan = scheduler::decide(&Inputs {
             sessions: &views,
             memory: self.memory.read(),
@@ -125,6 +136,9 @@ impl Scheduler {
             max_running: config.scheduler.max_running,
             ready_tasks: ready,
             self_plan: config.scheduler.self_plan,
+            today: &today,
+            daily_usd: config.budget.daily_usd,
+            max_cycles_per_day: config.budget.max_cycles_per_day,
         });
         for g in &plan.grants {
             let task = if g.with_task {
@@ -163,7 +177,11 @@ impl Scheduler {
                     Skip::Ram { .. } => "ram",
                     Skip::MaxRunning { .. } => "max_running",
                     Skip::NoTask => "no_task",
+                    Skip::Budget { .. } => "budget",
                 };
+                if let Skip::Budget { limit, .. } = skip {
+                    self.budget_reached(home, now, limit, skip);
+                }
                 if let Some(suppressed) =
                     self.skips
                         .should_log(reason, now.timestamp(), SKIP_LOG_SECS)
@@ -179,6 +197,41 @@ impl Scheduler {
             None => self.skips.clear(),
         }
         out
+    }
+
+    /// `budget_reached`, once per UTC day and limit (also across control-room restarts: the
+    /// day's entries are checked first).
+    fn budget_reached(
+        &mut self,
+        home: &Home,
+        now: chrono::DateTime<Utc>,
+        limit: &str,
+        skip: &Skip,
+    ) {
+        let day = now.date_naive();
+        if self.budget_logged.as_ref() == Some(&(day, limit.to_string())) {
+            return;
+        }
+        self.budget_logged = Some((day, limit.to_string()));
+        let filter = crate::store::log::Filter {
+            kind: Some("budget_reached".into()),
+            session: None,
+        };
+        let already = crate::store::log::tail(&home.log_path(), 20, &filter)
+            .map(|t| {
+                t.entries.iter().any(|e| {
+                    e.ts >= budget::day_start(now) && e.data["limit"].as_str() == Some(limit)
+                })
+            })
+            .unwrap_or(false);
+        if !already {
+            let mut data = serde_json::to_value(skip).unwrap_or_else(|_| json!({}));
+            data["note"] = json!(
+                "no more grants today (UTC); they resume at midnight UTC, or raise [budget] in brl.toml"
+            );
+            tracing::warn!(%data, "budget reached");
+            append(home, "budget_reached", None, data);
+        }
     }
 
     /// A task claimed for a grant that was not given (or taken back) returns to the queue —

@@ -2,10 +2,12 @@
 //! states, memory, the cycles running, the task queue and the limits — tested without tmux, files
 //! or a clock. The control room does the IO around it (`crate::control`).
 
+pub mod budget;
 pub mod memory;
 
 use serde::Serialize;
 
+pub use budget::Usage;
 pub use memory::{Memory, MemoryReader};
 
 /// One session as the scheduler sees it.
@@ -34,6 +36,10 @@ pub struct Inputs<'a> {
     /// Tasks ready to be taken (auto_safe, or proposed and approved).
     pub ready_tasks: usize,
     pub self_plan: bool,
+    /// Today's (UTC) cost and cycles, and the `[budget]` limits.
+    pub today: &'a Usage,
+    pub daily_usd: Option<f64>,
+    pub max_cycles_per_day: Option<u32>,
 }
 
 /// One grant to give.
@@ -60,6 +66,14 @@ pub enum Skip {
     MaxRunning { running: u32, max_running: u32 },
     /// No ready task and `[scheduler] self_plan = false`.
     NoTask,
+    /// A `[budget]` limit is reached for today (UTC).
+    Budget {
+        limit: &'static str,
+        cost_usd: f64,
+        cycles: u32,
+        daily_usd: Option<f64>,
+        max_cycles_per_day: Option<u32>,
+    },
 }
 
 /// The decision: grants, and the reason for the idle sessions left without one.
@@ -81,6 +95,19 @@ pub fn decide(inp: &Inputs) -> Plan {
             .then(a.name.cmp(&b.name))
     });
     let names = |v: &[&SessionView]| v.iter().map(|s| s.name.clone()).collect::<Vec<_>>();
+    if let Some(limit) = budget::reached(inp.today, inp.daily_usd, inp.max_cycles_per_day) {
+        let skip = Skip::Budget {
+            limit,
+            cost_usd: (inp.today.cost_usd * 10_000.0).round() / 10_000.0,
+            cycles: inp.today.cycles,
+            daily_usd: inp.daily_usd,
+            max_cycles_per_day: inp.max_cycles_per_day,
+        };
+        return Plan {
+            grants: vec![],
+            skipped: Some((skip, names(&idle))),
+        };
+    }
     if let Some(m) = inp.memory
         && m.used_percent() > f64::from(inp.max_ram_percent)
     {
@@ -175,8 +202,13 @@ mod tests {
         }
     }
 
+    static NO_USAGE: std::sync::LazyLock<Usage> = std::sync::LazyLock::new(Usage::default);
+
     fn inputs(sessions: &[SessionView]) -> Inputs<'_> {
         Inputs {
+            today: &NO_USAGE,
+            daily_usd: None,
+            max_cycles_per_day: None,
             sessions,
             memory: Some(Memory {
                 used: 40,
@@ -251,6 +283,47 @@ mod tests {
         });
         assert_eq!(decide(&i).grants.len(), 1);
         i.memory = None;
+        assert_eq!(decide(&i).grants.len(), 1);
+    }
+
+    #[test]
+    fn the_days_limits_stop_grants_until_the_next_day() {
+        let ss = [s("s1", true, true, false, 1)];
+        let spent = Usage {
+            cost_usd: 5.0,
+            cycles: 40,
+            ..Usage::default()
+        };
+        let mut i = inputs(&ss);
+        i.today = &spent;
+        i.daily_usd = Some(5.0);
+        let p = decide(&i);
+        assert!(p.grants.is_empty());
+        assert!(matches!(
+            p.skipped,
+            Some((
+                Skip::Budget {
+                    limit: "daily_usd",
+                    ..
+                },
+                _
+            ))
+        ));
+        i.daily_usd = Some(10.0);
+        i.max_cycles_per_day = Some(40);
+        assert!(matches!(
+            decide(&i).skipped,
+            Some((
+                Skip::Budget {
+                    limit: "max_cycles_per_day",
+                    ..
+                },
+                _
+            ))
+        ));
+        // A new day: the usage read from the log starts at zero again.
+        let fresh = Usage::default();
+        i.today = &fresh;
         assert_eq!(decide(&i).grants.len(), 1);
     }
 

@@ -189,7 +189,8 @@ impl Config {
                 find_key(text, "budget", "daily_usd").unwrap_or(0),
                 "budget.daily_usd",
                 format!("{usd} is not a daily budget"),
-                "use a positive amount in US dollars, e.g. 20.0, or remove the key for no limit".into(),
+                "use a positive amount in US dollars, e.g. 20.0, or remove the key for no limit"
+                    .into(),
             ));
         }
         if self.tmux.pane_log_max_bytes < 4096 {

@@ -1,127 +1,17 @@
-//! The HTTP triggers, served in-process on 127.0.0.1:<a free port>, and the `brl trigger` client.
-//! Every test has its own server, home and environment variable, so they run in parallel.
+//! The HTTP triggers, served in-process on 127.0.0.1:<a free port>: the routes, their answers
+//! and errors, and the server's start-up checks. Every test has its own server and home, so
+//! they run in parallel. The `brl trigger` client is tested in `tests/trigger.rs`.
+
+mod common;
 
 use std::net::SocketAddr;
-use std::path::Path;
 use std::sync::Arc;
 
-use brl::cmd::trigger::{self, TriggerCommand};
 use brl::home::Home;
 use brl::server::{self, ServerOptions, StatusFn};
-use serde_json::{Value, json};
+use common::http::{Server, TOKEN, agent, answer, error_of, status_ok};
+use serde_json::json;
 use tokio_util::sync::CancellationToken;
-
-const TOKEN: &str = "s3cret-token";
-
-/// A server on its own runtime, over a temp home; stopped when dropped.
-struct Server {
-    port: u16,
-    dir: tempfile::TempDir,
-    cancel: CancellationToken,
-    runtime: Option<tokio::runtime::Runtime>,
-    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
-}
-
-fn status_ok() -> StatusFn {
-    Arc::new(|| Ok(json!({ "sessions": ["s1", "s2"], "running": 1 })))
-}
-
-impl Server {
-    fn start(token: Option<&str>, max_pending: usize, status: StatusFn) -> Server {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("runtime");
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let opts = ServerOptions {
-            home: Home::new(dir.path()),
-            listen: addr,
-            token: token.map(str::to_string),
-            token_env: "BRL_TEST_TOKEN".into(),
-            max_pending,
-            status,
-        };
-        let cancel = CancellationToken::new();
-        let task = runtime.spawn(server::serve(listener, opts, cancel.clone()));
-        Server {
-            port: addr.port(),
-            dir,
-            cancel,
-            runtime: Some(runtime),
-            task: Some(task),
-        }
-    }
-
-    fn with_token() -> Server {
-        Server::start(Some(TOKEN), 20, status_ok())
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.port)
-    }
-
-    fn get(&self, path: &str) -> (u16, Value) {
-        let response = agent().get(&self.url(path)).call();
-        answer(response)
-    }
-
-    fn post(&self, path: &str, token: Option<&str>, body: &str) -> (u16, Value) {
-        let mut req = agent().post(&self.url(path));
-        if let Some(t) = token {
-            req = req.header("Authorization", format!("Bearer {t}"));
-        }
-        answer(req.content_type("application/json").send(body))
-    }
-
-    fn tasks(&self) -> Vec<Value> {
-        let text =
-            std::fs::read_to_string(self.dir.path().join("logs/tasks.json")).expect("tasks.json");
-        let v: Value = serde_json::from_str(&text).expect("tasks json");
-        v["tasks"].as_array().expect("tasks array").clone()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.cancel.cancel();
-        if let (Some(rt), Some(task)) = (self.runtime.take(), self.task.take()) {
-            let result = rt.block_on(task);
-            if !std::thread::panicking() {
-                result
-                    .expect("server task")
-                    .expect("server stopped cleanly");
-            }
-        }
-    }
-}
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(std::time::Duration::from_secs(10)))
-        .build()
-        .into()
-}
-
-/// (status, JSON body); every answer of the server must be JSON.
-fn answer(response: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> (u16, Value) {
-    let mut response = response.expect("the server answers");
-    let status = response.status().as_u16();
-    let text = response.body_mut().read_to_string().expect("body");
-    let json = serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text:?}"));
-    (status, json)
-}
-
-fn error_of(v: &Value) -> &str {
-    v["error"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no error field: {v}"))
-}
 
 #[test]
 fn healthz_is_200() {
@@ -436,94 +326,4 @@ fn spawn_serves_until_cancelled() {
     assert_eq!(code, 200);
     cancel.cancel();
     handle.join().expect("the server thread ends");
-}
-
-/// A home whose brl.toml points `brl trigger` at `port`, with its token in `token_env`.
-fn client_home(dir: &Path, port: u16, token_env: &str) -> Home {
-    let config = format!(
-        "repo = \"app\"\n\n[agent]\ncommand = \"true\"\n\n[server]\nlisten = \"127.0.0.1:{port}\"\ntoken_env = \"{token_env}\"\n"
-    );
-    std::fs::write(dir.join("brl.toml"), config).expect("write brl.toml");
-    Home::new(dir)
-}
-
-fn set_env(name: &str, value: &str) {
-    // SAFETY: every test uses its own variable name, and nothing in this test binary reads the
-    // environment through libc while the variable is being set.
-    unsafe { std::env::set_var(name, value) };
-}
-
-#[test]
-fn client_adds_a_task_through_the_server() {
-    let s = Server::with_token();
-    let env = "BRL_TEST_TOKEN_CLIENT_ADDS";
-    set_env(env, TOKEN);
-    let home = client_home(s.dir.path(), s.port, env);
-    let cmd = TriggerCommand::Task {
-        title: "From the client".into(),
-        body: Some("details".into()),
-        tier: Some(brl::cli::TierArg::Proposed),
-    };
-    assert_eq!(trigger::run(&home, cmd).expect("trigger"), 0);
-    let tasks = s.tasks();
-    assert_eq!(tasks.len(), 1);
-    assert_eq!(tasks[0]["title"], "From the client");
-    assert_eq!(tasks[0]["body"], "details");
-    assert_eq!(tasks[0]["tier"], "proposed");
-    assert_eq!(tasks[0]["source"], "http");
-
-    // The same title again is refused by the queue: exit code 1, not an error.
-    let again = TriggerCommand::Task {
-        title: "From the client".into(),
-        body: None,
-        tier: None,
-    };
-    assert_eq!(trigger::run(&home, again).expect("trigger"), 1);
-    // Jobs are not built yet: 501 → exit code 1.
-    assert_eq!(
-        trigger::run(&home, TriggerCommand::Review).expect("trigger"),
-        1
-    );
-}
-
-#[test]
-fn client_with_a_wrong_token_exits_1() {
-    let s = Server::with_token();
-    let env = "BRL_TEST_TOKEN_CLIENT_WRONG";
-    set_env(env, "not-the-token");
-    let home = client_home(s.dir.path(), s.port, env);
-    let cmd = TriggerCommand::Task {
-        title: "t".into(),
-        body: None,
-        tier: None,
-    };
-    assert_eq!(trigger::run(&home, cmd).expect("trigger"), 1);
-    assert!(!s.dir.path().join("logs/tasks.json").exists());
-}
-
-#[test]
-fn client_without_the_token_variable_names_it() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let env = "BRL_TEST_TOKEN_CLIENT_UNSET";
-    let home = client_home(dir.path(), 9, env);
-    let e = trigger::run(&home, TriggerCommand::Doctor).expect_err("no token");
-    assert!(format!("{e:#}").contains(env), "{e:#}");
-}
-
-#[test]
-fn client_with_no_server_says_to_start_one() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port();
-    let dir = tempfile::tempdir().expect("tempdir");
-    let env = "BRL_TEST_TOKEN_CLIENT_REFUSED";
-    set_env(env, TOKEN);
-    let home = client_home(dir.path(), port, env);
-    let e = trigger::run(&home, TriggerCommand::Standup).expect_err("refused");
-    let m = format!("{e:#}");
-    assert!(
-        m.contains(&format!("no control room is serving 127.0.0.1:{port}")) && m.contains("brl up"),
-        "{m}"
-    );
 }

@@ -2,6 +2,7 @@
 //! points at it, and the `brl` binary. Fake agents are the shell scripts in `tests/agents/`.
 #![allow(dead_code)]
 
+pub mod http;
 pub mod room;
 
 use std::path::{Path, PathBuf};

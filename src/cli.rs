@@ -127,7 +127,7 @@ pub enum Command {
     /// The review queue: list, diff, approve, reject.
     #[command(subcommand)]
     Queue(QueueCommand),
-    /// The task queue: add, list, approve, drop. Workers take the oldest ready task.
+    /// The task queue: add, list, approve, drop. Each grant of the control room takes the oldest ready task.
     #[command(subcommand)]
     Task(TaskCommand),
     /// Create a demo target repository and home in a fresh directory, run a few cycles across 3 sessions with the demo agent, and print the outcomes and the queue. No API key needed.
@@ -179,7 +179,7 @@ pub enum QueueCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum TaskCommand {
-    /// Queue a task; workers take the oldest ready one. Refused past [tasks] max_pending pending tasks, or when a pending task has the same title.
+    /// Queue a task; each grant takes the oldest ready one. Refused past `[tasks] max_pending` pending tasks, or when a pending task has the same title.
     Add {
         /// A short title: what to do.
         title: String,

@@ -22,6 +22,7 @@ pub mod git;
 pub mod headless;
 pub mod home;
 pub mod inflight;
+pub mod notify;
 pub mod outcome;
 pub mod proc;
 pub mod prompt;

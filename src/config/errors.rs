@@ -212,6 +212,9 @@ impl Config {
                 "name the environment variable that holds the token, e.g. \"BRL_TOKEN\"".into(),
             ));
         }
+        self.notify
+            .check()
+            .map_err(|p| invalid(p.at(text, find_key), &p.key, p.message, p.fix))?;
         Ok(())
     }
 }

@@ -12,10 +12,12 @@ use crate::checks::parse::{ParserKind, RegexRules};
 mod control;
 mod errors;
 mod gate;
+mod notify;
 pub use control::{BudgetConfig, SchedulerConfig, ServerConfig, TmuxConfig};
 pub use errors::ConfigError;
 use errors::from_toml_error;
 pub use gate::GateConfig;
+pub use notify::{NotifyConfig, TelegramConfig};
 
 /// The whole configuration of a home.
 #[derive(Debug, Clone, Deserialize)]
@@ -51,6 +53,8 @@ pub struct Config {
     pub budget: BudgetConfig,
     #[serde(default)]
     pub gate: GateConfig,
+    #[serde(default)]
+    pub notify: NotifyConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]

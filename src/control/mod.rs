@@ -72,6 +72,8 @@ pub fn run(home: &Home, opts: &Options, stop: &AtomicBool) -> anyhow::Result<()>
     )?;
     let cancel = tokio_util::sync::CancellationToken::new();
     let server = start_server(home, &config, &cancel)?;
+    // Notifications ([notify]): a thread following the experiment log; see crate::notify.
+    let notifier = crate::notify::spawn(home, &config);
 
     schedule::release_orphan_tasks(home, &config);
     let first = fleet
@@ -124,6 +126,8 @@ pub fn run(home: &Home, opts: &Options, stop: &AtomicBool) -> anyhow::Result<()>
     }
 
     cancel.cancel();
+    // At most ~1 s: queued notifications are dropped, a send in flight is abandoned.
+    notifier.stop();
     if let Some(h) = server {
         let _ = h.join();
     }

@@ -423,13 +423,30 @@ fn the_daily_budget_stops_grants_and_says_so_once() {
         &agent("claude_json.sh"),
         "[scheduler]\ninterval_secs = 1\n[budget]\ndaily_usd = 0.05\n",
     );
+    // Yesterday (UTC) spent far more than the budget: a new day starts from zero.
+    let yesterday = chrono::Utc::now() - chrono::Duration::days(1);
+    std::fs::create_dir_all(r.w.home.join("logs")).expect("mkdir");
+    std::fs::write(
+        r.w.home.join("logs/experiment-log.jsonl"),
+        format!(
+            "{}\n",
+            serde_json::json!({"ts": yesterday.to_rfc3339(), "type": "ralph_cycle", "session": "s1",
+                               "data": {"outcome": "kept", "cost_usd": 9.5}})
+        ),
+    )
+    .expect("write log");
     r.up(&[]);
     wait_for(60, "budget_reached", || {
         !r.entries("budget_reached").is_empty()
     });
     std::thread::sleep(Duration::from_secs(4));
     let cycles = r.entries("ralph_cycle");
-    assert_eq!(cycles.len(), 2, "{cycles:?}");
+    let today: Vec<_> = cycles
+        .iter()
+        .filter(|c| c["data"]["cost_usd"] == 0.0312)
+        .collect();
+    assert_eq!(today.len(), 2, "granted today until the cap: {cycles:?}");
+    assert_eq!(cycles.len(), 3, "yesterday's entry and today's two");
     let reached = r.entries("budget_reached");
     assert_eq!(reached.len(), 1, "once a day: {reached:?}");
     assert_eq!(reached[0]["data"]["limit"], "daily_usd");

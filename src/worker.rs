@@ -6,18 +6,16 @@
 //! room knows it lives (and takes back its grant when it dies), and why a session never has two.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use notify::Watcher;
 
 use crate::cycle::{self, Options, TaskSpec};
 use crate::home::Home;
 use crate::outcome::Outcome;
 use crate::store::atomic::{LockGuard, lock_owner};
 use crate::store::control::{
-    Grant, HEARTBEAT_SECS, LastCycle, SessionControl, WorkerState, worker_lock_path,
+    ControlWatch, Grant, HEARTBEAT_SECS, LastCycle, SessionControl, WorkerState, worker_lock_path,
 };
 use crate::store::tasks::Tasks;
 
@@ -29,7 +27,7 @@ pub fn run(home: &Home, session: &str, stop: &AtomicBool) -> anyhow::Result<()> 
     let _life = life_lock(home, session)?;
     let sc = SessionControl::new(home, session);
     let pid = std::process::id();
-    let grants = GrantWatch::new(home);
+    let grants = ControlWatch::new(home);
     let done = AtomicBool::new(false);
     std::thread::scope(|scope| {
         scope.spawn(|| heartbeat(&sc, &done));
@@ -49,7 +47,7 @@ fn serve(
     session: &str,
     stop: &AtomicBool,
     sc: &SessionControl,
-    grants: &GrantWatch,
+    grants: &ControlWatch,
     pid: u32,
     fallback: (u64, u64),
 ) -> anyhow::Result<()> {
@@ -169,7 +167,7 @@ fn finish(sc: &SessionControl, session: &str, id: u64, last: Option<LastCycle>) 
 /// Wait until a grant is there and take it; `None` when stopped first.
 fn wait_for_grant(
     sc: &SessionControl,
-    grants: &GrantWatch,
+    grants: &ControlWatch,
     stop: &AtomicBool,
     pid: u32,
 ) -> anyhow::Result<Option<Grant>> {
@@ -193,41 +191,6 @@ fn wait_for_grant(
         }
         // A changed control file wakes us at once; the timeout is only the fallback.
         grants.wait(Duration::from_secs(5));
-    }
-}
-
-/// Wakes the worker when a control file changes (a grant arrives); without a working watcher it
-/// just polls.
-struct GrantWatch {
-    _watcher: Option<notify::RecommendedWatcher>,
-    rx: mpsc::Receiver<()>,
-}
-
-impl GrantWatch {
-    fn new(home: &Home) -> GrantWatch {
-        let (tx, rx) = mpsc::channel();
-        let dir = home.control_dir();
-        let watcher = std::fs::create_dir_all(&dir).ok().and_then(|()| {
-            let mut w = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
-                if res.is_ok_and(|ev| crate::store::follow::is_change(&ev)) {
-                    let _ = tx.send(());
-                }
-            })
-            .ok()?;
-            w.watch(&dir, notify::RecursiveMode::NonRecursive).ok()?;
-            Some(w)
-        });
-        GrantWatch {
-            _watcher: watcher,
-            rx,
-        }
-    }
-
-    /// Until something changes, or `max` (the polling fallback and the stop check).
-    fn wait(&self, max: Duration) {
-        if self.rx.recv_timeout(max).is_ok() {
-            while self.rx.try_recv().is_ok() {}
-        }
     }
 }
 

@@ -11,11 +11,10 @@ pub mod schedule;
 
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use notify::Watcher;
 use serde_json::json;
 
 use crate::config::Config;
@@ -23,6 +22,7 @@ use crate::home::Home;
 use crate::scheduler::MemoryReader;
 use crate::status;
 use crate::store::atomic::{LockGuard, lock_owner};
+use crate::store::control::ControlWatch;
 use crate::tmux::{Layout, Tmux};
 
 use fleet::Fleet;
@@ -207,41 +207,19 @@ fn start_server(
 
 /// Wakes the loop when a control file changes; falls back to the deadlines alone.
 struct Events {
-    _watcher: Option<notify::RecommendedWatcher>,
-    rx: mpsc::Receiver<()>,
+    watch: ControlWatch,
 }
 
 impl Events {
     fn new(home: &Home) -> Events {
-        let (tx, rx) = mpsc::channel();
-        let dir = home.control_dir();
-        let watcher = std::fs::create_dir_all(&dir).ok().and_then(|()| {
-            let mut w = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
-                // Reads and lock files are not news; writes, creations and renames are.
-                if let Ok(ev) = res
-                    && crate::store::follow::is_change(&ev)
-                    && !ev
-                        .paths
-                        .iter()
-                        .all(|p| p.extension().is_some_and(|e| e == "lock"))
-                {
-                    let _ = tx.send(());
-                }
-            })
-            .ok()?;
-            w.watch(&dir, notify::RecursiveMode::NonRecursive).ok()?;
-            Some(w)
-        });
-        if watcher.is_none() {
+        let watch = ControlWatch::new(home);
+        if !watch.watching() {
             tracing::warn!(
                 "cannot watch {}; idle workers are noticed at the next check instead",
-                dir.display()
+                home.control_dir().display()
             );
         }
-        Events {
-            _watcher: watcher,
-            rx,
-        }
+        Events { watch }
     }
 
     /// Until a change (then a short pause, to take a burst of writes as one), `deadline`, or stop.
@@ -256,9 +234,10 @@ impl Events {
             }
             // Short slices so a signal stops us promptly.
             let slice = (deadline - now).min(Duration::from_millis(500));
-            if self.rx.recv_timeout(slice).is_ok() {
+            if self.watch.wait(slice) {
+                // A short pause takes a burst of writes as one.
                 std::thread::sleep(Duration::from_millis(50));
-                while self.rx.try_recv().is_ok() {}
+                self.watch.wait(Duration::ZERO);
                 return;
             }
         }

@@ -301,6 +301,53 @@ impl SessionControl {
     }
 }
 
+/// Wakes its owner when a control file is written (created, replaced, removed) — never on mere
+/// reads or lock files, which would make readers wake each other. Without a working watcher
+/// (`watching() == false`) the owner's timeouts are all there is.
+pub struct ControlWatch {
+    watcher: Option<notify::RecommendedWatcher>,
+    rx: std::sync::mpsc::Receiver<()>,
+}
+
+impl ControlWatch {
+    pub fn new(home: &Home) -> ControlWatch {
+        use notify::Watcher;
+        let (tx, rx) = std::sync::mpsc::channel();
+        let dir = home.control_dir();
+        let watcher = std::fs::create_dir_all(&dir).ok().and_then(|()| {
+            let mut w = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
+                if let Ok(ev) = res
+                    && crate::store::follow::is_change(&ev)
+                    && !ev
+                        .paths
+                        .iter()
+                        .all(|p| p.extension().is_some_and(|e| e == "lock"))
+                {
+                    let _ = tx.send(());
+                }
+            })
+            .ok()?;
+            w.watch(&dir, notify::RecursiveMode::NonRecursive).ok()?;
+            Some(w)
+        });
+        ControlWatch { watcher, rx }
+    }
+
+    pub fn watching(&self) -> bool {
+        self.watcher.is_some()
+    }
+
+    /// Until a change (true) or `max` (false). A burst of changes counts once.
+    pub fn wait(&self, max: std::time::Duration) -> bool {
+        if self.rx.recv_timeout(max).is_ok() {
+            while self.rx.try_recv().is_ok() {}
+            true
+        } else {
+            false
+        }
+    }
+}
+
 /// The lock a worker holds for its whole life.
 pub fn worker_lock_path(home: &Home, session: &str) -> PathBuf {
     home.locks_dir().join(format!("worker-{session}.lock"))

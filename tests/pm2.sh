@@ -107,6 +107,8 @@ cleanup() {
   if [ -e "$PM2_HOME/pm2.pid" ] || [ -S "$PM2_HOME/rpc.sock" ]; then "$PM2" kill >>"$CLI_LOG" 2>&1; fi
   [ -f "$BH/brl.toml" ] && brl down --wait-secs 20 >/dev/null 2>&1
   tmux -L "$SOCKET" kill-server >/dev/null 2>&1
+  # tmux 3.3a leaves the socket file behind; remove this script's own.
+  rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$SOCKET"
   if [ "${KEEP:-0}" = 1 ]; then echo "kept $WORK"; else rm -rf "$WORK"; fi
   exit "$status"
 }

@@ -225,6 +225,7 @@ impl Drop for Room {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status();
+        remove_socket_file(&self.socket);
         let deadline = Instant::now() + Duration::from_secs(10);
         while !self.workers().is_empty() && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(100));
@@ -245,5 +246,14 @@ impl Drop for Server {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status();
+        remove_socket_file(&self.0);
     }
+}
+
+/// tmux 3.3a leaves its socket file behind after kill-server; remove this test's own.
+pub fn remove_socket_file(socket: &str) {
+    let dir = std::env::var_os("TMUX_TMPDIR").unwrap_or_else(|| "/tmp".into());
+    // SAFETY: getuid has no preconditions.
+    let uid = unsafe { libc::getuid() };
+    let _ = std::fs::remove_file(PathBuf::from(dir).join(format!("tmux-{uid}")).join(socket));
 }

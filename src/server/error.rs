@@ -21,11 +21,10 @@ impl ApiError {
         }
     }
 
-    /// A refusal or failure of the task queue: its rules are 409 (422 when `invalid_input`, the
-    /// title or body itself being unacceptable); a file that cannot be read or written is 500.
-    pub(super) fn from_queue(e: StateError, invalid_input: bool) -> ApiError {
+    /// A refusal or failure of the task queue: its rules (cap, duplicate) are 409; a file that
+    /// cannot be read or written is 500.
+    pub(super) fn from_queue(e: StateError) -> ApiError {
         let status = match &e {
-            StateError::Refused(_) if invalid_input => StatusCode::UNPROCESSABLE_ENTITY,
             StateError::Refused(_) => StatusCode::CONFLICT,
             StateError::Corrupt { .. }
             | StateError::NewerVersion { .. }

@@ -15,12 +15,7 @@ use serde_json::{Value, json};
 
 use super::error::ApiError;
 use super::{AppState, MAX_BODY_BYTES, auth::authorize};
-use crate::store::tasks::{Tasks, Tier};
-
-/// The task queue's own limits (see `store::tasks`), mirrored only to answer 422 rather than 409
-/// when the title or body itself is refused; the message always comes from the queue.
-const QUEUE_TITLE_MAX_CHARS: usize = 200;
-const QUEUE_BODY_MAX_BYTES: usize = 16 * 1024;
+use crate::store::tasks::{Tasks, Tier, check_text};
 
 /// What the tasks added over HTTP record as their source.
 const SOURCE: &str = "http";
@@ -81,13 +76,11 @@ pub(super) async fn trigger_task(
         )
     })?;
     let tier = req.tier.unwrap_or(Tier::AutoSafe);
-    let title = req.title.trim();
-    let invalid_input = title.is_empty()
-        || title.chars().count() > QUEUE_TITLE_MAX_CHARS
-        || req
-            .body
-            .as_ref()
-            .is_some_and(|b| b.len() > QUEUE_BODY_MAX_BYTES);
+    // A title or body refused in itself is 422; the queue's own rules (cap, duplicate) are 409.
+    if let Err(message) = check_text(&req.title, req.body.as_deref()) {
+        tracing::info!(error = %message, "task refused over HTTP");
+        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, message));
+    }
     let path = state.tasks_path.clone();
     let max_pending = state.max_pending;
     let added = tokio::task::spawn_blocking(move || {
@@ -115,7 +108,7 @@ pub(super) async fn trigger_task(
             ))
         }
         Err(e) => {
-            let err = ApiError::from_queue(e, invalid_input);
+            let err = ApiError::from_queue(e);
             tracing::info!(status = err.status.as_u16(), error = %err.message, "task refused over HTTP");
             Err(err)
         }

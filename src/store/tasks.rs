@@ -114,6 +114,30 @@ pub struct Tasks {
     file: StateFile,
 }
 
+/// Whether a title and body are acceptable in themselves (before any rule of the queue's
+/// contents — cap, duplicates — applies); the message says what to change.
+pub fn check_text(title: &str, body: Option<&str>) -> Result<(), String> {
+    let title = title.trim();
+    if title.is_empty() {
+        return Err("a task needs a title; give one".into());
+    }
+    let chars = title.chars().count();
+    if chars > MAX_TITLE_CHARS {
+        return Err(format!(
+            "the title has {chars} characters, more than the limit of {MAX_TITLE_CHARS}; shorten it and put the details in the body"
+        ));
+    }
+    if let Some(b) = body.filter(|b| !b.trim().is_empty())
+        && b.len() > MAX_BODY_BYTES
+    {
+        return Err(format!(
+            "the body has {} bytes, more than the limit of {MAX_BODY_BYTES} (16 KiB); shorten it or point to a file",
+            b.len()
+        ));
+    }
+    Ok(())
+}
+
 impl Tasks {
     pub fn new(path: &Path) -> Tasks {
         Tasks {
@@ -147,25 +171,9 @@ impl Tasks {
         source: &str,
         max_pending: usize,
     ) -> Result<Task, TaskError> {
+        check_text(title, body).map_err(StateError::Refused)?;
         let title = title.trim();
-        if title.is_empty() {
-            return Err(StateError::Refused("a task needs a title; give one".into()));
-        }
-        let chars = title.chars().count();
-        if chars > MAX_TITLE_CHARS {
-            return Err(StateError::Refused(format!(
-                "the title has {chars} characters, more than the limit of {MAX_TITLE_CHARS}; shorten it and put the details in the body"
-            )));
-        }
         let body = body.filter(|b| !b.trim().is_empty());
-        if let Some(b) = body
-            && b.len() > MAX_BODY_BYTES
-        {
-            return Err(StateError::Refused(format!(
-                "the body has {} bytes, more than the limit of {MAX_BODY_BYTES} (16 KiB); shorten it or point to a file",
-                b.len()
-            )));
-        }
         let key = title.to_lowercase();
         self.update(|file| {
             if let Some(t) = file

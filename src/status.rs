@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use crate::config::Config;
 use crate::home::Home;
 use crate::scheduler::MemoryReader;
+use crate::scheduler::budget::round_usd;
 use crate::store::atomic::{LockGuard, lock_owner};
 use crate::store::control::{SessionControl, WorkerState};
 use crate::store::queue::Queue;
@@ -96,7 +97,7 @@ pub fn snapshot(home: &Home, config: &Config, memory: &mut MemoryReader) -> Valu
         Some(m) => json!({
             "used_bytes": m.used,
             "total_bytes": m.total,
-            "used_percent": (m.used_percent() * 10.0).round() / 10.0,
+            "used_percent": m.used_percent_rounded(),
             "source": m.source,
             "max_ram_percent": config.scheduler.max_ram_percent,
             "gated": m.used_percent() > f64::from(config.scheduler.max_ram_percent),
@@ -105,12 +106,12 @@ pub fn snapshot(home: &Home, config: &Config, memory: &mut MemoryReader) -> Valu
     };
     let today = match crate::scheduler::budget::today(&home.log_path(), now) {
         Ok(u) => json!({
-            "cost_usd": (u.cost_usd * 10_000.0).round() / 10_000.0,
+            "cost_usd": round_usd(u.cost_usd),
             "cycles": u.cycles,
             "daily_usd": config.budget.daily_usd,
             "max_cycles_per_day": config.budget.max_cycles_per_day,
             "limit_reached": crate::scheduler::budget::reached(&u, config.budget.daily_usd, config.budget.max_cycles_per_day),
-            "by_session": u.by_session.iter().map(|(s, (c, n))| (s.clone(), json!({"cost_usd": (c * 10_000.0).round() / 10_000.0, "cycles": n}))).collect::<serde_json::Map<_, _>>(),
+            "by_session": u.by_session.iter().map(|(s, (c, n))| (s.clone(), json!({"cost_usd": round_usd(*c), "cycles": n}))).collect::<serde_json::Map<_, _>>(),
         }),
         Err(e) => json!({"error": e.to_string()}),
     };

@@ -220,12 +220,10 @@ impl Fleet {
 
     fn log(&self, kind: &str, session: &str, data: serde_json::Value) {
         tracing::info!(kind, session, %data, "panes");
-        if let Err(e) = log::append(
+        log::append_or_report(
             &self.home.log_path(),
             &Entry::new(kind, Some(session), data),
-        ) {
-            tracing::error!("cannot append to {}: {e}", self.home.log_path().display());
-        }
+        );
     }
 }
 

@@ -290,7 +290,5 @@ pub fn release_orphan_tasks(home: &Home, config: &Config) {
 }
 
 pub fn append(home: &Home, kind: &str, session: Option<&str>, data: serde_json::Value) {
-    if let Err(e) = log::append(&home.log_path(), &Entry::new(kind, session, data)) {
-        tracing::error!("cannot append to {}: {e}", home.log_path().display());
-    }
+    log::append_or_report(&home.log_path(), &Entry::new(kind, session, data));
 }

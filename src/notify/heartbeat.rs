@@ -115,7 +115,7 @@ pub fn heartbeat(
             "period_secs": period.as_secs(), "sessions": look.sessions, "alive": look.alive,
             "kept": p.kept, "discarded": p.discarded, "other": p.other,
             "waiting_for_review": look.pending, "conflict": look.conflict,
-            "cost_usd": (p.cost_usd * 10_000.0).round() / 10_000.0, "decisions": p.decisions,
+            "cost_usd": crate::scheduler::budget::round_usd(p.cost_usd), "decisions": p.decisions,
             "workers_died": p.workers_died, "budget_reached": p.budget_reached,
             "notify_failed": p.notify_failed,
         }),

@@ -219,7 +219,5 @@ fn pause(ctx: &Ctx, shared: &Shared, d: Duration) -> bool {
 /// A `notify_failed` entry; `data` gets the notifier's kind.
 fn failed(ctx: &Ctx, target: &Target, session: Option<&str>, mut data: serde_json::Value) {
     data["notifier"] = json!(target.kind());
-    if let Err(e) = log::append(&ctx.log, &Entry::new("notify_failed", session, data)) {
-        tracing::error!("cannot append to {}: {e}", ctx.log.display());
-    }
+    log::append_or_report(&ctx.log, &Entry::new("notify_failed", session, data));
 }

@@ -19,6 +19,11 @@ pub struct Usage {
     pub by_session: BTreeMap<String, (f64, u32)>,
 }
 
+/// Dollars as shown and logged: to 1/100 of a cent.
+pub fn round_usd(x: f64) -> f64 {
+    (x * 10_000.0).round() / 10_000.0
+}
+
 /// The start of the UTC day holding `now`.
 pub fn day_start(now: DateTime<Utc>) -> DateTime<Utc> {
     now.date_naive().and_time(NaiveTime::MIN).and_utc()

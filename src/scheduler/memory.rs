@@ -22,6 +22,11 @@ impl Memory {
         }
     }
 
+    /// [`Memory::used_percent`] to one decimal, as shown and logged.
+    pub fn used_percent_rounded(&self) -> f64 {
+        (self.used_percent() * 10.0).round() / 10.0
+    }
+
     /// The tighter of the host's and the cgroup's figures. `host_available` counts reclaimable
     /// caches as free, as the kernel's MemAvailable does.
     pub fn pick(host_total: u64, host_available: u64, cgroup: Option<(u64, u64)>) -> Memory {

@@ -98,7 +98,7 @@ pub fn decide(inp: &Inputs) -> Plan {
     if let Some(limit) = budget::reached(inp.today, inp.daily_usd, inp.max_cycles_per_day) {
         let skip = Skip::Budget {
             limit,
-            cost_usd: (inp.today.cost_usd * 10_000.0).round() / 10_000.0,
+            cost_usd: budget::round_usd(inp.today.cost_usd),
             cycles: inp.today.cycles,
             daily_usd: inp.daily_usd,
             max_cycles_per_day: inp.max_cycles_per_day,
@@ -112,7 +112,7 @@ pub fn decide(inp: &Inputs) -> Plan {
         && m.used_percent() > f64::from(inp.max_ram_percent)
     {
         let skip = Skip::Ram {
-            used_percent: (m.used_percent() * 10.0).round() / 10.0,
+            used_percent: m.used_percent_rounded(),
             used_bytes: m.used,
             total_bytes: m.total,
             max_ram_percent: inp.max_ram_percent,

@@ -78,6 +78,14 @@ fn serialize_ts<S: Serializer>(ts: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Err
     s.serialize_str(&ts.to_rfc3339_opts(format, true))
 }
 
+/// [`append`] for long-running loops (the control room, its notifier) that must go on when the
+/// log cannot be written: the failure is reported through `tracing` (logs/brl.log), not returned.
+pub fn append_or_report(path: &Path, entry: &Entry) {
+    if let Err(e) = append(path, entry) {
+        tracing::error!("cannot append to {}: {e}", path.display());
+    }
+}
+
 /// Append one entry: open with `O_APPEND|O_CREAT` (creating parent directories), take an exclusive
 /// `flock`, write the whole line with one `write()` call (looping only on a short write), unlock.
 /// Any number of processes may append at once; no line is torn or interleaved.

@@ -310,6 +310,8 @@ fn configure(home: &Path, socket: &str, port: u16) {
         toml::Value::String(format!("127.0.0.1:{port}")),
     );
     set("scheduler", "self_plan", toml::Value::Boolean(false));
+    // The default interval (the demo's is short, for newcomers).
+    set("scheduler", "interval_secs", toml::Value::Integer(300));
     std::fs::write(&path, toml::to_string(&t).expect("serialize")).expect("write brl.toml");
 }
 

@@ -130,15 +130,24 @@ pub enum Command {
     /// The task queue: add, list, approve, drop. Each grant of the control room takes the oldest ready task.
     #[command(subcommand)]
     Task(TaskCommand),
-    /// Create a demo target repository and home in a fresh directory, run a few cycles across 3 sessions with the demo agent, and print the outcomes and the queue. No API key needed.
+    /// The demo, no API key needed: creates a demo target repository and home in a fresh directory (printed), starts 3 sessions in tmux running the deterministic demo agent, and opens the dashboard. `brl --home <dir>/home down` stops it.
     Demo {
-        /// Where to create the demo (must not exist). Default: a new directory under the system's temp dir.
+        /// Where to create the demo (must not exist or be empty). Default: a new directory under the system's temp dir.
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
-        /// Rounds of cycles (each round runs one cycle in each of the 3 sessions at once).
-        #[arg(long, default_value_t = 2, value_name = "N")]
-        rounds: u32,
+        /// No dashboard: run the control room in this terminal (JSON lines on stdout) until Ctrl-C; the workers keep running.
+        #[arg(long)]
+        no_tui: bool,
+        /// No tmux and no control room: run N rounds of cycles in this process (one cycle in each of the 3 sessions at once per round), print the outcomes and the queue, and exit.
+        #[arg(long, value_name = "N", conflicts_with = "no_tui")]
+        rounds: Option<u32>,
     },
+    /// The automated review, now, in the foreground: re-check each pending branch against the current main, then ask the agent (role `review`) for a verdict; `[review] mode` says what happens with it. Exit 0 when it ran.
+    Review,
+    /// A standup meeting, now, in the foreground: three rounds with every live session, then a summary; the transcript goes to logs/meetings/. Exit 0 when it ran.
+    Standup,
+    /// The session doctor, now, in the foreground: classifies each session (productive, stuck, idle, error_looping) and writes skill notes from the kept cycles. Exit 0 when it ran.
+    Doctor,
     /// The safety hook: a Claude Code PreToolUse hook that brl installs in each session's worktree (.claude/settings.json). Reads the tool call as JSON on stdin; exits 0 to allow it, 2 to block it with the reason on stderr (which the agent sees), and logs a gate_block entry.
     Gate {
         /// The session whose worktree bounds file edits and `rm -r` (default: $BRL_SESSION, else the worktree holding the call's cwd).

@@ -197,6 +197,13 @@ heartbeat_secs = 3600
 # bot_token_env = "BRL_TELEGRAM_TOKEN"
 # chat_id = "-1001234567890"
 # api_base = "https://api.telegram.org"
+
+[keys]
+# The dashboard's keys (`?` in the dashboard lists every action). An entry replaces that action's
+# default keys; a key bound to two actions that are active at once is an error. For example:
+# approve = "a"
+# reject = ["r", "ctrl-r"]
+# quit = "q"
 "#
     )
 }

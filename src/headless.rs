@@ -22,7 +22,8 @@ pub fn init_cli() {
         .try_init();
 }
 
-/// The control room. Keep the returned guard alive until exit: dropping it flushes the file.
+/// The control room (`json_stdout`: also JSON lines on stdout) or the dashboard (the file only,
+/// never the terminal the dashboard owns). Keep the returned guard alive until exit: dropping it flushes the file.
 pub fn init_control(
     home: &Home,
     json_stdout: bool,
@@ -55,9 +56,8 @@ pub fn init_control(
             )
             .try_init()
     } else {
-        registry
-            .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
-            .try_init()
+        // The dashboard owns the terminal: the file only.
+        registry.try_init()
     };
     result.map_err(|e| anyhow::anyhow!("cannot set up logging: {e}"))?;
     Ok(guard)

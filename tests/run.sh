@@ -4,23 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-need=()
-command -v git >/dev/null 2>&1 || need+=(git)
-command -v tmux >/dev/null 2>&1 || need+=(tmux)
-if [ ${#need[@]} -gt 0 ]; then
-  echo "tests/run.sh: installing ${need[*]}"
-  sudo=""
-  if [ "$(id -u)" -ne 0 ]; then
-    command -v sudo >/dev/null 2>&1 || { echo "tests/run.sh: need ${need[*]}; install them (no root, no sudo)" >&2; exit 1; }
-    sudo="sudo"
-  fi
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}"
-fi
-if ! command -v cargo >/dev/null 2>&1; then
-  echo "tests/run.sh: cargo is missing; install Rust (https://rustup.rs) first" >&2
-  exit 1
-fi
+bash tests/deps.sh
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

@@ -13,24 +13,30 @@ use crate::tmux::Tmux;
 
 pub fn up(home: &Home, sessions: Option<NonZeroU32>, no_tui: bool) -> anyhow::Result<i32> {
     // Check the config before anything else, so a mistake is one clear message.
-    home.load_config()?;
+    let config = home.load_config()?;
+    if !no_tui {
+        let _guard = crate::headless::init_control(home, false)?;
+        return super::dashboard::up(home, &config, sessions);
+    }
     // Before any thread starts: changing the environment is only sound while single-threaded.
+    let supervisor = control::supervisor();
     let scrubbed = scrub_pm2_env();
-    let _guard = crate::headless::init_control(home, no_tui)?;
+    let _guard = crate::headless::init_control(home, true)?;
     if !scrubbed.is_empty() {
         tracing::info!(
             removed = %scrubbed.join(" "),
             "PM2's variables are kept from the tmux server, the workers and the agents"
         );
     }
-    if !no_tui {
-        eprintln!(
-            "brl up: the dashboard is not built yet in this version — running the control room in this terminal, as `brl up --no-tui` does (logs below and in {}/brl.log.*). Ctrl-C stops the control room; the workers keep running in tmux (`brl attach` to watch them, `brl down` to stop everything).",
-            home.logs_dir().display()
-        );
-    }
     let stop = super::stop_flag()?;
-    control::run(home, &control::Options { sessions }, &stop)?;
+    control::run(
+        home,
+        &control::Options {
+            sessions,
+            supervisor,
+        },
+        &stop,
+    )?;
     Ok(0)
 }
 
@@ -76,7 +82,14 @@ pub fn down(home: &Home, wait_secs: u64) -> anyhow::Result<i32> {
     let tag = home.root().display().to_string();
     let panes = tmux.panes(&tag)?;
     let socket = config.tmux.socket.as_deref().unwrap_or("default");
-    if panes.iter().any(|p| p.tmux_session == config.tmux.session) {
+    // The control room's own pane (started by `brl up` with a terminal) counts too: it stays,
+    // dead, after the control room stopped above.
+    let control_panes = tmux.control_panes(&tag)?;
+    if panes.iter().any(|p| p.tmux_session == config.tmux.session)
+        || control_panes
+            .iter()
+            .any(|p| p.tmux_session == config.tmux.session)
+    {
         tmux.kill_session(&config.tmux.session)?;
         println!(
             "tmux session `{}` (socket {socket}) closed",

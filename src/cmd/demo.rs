@@ -12,7 +12,7 @@ use crate::demo;
 use crate::home::Home;
 use crate::store::queue::Queue;
 
-pub fn run(dir: Option<PathBuf>, rounds: u32) -> anyhow::Result<i32> {
+pub fn run(dir: Option<PathBuf>, no_tui: bool, rounds: Option<u32>) -> anyhow::Result<i32> {
     let root = match dir {
         Some(d) => d,
         None => std::env::temp_dir().join(format!(
@@ -35,6 +35,22 @@ pub fn run(dir: Option<PathBuf>, rounds: u32) -> anyhow::Result<i32> {
     println!("demo created in {}", root.display());
     println!("  target repository: {}", root.join("app").display());
     println!("  brl home:          {}", home.root().display());
+    let Some(rounds) = rounds else {
+        let b = invocation_for(&home);
+        println!("  stop it:           {b} down");
+        if !no_tui {
+            use std::io::IsTerminal;
+            if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
+                anyhow::bail!(
+                    "the dashboard needs a terminal; run `brl demo --no-tui` (headless) or `brl demo --rounds 2` (no tmux) instead"
+                );
+            }
+            println!(
+                "opening the dashboard: 3 sessions start in tmux; press ? for the keys, q to quit (the demo keeps running)"
+            );
+        }
+        return super::control::up(&home, None, no_tui);
+    };
     let config = home.load_config()?;
     for round in 1..=rounds {
         println!("round {round}/{rounds}: one cycle in each of s1, s2, s3 at once");
@@ -112,9 +128,22 @@ failures = {tf}
 passed = {tp}
 
 [worker]
-pause_secs = 2
+pause_secs = 5
 max_backoff_secs = 30
+
+[scheduler]
+# Short, so that something happens within seconds.
+interval_secs = 5
+
+[tmux]
+# A tmux server of the demos' own, and a session of this demo's own.
+socket = "brl-demo"
+session = {session}
 "#,
+        session = toml_string(&format!(
+            "demo-{:08x}",
+            crate::home::short_hash(root.display().to_string().as_bytes())
+        )),
         repo = toml_string(&app.display().to_string()),
         agent = toml_string(&format!(
             "{} demo-agent",
@@ -150,6 +179,15 @@ fn invocation() -> String {
         (false, Some(e)) => shell_quote(&e.display().to_string()),
         _ => "brl".into(),
     }
+}
+
+/// How the user can run brl on `home` again: `brl --home <home>`.
+pub fn invocation_for(home: &Home) -> String {
+    format!(
+        "{} --home {}",
+        invocation(),
+        shell_quote(&home.root().display().to_string())
+    )
 }
 
 /// `s` quoted for `sh -c`.

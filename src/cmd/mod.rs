@@ -1,8 +1,10 @@
 //! The command-line face: one function per subcommand, each a thin driver over the engine.
 
 mod control;
+mod dashboard;
 mod demo;
 mod init;
+mod jobs;
 mod log;
 mod queue;
 mod task;
@@ -20,8 +22,12 @@ use crate::store::tasks::Tasks;
 
 /// Run the command; the exit code on success.
 pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
-    // The control room sets up its own logging (a file, and JSON lines with --no-tui).
-    if !matches!(cli.command, Command::Up { .. }) {
+    // The control room and the dashboard set up their own logging (a file, and JSON lines with
+    // --no-tui); the demo becomes one of them unless it runs rounds.
+    if !matches!(
+        cli.command,
+        Command::Up { .. } | Command::Demo { rounds: None, .. }
+    ) {
         crate::headless::init_cli();
     }
     let home = match &cli.home {
@@ -102,8 +108,15 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         } => log::emit(&home, &kind, session.as_deref(), &data),
         Command::Queue(q) => queue::run(&home, q),
         Command::Task(t) => task::run(&home, t),
-        Command::Demo { dir, rounds } => demo::run(dir, rounds),
+        Command::Demo {
+            dir,
+            no_tui,
+            rounds,
+        } => demo::run(dir, no_tui, rounds),
         Command::DemoAgent => demo::agent(),
+        Command::Review => jobs::run(&home, crate::jobs::Job::Review),
+        Command::Standup => jobs::run(&home, crate::jobs::Job::Standup),
+        Command::Doctor => jobs::run(&home, crate::jobs::Job::Doctor),
         Command::Gate { session } => Ok(crate::gate::run::main(&home, session.as_deref())),
     }
 }

@@ -215,6 +215,33 @@ impl Config {
         self.notify
             .check()
             .map_err(|p| invalid(p.at(text, find_key), &p.key, p.message, p.fix))?;
+        for (table, secs) in [
+            ("review", self.review.timeout_secs),
+            ("standup", self.standup.timeout_secs),
+            ("doctor", self.doctor.timeout_secs),
+        ] {
+            if secs < 10 {
+                return Err(invalid(
+                    find_key(text, table, "timeout_secs").unwrap_or(0),
+                    &format!("{table}.timeout_secs"),
+                    format!("{secs} s is too short for the whole {table} job"),
+                    "use at least 10 (the default is 1800, half an hour)".into(),
+                ));
+            }
+        }
+        if self.doctor.loop_cycles < 2 {
+            return Err(invalid(
+                find_key(text, "doctor", "loop_cycles").unwrap_or(0),
+                "doctor.loop_cycles",
+                format!("{} cycles cannot show a loop", self.doctor.loop_cycles),
+                "use 2 or more (the default is 3)".into(),
+            ));
+        }
+        if let Err(e) = super::keys::Keymap::build(&self.keys) {
+            let action = e.key.trim_start_matches("keys.");
+            let at = find_key(text, "keys", action).unwrap_or(0);
+            return Err(invalid(at, &e.key, e.message, e.fix));
+        }
         Ok(())
     }
 }

@@ -12,11 +12,14 @@ use crate::checks::parse::{ParserKind, RegexRules};
 mod control;
 mod errors;
 mod gate;
+mod jobs;
+pub mod keys;
 mod notify;
 pub use control::{BudgetConfig, SchedulerConfig, ServerConfig, TmuxConfig};
 pub use errors::ConfigError;
 use errors::from_toml_error;
 pub use gate::GateConfig;
+pub use jobs::{DoctorConfig, ReviewConfig, ReviewMode, ReviewStyle, StandupConfig};
 pub use notify::{NotifyConfig, TelegramConfig};
 
 /// The whole configuration of a home.
@@ -55,6 +58,15 @@ pub struct Config {
     pub gate: GateConfig,
     #[serde(default)]
     pub notify: NotifyConfig,
+    #[serde(default)]
+    pub review: ReviewConfig,
+    #[serde(default)]
+    pub standup: StandupConfig,
+    #[serde(default)]
+    pub doctor: DoctorConfig,
+    /// The dashboard's keys: action name → key(s), replacing that action's defaults.
+    #[serde(default)]
+    pub keys: keys::KeysConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -33,14 +33,17 @@ use schedule::{Scheduler, append};
 pub struct Options {
     /// Overrides `sessions` of brl.toml for this control room and its workers.
     pub sessions: Option<NonZeroU32>,
+    /// What keeps this control room running ([`supervisor`], read before PM2's variables are
+    /// scrubbed); recorded in the home's lock for the dashboards.
+    pub supervisor: String,
 }
 
 /// Take the home's lock, or say who holds it.
-pub fn lock_home(home: &Home) -> anyhow::Result<LockGuard> {
+pub fn lock_home(home: &Home, supervisor: &str) -> anyhow::Result<LockGuard> {
     let path = status::control_lock_path(home);
     match LockGuard::try_exclusive(&path)? {
         Some(mut g) => {
-            g.write_owner()?;
+            g.write_owner_with(supervisor)?;
             Ok(g)
         }
         None => {
@@ -56,10 +59,22 @@ pub fn lock_home(home: &Home) -> anyhow::Result<LockGuard> {
     }
 }
 
+/// What keeps this control room running, as the dashboard's header shows it: `pm2 <id>` under
+/// PM2, `tmux` in a tmux pane, else `terminal`. Read before `brl up` scrubs PM2's variables.
+pub fn supervisor() -> String {
+    if let Ok(id) = std::env::var("pm_id") {
+        return format!("pm2 {id}");
+    }
+    if std::env::var_os("TMUX").is_some() {
+        return "tmux".into();
+    }
+    "terminal".into()
+}
+
 /// Run the control room until `stop` is set.
 pub fn run(home: &Home, opts: &Options, stop: &AtomicBool) -> anyhow::Result<()> {
     let mut config = load(home, opts)?;
-    let _lock = lock_home(home)?;
+    let _lock = lock_home(home, &opts.supervisor)?;
     let layout = Layout::load(&home.layouts_dir(), &config.tmux.layout)?;
     let tmux = Tmux::new(config.tmux.socket.as_deref());
     let mut fleet = Fleet::new(

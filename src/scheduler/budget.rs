@@ -55,6 +55,12 @@ pub fn usage_of(entries: &[Entry], since: DateTime<Utc>) -> Usage {
 
 /// Today's usage, read backwards from the end of the log until the day's first cycle.
 pub fn today(log_path: &Path, now: DateTime<Utc>) -> std::io::Result<Usage> {
+    Ok(usage_of(&today_cycles(log_path, now)?, day_start(now)))
+}
+
+/// Today's (UTC) `ralph_cycle` entries, oldest first, read backwards from the end of the log
+/// until the day's first cycle.
+pub fn today_cycles(log_path: &Path, now: DateTime<Utc>) -> std::io::Result<Vec<Entry>> {
     let since = day_start(now);
     let filter = Filter {
         kind: Some("ralph_cycle".into()),
@@ -65,7 +71,7 @@ pub fn today(log_path: &Path, now: DateTime<Utc>) -> std::io::Result<Usage> {
         let tail = log::tail(log_path, n, &filter)?;
         let reached_yesterday = tail.entries.first().is_some_and(|e| e.ts < since);
         if reached_yesterday || tail.entries.len() < n {
-            return Ok(usage_of(&tail.entries, since));
+            return Ok(tail.entries.into_iter().filter(|e| e.ts >= since).collect());
         }
         n *= 4;
     }

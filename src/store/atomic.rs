@@ -40,10 +40,19 @@ impl LockGuard {
 
     /// Record who holds the lock (the pid), for messages to whoever finds it taken.
     pub fn write_owner(&mut self) -> io::Result<()> {
+        self.write_owner_with("")
+    }
+
+    /// Like [`Self::write_owner`], with a second line saying more about the owner (e.g. what
+    /// supervises it); [`lock_note`] reads it.
+    pub fn write_owner_with(&mut self, note: &str) -> io::Result<()> {
         self.file.set_len(0)?;
         use std::io::Seek;
         self.file.seek(io::SeekFrom::Start(0))?;
         writeln!(self.file, "{}", std::process::id())?;
+        if !note.is_empty() {
+            writeln!(self.file, "{}", note.replace('\n', " "))?;
+        }
         self.file.flush()
     }
 }
@@ -62,7 +71,20 @@ fn open_lock_file(path: &Path) -> io::Result<File> {
 
 /// The pid recorded in a lock file by [`LockGuard::write_owner`], if any.
 pub fn lock_owner(path: &Path) -> Option<u32> {
-    std::fs::read_to_string(path).ok()?.trim().parse().ok()
+    std::fs::read_to_string(path)
+        .ok()?
+        .lines()
+        .next()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// The note written with [`LockGuard::write_owner_with`], if any.
+pub fn lock_note(path: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let note = text.lines().nth(1)?.trim();
+    (!note.is_empty()).then(|| note.to_string())
 }
 
 /// The lock file that guards `path`: `<path>.lock`.

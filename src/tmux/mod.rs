@@ -25,6 +25,7 @@ use std::process::Command;
 
 use tmux_interface as ti;
 
+pub mod control;
 pub mod layout;
 pub mod pane_log;
 mod run;

@@ -54,6 +54,11 @@ impl Tmux {
     pub(super) fn run(&self, cmds: ti::TmuxCommands) -> Result<(String, String), TmuxError> {
         let mut cmd = self.builder(cmds).into_command();
         cmd.stdin(Stdio::null());
+        // Inside a tmux pane `$TMUX_PANE` makes the caller's pane the default target (tmux 3.3a,
+        // even with `$TMUX` unset): the commands chained after `new-session`, meant for the new
+        // pane, would tag the pane brl itself runs in (a dashboard, a control room started by
+        // hand in tmux).
+        cmd.env_remove("TMUX").env_remove("TMUX_PANE");
         let command = describe(&cmd);
         let out = match cmd.output() {
             Ok(out) => out,

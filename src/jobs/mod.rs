@@ -1,0 +1,330 @@
+//! The periodic jobs: the automated review (`cto_review`), standup meetings (`team_standup`) and
+//! the session doctor (`doctor_analysis`, with skill notes). The control room runs each every
+//! `[<job>] interval_secs`; `brl review|standup|doctor` and `POST /trigger/<job>` run one on
+//! demand. Each run takes the job's lock (two runs never overlap), has a time limit (`[<job>]
+//! timeout_secs`, shared by all its agent calls) and appends exactly one log entry with its
+//! figures, calls and cost — also when it fails.
+
+pub mod doctor;
+pub mod review;
+pub mod skills;
+pub mod standup;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use serde_json::{Value, json};
+
+use crate::agent::{self, Call};
+use crate::config::Config;
+use crate::home::Home;
+use crate::outcome::AgentExit;
+use crate::prompt;
+use crate::store::atomic::{LockGuard, lock_owner};
+use crate::store::log::{self, Entry};
+
+/// One of the periodic jobs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Job {
+    Review,
+    Standup,
+    Doctor,
+}
+
+impl Job {
+    pub const ALL: [Job; 3] = [Job::Review, Job::Standup, Job::Doctor];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Job::Review => "review",
+            Job::Standup => "standup",
+            Job::Doctor => "doctor",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Job> {
+        Job::ALL.into_iter().find(|j| j.name() == s)
+    }
+
+    /// The type of the job's log entry.
+    pub fn entry_kind(self) -> &'static str {
+        match self {
+            Job::Review => "cto_review",
+            Job::Standup => "team_standup",
+            Job::Doctor => "doctor_analysis",
+        }
+    }
+
+    pub fn lock_path(self, home: &Home) -> PathBuf {
+        home.locks_dir().join(format!("job-{}.lock", self.name()))
+    }
+
+    /// `[<job>] interval_secs`; `None` when 0 (on demand only) or the review is off.
+    pub fn interval(self, config: &Config) -> Option<Duration> {
+        let secs = match self {
+            Job::Review if config.review.mode == crate::config::ReviewMode::Off => 0,
+            Job::Review => config.review.interval_secs,
+            Job::Standup => config.standup.interval_secs,
+            Job::Doctor => config.doctor.interval_secs,
+        };
+        (secs > 0).then(|| Duration::from_secs(secs))
+    }
+
+    fn timeout(self, config: &Config) -> Duration {
+        Duration::from_secs(match self {
+            Job::Review => config.review.timeout_secs,
+            Job::Standup => config.standup.timeout_secs,
+            Job::Doctor => config.doctor.timeout_secs,
+        })
+    }
+}
+
+/// Why a job did not run or did not finish.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    #[error(
+        "the {job} job is already running (pid {pid}, holding {lock}); it runs once at a time — wait for it, its entry appears in the log"
+    )]
+    Busy {
+        job: &'static str,
+        pid: String,
+        lock: String,
+    },
+    #[error("the {job} job ran out of its time ({secs} s, `[{job}] timeout_secs` in brl.toml)")]
+    TimedOut { job: &'static str, secs: u64 },
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl From<anyhow::Error> for JobError {
+    fn from(e: anyhow::Error) -> Self {
+        JobError::Failed(format!("{e:#}"))
+    }
+}
+
+impl From<std::io::Error> for JobError {
+    fn from(e: std::io::Error) -> Self {
+        JobError::Failed(e.to_string())
+    }
+}
+
+/// What a job run needs: the home, its config, its deadline, and the tally of agent calls.
+pub struct Ctx<'a> {
+    pub home: &'a Home,
+    pub config: &'a Config,
+    pub job: Job,
+    pub started: chrono::DateTime<Utc>,
+    deadline: Instant,
+    /// Copy agent output to stdout (`brl review` in a terminal).
+    pub echo: bool,
+    pub cancel: Option<&'a AtomicBool>,
+    pub calls: u32,
+    pub cost_usd: f64,
+    /// Where agents without a worktree of their own run: an empty scratch directory.
+    pub scratch: PathBuf,
+}
+
+/// An agent's answer.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    /// The text: Claude Code's `result`, else the whole output.
+    pub text: String,
+    pub cost_usd: f64,
+    /// Where the whole output is saved.
+    pub output: PathBuf,
+}
+
+impl Ctx<'_> {
+    /// Ask the agent in `role`: the prompt from `prompts/<role>.md` rendered with `vars`, run
+    /// with `BRL_ROLE=<role>` (and `BRL_SESSION` when given) in `cwd`, within the job's time.
+    /// An agent that fails or times out is an error naming the role and its saved output.
+    pub fn ask(
+        &mut self,
+        role: &str,
+        session: Option<&str>,
+        vars: &[(&str, String)],
+        cwd: Option<&Path>,
+    ) -> Result<Answer, JobError> {
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(self.timed_out());
+        }
+        let (template, source) = prompt::template(self.home, role)?;
+        let text = prompt::render(&template, &source, vars)?;
+        let stamp = self.started.format("%Y%m%d-%H%M%S");
+        self.calls += 1;
+        let output = self.home.logs_dir().join("jobs").join(format!(
+            "{stamp}-{}-{:02}-{role}{}.log",
+            self.job.name(),
+            self.calls,
+            session.map(|s| format!("-{s}")).unwrap_or_default()
+        ));
+        std::fs::create_dir_all(&self.scratch)?;
+        let run = agent::run(Call {
+            command: &self.config.agent.command,
+            timeout: left,
+            home: self.home.root(),
+            session,
+            branch: None,
+            role,
+            cwd: cwd.unwrap_or(&self.scratch),
+            prompt: text,
+            output_path: output.clone(),
+            echo: self.echo,
+            cancel: self.cancel,
+            pgid_file: None,
+        })?;
+        let claude = run.claude.clone();
+        let cost = claude.as_ref().and_then(|c| c.cost_usd).unwrap_or(0.0);
+        self.cost_usd += cost;
+        match run.exit {
+            AgentExit::Exited(0) => Ok(Answer {
+                text: answer_text(&run.output),
+                cost_usd: cost,
+                output,
+            }),
+            AgentExit::TimedOut => Err(self.timed_out()),
+            other => Err(JobError::Failed(format!(
+                "the agent as `{role}`{} ended with {}; its output is in {}",
+                session.map(|s| format!(" for {s}")).unwrap_or_default(),
+                describe_exit(&other),
+                output.display()
+            ))),
+        }
+    }
+
+    fn timed_out(&self) -> JobError {
+        JobError::TimedOut {
+            job: self.job.name(),
+            secs: self.job.timeout(self.config).as_secs(),
+        }
+    }
+}
+
+fn describe_exit(e: &AgentExit) -> String {
+    match e {
+        AgentExit::Exited(c) => format!("exit code {c}"),
+        AgentExit::Signaled(s) => format!("signal {s}"),
+        AgentExit::TimedOut => "a timeout".into(),
+        AgentExit::Interrupted => "an interruption".into(),
+    }
+}
+
+/// The agent's words: Claude Code's JSON `result` when the output is one, else the output.
+pub fn answer_text(output: &str) -> String {
+    let whole = std::iter::once(output.trim());
+    let found = whole
+        .chain(output.lines().rev().map(str::trim))
+        .filter(|l| l.starts_with('{'))
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|v| v["type"] == "result")
+        .and_then(|v| v["result"].as_str().map(str::to_string));
+    found.unwrap_or_else(|| output.trim().to_string())
+}
+
+/// Run `job` now in this process: take its lock, run it, append its one log entry. Returns the
+/// entry's data. `Busy` when another run holds the lock (nothing is logged then).
+pub fn run(
+    home: &Home,
+    config: &Config,
+    job: Job,
+    echo: bool,
+    cancel: Option<&AtomicBool>,
+) -> Result<Value, JobError> {
+    let lock_path = job.lock_path(home);
+    let Some(mut lock) = LockGuard::try_exclusive(&lock_path)? else {
+        return Err(JobError::Busy {
+            job: job.name(),
+            pid: lock_owner(&lock_path)
+                .map(|p| p.to_string())
+                .unwrap_or_else(|| "?".into()),
+            lock: lock_path.display().to_string(),
+        });
+    };
+    lock.write_owner()?;
+    let started = Instant::now();
+    let mut ctx = Ctx {
+        home,
+        config,
+        job,
+        started: Utc::now(),
+        deadline: started + job.timeout(config),
+        echo,
+        cancel,
+        calls: 0,
+        cost_usd: 0.0,
+        scratch: home.logs_dir().join("jobs").join("scratch"),
+    };
+    let result = match job {
+        Job::Review => review::run(&mut ctx),
+        Job::Standup => standup::run(&mut ctx),
+        Job::Doctor => doctor::run(&mut ctx),
+    };
+    let mut data = match &result {
+        Ok(d) => d.clone(),
+        Err(e) => json!({"error": e.to_string()}),
+    };
+    data["ok"] = json!(result.is_ok());
+    data["calls"] = json!(ctx.calls);
+    data["cost_usd"] = json!(crate::scheduler::budget::round_usd(ctx.cost_usd));
+    data["duration_secs"] = json!(started.elapsed().as_secs_f64().round());
+    log::append(
+        &home.log_path(),
+        &Entry::new(job.entry_kind(), None, data.clone()),
+    )
+    .map_err(|e| {
+        JobError::Failed(format!(
+            "the {} job ran but its entry could not be logged to {}: {e}",
+            job.name(),
+            home.log_path().display()
+        ))
+    })?;
+    result.map(|_| data)
+}
+
+/// Start `job` on a thread of its own (HTTP triggers, the control room's timer). `Busy` at once
+/// when a run is in progress; otherwise the run's result is only logged.
+pub fn spawn(home: &Home, job: Job) -> Result<(), JobError> {
+    let lock_path = job.lock_path(home);
+    if LockGuard::is_held(&lock_path)? {
+        return Err(JobError::Busy {
+            job: job.name(),
+            pid: lock_owner(&lock_path)
+                .map(|p| p.to_string())
+                .unwrap_or_else(|| "?".into()),
+            lock: lock_path.display().to_string(),
+        });
+    }
+    let home = Home::new(home.root());
+    std::thread::Builder::new()
+        .name(format!("brl-job-{}", job.name()))
+        .spawn(move || {
+            let config = match home.load_config() {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::error!(job = job.name(), "cannot run: {e}");
+                    return;
+                }
+            };
+            match run(&home, &config, job, false, None) {
+                Ok(_) => tracing::info!(job = job.name(), "finished"),
+                Err(e) => tracing::warn!(job = job.name(), "{e}"),
+            }
+        })?;
+    Ok(())
+}
+
+/// When `job` last ran (its last entry), read backwards from the end of the log.
+pub fn last_run(home: &Home, job: Job) -> Option<chrono::DateTime<Utc>> {
+    let filter = log::Filter {
+        kind: Some(job.entry_kind().into()),
+        session: None,
+    };
+    log::tail(&home.log_path(), 1, &filter)
+        .ok()?
+        .entries
+        .pop()
+        .map(|e| e.ts)
+}

@@ -1,0 +1,188 @@
+//! What the dashboard shows, prepared off the draw path by the loader (`load.rs`): plain data,
+//! no handles, so rendering never does IO and tests build it by hand.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+
+use crate::store::control::LastCycle;
+use crate::store::log::Entry;
+use crate::store::queue::QueueEntry;
+use crate::store::tasks::Task;
+
+/// How many log entries the dashboard keeps (a ring: the oldest go first).
+pub const LOG_CAPACITY: usize = 10_000;
+
+#[derive(Debug, Clone)]
+pub struct Data {
+    /// The home's path, as shown.
+    pub home: String,
+    /// The branch approvals merge into.
+    pub main: String,
+    pub sessions: Vec<SessionRow>,
+    /// The review queue, all entries (the view shows pending and conflict ones); or why it
+    /// cannot be read.
+    pub queue: Result<Vec<ReviewRow>, String>,
+    pub tasks: Result<Vec<Task>, String>,
+    pub meetings: Result<Vec<Meeting>, String>,
+    pub log: LogRing,
+    pub room: Room,
+    pub memory: Option<Memory>,
+    /// Type-check slots held now, of the configured maximum.
+    pub typecheck: (usize, usize),
+    pub today: Today,
+}
+
+impl Default for Data {
+    fn default() -> Self {
+        Data {
+            home: String::new(),
+            main: "main".into(),
+            sessions: vec![],
+            queue: Ok(vec![]),
+            tasks: Ok(vec![]),
+            meetings: Ok(vec![]),
+            log: LogRing::default(),
+            room: Room::default(),
+            memory: None,
+            typecheck: (0, 0),
+            today: Today::default(),
+        }
+    }
+}
+
+/// What a session is doing, as its control file and life lock say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionState {
+    /// In a cycle.
+    Cycle,
+    /// Granted, the worker has not started yet.
+    Granted,
+    /// Ready for a grant.
+    Waiting,
+    /// Pausing between cycles.
+    Pausing,
+    /// The worker lives but its heartbeat is old (frozen, suspended).
+    Stale,
+    /// No worker holds the session's life lock.
+    Dead,
+    /// The control file cannot be read: the message names it and the fix.
+    Error(String),
+}
+
+impl SessionState {
+    pub fn label(&self) -> &'static str {
+        match self {
+            SessionState::Cycle => "cycle",
+            SessionState::Granted => "granted",
+            SessionState::Waiting => "waiting",
+            SessionState::Pausing => "pausing",
+            SessionState::Stale => "stale",
+            SessionState::Dead => "dead",
+            SessionState::Error(_) => "error",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct SessionRow {
+    pub name: String,
+    pub state: SessionState,
+    /// read / analyze / hack / evaluate during a cycle; `None` is idle.
+    pub phase: Option<String>,
+    /// Since when the phase (or, idle, the state) holds.
+    pub since: Option<DateTime<Utc>>,
+    pub branch: Option<String>,
+    pub last: Option<LastCycle>,
+    /// Before→after figures of the last cycle ("errors 3→1"), from the log.
+    pub last_figures: Option<String>,
+    pub kept_today: u32,
+    pub discarded_today: u32,
+    /// The doctor's class ("productive", "stuck"…) once the doctor has run.
+    pub health: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ReviewRow {
+    pub entry: QueueEntry,
+    /// (files, lines added, lines removed), or why it could not be counted.
+    pub diff: Result<(usize, usize, usize), String>,
+    /// The automated review's verdict ("approve", "reject", "unclear"), when there is one.
+    pub verdict: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Meeting {
+    /// The file name, e.g. `20261121-093000-standup.md`.
+    pub name: String,
+    pub path: PathBuf,
+    pub at: Option<DateTime<Utc>>,
+    pub bytes: u64,
+}
+
+/// The last [`LOG_CAPACITY`] entries, oldest first.
+#[derive(Debug, Clone, Default)]
+pub struct LogRing {
+    pub entries: VecDeque<Entry>,
+    /// Lines that were not entries (torn or corrupt), counted since the dashboard opened.
+    pub malformed: usize,
+    /// Things to know about the file ("truncated; following from its start").
+    pub notices: Vec<String>,
+    /// Entry types seen (for the type filter), sorted.
+    pub kinds: Vec<String>,
+}
+
+impl LogRing {
+    pub fn push(&mut self, e: Entry) {
+        if !self.kinds.contains(&e.kind) {
+            let at = self.kinds.partition_point(|k| k < &e.kind);
+            self.kinds.insert(at, e.kind.clone());
+        }
+        if self.entries.len() == LOG_CAPACITY {
+            self.entries.pop_front();
+        }
+        self.entries.push_back(e);
+    }
+}
+
+/// Who schedules this home.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Room {
+    /// The pid holding the home's control lock; `None`: nobody schedules.
+    pub pid: Option<u32>,
+    /// "pm2", "tmux", "terminal" — as the control room recorded it.
+    pub supervisor: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Memory {
+    pub used_percent: f64,
+    pub gate_percent: u8,
+}
+
+impl Memory {
+    pub fn gated(&self) -> bool {
+        self.used_percent > f64::from(self.gate_percent)
+    }
+}
+
+/// Today's figures (UTC day), from the log.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Today {
+    pub kept: u32,
+    pub discarded: u32,
+    pub cost_usd: f64,
+    pub by_session: BTreeMap<String, (u32, u32)>,
+}
+
+/// Text loaded in the background for a reader: a diff, a transcript, a session's output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Document {
+    pub title: String,
+    pub lines: Vec<String>,
+    /// Diffs: (file path, first line index) per file, in order.
+    pub files: Vec<(String, usize)>,
+    /// Set when the text was cut short (e.g. "diff truncated at 20000 lines").
+    pub note: Option<String>,
+}

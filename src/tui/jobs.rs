@@ -1,0 +1,108 @@
+//! The dashboard's actions on the home: the same operations as the CLI (`decision::approve`,
+//! `decision::reject`, the task queue's add/approve/drop), each under its file's lock, run on a
+//! thread of its own; the result comes back as a message and is shown, never swallowed.
+
+use std::sync::mpsc::Sender;
+use std::thread;
+
+use crate::decision::{self, Approval};
+use crate::home::Home;
+use crate::store::tasks::{Tasks, Tier};
+
+use super::app::Level;
+use super::update::Msg;
+
+/// The name of job threads (their panics are caught and shown, the terminal stays).
+pub const THREAD: &str = "brl-tui-job";
+
+/// Who the log's `review_decision` entries name as the decider.
+const BY: &str = "dashboard";
+
+pub fn approve(home: &Home, branch: String, tx: Sender<Msg>) {
+    let home = Home::new(home.root());
+    spawn(tx, format!("approving {branch}"), move || {
+        let config = home.load_config().map_err(|e| e.to_string())?;
+        let a = decision::approve(&home, &config, &branch, BY).map_err(|e| format!("{e:#}"))?;
+        let level = match a {
+            Approval::Merged { .. } | Approval::AlreadyMerged => Level::Ok,
+            Approval::Conflict { .. } | Approval::Refused { .. } => Level::Error,
+        };
+        Ok((level, a.describe(&branch, &config.main)))
+    });
+}
+
+pub fn reject(home: &Home, branch: String, reason: Option<String>, tx: Sender<Msg>) {
+    let home = Home::new(home.root());
+    spawn(tx, format!("rejecting {branch}"), move || {
+        let config = home.load_config().map_err(|e| e.to_string())?;
+        decision::reject(&home, &config, &branch, reason.as_deref(), BY)
+            .map_err(|e| format!("{e:#}"))?;
+        Ok((
+            Level::Ok,
+            format!(
+                "rejected {branch}: the branch is deleted ({})",
+                reason.as_deref().unwrap_or("no reason given")
+            ),
+        ))
+    });
+}
+
+pub fn add_task(home: &Home, title: String, body: Option<String>, tier: Tier, tx: Sender<Msg>) {
+    let home = Home::new(home.root());
+    spawn(tx, "adding a task".into(), move || {
+        let config = home.load_config().map_err(|e| e.to_string())?;
+        let t = Tasks::new(&home.tasks_path())
+            .add(&title, body.as_deref(), tier, BY, config.tasks.max_pending)
+            .map_err(|e| e.to_string())?;
+        let note = if t.ready() {
+            "ready for the next free session"
+        } else {
+            "proposed: approve it with A before a session takes it"
+        };
+        Ok((
+            Level::Ok,
+            format!("task {} added: {} — {note}", t.id, t.title),
+        ))
+    });
+}
+
+pub fn approve_task(home: &Home, id: u64, tx: Sender<Msg>) {
+    let home = Home::new(home.root());
+    spawn(tx, format!("approving task {id}"), move || {
+        let t = Tasks::new(&home.tasks_path())
+            .approve(id)
+            .map_err(|e| e.to_string())?;
+        Ok((Level::Ok, format!("task {id} approved: {}", t.title)))
+    });
+}
+
+pub fn drop_task(home: &Home, id: u64, tx: Sender<Msg>) {
+    let home = Home::new(home.root());
+    spawn(tx, format!("dropping task {id}"), move || {
+        let t = Tasks::new(&home.tasks_path())
+            .drop_task(id)
+            .map_err(|e| e.to_string())?;
+        Ok((Level::Ok, format!("task {id} dropped: {}", t.title)))
+    });
+}
+
+fn spawn(
+    tx: Sender<Msg>,
+    what: String,
+    f: impl FnOnce() -> Result<(Level, String), String> + Send + 'static,
+) {
+    thread::Builder::new()
+        .name(THREAD.into())
+        .spawn(move || {
+            let (level, text) = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+                Ok(Ok(r)) => r,
+                Ok(Err(e)) => (Level::Error, format!("{what} failed: {e}")),
+                Err(_) => (
+                    Level::Error,
+                    format!("{what} failed: a bug in brl (see logs/brl.log*)"),
+                ),
+            };
+            let _ = tx.send(Msg::Done { what, level, text });
+        })
+        .expect("spawning a thread");
+}

@@ -1,0 +1,399 @@
+//! Reading the home's files into the dashboard's [`Part`]s and [`Document`]s. Runs on the
+//! loader thread (`loader.rs`), never on the draw path. A file that cannot be read becomes an
+//! error shown in its place, never zeros.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::Path;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde_json::Value;
+
+use crate::config::Config;
+use crate::git::Target;
+use crate::home::Home;
+use crate::scheduler::MemoryReader;
+use crate::status::control_lock_path;
+use crate::store::atomic::{LockGuard, lock_note, lock_owner};
+use crate::store::control::{SessionControl, WorkerState};
+use crate::store::log::Entry;
+use crate::store::queue::{Queue, Status};
+use crate::store::tasks::Tasks;
+
+use super::data::{Document, Meeting, Memory, ReviewRow, Room, SessionRow, SessionState, Today};
+
+/// The most of a session's pane log the output reader shows.
+const OUTPUT_TAIL_BYTES: u64 = 256 * 1024;
+/// Diffs longer than this many lines are cut (the reader says so).
+const MAX_DIFF_LINES: usize = 20_000;
+/// Transcripts larger than this are cut (the reader says so).
+const MAX_TRANSCRIPT_BYTES: u64 = 4 << 20;
+
+/// Today's `ralph_cycle` entries (UTC day), read backwards from the end of the log.
+pub fn today_cycles(home: &Home, now: DateTime<Utc>) -> Result<Vec<Entry>, String> {
+    crate::scheduler::budget::today_cycles(&home.log_path(), now)
+        .map_err(|e| format!("cannot read {}: {e}", home.log_path().display()))
+}
+
+/// Kept and discarded cycles and cost, in total and per session.
+pub fn today(cycles: &[Entry]) -> Today {
+    let mut t = Today::default();
+    for e in cycles {
+        let kept = e.data["outcome"].as_str() == Some("kept");
+        let s = t
+            .by_session
+            .entry(e.session.clone().unwrap_or_default())
+            .or_default();
+        if kept {
+            t.kept += 1;
+            s.0 += 1;
+        } else {
+            t.discarded += 1;
+            s.1 += 1;
+        }
+        t.cost_usd += e.data["cost_usd"].as_f64().unwrap_or(0.0);
+    }
+    t
+}
+
+/// "err 3→1 fail 2→0 pass 10→12" from a `ralph_cycle` entry's before/after counts.
+pub fn figures(before: &Value, after: &Value) -> Option<String> {
+    if !after.is_object() {
+        return None; // not measured after (no change, the agent failed…)
+    }
+    let parts: Vec<String> = [("errors", "err"), ("failures", "fail"), ("passed", "pass")]
+        .iter()
+        .filter_map(|(k, short)| {
+            let b = before[k].as_u64();
+            let a = after[k].as_u64();
+            if b.is_none() && a.is_none() {
+                return None;
+            }
+            let show = |v: Option<u64>| v.map_or("?".to_string(), |v| v.to_string());
+            Some(format!("{short} {}→{}", show(b), show(a)))
+        })
+        .collect();
+    (!parts.is_empty()).then(|| parts.join(" "))
+}
+
+/// A row per configured session, from its control file and life lock.
+pub fn sessions(
+    home: &Home,
+    config: &Config,
+    now: DateTime<Utc>,
+    cycles: &[Entry],
+) -> Vec<SessionRow> {
+    let mut last_fig: BTreeMap<&str, String> = BTreeMap::new();
+    for e in cycles {
+        if let (Some(s), Some(f)) = (
+            e.session.as_deref(),
+            figures(&e.data["before"], &e.data["after"]),
+        ) {
+            last_fig.insert(s, f);
+        }
+    }
+    let t = today(cycles);
+    config
+        .session_names()
+        .into_iter()
+        .map(|name| {
+            let sc = SessionControl::new(home, &name);
+            let alive = sc.worker_alive().unwrap_or(false);
+            let (kept_today, discarded_today) = t.by_session.get(&name).copied().unwrap_or((0, 0));
+            let mut row = SessionRow {
+                name: name.clone(),
+                state: SessionState::Dead,
+                phase: None,
+                since: None,
+                branch: None,
+                last: None,
+                last_figures: last_fig.get(name.as_str()).cloned(),
+                kept_today,
+                discarded_today,
+                health: None,
+            };
+            match sc.load() {
+                Err(e) => row.state = SessionState::Error(e.to_string()),
+                Ok(c) => {
+                    row.state = if !alive {
+                        SessionState::Dead
+                    } else if c.stale(now) {
+                        SessionState::Stale
+                    } else {
+                        match c.state {
+                            WorkerState::Cycle => SessionState::Cycle,
+                            _ if c.grant.is_some() => SessionState::Granted,
+                            WorkerState::Pausing => SessionState::Pausing,
+                            _ => SessionState::Waiting,
+                        }
+                    };
+                    let in_cycle = row.state == SessionState::Cycle;
+                    row.phase = c.phase.clone().filter(|_| in_cycle);
+                    row.since = if in_cycle {
+                        c.phase_since.or(c.since)
+                    } else {
+                        c.since
+                    };
+                    row.branch = c.branch.clone().filter(|_| in_cycle);
+                    row.last = c.last;
+                }
+            }
+            row
+        })
+        .collect()
+}
+
+/// Diff sizes by (branch, head): branches do not change once queued.
+pub type DiffCache = BTreeMap<(String, String), (usize, usize, usize)>;
+
+/// The review queue with each open entry's diff size.
+pub fn queue(
+    home: &Home,
+    config: &Config,
+    cache: &mut DiffCache,
+) -> Result<Vec<ReviewRow>, String> {
+    let entries = Queue::new(&home.queue_path())
+        .load()
+        .map_err(|e| e.to_string())?;
+    let target = Target::open(&config.repo_path(home.root()), &config.main);
+    let rows = entries
+        .into_iter()
+        .map(|entry| {
+            let open = matches!(entry.status, Status::Pending | Status::Conflict);
+            let key = (entry.branch.clone(), entry.head.clone());
+            let diff = match (&target, cache.get(&key)) {
+                (_, Some(d)) => Ok(*d),
+                _ if !open => Ok((0, 0, 0)),
+                (Ok(t), None) => match t.diff_stat(&entry.branch) {
+                    Ok(d) => {
+                        cache.insert(key, d);
+                        Ok(d)
+                    }
+                    Err(e) => Err(e.to_string()),
+                },
+                (Err(e), None) => Err(e.to_string()),
+            };
+            ReviewRow {
+                entry,
+                diff,
+                verdict: None,
+            }
+        })
+        .collect();
+    Ok(rows)
+}
+
+pub fn tasks(home: &Home) -> Result<Vec<crate::store::tasks::Task>, String> {
+    Tasks::new(&home.tasks_path())
+        .load()
+        .map_err(|e| e.to_string())
+}
+
+/// Transcripts in `logs/meetings/`, newest first.
+pub fn meetings(home: &Home) -> Result<Vec<Meeting>, String> {
+    let dir = home.logs_dir().join("meetings");
+    let read = match std::fs::read_dir(&dir) {
+        Ok(r) => r,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(vec![]),
+        Err(e) => return Err(format!("cannot list {}: {e}", dir.display())),
+    };
+    let mut out: Vec<Meeting> = read
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().extension().is_some_and(|x| x == "md"))
+        .map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let at = name
+                .get(..15)
+                .and_then(|s| NaiveDateTime::parse_from_str(s, "%Y%m%d-%H%M%S").ok())
+                .map(|t| t.and_utc());
+            Meeting {
+                bytes: e.metadata().map(|m| m.len()).unwrap_or(0),
+                path: e.path(),
+                name,
+                at,
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| b.name.cmp(&a.name));
+    Ok(out)
+}
+
+/// Who schedules the home: the holder of its control lock and what supervises it.
+pub fn room(home: &Home) -> Room {
+    let path = control_lock_path(home);
+    match LockGuard::is_held(&path) {
+        Ok(true) => Room {
+            pid: lock_owner(&path),
+            supervisor: lock_note(&path),
+        },
+        _ => Room::default(),
+    }
+}
+
+pub fn memory(reader: &mut MemoryReader, config: &Config) -> Option<Memory> {
+    reader.read().map(|m| Memory {
+        used_percent: m.used_percent(),
+        gate_percent: config.scheduler.max_ram_percent,
+    })
+}
+
+/// Type-check slots held now, of the maximum.
+pub fn typecheck(home: &Home, config: &Config) -> (usize, usize) {
+    let max = config.checks.max_parallel_typechecks.get() as usize;
+    let used = (0..max)
+        .filter(|i| {
+            let p = home.locks_dir().join(format!("typecheck-slot-{i}.lock"));
+            LockGuard::is_held(&p).unwrap_or(false)
+        })
+        .count();
+    (used, max)
+}
+
+/// The branch's diff against where it left main, cut at [`MAX_DIFF_LINES`].
+pub fn diff(home: &Home, config: &Config, branch: &str) -> Result<Document, String> {
+    let target =
+        Target::open(&config.repo_path(home.root()), &config.main).map_err(|e| e.to_string())?;
+    let patch = target.diff_patch(branch).map_err(|e| e.to_string())?;
+    let mut lines: Vec<String> = Vec::new();
+    let mut files = Vec::new();
+    let mut note = None;
+    for l in patch.lines() {
+        if lines.len() == MAX_DIFF_LINES {
+            note = Some(format!(
+                "diff cut at {MAX_DIFF_LINES} lines (`brl queue diff {branch}` shows it all)"
+            ));
+            break;
+        }
+        if let Some(rest) = l.strip_prefix("diff --git ") {
+            let name = rest.rsplit(" b/").next().unwrap_or(rest).to_string();
+            files.push((name, lines.len()));
+        }
+        lines.push(l.replace('\t', "    "));
+    }
+    if lines.is_empty() {
+        lines.push("(no changes)".into());
+    }
+    Ok(Document {
+        title: branch.to_string(),
+        lines,
+        files,
+        note,
+    })
+}
+
+/// A meeting transcript.
+pub fn transcript(path: &Path) -> Result<Document, String> {
+    let (text, cut) = read_tail(path, MAX_TRANSCRIPT_BYTES, false)?;
+    Ok(Document {
+        title: path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        lines: text.lines().map(|l| l.replace('\t', "    ")).collect(),
+        files: vec![],
+        note: cut.then(|| {
+            format!(
+                "only the first {} MiB are shown",
+                MAX_TRANSCRIPT_BYTES >> 20
+            )
+        }),
+    })
+}
+
+/// The end of a session's pane log, terminal escapes removed.
+pub fn output(home: &Home, session: &str) -> Result<Document, String> {
+    let path = home.session_logs_dir(session).join("pane.log");
+    let (text, cut) = match read_tail(&path, OUTPUT_TAIL_BYTES, true) {
+        Ok(t) => t,
+        Err(_) if !path.exists() => (
+            format!("(no output yet: {} does not exist)", path.display()),
+            false,
+        ),
+        Err(e) => return Err(e),
+    };
+    let lines = text
+        .split('\n')
+        .map(|l| {
+            // A carriage return redraws the line: what is after the last one shows.
+            let l = l.trim_end_matches('\r');
+            let l = l.rsplit('\r').next().unwrap_or(l);
+            strip_ansi_escapes::strip_str(l).replace('\t', "    ")
+        })
+        .collect();
+    Ok(Document {
+        title: format!("output of {session}"),
+        lines,
+        files: vec![],
+        note: cut.then(|| format!("the last {} KiB", OUTPUT_TAIL_BYTES >> 10)),
+    })
+}
+
+/// At most `max` bytes of `path`: its end (`tail`) or its start; whether it was cut.
+fn read_tail(path: &Path, max: u64, tail: bool) -> Result<(String, bool), String> {
+    let err = |e: std::io::Error| format!("cannot read {}: {e}", path.display());
+    let mut f = std::fs::File::open(path).map_err(err)?;
+    let len = f.metadata().map_err(err)?.len();
+    let cut = len > max;
+    if cut && tail {
+        f.seek(SeekFrom::Start(len - max)).map_err(err)?;
+    }
+    let mut buf = Vec::new();
+    f.take(max).read_to_end(&mut buf).map_err(err)?;
+    let mut text = String::from_utf8_lossy(&buf).into_owned();
+    if cut && tail {
+        // Start at a whole line.
+        if let Some(p) = text.find('\n') {
+            text.drain(..=p);
+        }
+    }
+    Ok((text, cut))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn figures_and_today() {
+        assert_eq!(
+            figures(
+                &json!({"errors": 3, "failures": 2}),
+                &json!({"errors": 1, "failures": 0})
+            ),
+            Some("err 3→1 fail 2→0".into())
+        );
+        assert_eq!(figures(&json!({}), &json!({})), None);
+        let e = |s: &str, o: &str, c: f64| {
+            Entry::new("ralph_cycle", Some(s), json!({"outcome": o, "cost_usd": c}))
+        };
+        let t = today(&[
+            e("s1", "kept", 0.5),
+            e("s1", "discarded", 0.25),
+            e("s2", "error", 0.0),
+        ]);
+        assert_eq!((t.kept, t.discarded), (1, 2));
+        assert_eq!(t.by_session["s1"], (1, 1));
+        assert!((t.cost_usd - 0.75).abs() < 1e-9);
+    }
+
+    #[test]
+    fn output_strips_escapes_and_carriage_returns() {
+        let d = tempfile::tempdir().expect("tempdir");
+        let home = Home::new(d.path());
+        let dir = home.session_logs_dir("s1");
+        std::fs::create_dir_all(&dir).expect("dir");
+        std::fs::write(
+            dir.join("pane.log"),
+            "\x1b[31mred\x1b[0m text\nprogress 10%\rprogress 100%\n",
+        )
+        .expect("write");
+        let doc = output(&home, "s1").expect("output");
+        assert_eq!(
+            doc.lines[..2],
+            ["red text".to_string(), "progress 100%".to_string()]
+        );
+        let missing = output(&home, "s9").expect("missing is not an error");
+        assert!(missing.lines[0].contains("no output yet"));
+    }
+}

@@ -1,0 +1,289 @@
+//! The loader thread: all the dashboard's reading of files and git, off the draw path. It owns
+//! the file watcher (the home's `logs/`, `logs/control/`, `logs/meetings/`, and a session's
+//! output directory while its output is open), coalesces requests (a burst of changes is one
+//! reload; of several diff or transcript requests only the latest is served) and sends the
+//! results to the dashboard's channel.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::thread;
+use std::time::Duration;
+
+use chrono::Utc;
+use notify::{RecommendedWatcher, RecursiveMode, Watcher};
+
+use crate::config::Config;
+use crate::home::Home;
+use crate::scheduler::MemoryReader;
+use crate::store::follow::is_change;
+
+use super::load::{self, DiffCache};
+use super::update::{Msg, Part};
+
+/// What can be reloaded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum What {
+    Sessions,
+    Queue,
+    Tasks,
+    Meetings,
+    Room,
+    Memory,
+    Typecheck,
+    Today,
+}
+
+impl What {
+    pub const ALL: [What; 8] = [
+        What::Sessions,
+        What::Queue,
+        What::Tasks,
+        What::Meetings,
+        What::Room,
+        What::Memory,
+        What::Typecheck,
+        What::Today,
+    ];
+}
+
+#[derive(Debug)]
+pub enum Request {
+    Reload(Vec<What>),
+    Diff {
+        request: u64,
+        branch: String,
+    },
+    Transcript {
+        request: u64,
+        path: PathBuf,
+    },
+    /// Follow this session's output for the reader with this request number (`None`: stop).
+    Output {
+        request: u64,
+        session: Option<String>,
+    },
+    /// A file changed (from the watcher).
+    Changed(Vec<PathBuf>),
+}
+
+/// A handle on the loader thread.
+#[derive(Clone)]
+pub struct Loader {
+    tx: Sender<Request>,
+}
+
+impl Loader {
+    pub fn spawn(home: &Home, config: &Config, out: Sender<Msg>) -> Loader {
+        let (tx, rx) = mpsc::channel();
+        let state = State::new(home, config, out, tx.clone());
+        thread::Builder::new()
+            .name("brl-tui-loader".into())
+            .spawn(move || state.run(rx))
+            .expect("spawning a thread");
+        Loader { tx }
+    }
+
+    pub fn send(&self, r: Request) {
+        // The loader only stops when the dashboard does.
+        let _ = self.tx.send(r);
+    }
+}
+
+struct State {
+    home: Home,
+    config: Config,
+    out: Sender<Msg>,
+    memory: MemoryReader,
+    diffs: DiffCache,
+    watcher: Option<RecommendedWatcher>,
+    output: Option<(u64, String, PathBuf)>,
+    /// Where the watcher failed, reported once in the log view.
+    watch_error: Option<String>,
+    /// Today's `ralph_cycle` entries, re-read when `Today` is reloaded.
+    cycles: Vec<crate::store::log::Entry>,
+}
+
+impl State {
+    fn new(home: &Home, config: &Config, out: Sender<Msg>, me: Sender<Request>) -> State {
+        let mut watch_error = None;
+        let watcher = match notify::recommended_watcher(move |ev: notify::Result<notify::Event>| {
+            if let Ok(ev) = ev
+                && is_change(&ev)
+            {
+                let _ = me.send(Request::Changed(ev.paths));
+            }
+        }) {
+            Ok(mut w) => {
+                for dir in [
+                    home.logs_dir(),
+                    home.control_dir(),
+                    home.logs_dir().join("meetings"),
+                ] {
+                    let _ = std::fs::create_dir_all(&dir);
+                    if let Err(e) = w.watch(&dir, RecursiveMode::NonRecursive) {
+                        watch_error = Some(format!(
+                            "cannot watch {} ({e}); the dashboard refreshes every few seconds instead",
+                            dir.display()
+                        ));
+                    }
+                }
+                Some(w)
+            }
+            Err(e) => {
+                watch_error = Some(format!(
+                    "cannot watch the home's files ({e}); the dashboard refreshes every few seconds instead"
+                ));
+                None
+            }
+        };
+        State {
+            home: Home::new(home.root()),
+            config: config.clone(),
+            out,
+            memory: MemoryReader::default(),
+            diffs: DiffCache::new(),
+            watcher,
+            output: None,
+            watch_error,
+            cycles: vec![],
+        }
+    }
+
+    fn run(mut self, rx: Receiver<Request>) {
+        if let Some(e) = self.watch_error.take() {
+            self.send(Msg::Part(Part::Log {
+                entries: vec![],
+                malformed: 0,
+                notices: vec![e],
+            }));
+        }
+        while let Ok(first) = rx.recv() {
+            // Let a burst of changes arrive, then serve it as one.
+            let mut batch = vec![first];
+            loop {
+                match rx.recv_timeout(Duration::from_millis(30)) {
+                    Ok(r) => batch.push(r),
+                    Err(RecvTimeoutError::Timeout) => break,
+                    Err(RecvTimeoutError::Disconnected) => return,
+                }
+            }
+            if !self.serve(batch) {
+                return;
+            }
+        }
+    }
+
+    /// Serve a batch; false when the dashboard is gone.
+    fn serve(&mut self, batch: Vec<Request>) -> bool {
+        let mut reload = BTreeSet::new();
+        let (mut diff, mut transcript, mut output_changed) = (None, None, false);
+        for r in batch {
+            match r {
+                Request::Reload(w) => reload.extend(w),
+                Request::Diff { request, branch } => diff = Some((request, branch)),
+                Request::Transcript { request, path } => transcript = Some((request, path)),
+                Request::Output { request, session } => {
+                    self.follow_output(request, session);
+                    output_changed = true;
+                }
+                Request::Changed(paths) => {
+                    for p in paths {
+                        output_changed |= self.output.as_ref().is_some_and(|o| p.starts_with(&o.2));
+                        reload.extend(self.what_changed(&p));
+                    }
+                }
+            }
+        }
+        if let Some((request, branch)) = diff {
+            let doc = load::diff(&self.home, &self.config, &branch);
+            if !self.send(Msg::Doc(request, doc)) {
+                return false;
+            }
+        }
+        if let Some((request, path)) = transcript
+            && !self.send(Msg::Doc(request, load::transcript(&path)))
+        {
+            return false;
+        }
+        if output_changed && let Some((request, session, _)) = &self.output {
+            let doc = load::output(&self.home, session);
+            if !self.send(Msg::Doc(*request, doc)) {
+                return false;
+            }
+        }
+        let now = Utc::now();
+        let mut cycles_error = None;
+        if reload.contains(&What::Today) {
+            match load::today_cycles(&self.home, now) {
+                Ok(c) => self.cycles = c,
+                Err(e) => cycles_error = Some(e),
+            }
+        }
+        for w in reload {
+            let part = match w {
+                What::Sessions => {
+                    Part::Sessions(load::sessions(&self.home, &self.config, now, &self.cycles))
+                }
+                What::Queue => Part::Queue(load::queue(&self.home, &self.config, &mut self.diffs)),
+                What::Tasks => Part::Tasks(load::tasks(&self.home)),
+                What::Meetings => Part::Meetings(load::meetings(&self.home)),
+                What::Room => Part::Room(load::room(&self.home)),
+                What::Memory => Part::Memory(load::memory(&mut self.memory, &self.config)),
+                What::Typecheck => {
+                    let (u, m) = load::typecheck(&self.home, &self.config);
+                    Part::Typecheck(u, m)
+                }
+                What::Today => match cycles_error.take() {
+                    None => Part::Today(load::today(&self.cycles)),
+                    Some(e) => Part::Log {
+                        entries: vec![],
+                        malformed: 0,
+                        notices: vec![e],
+                    },
+                },
+            };
+            if !self.send(Msg::Part(part)) {
+                return false;
+            }
+        }
+        true
+    }
+
+    fn what_changed(&self, p: &Path) -> Vec<What> {
+        let logs = self.home.logs_dir();
+        if p.starts_with(self.home.control_dir()) {
+            return vec![What::Sessions];
+        }
+        if p.starts_with(logs.join("meetings")) {
+            return vec![What::Meetings];
+        }
+        if p == self.home.queue_path() {
+            return vec![What::Queue];
+        }
+        if p == self.home.tasks_path() {
+            return vec![What::Tasks];
+        }
+        vec![]
+    }
+
+    fn follow_output(&mut self, request: u64, session: Option<String>) {
+        if let Some((_, _, dir)) = self.output.take()
+            && let Some(w) = self.watcher.as_mut()
+        {
+            let _ = w.unwatch(&dir);
+        }
+        if let Some(s) = session {
+            let dir = self.home.session_logs_dir(&s);
+            let _ = std::fs::create_dir_all(&dir);
+            if let Some(w) = self.watcher.as_mut() {
+                let _ = w.watch(&dir, RecursiveMode::NonRecursive);
+            }
+            self.output = Some((request, s, dir));
+        }
+    }
+
+    fn send(&self, m: Msg) -> bool {
+        self.out.send(m).is_ok()
+    }
+}

@@ -1,0 +1,209 @@
+//! The dashboard: a ratatui face over a home. It never schedules: `brl up` makes sure a control
+//! room runs (PM2's, or one it starts in the home's tmux session) and this only shows the files
+//! and acts on them through the same operations as the CLI.
+//!
+//! One event channel (input, file changes, loaded data, job results, a 1 s clock) feeds the pure
+//! `update::update`; the screen is drawn only when something changed, at most ~30 times a second,
+//! and a draw that changes no cell writes nothing to the terminal (`term::QuietBackend`).
+
+pub mod app;
+pub mod data;
+mod event;
+pub mod fixtures;
+mod form;
+mod jobs;
+pub mod load;
+mod loader;
+mod motion;
+pub mod msg;
+mod open;
+mod reader;
+mod term;
+pub mod update;
+#[cfg(test)]
+mod update_tests;
+pub mod views;
+
+use std::io::IsTerminal;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use chrono::Utc;
+
+use crate::config::Config;
+use crate::config::keys::Keymap;
+use crate::home::Home;
+
+use self::app::App;
+use self::data::Data;
+use self::loader::{Loader, Request, What};
+use self::update::{Effect, Msg};
+
+/// The shortest time between two frames (~30 a second at most).
+const FRAME: Duration = Duration::from_millis(33);
+
+/// Open the dashboard on `home` until the user quits. Returns when the terminal is restored.
+pub fn run(home: &Home, config: &Config) -> anyhow::Result<()> {
+    if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
+        anyhow::bail!(
+            "the dashboard needs a terminal (stdin and stdout); run `brl up --no-tui` for the headless control room"
+        );
+    }
+    let keymap = Keymap::build(&config.keys).map_err(|e| {
+        anyhow::anyhow!(
+            "{} in {}: {}; fix: {}",
+            e.key,
+            home.config_path().display(),
+            e.message,
+            e.fix
+        )
+    })?;
+    let (tx, rx) = mpsc::channel::<Msg>();
+    let loader = Loader::spawn(home, config, tx.clone());
+    loader.send(Request::Reload(What::ALL.to_vec()));
+    event::spawn_log(home, tx.clone(), loader.clone());
+    event::spawn_clock(tx.clone(), loader.clone());
+    let data = Data {
+        home: home.root().display().to_string(),
+        main: config.main.clone(),
+        ..Data::default()
+    };
+    let mut app = App::new(keymap, data, Utc::now());
+    app.no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let (mut term, _guard) = term::enter().context("cannot set up the terminal")?;
+    let size = term.size()?;
+    app.width = size.width;
+    app.height = size.height;
+    let pause = event::InputPause::default();
+    event::spawn_input(tx.clone(), pause.clone());
+    let rt = Runtime {
+        home: Home::new(home.root()),
+        config: config.clone(),
+        tx,
+        loader,
+        pause,
+    };
+    rt.main_loop(&mut app, &mut term, &rx)
+}
+
+struct Runtime {
+    home: Home,
+    config: Config,
+    tx: Sender<Msg>,
+    loader: Loader,
+    pause: event::InputPause,
+}
+
+impl Runtime {
+    fn main_loop(
+        &self,
+        app: &mut App,
+        term: &mut term::Term,
+        rx: &Receiver<Msg>,
+    ) -> anyhow::Result<()> {
+        term.draw(|f| views::render(app, f))?;
+        let mut last_draw = Instant::now();
+        loop {
+            let Ok(first) = rx.recv() else {
+                return Ok(());
+            };
+            let mut pending = vec![first];
+            // Gather what else arrives within the frame interval: one draw for the lot.
+            let until = last_draw + FRAME;
+            loop {
+                let left = until.saturating_duration_since(Instant::now());
+                match rx.recv_timeout(left) {
+                    Ok(m) => pending.push(m),
+                    Err(RecvTimeoutError::Timeout) => break,
+                    Err(RecvTimeoutError::Disconnected) => break,
+                }
+            }
+            while let Ok(m) = rx.try_recv() {
+                pending.push(m);
+            }
+            for m in pending {
+                for effect in update::update(app, m) {
+                    self.perform(app, term, effect)?;
+                }
+            }
+            if app.quit {
+                return Ok(());
+            }
+            term.draw(|f| views::render(app, f))?;
+            last_draw = Instant::now();
+        }
+    }
+
+    fn perform(&self, app: &mut App, term: &mut term::Term, effect: Effect) -> anyhow::Result<()> {
+        let tx = self.tx.clone();
+        match effect {
+            Effect::Approve { branch } => jobs::approve(&self.home, branch, tx),
+            Effect::Reject { branch, reason } => jobs::reject(&self.home, branch, reason, tx),
+            Effect::AddTask { title, body, tier } => {
+                jobs::add_task(&self.home, title, body, tier, tx)
+            }
+            Effect::ApproveTask(id) => jobs::approve_task(&self.home, id, tx),
+            Effect::DropTask(id) => jobs::drop_task(&self.home, id, tx),
+            Effect::LoadDiff { request, branch } => {
+                self.loader.send(Request::Diff { request, branch })
+            }
+            Effect::LoadTranscript { request, path } => {
+                self.loader.send(Request::Transcript { request, path })
+            }
+            Effect::WatchOutput { request, session } => {
+                self.loader.send(Request::Output { request, session })
+            }
+            Effect::Attach { session } => {
+                let text = self.attach(term, &session)?;
+                let _ = update::update(
+                    app,
+                    Msg::Done {
+                        what: String::new(),
+                        level: text.0,
+                        text: text.1,
+                    },
+                );
+            }
+            Effect::Quit => {}
+        }
+        Ok(())
+    }
+
+    /// Hand the terminal to `tmux attach` on the session's pane; back here when it detaches.
+    fn attach(&self, term: &mut term::Term, session: &str) -> anyhow::Result<(app::Level, String)> {
+        let tmux = crate::tmux::Tmux::new(self.config.tmux.socket.as_deref());
+        let tag = self.home.root().display().to_string();
+        let pane = match tmux.panes(&tag) {
+            Ok(p) => p
+                .into_iter()
+                .find(|p| p.session == session && p.tmux_session == self.config.tmux.session),
+            Err(e) => return Ok((app::Level::Error, format!("cannot attach: {e}"))),
+        };
+        let Some(pane) = pane else {
+            return Ok((
+                app::Level::Error,
+                format!(
+                    "no tmux pane for {session} in tmux session `{}`: is the control room running (`brl up`)?",
+                    self.config.tmux.session
+                ),
+            ));
+        };
+        self.pause.pause();
+        term::suspend();
+        let status = tmux
+            .attach_command(&self.config.tmux.session, Some(&pane.id))
+            .env_remove("TMUX")
+            .status();
+        term::resume(term)?;
+        self.pause.resume();
+        Ok(match status {
+            Ok(s) if s.success() => (app::Level::Info, format!("back from {session}'s pane")),
+            Ok(s) => (
+                app::Level::Error,
+                format!("`tmux attach` to {session} ended with {s}"),
+            ),
+            Err(e) => (app::Level::Error, format!("cannot run `tmux attach`: {e}")),
+        })
+    }
+}

@@ -1,0 +1,84 @@
+//! The messages into the dashboard's `update` and the effects out of it.
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+
+use crate::config::keys::{Action, Key};
+use crate::store::log::Entry;
+use crate::store::tasks::Tier;
+
+use super::app::Level;
+use super::data::{Document, Meeting, Memory, ReviewRow, Room, SessionRow, Today};
+
+/// Everything that can happen to the dashboard.
+#[derive(Debug, Clone)]
+pub enum Msg {
+    Key(Key),
+    Action(Action),
+    Part(Part),
+    /// A document for the reader that asked with this request number.
+    Doc(u64, Result<Document, String>),
+    /// An action finished: what to tell the user.
+    Done {
+        what: String,
+        level: Level,
+        text: String,
+    },
+    Tick(DateTime<Utc>),
+    Resize(u16, u16),
+}
+
+/// A freshly loaded part of [`super::data::Data`].
+#[derive(Debug, Clone)]
+pub enum Part {
+    Sessions(Vec<SessionRow>),
+    Queue(Result<Vec<ReviewRow>, String>),
+    Tasks(Result<Vec<crate::store::tasks::Task>, String>),
+    Meetings(Result<Vec<Meeting>, String>),
+    Log {
+        entries: Vec<Entry>,
+        malformed: usize,
+        notices: Vec<String>,
+    },
+    Room(Room),
+    Memory(Option<Memory>),
+    Typecheck(usize, usize),
+    Today(Today),
+}
+
+/// What the runtime must do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    Approve {
+        branch: String,
+    },
+    Reject {
+        branch: String,
+        reason: Option<String>,
+    },
+    AddTask {
+        title: String,
+        body: Option<String>,
+        tier: Tier,
+    },
+    ApproveTask(u64),
+    DropTask(u64),
+    LoadDiff {
+        request: u64,
+        branch: String,
+    },
+    LoadTranscript {
+        request: u64,
+        path: PathBuf,
+    },
+    /// Tail this session's pane log into the reader (request), or stop tailing (`None`).
+    WatchOutput {
+        request: u64,
+        session: Option<String>,
+    },
+    Attach {
+        session: String,
+    },
+    Quit,
+}

@@ -1,0 +1,259 @@
+//! The header, two lines: what the sessions are doing and what waits for a person (reviews,
+//! ready tasks); then who schedules (the control room, or that nobody does), memory, type-check
+//! slots and today's figures. Parts shorten, then disappear, least important first, to fit.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
+
+use crate::tui::app::App;
+use crate::tui::data::SessionState;
+
+use super::table::{fit_spans, put, row};
+use super::theme::Theme;
+
+/// A part of a header line: its full form, a shorter one (empty: it goes when space is short),
+/// and how long it stays (higher stays longer).
+struct Part {
+    prio: u8,
+    long: Vec<Span<'static>>,
+    short: Option<Vec<Span<'static>>>,
+}
+
+fn part(prio: u8, long: Vec<Span<'static>>, short: Option<Vec<Span<'static>>>) -> Part {
+    Part { prio, long, short }
+}
+
+pub fn draw(app: &App, buf: &mut Buffer, area: Rect, t: Theme) {
+    let w = usize::from(area.width);
+    put(buf, row(area, 0), &fit_line(work(app, t), w, t));
+    put(buf, row(area, 1), &fit_line(machine(app, t), w, t));
+}
+
+/// Sessions by state, reviews waiting, ready tasks.
+fn work(app: &App, t: Theme) -> Vec<Part> {
+    let d = &app.data;
+    let mut n = [0usize; 5]; // cycle, waiting (+granted, pausing), stale, dead, error
+    for s in &d.sessions {
+        let i = match s.state {
+            SessionState::Cycle => 0,
+            SessionState::Granted | SessionState::Waiting | SessionState::Pausing => 1,
+            SessionState::Stale => 2,
+            SessionState::Dead => 3,
+            SessionState::Error(_) => 4,
+        };
+        n[i] += 1;
+    }
+    let styles = [t.ok(), t.plain(), t.warn(), t.error(), t.error()];
+    let names = [
+        ("cycle", "cycle"),
+        ("waiting", "wait"),
+        ("stale", "stale"),
+        ("dead", "dead"),
+        ("error", "err"),
+    ];
+    let counts = |short: bool| {
+        let mut spans = Vec::new();
+        for i in 0..5 {
+            if n[i] == 0 && i > 0 {
+                continue;
+            }
+            if !spans.is_empty() {
+                spans.push(Span::styled(if short { " " } else { " · " }, t.dim()));
+            }
+            let name = if short { names[i].1 } else { names[i].0 };
+            let style = if n[i] > 0 { styles[i] } else { t.plain() };
+            spans.push(Span::styled(format!("{} {name}", n[i]), style));
+        }
+        spans
+    };
+    let sessions = if d.sessions.is_empty() {
+        part(
+            8,
+            vec![Span::styled("no sessions configured", t.warn())],
+            None,
+        )
+    } else {
+        let total = d.sessions.len();
+        let mut long = vec![Span::raw(format!(
+            "{total} session{}: ",
+            if total == 1 { "" } else { "s" }
+        ))];
+        long.extend(counts(false));
+        part(8, long, Some(counts(true)))
+    };
+    let reviews = match &d.queue {
+        Ok(_) => {
+            let n = app.open_reviews().len();
+            let style = if n > 0 {
+                t.warn().add_modifier(Modifier::BOLD)
+            } else {
+                t.plain()
+            };
+            part(7, vec![Span::styled(format!("{n} to review"), style)], None)
+        }
+        Err(_) => part(
+            7,
+            vec![Span::styled("review queue unreadable", t.error())],
+            Some(vec![Span::styled("queue ?", t.error())]),
+        ),
+    };
+    let ready = match &d.tasks {
+        Ok(tasks) => {
+            let n = tasks.iter().filter(|t| t.ready()).count();
+            let style = if n > 0 { t.ok() } else { t.plain() };
+            part(
+                6,
+                vec![Span::styled(format!("{n} tasks ready"), style)],
+                Some(vec![Span::styled(format!("{n} ready"), style)]),
+            )
+        }
+        Err(_) => part(
+            6,
+            vec![Span::styled("tasks unreadable", t.error())],
+            Some(vec![Span::styled("tasks ?", t.error())]),
+        ),
+    };
+    vec![
+        part(10, vec![Span::styled("brl", t.title())], None),
+        part(
+            2,
+            vec![Span::styled("this dashboard: viewer", t.dim())],
+            Some(vec![Span::styled("viewer", t.dim())]),
+        ),
+        sessions,
+        reviews,
+        ready,
+    ]
+}
+
+/// Who schedules, memory, type-check slots, today's figures, the home.
+fn machine(app: &App, t: Theme) -> Vec<Part> {
+    let d = &app.data;
+    let gated = d.memory.is_some_and(|m| m.gated());
+    let room = match (d.room.pid, gated) {
+        (Some(pid), g) => {
+            let by = d
+                .room
+                .supervisor
+                .as_deref()
+                .map(|s| format!(" ({s})"))
+                .unwrap_or_default();
+            if g {
+                part(
+                    10,
+                    vec![Span::styled(
+                        format!("RAM-gated: no new cycles, pid {pid}{by}"),
+                        t.warn().add_modifier(Modifier::BOLD),
+                    )],
+                    Some(vec![Span::styled(
+                        "RAM-gated",
+                        t.warn().add_modifier(Modifier::BOLD),
+                    )]),
+                )
+            } else {
+                part(
+                    10,
+                    vec![Span::styled(format!("scheduling: pid {pid}{by}"), t.ok())],
+                    Some(vec![Span::styled(format!("sched: pid {pid}{by}"), t.ok())]),
+                )
+            }
+        }
+        (None, _) => part(
+            10,
+            vec![Span::styled(
+                "control room: NOT RUNNING — no cycles granted (brl up)",
+                t.alarm(),
+            )],
+            None,
+        ),
+    };
+    let mem = match d.memory {
+        None => vec![Span::styled("mem ?", t.dim())],
+        Some(m) => {
+            let text = format!("mem {:.0}%/{}%", m.used_percent, m.gate_percent);
+            if m.gated() {
+                vec![Span::styled(
+                    format!("{text} GATED"),
+                    t.warn().add_modifier(Modifier::BOLD),
+                )]
+            } else {
+                vec![Span::raw(text)]
+            }
+        }
+    };
+    let mut parts = vec![room, part(8, mem, None)];
+    let (used, max) = d.typecheck;
+    if max > 0 {
+        parts.push(part(
+            5,
+            vec![Span::raw(format!("typecheck {used}/{max}"))],
+            Some(vec![Span::raw(format!("tc {used}/{max}"))]),
+        ));
+    }
+    let td = &d.today;
+    let cost = format!("${:.2}", td.cost_usd);
+    parts.push(part(
+        6,
+        vec![
+            Span::styled("today: ", t.dim()),
+            Span::styled(format!("kept {}", td.kept), t.ok()),
+            Span::styled(" · ", t.dim()),
+            Span::styled(format!("discarded {}", td.discarded), t.warn()),
+            Span::styled(" · ", t.dim()),
+            Span::raw(cost.clone()),
+        ],
+        Some(vec![
+            Span::styled(format!("kept {}", td.kept), t.ok()),
+            Span::styled(format!(" disc {}", td.discarded), t.warn()),
+            Span::raw(format!(" {cost}")),
+        ]),
+    ));
+    if !d.home.is_empty() {
+        parts.push(part(
+            1,
+            vec![Span::styled(format!("home {}", d.home), t.dim())],
+            Some(vec![]),
+        ));
+    }
+    parts
+}
+
+/// The parts joined by " │ ": shortened, least important first, then left out, until they fit.
+fn fit_line(mut parts: Vec<Part>, w: usize, t: Theme) -> Line<'static> {
+    let width = |parts: &[Part]| -> usize {
+        let shown: Vec<usize> = parts
+            .iter()
+            .map(|p| p.long.iter().map(Span::width).sum())
+            .filter(|n| *n > 0)
+            .collect();
+        shown.iter().sum::<usize>() + 3 * shown.len().saturating_sub(1)
+    };
+    let mut order: Vec<usize> = (0..parts.len()).collect();
+    order.sort_by_key(|&i| parts[i].prio);
+    for &i in &order {
+        if width(&parts) <= w {
+            break;
+        }
+        if let Some(short) = parts[i].short.take() {
+            parts[i].long = short;
+        }
+    }
+    for &i in &order {
+        if width(&parts) <= w || parts.iter().filter(|p| !p.long.is_empty()).count() <= 1 {
+            break;
+        }
+        if parts[i].prio < 10 {
+            parts[i].long.clear();
+        }
+    }
+    let mut spans = Vec::new();
+    for p in parts.into_iter().filter(|p| !p.long.is_empty()) {
+        if !spans.is_empty() {
+            spans.push(Span::styled(" │ ", t.dim()));
+        }
+        spans.extend(p.long);
+    }
+    Line::from(fit_spans(spans, w, false))
+}

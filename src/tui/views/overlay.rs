@@ -1,0 +1,194 @@
+//! Dialogs, drawn last over everything: the help (generated from the key table), a yes/no
+//! confirmation, and the small forms (new task, rejection reason, search).
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget};
+
+use crate::config::keys::Action;
+use crate::store::tasks::Tier;
+use crate::tui::app::{App, Confirm, Form, FormKind, Overlay};
+use crate::tui::reader::wrap;
+
+use super::table::{fit, fit_spans};
+use super::theme::Theme;
+
+mod help;
+
+pub fn draw(app: &App, o: &Overlay, buf: &mut Buffer, area: Rect, t: Theme) {
+    match o {
+        Overlay::Help => help::draw(app, buf, area, t),
+        Overlay::Confirm(c) => confirm(app, c, buf, area, t),
+        Overlay::Form(f) => form(f, buf, area, t),
+    }
+}
+
+/// A rectangle of (at most) `w`×`h` in the middle of `area`.
+pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    }
+}
+
+/// A bordered box over `area` holding `lines` (cut to its width), titled.
+pub fn boxed(buf: &mut Buffer, area: Rect, title: &str, border: Style, lines: Vec<Line<'_>>) {
+    if area.width < 2 || area.height < 2 {
+        return;
+    }
+    Clear.render(area, buf);
+    let inner = usize::from(area.width.saturating_sub(4));
+    let lines: Vec<Line> = lines
+        .into_iter()
+        .map(|l| Line::from(fit_spans(l.spans, inner, false)).style(l.style))
+        .collect();
+    let block = Block::new()
+        .borders(Borders::ALL)
+        .border_style(border)
+        .title(Span::styled(format!(" {} ", fit(title, inner)), border));
+    Paragraph::new(lines)
+        .block(block.padding(ratatui::widgets::Padding::horizontal(1)))
+        .render(area, buf);
+}
+
+/// Text wrapped to `w` as lines in `style`.
+fn para(text: &str, w: usize, style: Style) -> Vec<Line<'static>> {
+    wrap(text, w.max(10))
+        .into_iter()
+        .map(|l| Line::styled(l, style))
+        .collect()
+}
+
+/// The width of a dialog on this screen, and the text width inside it.
+fn dialog_width(area: Rect, want: u16) -> (u16, usize) {
+    let w = want
+        .min(area.width.saturating_sub(4))
+        .max(area.width.min(24));
+    (w, usize::from(w.saturating_sub(4)))
+}
+
+fn confirm(app: &App, c: &Confirm, buf: &mut Buffer, area: Rect, t: Theme) {
+    let (w, inner) = dialog_width(area, 72);
+    let b = t.bold();
+    let (title, mut lines) = match c {
+        Confirm::Approve { branch } => {
+            let mut l = para(&format!("Approve {branch}?"), inner, b);
+            let main = &app.data.main;
+            l.extend(para(
+                &format!("It is merged into {main}."),
+                inner,
+                t.plain(),
+            ));
+            ("Approve", l)
+        }
+        Confirm::Reject { branch, reason } => {
+            let mut l = para(&format!("Reject {branch}?"), inner, b);
+            l.extend(para("The branch is deleted.", inner, t.plain()));
+            l.extend(match reason {
+                Some(r) => para(&format!("Reason: {r}"), inner, t.plain()),
+                None => para("No reason given.", inner, t.dim()),
+            });
+            ("Reject", l)
+        }
+        Confirm::DropTask { id, title } => {
+            let mut l = para(&format!("Drop task #{id}?"), inner, b);
+            l.extend(para(title, inner, t.plain()));
+            ("Drop task", l)
+        }
+    };
+    lines.push(Line::raw(""));
+    lines.push(Line::from(vec![
+        Span::styled(super::keys(app, Action::Confirm), t.key()),
+        Span::raw(" yes   "),
+        Span::styled(super::keys(app, Action::Cancel), t.key()),
+        Span::raw(" no"),
+    ]));
+    let h = u16::try_from(lines.len() + 2).unwrap_or(u16::MAX);
+    let border = match c {
+        Confirm::Approve { .. } => t.ok(),
+        _ => t.warn(),
+    };
+    boxed(buf, centered(area, w, h), title, border, lines);
+}
+
+fn form(f: &Form, buf: &mut Buffer, area: Rect, t: Theme) {
+    let (w, inner) = dialog_width(area, 72);
+    let title = match &f.kind {
+        FormKind::NewTask => "New task".to_string(),
+        FormKind::RejectReason { branch } => format!("Reject {branch}"),
+        FormKind::Search => "Search".to_string(),
+    };
+    let mut lines = Vec::new();
+    let marker = |focused: bool| {
+        if focused {
+            Span::styled("› ", t.key())
+        } else {
+            Span::raw("  ")
+        }
+    };
+    for (i, (label, text)) in f.fields.iter().enumerate() {
+        let focused = i == f.focus;
+        let label_style = if focused { t.bold() } else { t.dim() };
+        lines.push(Line::from(vec![
+            marker(focused),
+            Span::styled(*label, label_style),
+        ]));
+        let room = inner.saturating_sub(3);
+        let value = if focused {
+            // The end of what is typed, where the cursor is.
+            let chars: Vec<char> = text.chars().collect();
+            let keep = chars.len().min(room.saturating_sub(1));
+            let tail: String = chars[chars.len() - keep..].iter().collect();
+            vec![
+                Span::raw("  "),
+                Span::styled(tail, t.plain().add_modifier(Modifier::UNDERLINED)),
+                Span::styled("█", t.key()),
+            ]
+        } else {
+            vec![Span::raw("  "), Span::raw(fit(text, room))]
+        };
+        lines.push(Line::from(value));
+    }
+    if let Some(tier) = f.tier {
+        let focused = f.focus == f.fields.len();
+        let choice = |x: Tier| {
+            if x == tier {
+                Span::styled(format!("[{}]", x.as_str()), t.bold())
+            } else {
+                Span::styled(x.as_str(), t.dim())
+            }
+        };
+        lines.push(Line::from(vec![
+            marker(focused),
+            Span::styled("tier: ", if focused { t.bold() } else { t.dim() }),
+            choice(Tier::Proposed),
+            Span::raw(" "),
+            choice(Tier::AutoSafe),
+        ]));
+        let why = match tier {
+            Tier::Proposed => "runs once approved (A in the task list)",
+            Tier::AutoSafe => "sessions may run it without approval",
+        };
+        lines.push(Line::styled(format!("  {why}"), t.dim()));
+    }
+    if let Some(e) = &f.error {
+        lines.extend(para(e, inner, t.error()));
+    }
+    lines.push(Line::raw(""));
+    let keys = if f.tier.is_some() {
+        "enter submit · esc cancel · tab next field · space switches the tier"
+    } else if f.fields.len() > 1 {
+        "enter submit · esc cancel · tab next field"
+    } else {
+        "enter submit · esc cancel"
+    };
+    lines.extend(para(keys, inner, t.dim()));
+    let h = u16::try_from(lines.len() + 2).unwrap_or(u16::MAX);
+    boxed(buf, centered(area, w, h), &title, t.info(), lines);
+}

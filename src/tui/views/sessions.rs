@@ -1,0 +1,113 @@
+//! The sessions: state, phase and for how long, branch, the last cycle, today's figures, health.
+
+use ratatui::buffer::Buffer;
+use ratatui::text::{Line, Span};
+
+use crate::tui::app::App;
+use crate::tui::data::{SessionRow, SessionState};
+
+use super::age_at;
+use super::table::{Body, Cell, Col, cell, draw_table, put, row, title, window};
+use super::theme::Theme;
+
+const COLS: [Col; 7] = [
+    Col::new("session", 4, 16, 10),
+    Col::new("state", 5, 8, 9),
+    Col::new("phase", 8, 18, 8),
+    // Narrow, the branch goes: its time is the phase's, and the diff reader names it.
+    Col::new("branch", 15, 40, 3).from(110),
+    Col::new("last cycle", 10, 60, 6).fill(),
+    Col::new("today", 5, 16, 5),
+    Col::new("health", 6, 12, 4),
+];
+
+pub fn draw(app: &App, buf: &mut Buffer, body: Body, t: Theme) {
+    let sessions = &app.data.sessions;
+    let rows = usize::from(body.list.height);
+    if sessions.is_empty() {
+        title(buf, body, "sessions", t);
+        let text = "No sessions configured (`sessions = N` in brl.toml names them s1..sN).";
+        put(buf, row(body.list, 0), &Line::styled(text, t.dim()));
+        return;
+    }
+    let sel = app.session_sel.min(sessions.len() - 1);
+    let shown = window(sel, sessions.len(), rows);
+    let wide = body.list.width >= 120;
+    let start = shown.start;
+    let cells = sessions[shown]
+        .iter()
+        .map(|s| cells(app, s, wide, t))
+        .collect();
+    draw_table(buf, body, t, &COLS, cells, Some(sel - start));
+}
+
+fn cells<'a>(app: &App, s: &'a SessionRow, wide: bool, t: Theme) -> Vec<Cell<'a>> {
+    let name = cell(s.name.as_str(), t.bold());
+    let state = cell(s.state.label(), t.session_state(&s.state));
+    if let SessionState::Error(msg) = &s.state {
+        return vec![name, state, cell(msg.as_str(), t.error())];
+    }
+    let what = match (&s.phase, &s.state) {
+        (Some(p), _) => p.as_str(),
+        (None, SessionState::Dead | SessionState::Stale) => "",
+        (None, _) => "idle",
+    };
+    let phase = match s.since {
+        Some(since) if what.is_empty() => format!("for {}", age_at(app, since)),
+        Some(since) => format!("{what} {}", age_at(app, since)),
+        None => what.to_string(),
+    };
+    let branch = match &s.branch {
+        Some(b) => cell(b.as_str(), t.plain()),
+        None => cell("-", t.dim()),
+    };
+    let last = match &s.last {
+        Some(l) => {
+            let mut spans = vec![Span::styled(l.outcome.clone(), t.outcome(&l.outcome))];
+            if let Some(f) = &s.last_figures {
+                spans.push(Span::raw(format!(" {f}")));
+            }
+            if wide {
+                spans.push(Span::styled(format!(" {} ago", age_at(app, l.at)), t.dim()));
+            }
+            spans
+        }
+        None => cell("-", t.dim()),
+    };
+    // Kept/discarded, in the header's order ("today: kept 3 · discarded 5").
+    let (kept, disc) = (s.kept_today, s.discarded_today);
+    let today = if wide {
+        vec![
+            Span::styled(format!("kept {kept}"), t.ok()),
+            Span::styled(" · ", t.dim()),
+            Span::styled(format!("disc {disc}"), t.warn()),
+        ]
+    } else {
+        vec![
+            Span::styled(kept.to_string(), t.ok()),
+            Span::styled("/", t.dim()),
+            Span::styled(disc.to_string(), t.warn()),
+        ]
+    };
+    let health = match &s.health {
+        Some(h) => cell(h.as_str(), health_style(h, t)),
+        None => cell("-", t.dim()),
+    };
+    vec![
+        name,
+        state,
+        cell(phase, t.plain()),
+        branch,
+        last,
+        today,
+        health,
+    ]
+}
+
+fn health_style(h: &str, t: Theme) -> ratatui::style::Style {
+    match h {
+        "productive" | "healthy" => t.ok(),
+        "stuck" | "failing" | "broken" => t.error(),
+        _ => t.warn(),
+    }
+}

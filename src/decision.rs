@@ -187,7 +187,7 @@ fn open_entry<'e>(
             ))
         })?;
     match entry.status {
-        Status::Pending | Status::Conflict => Ok(entry),
+        Status::Pending | Status::Conflict | Status::Stale => Ok(entry),
         done => Err(QueueError::Refused(format!(
             "{branch} was already {} {}; nothing to do",
             done.as_str(),

@@ -4,6 +4,34 @@
 /// `(path relative to the home, contents)` of every default file but `brl.toml`.
 pub const FILES: &[(&str, &str)] = &[
     ("prompts/ralph.md", include_str!("../prompts/ralph.md")),
+    ("prompts/doctor.md", include_str!("../prompts/doctor.md")),
+    ("prompts/skill.md", include_str!("../prompts/skill.md")),
+    (
+        "prompts/standup-report.md",
+        include_str!("../prompts/standup-report.md"),
+    ),
+    (
+        "prompts/standup-respond.md",
+        include_str!("../prompts/standup-respond.md"),
+    ),
+    (
+        "prompts/standup-commit.md",
+        include_str!("../prompts/standup-commit.md"),
+    ),
+    ("prompts/standup.md", include_str!("../prompts/standup.md")),
+    ("prompts/review.md", include_str!("../prompts/review.md")),
+    (
+        "prompts/review-enthusiast.md",
+        include_str!("../prompts/review-enthusiast.md"),
+    ),
+    (
+        "prompts/review-adversary.md",
+        include_str!("../prompts/review-adversary.md"),
+    ),
+    (
+        "prompts/review-referee.md",
+        include_str!("../prompts/review-referee.md"),
+    ),
     (
         "skills/one-small-change.md",
         include_str!("../skills/one-small-change.md"),
@@ -197,6 +225,43 @@ heartbeat_secs = 3600
 # bot_token_env = "BRL_TELEGRAM_TOKEN"
 # chat_id = "-1001234567890"
 # api_base = "https://api.telegram.org"
+
+[review]
+# The automated review (`cto_review`): each pending branch is re-checked against the current main
+# (conflicting → `conflict`, now regressing → `stale`), then the agent (role `review`,
+# prompts/review.md) answers `VERDICT: APPROVE` or `VERDICT: REJECT` with its reasons.
+# mode: "advisory" (the verdict is shown; you decide), "auto" (approve merges, reject deletes,
+# exactly as the keys do) or "off".
+mode = "advisory"
+# "single" (one reviewer) or "adversarial" (an enthusiast lists every possible bug, an adversary
+# disputes each, a referee rules and gives the verdict: three calls per branch).
+style = "single"
+# How often the control room runs it (seconds; 0 = only `brl review` / POST /trigger/review).
+interval_secs = 7200
+# The whole run's time limit, and how much of a diff the reviewer sees.
+timeout_secs = 1800
+max_diff_bytes = 60000
+
+[standup]
+# Standup meetings (`team_standup`): three rounds with every live session, then a summary; the
+# transcript goes to logs/meetings/ and the tasks the sessions commit to into the task queue as
+# `proposed`. 0 = only on demand.
+interval_secs = 7200
+timeout_secs = 1800
+pane_tail_bytes = 2000
+
+[doctor]
+# The session doctor (`doctor_analysis`): classifies each session (productive, stuck, idle,
+# error_looping) and writes skill notes (skills/*.md) from the kept cycles. 0 = only on demand.
+interval_secs = 10800
+timeout_secs = 1800
+# Also ask the agent (role `doctor`) for prompt improvements per session.
+advise = false
+# The same error in this many last cycles is `error_looping`; granted this long without a cycle
+# finishing is `stuck`; this many recent cycles are looked at.
+loop_cycles = 3
+stuck_secs = 3600
+window_cycles = 10
 
 [keys]
 # The dashboard's keys (`?` in the dashboard lists every action). An entry replaces that action's

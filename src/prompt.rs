@@ -86,24 +86,7 @@ pub fn recent_others(entries: &[Entry], me: &str, max: usize) -> String {
     let lines: Vec<String> = entries
         .iter()
         .filter(|e| e.kind == "ralph_cycle" && e.session.as_deref() != Some(me))
-        .map(|e| {
-            let d = &e.data;
-            let s = |k: &str| d.get(k).and_then(|v| v.as_str()).unwrap_or("");
-            let mut line = format!(
-                "- {} {} {}: {}",
-                e.session.as_deref().unwrap_or("?"),
-                s("outcome"),
-                s("branch"),
-                s("reason")
-            );
-            if !s("subject").is_empty() {
-                line.push_str(&format!(" — \"{}\"", s("subject")));
-            }
-            if !s("task").is_empty() {
-                line.push_str(&format!(" (task: {})", s("task")));
-            }
-            line
-        })
+        .map(|e| cycle_line(e, e.session.as_deref().unwrap_or("?")))
         .collect();
     let skip = lines.len().saturating_sub(max);
     if lines.len() == skip {
@@ -112,8 +95,27 @@ pub fn recent_others(entries: &[Entry], me: &str, max: usize) -> String {
     lines[skip..].join("\n")
 }
 
-/// The skill notes in `dir` (`*.md`, by name), concatenated up to `max_bytes`; says when it cut.
-pub fn skills(dir: &Path, max_bytes: usize) -> String {
+/// One `ralph_cycle` entry as a prompt line: `- <lead> <outcome> <branch>: <reason> — "<subject>"
+/// (task: …)`.
+pub fn cycle_line(e: &Entry, lead: &str) -> String {
+    let s = |k: &str| e.data.get(k).and_then(|v| v.as_str()).unwrap_or("");
+    let mut line = format!("- {lead} {} {}: {}", s("outcome"), s("branch"), s("reason"));
+    if !s("subject").is_empty() {
+        line.push_str(&format!(" — \"{}\"", s("subject")));
+    }
+    if !s("task").is_empty() {
+        line.push_str(&format!(" (task: {})", s("task")));
+    }
+    line
+}
+
+/// The skill notes in `dir` (`*.md`) most relevant to `task` first, up to `max_bytes` in all;
+/// says how many were left out. Relevance is the overlap of significant words (see
+/// [`skill_words`]) between the task and a skill: a word of its title or `when` counts twice, a
+/// word only in its body once. Ties, and an empty `task` (a self-planned cycle), keep file-name
+/// order. A file with front matter is shown as `### <title>`, `When: <when>` and its body; one
+/// without is shown as it is.
+pub fn skills(dir: &Path, max_bytes: usize, task: &str) -> String {
     let mut files: Vec<_> = match std::fs::read_dir(dir) {
         Ok(rd) => rd
             .filter_map(|e| e.ok().map(|e| e.path()))
@@ -122,21 +124,49 @@ pub fn skills(dir: &Path, max_bytes: usize) -> String {
         Err(_) => return "(no skills yet)".into(),
     };
     files.sort();
+    let wanted = skill_words(task);
+    let mut ranked: Vec<(usize, String)> = files
+        .iter()
+        .filter_map(|f| std::fs::read_to_string(f).ok())
+        .map(|text| {
+            let (shown, head, body) = match front_matter(&text) {
+                Some((fields, body)) => {
+                    let field = |k: &str| {
+                        fields
+                            .iter()
+                            .find(|(key, _)| key == k)
+                            .map_or("", |(_, v)| v.as_str())
+                    };
+                    let (title, when) = (field("title"), field("when"));
+                    let shown = format!("### {title}\nWhen: {when}\n\n{}", body.trim());
+                    (shown, format!("{title} {when}"), body.to_string())
+                }
+                None => (text.trim().to_string(), String::new(), text.clone()),
+            };
+            let head = skill_words(&head);
+            let body = skill_words(&body);
+            let score = wanted
+                .iter()
+                .map(|w| match (head.contains(w), body.contains(w)) {
+                    (true, _) => 2,
+                    (false, true) => 1,
+                    (false, false) => 0,
+                })
+                .sum();
+            (score, shown)
+        })
+        .collect();
+    // Stable: equal scores keep the file-name order.
+    ranked.sort_by_key(|r| std::cmp::Reverse(r.0));
     let mut out = String::new();
     let mut left_out = 0;
-    for f in files {
-        let Ok(text) = std::fs::read_to_string(&f) else {
-            continue;
-        };
+    for (_, text) in ranked {
         if out.len() + text.len() > max_bytes {
             left_out += 1;
             continue;
         }
         out.push_str(&text);
-        if !text.ends_with('\n') {
-            out.push('\n');
-        }
-        out.push('\n');
+        out.push_str("\n\n");
     }
     if left_out > 0 {
         out.push_str(&format!(
@@ -148,6 +178,49 @@ pub fn skills(dir: &Path, max_bytes: usize) -> String {
     } else {
         out
     }
+}
+
+/// A skill file's front matter — `---`, `key: value` lines, `---` — and the body after it;
+/// `None` when the text does not start with one. Keys are lowercased; values trimmed.
+pub fn front_matter(text: &str) -> Option<(Vec<(String, String)>, &str)> {
+    let rest = text
+        .strip_prefix("---\n")
+        .or_else(|| text.strip_prefix("---\r\n"))?;
+    let mut fields = Vec::new();
+    let mut pos = 0;
+    for line in rest.split_inclusive('\n') {
+        pos += line.len();
+        let line = line.trim_end();
+        if line == "---" {
+            return Some((fields, &rest[pos..]));
+        }
+        if let Some((k, v)) = line.split_once(':') {
+            fields.push((k.trim().to_lowercase(), v.trim().to_string()));
+        }
+    }
+    None
+}
+
+/// Words that say nothing about what a text is about.
+const STOP_WORDS: &[&str] = &[
+    "a", "about", "after", "all", "also", "an", "and", "any", "are", "as", "at", "be", "before",
+    "but", "by", "can", "do", "does", "each", "every", "for", "from", "has", "have", "how", "if",
+    "in", "into", "is", "it", "its", "no", "not", "of", "on", "one", "only", "or", "other", "so",
+    "than", "that", "the", "their", "them", "then", "there", "these", "this", "those", "to", "use",
+    "was", "were", "what", "when", "where", "which", "while", "with", "without", "you", "your",
+];
+
+/// The significant words of `text`: lowercased runs of letters and digits, at least three long,
+/// not a stop word, a plural `s` dropped (`tests` is `test`).
+pub fn skill_words(text: &str) -> std::collections::BTreeSet<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .map(str::to_lowercase)
+        .filter(|w| w.chars().count() >= 3 && !STOP_WORDS.contains(&w.as_str()))
+        .map(|w| match w.strip_suffix('s') {
+            Some(stem) if stem.len() >= 3 && !w.ends_with("ss") => stem.to_string(),
+            _ => w,
+        })
+        .collect()
 }
 
 /// The context file from the worktree, bounded; says when it is missing or cut.
@@ -214,7 +287,74 @@ mod tests {
         let d = tempfile::tempdir().expect("tempdir");
         std::fs::write(d.path().join("a.md"), "A".repeat(100)).expect("w");
         std::fs::write(d.path().join("b.md"), "B".repeat(100)).expect("w");
-        let s = skills(d.path(), 150);
+        let s = skills(d.path(), 150, "");
         assert!(s.contains('A') && !s.contains('B') && s.contains("1 more skill files left out"));
+    }
+
+    #[test]
+    fn skills_most_relevant_to_the_task_come_first() {
+        let d = tempfile::tempdir().expect("tempdir");
+        let skill = |name: &str, title: &str, when: &str, body: &str| {
+            let text =
+                format!("---\ntitle: {title}\nwhen: {when}\ncycles: [brl/s1/x]\n---\n{body}\n");
+            std::fs::write(d.path().join(name), text).expect("w");
+        };
+        skill(
+            "a.md",
+            "Small commits",
+            "every cycle",
+            "Keep the diff small.",
+        );
+        skill(
+            "b.md",
+            "Fix the date parser",
+            "parser tests fail",
+            "Read the parser's failing tests.",
+        );
+        skill("c.md", "Lint rules", "linting", "Mention the parser once.");
+        let order = |task: &str, max: usize| {
+            let s = skills(d.path(), max, task);
+            let titles: Vec<String> = s
+                .lines()
+                .filter_map(|l| l.strip_prefix("### "))
+                .map(String::from)
+                .collect();
+            (titles, s)
+        };
+        let (titles, s) = order(
+            "Fix the failing parser tests\nThe date parser breaks.",
+            10_000,
+        );
+        assert_eq!(
+            titles,
+            ["Fix the date parser", "Lint rules", "Small commits"],
+            "{s}"
+        );
+        assert!(
+            s.contains("When: parser tests fail\n\nRead the parser's failing tests."),
+            "{s}"
+        );
+        assert!(!s.contains("cycles:"), "front matter is not shown: {s}");
+        let (titles, _) = order("", 10_000);
+        assert_eq!(
+            titles,
+            ["Small commits", "Fix the date parser", "Lint rules"]
+        );
+        // The budget goes to the most relevant first.
+        let (titles, s) = order("date parser", 90);
+        assert_eq!(titles, ["Fix the date parser"], "{s}");
+        assert!(s.contains("2 more skill files left out"), "{s}");
+    }
+
+    #[test]
+    fn front_matter_and_words() {
+        let (fields, body) = front_matter("---\ntitle: A: b\nwhen: x\n---\nbody\n").expect("fm");
+        assert_eq!(fields[0], ("title".to_string(), "A: b".to_string()));
+        assert_eq!(body, "body\n");
+        assert!(front_matter("no front matter").is_none());
+        assert!(front_matter("---\ntitle: never closed\n").is_none());
+        let w = skill_words("Fix the failing Tests, and 2 parsers: tsc's class");
+        let w: Vec<&str> = w.iter().map(String::as_str).collect();
+        assert_eq!(w, ["class", "failing", "fix", "parser", "test", "tsc"]);
     }
 }

@@ -44,6 +44,7 @@ fn the_heartbeat_summarises_each_period() {
         decision_reason: None,
         merged_as: None,
         conflict_files: vec![],
+        review: None,
     };
     brl::store::queue::Queue::new(&home.queue_path())
         .add(entry)

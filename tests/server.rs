@@ -228,17 +228,23 @@ fn corrupt_queue_is_500_and_left_alone() {
 }
 
 #[test]
-fn jobs_are_501_with_token_and_401_without() {
+fn jobs_start_with_202_409_while_running_and_401_without_token() {
     let s = Server::with_token();
     for job in ["review", "standup", "doctor"] {
         let path = format!("/trigger/{job}");
-        let (code, v) = s.post(&path, Some(TOKEN), "");
-        assert_eq!(code, 501, "{v}");
-        let e = error_of(&v);
-        assert!(e.starts_with(&format!("{job} is not built yet")), "{e}");
-        assert!(e.contains("nothing was started"), "{e}");
         assert_eq!(s.post(&path, None, "").0, 401);
         assert_eq!(s.post(&path, Some("wrong"), "").0, 401);
+        // A run in progress (its lock held): 409, nothing started.
+        let lock = s.dir.path().join(format!("logs/locks/job-{job}.lock"));
+        let guard = brl::store::atomic::LockGuard::exclusive(&lock).expect("lock");
+        let (code, v) = s.post(&path, Some(TOKEN), "");
+        assert_eq!(code, 409, "{v}");
+        assert!(error_of(&v).contains("already running"), "{v}");
+        drop(guard);
+        let (code, v) = s.post(&path, Some(TOKEN), "");
+        assert_eq!(code, 202, "{v}");
+        assert_eq!(v["job"], job);
+        assert_eq!(v["started"], true);
     }
 }
 

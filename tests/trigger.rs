@@ -51,10 +51,10 @@ fn client_adds_a_task_through_the_server() {
         tier: None,
     };
     assert_eq!(trigger::run(&home, again).expect("trigger"), 1);
-    // Jobs are not built yet: 501 → exit code 1.
+    // A job is started (202) → exit code 0.
     assert_eq!(
         trigger::run(&home, TriggerCommand::Review).expect("trigger"),
-        1
+        0
     );
 }
 

@@ -201,6 +201,17 @@ pub fn agent() -> anyhow::Result<i32> {
     std::io::stdin()
         .read_to_string(&mut prompt)
         .context("demo-agent: cannot read the prompt on stdin")?;
+    let role = std::env::var("BRL_ROLE").unwrap_or_else(|_| "ralph".into());
+    if role != "ralph" {
+        let session = std::env::var("BRL_SESSION").ok();
+        return match demo::roles::answer(&role, &prompt, session.as_deref()) {
+            Some(text) => {
+                println!("{text}");
+                Ok(0)
+            }
+            None => anyhow::bail!("demo-agent: no answer for the role `{role}`"),
+        };
+    }
     let seed = std::env::var("BRL_BRANCH").unwrap_or_else(|_| "demo".into());
     let cwd = std::env::current_dir()?;
     println!(

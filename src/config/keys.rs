@@ -85,6 +85,9 @@ actions! {
     PageDown "page_down" [Global] ["pagedown", "ctrl-f", "space"] "a page down";
     Top "top" [Global] ["home", "g"] "to the top";
     Bottom "bottom" [Global] ["end", "G"] "to the bottom (the log follows again)";
+    TriggerReview "trigger_review" [Global] ["R"] "run the automated review now (in the background)";
+    TriggerStandup "trigger_standup" [Global] ["S"] "hold a standup meeting now (in the background)";
+    TriggerDoctor "trigger_doctor" [Global] ["D"] "run the session doctor now (in the background)";
     Open "open" [Global] ["enter"] "open: a session's output, a branch's diff, a transcript";
     Back "back" [Global] ["esc"] "close what is open, clear a message";
     Attach "attach" [Sessions, Reader] ["t"] "attach this terminal to the session's tmux pane (detach to come back)";

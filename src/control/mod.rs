@@ -8,6 +8,7 @@
 
 pub mod fleet;
 pub mod schedule;
+mod timers;
 
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -121,6 +122,7 @@ pub fn run(home: &Home, opts: &Options, stop: &AtomicBool) -> anyhow::Result<()>
     let check_every = Duration::from_secs(config.tmux.check_secs.get());
     let mut next_check = Instant::now() + check_every;
     let mut next_pass = Instant::now();
+    let mut timers = timers::JobTimers::new(home, &config);
     while !stop.load(Ordering::SeqCst) {
         let now = Instant::now();
         let due = now >= next_pass;
@@ -136,11 +138,16 @@ pub fn run(home: &Home, opts: &Options, stop: &AtomicBool) -> anyhow::Result<()>
             next_pass = now + Duration::from_secs(config.scheduler.interval_secs.get());
         }
         sched.pass(home, &config, due);
-        let deadline = next_check.min(next_pass);
+        let mut deadline = next_check.min(next_pass);
+        if let Some(job_due) = timers.tick(home, &config) {
+            deadline = deadline.min(job_due);
+        }
         events.wait_until(deadline, stop);
     }
 
     cancel.cancel();
+    // A job in flight: its agent is stopped and its entry written (a few seconds at most).
+    timers.stop(Duration::from_secs(5));
     // At most ~1 s: queued notifications are dropped, a send in flight is abandoned.
     notifier.stop();
     if let Some(h) = server {

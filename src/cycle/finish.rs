@@ -48,6 +48,7 @@ impl Cycle<'_> {
                 decision_reason: None,
                 merged_as: None,
                 conflict_files: vec![],
+                review: None,
             };
             return match Queue::new(&self.home.queue_path()).add(entry) {
                 Ok(()) => (outcome, reason),

@@ -283,7 +283,13 @@ impl Cycle<'_> {
             self.config.context_file.as_deref(),
             self.config.prompt.context_max_bytes,
         );
-        let skills = prompt::skills(&self.home.skills_dir(), self.config.prompt.skills_max_bytes);
+        let skills = prompt::skills(
+            &self.home.skills_dir(),
+            self.config.prompt.skills_max_bytes,
+            &self.opts.task.as_ref().map_or(String::new(), |t| {
+                format!("{}\n{}", t.title, t.body.as_deref().unwrap_or(""))
+            }),
+        );
         self.data.durations.push(("read", t.elapsed().as_millis()));
 
         // Analyze: the baseline of main's commit, shared by every session starting from it.

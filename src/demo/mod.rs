@@ -2,3 +2,4 @@ pub mod agent;
 mod calc;
 mod repair;
 pub mod repo;
+pub mod roles;

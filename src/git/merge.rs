@@ -7,7 +7,7 @@ use git2::{
 };
 
 use super::worktree::WorkTree;
-use super::{Ctx, GitError, MergeOutcome, Result, Target, msg, signature};
+use super::{Ctx, GitError, MergeOutcome, Result, Target, Trial, msg, signature};
 
 impl Target {
     /// merge-base(main, branch) .. branch, with renames detected.
@@ -96,29 +96,11 @@ impl Target {
         let new = if fast_forward {
             tip
         } else {
-            let ours = self.repo.find_commit(old).ctx(what)?;
-            let theirs = self.repo.find_commit(tip).ctx(what)?;
-            let mut index = self.repo.merge_commits(&ours, &theirs, None).ctx(what)?;
-            if index.has_conflicts() {
-                let mut files = Vec::new();
-                for c in index.conflicts().ctx(what)? {
-                    let c = c.ctx(what)?;
-                    if let Some(e) = c.our.or(c.their).or(c.ancestor) {
-                        let p = String::from_utf8_lossy(&e.path).into_owned();
-                        if !files.contains(&p) {
-                            files.push(p);
-                        }
-                    }
-                }
-                return Ok(MergeOutcome::Conflict { files });
-            }
-            let tree_id = index.write_tree_to(&self.repo).ctx(what)?;
-            let tree = self.repo.find_tree(tree_id).ctx(what)?;
-            let sig = signature(&self.repo)?;
             let message = format!("Merge branch '{branch}' (approved in brl)");
-            self.repo
-                .commit(None, &sig, &sig, &message, &tree, &[&ours, &theirs])
-                .ctx(what)?
+            match self.merge_commit(old, tip, &message, &what)? {
+                Ok(c) => c,
+                Err(files) => return Ok(MergeOutcome::Conflict { files }),
+            }
         };
         let log = format!("brl: approve {branch}");
         if let Some(reason) = self.advance_main(old, new, &log, &mut || {})? {
@@ -129,6 +111,80 @@ impl Target {
         } else {
             MergeOutcome::MergeCommit { new_main: new }
         })
+    }
+
+    /// An unreferenced merge commit of `ours` and `theirs` (parents in that order), or the files
+    /// that conflict. No ref and no working tree changes.
+    fn merge_commit(
+        &self,
+        ours: Oid,
+        theirs: Oid,
+        message: &str,
+        what: &dyn Fn() -> String,
+    ) -> Result<std::result::Result<Oid, Vec<String>>> {
+        let ours = self.repo.find_commit(ours).ctx(what)?;
+        let theirs = self.repo.find_commit(theirs).ctx(what)?;
+        let mut index = self.repo.merge_commits(&ours, &theirs, None).ctx(what)?;
+        if index.has_conflicts() {
+            let mut files = Vec::new();
+            for c in index.conflicts().ctx(what)? {
+                let c = c.ctx(what)?;
+                if let Some(e) = c.our.or(c.their).or(c.ancestor) {
+                    let p = String::from_utf8_lossy(&e.path).into_owned();
+                    if !files.contains(&p) {
+                        files.push(p);
+                    }
+                }
+            }
+            return Ok(Err(files));
+        }
+        let tree_id = index.write_tree_to(&self.repo).ctx(what)?;
+        let tree = self.repo.find_tree(tree_id).ctx(what)?;
+        let sig = signature(&self.repo)?;
+        let id = self
+            .repo
+            .commit(None, &sig, &sig, message, &tree, &[&ours, &theirs])
+            .ctx(what)?;
+        Ok(Ok(id))
+    }
+
+    /// What merging `branch` into the CURRENT main would give, without changing anything: the
+    /// commit to check (the branch tip when main is its ancestor, else an unreferenced merge
+    /// commit), or the conflicting files.
+    pub fn trial_merge(&self, branch: &str) -> Result<Trial> {
+        let what = || {
+            format!(
+                "cannot try merging '{branch}' into '{}' in {}",
+                self.main,
+                self.path.display()
+            )
+        };
+        let main = self.main_commit()?;
+        let tip = self.branch_tip(branch)?;
+        if tip == main || self.repo.graph_descendant_of(main, tip).ctx(what)? {
+            return Ok(Trial::AlreadyMerged);
+        }
+        if self.repo.graph_descendant_of(tip, main).ctx(what)? {
+            return Ok(Trial::Clean { commit: tip, main });
+        }
+        let message = format!("brl review: trial merge of '{branch}' into '{}'", self.main);
+        Ok(match self.merge_commit(main, tip, &message, &what)? {
+            Ok(commit) => Trial::Clean { commit, main },
+            Err(files) => Trial::Conflict { files },
+        })
+    }
+
+    /// Point the scratch branch `name` at `at` (created or moved), for a worktree brl owns.
+    pub fn set_scratch_branch(&self, name: &str, at: Oid) -> Result<()> {
+        let what = || {
+            format!(
+                "cannot point branch '{name}' at {at} in {}",
+                self.path.display()
+            )
+        };
+        let commit = self.repo.find_commit(at).ctx(what)?;
+        self.repo.branch(name, &commit, true).ctx(what)?;
+        Ok(())
     }
 
     /// Move main from `old` to `new` (compare-and-swap). Every working tree with main checked

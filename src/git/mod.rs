@@ -44,6 +44,21 @@ pub enum MergeOutcome {
     Refused { reason: String },
 }
 
+/// What [`Target::trial_merge`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Trial {
+    /// Merging gives `commit` (main was at `main`).
+    Clean {
+        commit: Oid,
+        main: Oid,
+    },
+    /// The branch is already part of main.
+    AlreadyMerged,
+    Conflict {
+        files: Vec<String>,
+    },
+}
+
 /// The user's repository that agents work on.
 pub struct Target {
     repo: Repository,

@@ -11,6 +11,7 @@ pub mod skills;
 pub mod standup;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
@@ -285,8 +286,13 @@ pub fn run(
 }
 
 /// Start `job` on a thread of its own (HTTP triggers, the control room's timer). `Busy` at once
-/// when a run is in progress; otherwise the run's result is only logged.
-pub fn spawn(home: &Home, job: Job) -> Result<(), JobError> {
+/// when a run is in progress; otherwise the run's result is only logged. Setting `cancel` stops
+/// its agent (the run then logs its entry as failed).
+pub fn spawn(
+    home: &Home,
+    job: Job,
+    cancel: Option<Arc<AtomicBool>>,
+) -> Result<std::thread::JoinHandle<()>, JobError> {
     let lock_path = job.lock_path(home);
     if LockGuard::is_held(&lock_path)? {
         return Err(JobError::Busy {
@@ -298,7 +304,7 @@ pub fn spawn(home: &Home, job: Job) -> Result<(), JobError> {
         });
     }
     let home = Home::new(home.root());
-    std::thread::Builder::new()
+    let handle = std::thread::Builder::new()
         .name(format!("brl-job-{}", job.name()))
         .spawn(move || {
             let config = match home.load_config() {
@@ -308,12 +314,12 @@ pub fn spawn(home: &Home, job: Job) -> Result<(), JobError> {
                     return;
                 }
             };
-            match run(&home, &config, job, false, None) {
+            match run(&home, &config, job, false, cancel.as_deref()) {
                 Ok(_) => tracing::info!(job = job.name(), "finished"),
                 Err(e) => tracing::warn!(job = job.name(), "{e}"),
             }
         })?;
-    Ok(())
+    Ok(handle)
 }
 
 /// When `job` last ran (its last entry), read backwards from the end of the log.

@@ -94,22 +94,38 @@ pub fn from_entry(e: &Entry, home: &str) -> Option<Event> {
             Some(Event::new("meeting", e, home, text, d.clone()))
         }
         "doctor_analysis" => {
-            let who = e.session.as_deref().unwrap_or("the sessions");
-            let body = ["summary", "finding", "diagnosis", "text"]
+            // A notification only when some session is not `productive`: "doctor: s2
+            // error_looping (same error in the last 3 cycles: …), s3 idle".
+            let sessions = d.get("sessions")?.as_object()?;
+            let mut found: Vec<(&String, &str, &Value)> = sessions
                 .iter()
-                .map(|k| s(k))
-                .find(|t| !t.trim().is_empty())
-                .unwrap_or("");
-            let mut text = format!("doctor on {who}:");
-            let lines = first_lines(body);
-            if lines.is_empty() {
-                text.push_str(" see `brl log --type doctor_analysis`");
+                .filter_map(|(name, v)| Some((name, v.get("class")?.as_str()?, v)))
+                .filter(|(_, class, _)| *class != "productive")
+                .collect();
+            if found.is_empty() {
+                return None;
             }
-            for line in lines {
-                text.push('\n');
-                text.push_str(&line);
-            }
-            Some(Event::new("doctor", e, home, text, d.clone()))
+            found.sort_by_key(|(name, ..)| (name.len(), name.as_str()));
+            let parts: Vec<String> = found
+                .iter()
+                .map(|(name, class, v)| {
+                    let why = v["evidence"].get(0).and_then(Value::as_str);
+                    match why.filter(|_| *class != "idle") {
+                        Some(why) => format!("{name} {class} ({})", cut(why)),
+                        None => format!("{name} {class}"),
+                    }
+                })
+                .collect();
+            let brief: serde_json::Map<String, Value> = sessions
+                .iter()
+                .map(|(name, v)| {
+                    let keep = json!({"class": v.get("class"), "evidence": v.get("evidence")});
+                    (name.clone(), keep)
+                })
+                .collect();
+            let text = format!("doctor: {}", parts.join(", "));
+            let data = json!({"sessions": brief, "summary": d.get("summary")});
+            Some(Event::new("doctor", e, home, text, data))
         }
         _ => None,
     }

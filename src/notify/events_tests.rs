@@ -109,7 +109,7 @@ fn review_decisions_say_what_happened() {
 }
 
 #[test]
-fn budget_worker_meeting_and_doctor() {
+fn budget_worker_and_meeting() {
     let t = text(
         "budget_reached",
         None,
@@ -169,19 +169,43 @@ fn budget_worker_meeting_and_doctor() {
         e.text,
         "standup summary:\nSessions fixed 3 bugs.\ns2 is stuck on the parser.\nNext: tests.\n…\n(full text: logs/meetings/x.md)"
     );
-    let e = from_entry(
-        &entry(
-            "doctor_analysis",
-            Some("s3"),
-            json!({"finding": "error loop: the agent times out"}),
-        ),
-        "/h",
-    )
-    .expect("event");
+}
+
+#[test]
+fn the_doctor_notifies_only_sessions_that_are_not_productive() {
+    let data = json!({
+        "sessions": {
+            "s1": {"class": "productive", "evidence": ["2 of the last 3 cycles kept"], "advice": "long"},
+            "s10": {"class": "stuck", "evidence": ["4 cycles, none kept (4 discarded)", "last: …"]},
+            "s2": {"class": "error_looping", "evidence": ["same error in the last 3 cycles: the agent timed out", "cycles (all timeout): a, b, c"]},
+            "s3": {"class": "idle", "evidence": ["no cycles in the window and no grant (worker waiting)"]},
+        },
+        "summary": "s2 error_looping: same error in the last 3 cycles: the agent timed out",
+        "skills_written": [],
+    });
+    let e = from_entry(&entry("doctor_analysis", None, data), "/h").expect("event");
+    assert_eq!(e.event, "doctor");
     assert_eq!(
-        (e.event.as_str(), e.text.as_str()),
-        ("doctor", "doctor on s3:\nerror loop: the agent times out")
+        e.text,
+        "doctor: s2 error_looping (same error in the last 3 cycles: the agent timed out), s3 idle, s10 stuck (4 cycles, none kept (4 discarded))"
     );
+    assert_eq!(e.data["sessions"]["s1"]["class"], "productive");
+    assert!(
+        e.data["sessions"]["s1"].get("advice").is_none(),
+        "{}",
+        e.data
+    );
+    assert!(
+        e.data["summary"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("s2 error_looping"))
+    );
+
+    let healthy =
+        json!({"sessions": {"s1": {"class": "productive", "evidence": []}}, "summary": ""});
+    assert!(from_entry(&entry("doctor_analysis", None, healthy), "/h").is_none());
+    let failed = json!({"error": "the doctor job ran out of its time", "ok": false});
+    assert!(from_entry(&entry("doctor_analysis", None, failed), "/h").is_none());
 }
 
 #[test]

@@ -61,19 +61,28 @@ pub fn today(log_path: &Path, now: DateTime<Utc>) -> std::io::Result<Usage> {
 /// Today's (UTC) `ralph_cycle` entries, oldest first, read backwards from the end of the log
 /// until the day's first cycle.
 pub fn today_cycles(log_path: &Path, now: DateTime<Utc>) -> std::io::Result<Vec<Entry>> {
-    let since = day_start(now);
+    cycles_since(log_path, day_start(now), usize::MAX)
+}
+
+/// The `ralph_cycle` entries at or after `since`, oldest first, read backwards from the end of
+/// the log until an older one — or until `max` were read (the newest `max` then).
+pub fn cycles_since(
+    log_path: &Path,
+    since: DateTime<Utc>,
+    max: usize,
+) -> std::io::Result<Vec<Entry>> {
     let filter = Filter {
         kind: Some("ralph_cycle".into()),
         session: None,
     };
-    let mut n = 256;
+    let mut n = 256.min(max);
     loop {
         let tail = log::tail(log_path, n, &filter)?;
-        let reached_yesterday = tail.entries.first().is_some_and(|e| e.ts < since);
-        if reached_yesterday || tail.entries.len() < n {
+        let reached = tail.entries.first().is_some_and(|e| e.ts < since);
+        if reached || tail.entries.len() < n || n >= max {
             return Ok(tail.entries.into_iter().filter(|e| e.ts >= since).collect());
         }
-        n *= 4;
+        n = n.saturating_mul(4).min(max);
     }
 }
 

@@ -5,7 +5,7 @@
 //! GET  /healthz          200 {"ok":true}
 //! GET  /status           200 <the control room's status JSON>
 //! POST /trigger/task     201 {"id","title","tier","state","ready"}   body {"title","body"?,"tier"?}
-//! POST /trigger/review   501 (not built yet)   /trigger/standup, /trigger/doctor likewise
+//! POST /trigger/review   202 the automated review starts (409: one is running); /trigger/standup, /trigger/doctor likewise
 //! ```
 //!
 //! Every POST needs `Authorization: Bearer <token>`, the token being the value of the environment
@@ -59,6 +59,7 @@ pub struct ServerOptions {
 
 /// The shared state of the handlers.
 struct AppState {
+    home: Home,
     tasks_path: PathBuf,
     token: Option<String>,
     token_env: String,
@@ -104,6 +105,7 @@ pub fn check_startup(
 pub fn router(opts: ServerOptions) -> Router {
     let state = Arc::new(AppState {
         tasks_path: opts.home.tasks_path(),
+        home: opts.home.clone(),
         token: opts.token.filter(|t| !t.trim().is_empty()),
         token_env: opts.token_env,
         max_pending: opts.max_pending,

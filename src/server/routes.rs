@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 
 use super::error::ApiError;
 use super::{AppState, MAX_BODY_BYTES, auth::authorize};
+use crate::jobs::{self, Job, JobError};
 use crate::store::tasks::{Tasks, Tier, check_text};
 
 /// What the tasks added over HTTP record as their source.
@@ -116,31 +117,55 @@ pub(super) async fn trigger_task(
 }
 
 /// `POST /trigger/review`.
-pub(super) async fn trigger_review(State(state): AppStateRef, headers: HeaderMap) -> ApiError {
-    not_built(&state, &headers, "review")
+pub(super) async fn trigger_review(
+    State(state): AppStateRef,
+    headers: HeaderMap,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    start_job(&state, &headers, Job::Review)
 }
 
 /// `POST /trigger/standup`.
-pub(super) async fn trigger_standup(State(state): AppStateRef, headers: HeaderMap) -> ApiError {
-    not_built(&state, &headers, "standup")
+pub(super) async fn trigger_standup(
+    State(state): AppStateRef,
+    headers: HeaderMap,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    start_job(&state, &headers, Job::Standup)
 }
 
 /// `POST /trigger/doctor`.
-pub(super) async fn trigger_doctor(State(state): AppStateRef, headers: HeaderMap) -> ApiError {
-    not_built(&state, &headers, "doctor")
+pub(super) async fn trigger_doctor(
+    State(state): AppStateRef,
+    headers: HeaderMap,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    start_job(&state, &headers, Job::Doctor)
 }
 
-/// The jobs that do not exist yet: 501 after the token check, never a pretended success.
-fn not_built(state: &AppState, headers: &HeaderMap, job: &str) -> ApiError {
-    if let Err(e) = authorize(state, headers) {
-        return e;
+/// Start a job on its own thread: 202 when started (its result goes to the experiment log as
+/// one entry), 409 when a run is already in progress.
+fn start_job(
+    state: &AppState,
+    headers: &HeaderMap,
+    job: Job,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    authorize(state, headers)?;
+    match jobs::spawn(&state.home, job, None) {
+        Ok(_) => {
+            tracing::info!(job = job.name(), "job started over HTTP");
+            Ok((
+                StatusCode::ACCEPTED,
+                Json(json!({
+                    "job": job.name(),
+                    "started": true,
+                    "result": format!("one `{}` entry in the experiment log when it ends (`brl log --type {}`)", job.entry_kind(), job.entry_kind()),
+                })),
+            ))
+        }
+        Err(e @ JobError::Busy { .. }) => Err(ApiError::new(StatusCode::CONFLICT, e.to_string())),
+        Err(e) => Err(ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("cannot start the {} job: {e}", job.name()),
+        )),
     }
-    ApiError::new(
-        StatusCode::NOT_IMPLEMENTED,
-        format!(
-            "{job} is not built yet in this brl: automated review/standups/doctor arrive with a later version; nothing was started"
-        ),
-    )
 }
 
 /// A known path asked with the wrong method: 405.

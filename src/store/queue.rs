@@ -22,6 +22,8 @@ pub enum Status {
     Approved,
     Rejected,
     Conflict,
+    /// Re-checked against a newer main, it now makes the checks worse (see `decision_reason`).
+    Stale,
 }
 
 impl Status {
@@ -31,7 +33,13 @@ impl Status {
             Status::Approved => "approved",
             Status::Rejected => "rejected",
             Status::Conflict => "conflict",
+            Status::Stale => "stale",
         }
+    }
+
+    /// Still waiting for a person's decision.
+    pub fn is_open(self) -> bool {
+        matches!(self, Status::Pending | Status::Conflict | Status::Stale)
     }
 }
 
@@ -61,6 +69,36 @@ pub struct QueueEntry {
     pub merged_as: Option<String>,
     #[serde(default)]
     pub conflict_files: Vec<String>,
+    /// The automated review's verdict, once it ran on this branch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review: Option<Review>,
+}
+
+/// What the automated review (`brl review`) said about a branch.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Review {
+    /// `approve`, `reject` or `unclear` (an answer without a `VERDICT:` line).
+    pub verdict: String,
+    /// The reviewer's reasons (the referee's, in the adversarial style).
+    pub reasons: String,
+    /// Every text of the review in order, by role (three in the adversarial style).
+    #[serde(default)]
+    pub texts: Vec<ReviewText>,
+    pub at: DateTime<Utc>,
+    /// Main's commit the branch was re-checked against.
+    pub main: String,
+    /// The re-check's figures: main's counts → main merged with the branch.
+    #[serde(default)]
+    pub figures: Option<String>,
+    /// The diff shown was cut short.
+    #[serde(default)]
+    pub truncated: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReviewText {
+    pub role: String,
+    pub text: String,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -155,6 +193,7 @@ mod tests {
             decision_reason: None,
             merged_as: None,
             conflict_files: vec![],
+            review: None,
         }
     }
 

@@ -4,7 +4,7 @@
 //! they never take more than 2 × `max_bytes` on disk, however long the worker runs.
 
 use std::fs::{File, OpenOptions};
-use std::io::{self, Read, Write};
+use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 /// Appends everything read from `input` to `path` (creating its parent directories), chunk by
@@ -108,6 +108,67 @@ impl<'a> Rotating<'a> {
         self.size = self.file.metadata()?.len();
         Ok(())
     }
+}
+
+/// The last `max_bytes` of a pane log as plain text (see [`clean_terminal`]), reaching into the
+/// rotated `<path>.1` when the current file is shorter; whether older output was left out. A
+/// missing `path` is a `NotFound` error.
+pub fn read_tail(path: &Path, max_bytes: usize) -> io::Result<(String, bool)> {
+    let (current, mut cut) = read_end(path, max_bytes)?;
+    let mut bytes = Vec::new();
+    if !cut
+        && current.len() < max_bytes
+        && let Ok((b, c)) = read_end(&rotated_path(path), max_bytes - current.len())
+    {
+        (bytes, cut) = (b, c);
+    }
+    bytes.extend_from_slice(&current);
+    let text = String::from_utf8_lossy(&bytes);
+    // A cut file starts with the byte before the part wanted: start at the next whole line.
+    let text = match (cut, text.find('\n')) {
+        (true, Some(p)) => &text[p + 1..],
+        _ => &text[..],
+    };
+    Ok((clean_terminal(text), cut))
+}
+
+/// The last `max` bytes of `path`, and whether the file holds more. When it does, the byte before
+/// them comes first too, so the caller can tell whether they start a whole line.
+fn read_end(path: &Path, max: usize) -> io::Result<(Vec<u8>, bool)> {
+    let mut f = std::fs::File::open(path)?;
+    let len = f.metadata()?.len();
+    let max = max as u64;
+    let cut = len > max;
+    let start = if cut { len - max - 1 } else { 0 };
+    f.seek(SeekFrom::Start(start))?;
+    let mut buf = Vec::new();
+    f.take(len - start).read_to_end(&mut buf)?;
+    Ok((buf, cut))
+}
+
+/// Terminal output as plain text: escape sequences removed, a carriage return keeps what was
+/// drawn after it, tabs become spaces, blank lines at the ends dropped.
+pub fn clean_terminal(text: &str) -> String {
+    let lines: Vec<String> = text
+        .split('\n')
+        .map(|l| {
+            let l = l.trim_end_matches('\r');
+            let l = l.rsplit('\r').next().unwrap_or(l);
+            // The stripper drops tabs: expand them first.
+            strip_ansi_escapes::strip_str(l.replace('\t', "    "))
+                .trim_end()
+                .to_string()
+        })
+        .collect();
+    let first = lines.iter().position(|l| !l.is_empty()).unwrap_or(0);
+    let last = lines
+        .iter()
+        .rposition(|l| !l.is_empty())
+        .map_or(0, |i| i + 1);
+    if first >= last {
+        return String::new();
+    }
+    lines[first..last].join("\n") + "\n"
 }
 
 #[cfg(test)]

@@ -215,12 +215,8 @@ impl App {
 
     /// The review entries the queue view lists: those waiting for a decision, oldest first.
     pub fn open_reviews(&self) -> Vec<&super::data::ReviewRow> {
-        use crate::store::queue::Status;
         match &self.data.queue {
-            Ok(rows) => rows
-                .iter()
-                .filter(|r| matches!(r.entry.status, Status::Pending | Status::Conflict))
-                .collect(),
+            Ok(rows) => rows.iter().filter(|r| r.entry.status.is_open()).collect(),
             Err(_) => vec![],
         }
     }

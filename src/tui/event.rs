@@ -145,11 +145,16 @@ pub fn spawn_log(home: &crate::home::Home, tx: Sender<Msg>, loader: Loader) {
             // rather than never.
             let follower = Follower::from_end(&path);
             let first = match log::tail(&path, LOG_CAPACITY, &Filter::default()) {
-                Ok(t) => Part::Log {
-                    notices: t.warning(&path).into_iter().collect(),
-                    malformed: t.malformed,
-                    entries: t.entries,
-                },
+                Ok(t) => {
+                    if let Some(d) = t.entries.iter().rev().find(|e| e.kind == "doctor_analysis") {
+                        loader.send(Request::Health(d.data.clone()));
+                    }
+                    Part::Log {
+                        notices: t.warning(&path).into_iter().collect(),
+                        malformed: t.malformed,
+                        entries: t.entries,
+                    }
+                }
                 Err(e) => Part::Log {
                     entries: vec![],
                     malformed: 0,
@@ -190,6 +195,14 @@ pub fn spawn_log(home: &crate::home::Home, tx: Sender<Msg>, loader: Loader) {
                 };
                 if batch.entries.is_empty() && batch.malformed == 0 && batch.notices.is_empty() {
                     continue;
+                }
+                if let Some(d) = batch
+                    .entries
+                    .iter()
+                    .rev()
+                    .find(|e| e.kind == "doctor_analysis")
+                {
+                    loader.send(Request::Health(d.data.clone()));
                 }
                 if batch.entries.iter().any(|e| e.kind == "ralph_cycle") {
                     loader.send(Request::Reload(vec![What::Today, What::Sessions]));

@@ -86,6 +86,59 @@ pub fn drop_task(home: &Home, id: u64, tx: Sender<Msg>) {
     });
 }
 
+/// Start `brl <job>` as a process of its own (its own process group: it outlives the dashboard
+/// and the terminal); its result is its entry in the experiment log.
+pub fn trigger(home: &Home, job: crate::jobs::Job) -> (Level, String) {
+    use std::os::unix::process::CommandExt;
+    use std::process::{Command, Stdio};
+    let lock = job.lock_path(home);
+    if crate::store::atomic::LockGuard::is_held(&lock).unwrap_or(false) {
+        return (
+            Level::Warn,
+            format!(
+                "the {} job is already running; its entry appears in the log when it ends",
+                job.name()
+            ),
+        );
+    }
+    let exe = match std::env::current_exe() {
+        Ok(e) => e,
+        Err(e) => return (Level::Error, format!("cannot find the brl executable: {e}")),
+    };
+    let child = Command::new(exe)
+        .arg("--home")
+        .arg(home.root())
+        .arg(job.name())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn();
+    match child {
+        Ok(mut c) => {
+            let pid = c.id();
+            // Reap it when it ends.
+            let _ = thread::Builder::new()
+                .name("brl-tui-reaper".into())
+                .spawn(move || {
+                    let _ = c.wait();
+                });
+            (
+                Level::Ok,
+                format!(
+                    "{} started (pid {pid}); its `{}` entry appears in the log when it ends",
+                    job.name(),
+                    job.entry_kind()
+                ),
+            )
+        }
+        Err(e) => (
+            Level::Error,
+            format!("cannot start `brl {}`: {e}", job.name()),
+        ),
+    }
+}
+
 fn spawn(
     tx: Sender<Msg>,
     what: String,

@@ -3,7 +3,7 @@
 //! error shown in its place, never zeros.
 
 use std::collections::BTreeMap;
-use std::io::{Read, Seek, SeekFrom};
+use std::io::Read;
 use std::path::Path;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
@@ -17,7 +17,7 @@ use crate::status::control_lock_path;
 use crate::store::atomic::{LockGuard, lock_note, lock_owner};
 use crate::store::control::{SessionControl, WorkerState};
 use crate::store::log::Entry;
-use crate::store::queue::{Queue, Status};
+use crate::store::queue::Queue;
 use crate::store::tasks::Tasks;
 
 use super::data::{Document, Meeting, Memory, ReviewRow, Room, SessionRow, SessionState, Today};
@@ -82,6 +82,7 @@ pub fn sessions(
     config: &Config,
     now: DateTime<Utc>,
     cycles: &[Entry],
+    health: &BTreeMap<String, String>,
 ) -> Vec<SessionRow> {
     let mut last_fig: BTreeMap<&str, String> = BTreeMap::new();
     for e in cycles {
@@ -110,7 +111,7 @@ pub fn sessions(
                 last_figures: last_fig.get(name.as_str()).cloned(),
                 kept_today,
                 discarded_today,
-                health: None,
+                health: health.get(&name).cloned(),
             };
             match sc.load() {
                 Err(e) => row.state = SessionState::Error(e.to_string()),
@@ -143,6 +144,16 @@ pub fn sessions(
         .collect()
 }
 
+/// Each session's class from a `doctor_analysis` entry's data (`sessions.<s>.class`).
+pub fn health(doctor: &Value) -> BTreeMap<String, String> {
+    doctor["sessions"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter_map(|(s, v)| Some((s.clone(), v["class"].as_str()?.to_string())))
+        .collect()
+}
+
 /// Diff sizes by (branch, head): branches do not change once queued.
 pub type DiffCache = BTreeMap<(String, String), (usize, usize, usize)>;
 
@@ -159,7 +170,7 @@ pub fn queue(
     let rows = entries
         .into_iter()
         .map(|entry| {
-            let open = matches!(entry.status, Status::Pending | Status::Conflict);
+            let open = entry.status.is_open();
             let key = (entry.branch.clone(), entry.head.clone());
             let diff = match (&target, cache.get(&key)) {
                 (_, Some(d)) => Ok(*d),
@@ -174,9 +185,9 @@ pub fn queue(
                 (Err(e), None) => Err(e.to_string()),
             };
             ReviewRow {
+                verdict: entry.review.as_ref().map(|r| r.verdict.clone()),
                 entry,
                 diff,
-                verdict: None,
             }
         })
         .collect();
@@ -255,6 +266,34 @@ pub fn diff(home: &Home, config: &Config, branch: &str) -> Result<Document, Stri
         Target::open(&config.repo_path(home.root()), &config.main).map_err(|e| e.to_string())?;
     let patch = target.diff_patch(branch).map_err(|e| e.to_string())?;
     let mut lines: Vec<String> = Vec::new();
+    // The automated review's words first, when there are any.
+    if let Ok(Some(e)) = Queue::new(&home.queue_path()).find(branch) {
+        if let Some(why) = &e.decision_reason {
+            lines.push(format!("── {}: {why}", e.status.as_str()));
+        }
+        if let Some(r) = &e.review {
+            lines.push(format!(
+                "── automated review: {} ({}{})",
+                r.verdict.to_uppercase(),
+                r.at.format("%Y-%m-%d %H:%M UTC"),
+                if r.truncated { ", on a cut diff" } else { "" }
+            ));
+            if let Some(f) = &r.figures {
+                lines.push(format!("   re-checked: {f}"));
+            }
+            for t in &r.texts {
+                lines.push(format!("── {}:", t.role));
+                lines.extend(
+                    t.text
+                        .lines()
+                        .map(|l| format!("   {}", l.replace('\t', "    "))),
+                );
+            }
+        }
+        if !lines.is_empty() {
+            lines.push(String::new());
+        }
+    }
     let mut files = Vec::new();
     let mut note = None;
     for l in patch.lines() {
@@ -283,7 +322,7 @@ pub fn diff(home: &Home, config: &Config, branch: &str) -> Result<Document, Stri
 
 /// A meeting transcript.
 pub fn transcript(path: &Path) -> Result<Document, String> {
-    let (text, cut) = read_tail(path, MAX_TRANSCRIPT_BYTES, false)?;
+    let (text, cut) = read_head(path, MAX_TRANSCRIPT_BYTES)?;
     Ok(Document {
         title: path
             .file_name()
@@ -303,23 +342,17 @@ pub fn transcript(path: &Path) -> Result<Document, String> {
 /// The end of a session's pane log, terminal escapes removed.
 pub fn output(home: &Home, session: &str) -> Result<Document, String> {
     let path = home.session_logs_dir(session).join("pane.log");
-    let (text, cut) = match read_tail(&path, OUTPUT_TAIL_BYTES, true) {
-        Ok(t) => t,
-        Err(_) if !path.exists() => (
-            format!("(no output yet: {} does not exist)", path.display()),
+    let (lines, cut) = match crate::tmux::pane_log::read_tail(&path, OUTPUT_TAIL_BYTES as usize) {
+        Ok((text, cut)) => (text.lines().map(str::to_string).collect(), cut),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => (
+            vec![format!(
+                "(no output yet: {} does not exist)",
+                path.display()
+            )],
             false,
         ),
-        Err(e) => return Err(e),
+        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
     };
-    let lines = text
-        .split('\n')
-        .map(|l| {
-            // A carriage return redraws the line: what is after the last one shows.
-            let l = l.trim_end_matches('\r');
-            let l = l.rsplit('\r').next().unwrap_or(l);
-            strip_ansi_escapes::strip_str(l).replace('\t', "    ")
-        })
-        .collect();
     Ok(Document {
         title: format!("output of {session}"),
         lines,
@@ -328,25 +361,14 @@ pub fn output(home: &Home, session: &str) -> Result<Document, String> {
     })
 }
 
-/// At most `max` bytes of `path`: its end (`tail`) or its start; whether it was cut.
-fn read_tail(path: &Path, max: u64, tail: bool) -> Result<(String, bool), String> {
+/// The first `max` bytes of `path`; whether it was cut.
+fn read_head(path: &Path, max: u64) -> Result<(String, bool), String> {
     let err = |e: std::io::Error| format!("cannot read {}: {e}", path.display());
-    let mut f = std::fs::File::open(path).map_err(err)?;
+    let f = std::fs::File::open(path).map_err(err)?;
     let len = f.metadata().map_err(err)?.len();
-    let cut = len > max;
-    if cut && tail {
-        f.seek(SeekFrom::Start(len - max)).map_err(err)?;
-    }
     let mut buf = Vec::new();
     f.take(max).read_to_end(&mut buf).map_err(err)?;
-    let mut text = String::from_utf8_lossy(&buf).into_owned();
-    if cut && tail {
-        // Start at a whole line.
-        if let Some(p) = text.find('\n') {
-            text.drain(..=p);
-        }
-    }
-    Ok((text, cut))
+    Ok((String::from_utf8_lossy(&buf).into_owned(), len > max))
 }
 
 #[cfg(test)]

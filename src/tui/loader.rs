@@ -65,6 +65,8 @@ pub enum Request {
     },
     /// A file changed (from the watcher).
     Changed(Vec<PathBuf>),
+    /// The newest `doctor_analysis` entry's data (the sessions' health marks).
+    Health(serde_json::Value),
 }
 
 /// A handle on the loader thread.
@@ -102,6 +104,8 @@ struct State {
     watch_error: Option<String>,
     /// Today's `ralph_cycle` entries, re-read when `Today` is reloaded.
     cycles: Vec<crate::store::log::Entry>,
+    /// The doctor's class per session.
+    health: std::collections::BTreeMap<String, String>,
 }
 
 impl State {
@@ -147,6 +151,7 @@ impl State {
             output: None,
             watch_error,
             cycles: vec![],
+            health: Default::default(),
         }
     }
 
@@ -187,6 +192,10 @@ impl State {
                     self.follow_output(request, session);
                     output_changed = true;
                 }
+                Request::Health(data) => {
+                    self.health = load::health(&data);
+                    reload.insert(What::Sessions);
+                }
                 Request::Changed(paths) => {
                     for p in paths {
                         output_changed |= self.output.as_ref().is_some_and(|o| p.starts_with(&o.2));
@@ -222,9 +231,13 @@ impl State {
         }
         for w in reload {
             let part = match w {
-                What::Sessions => {
-                    Part::Sessions(load::sessions(&self.home, &self.config, now, &self.cycles))
-                }
+                What::Sessions => Part::Sessions(load::sessions(
+                    &self.home,
+                    &self.config,
+                    now,
+                    &self.cycles,
+                    &self.health,
+                )),
                 What::Queue => Part::Queue(load::queue(&self.home, &self.config, &mut self.diffs)),
                 What::Tasks => Part::Tasks(load::tasks(&self.home)),
                 What::Meetings => Part::Meetings(load::meetings(&self.home)),

@@ -165,6 +165,17 @@ impl Runtime {
                     },
                 );
             }
+            Effect::Trigger(job) => {
+                let (level, text) = jobs::trigger(&self.home, job);
+                let _ = update::update(
+                    app,
+                    Msg::Done {
+                        what: String::new(),
+                        level,
+                        text,
+                    },
+                );
+            }
             Effect::Quit => {}
         }
         Ok(())

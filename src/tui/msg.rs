@@ -80,5 +80,7 @@ pub enum Effect {
     Attach {
         session: String,
     },
+    /// Start a periodic job now, in a process of its own (it outlives the dashboard).
+    Trigger(crate::jobs::Job),
     Quit,
 }

@@ -144,6 +144,14 @@ fn act(app: &mut App, a: Action) -> Vec<Effect> {
             vec![]
         }
         Open => open(app),
+        TriggerReview | TriggerStandup | TriggerDoctor => {
+            let job = match a {
+                TriggerReview => crate::jobs::Job::Review,
+                TriggerStandup => crate::jobs::Job::Standup,
+                _ => crate::jobs::Job::Doctor,
+            };
+            vec![Effect::Trigger(job)]
+        }
         Attach => match selected_session(app) {
             Some(session) => vec![Effect::Attach { session }],
             None => vec![],

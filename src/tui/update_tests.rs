@@ -35,6 +35,7 @@ fn review(branch: &str, status: Status) -> ReviewRow {
             decision_reason: None,
             merged_as: None,
             conflict_files: vec![],
+            review: None,
         },
         diff: Ok((1, 2, 3)),
         verdict: None,

@@ -172,11 +172,16 @@ max_backoff_secs = 2
 
     /// The `ralph_cycle` entries in the log, as JSON values.
     pub fn cycles(&self) -> Vec<serde_json::Value> {
+        self.entries("ralph_cycle")
+    }
+
+    /// The log's entries of type `kind`, as JSON values.
+    pub fn entries(&self, kind: &str) -> Vec<serde_json::Value> {
         let text = std::fs::read_to_string(self.home.join("logs/experiment-log.jsonl"))
             .unwrap_or_default();
         text.lines()
             .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-            .filter(|v| v["type"] == "ralph_cycle")
+            .filter(|v| v["type"] == kind)
             .collect()
     }
 

@@ -141,12 +141,7 @@ impl Room {
 
     /// Log entries of `kind`.
     pub fn entries(&self, kind: &str) -> Vec<serde_json::Value> {
-        let text = std::fs::read_to_string(self.w.home.join("logs/experiment-log.jsonl"))
-            .unwrap_or_default();
-        text.lines()
-            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-            .filter(|v| v["type"] == kind)
-            .collect()
+        self.w.entries(kind)
     }
 
     /// Live workers: (session, pid) from their life locks.

@@ -80,6 +80,7 @@ fn cells<'a>(app: &App, r: &'a ReviewRow, width: u16, t: Theme) -> Vec<Cell<'a>>
             t.error().add_modifier(Modifier::BOLD),
         ),
         Status::Conflict => cell("CONFLICT", t.error().add_modifier(Modifier::BOLD)),
+        Status::Stale => cell("STALE", t.warn().add_modifier(Modifier::BOLD)),
         other => cell(other.as_str(), t.plain()),
     };
     let verdict = match r.verdict.as_deref() {

@@ -1,9 +1,0 @@
-//! (being written)
-
-use serde_json::Value;
-
-use super::{Ctx, JobError};
-
-pub fn run(_ctx: &mut Ctx) -> Result<Value, JobError> {
-    Err(JobError::Failed("the standup job is not built yet".into()))
-}

@@ -14,14 +14,16 @@
 use chrono::Utc;
 use serde_json::{Value, json};
 
-use crate::checks::{self, MeasureCtx};
 use crate::config::{ReviewMode, ReviewStyle};
 use crate::decision::{self, Approval};
-use crate::git::{self, Target, Trial};
+use crate::git::{Target, Trial};
 use crate::outcome::{self, AgentExit, Facts, Outcome};
 use crate::store::queue::{Queue, QueueEntry, Review, ReviewText, Status};
 
 use super::{Ctx, JobError};
+
+mod recheck;
+use recheck::Recheck;
 
 /// The scratch branch and worktree the re-checks use (never a session's).
 const SCRATCH: &str = "brl-review-recheck";
@@ -337,78 +339,6 @@ fn first_line(s: &str) -> &str {
 
 fn short(s: &str) -> &str {
     &s[..s.len().min(12)]
-}
-
-/// The worktree the re-checks run in: the scratch branch moved to each commit to measure.
-struct Recheck {
-    path: std::path::PathBuf,
-    name: String,
-    used: bool,
-}
-
-impl Recheck {
-    fn new(ctx: &Ctx, _target: &Target) -> Recheck {
-        Recheck {
-            path: ctx.home.worktrees_dir().join("_review"),
-            name: ctx.home.worktree_name("review"),
-            used: false,
-        }
-    }
-
-    fn checkout(&mut self, target: &Target, at: git2::Oid) -> Result<(), JobError> {
-        let fail = |e: crate::git::GitError| JobError::Failed(format!("re-check worktree: {e}"));
-        if self.used {
-            // The worktree holds the scratch branch: detach before moving the branch.
-            git::detach_worktree(&self.path).map_err(fail)?;
-        }
-        target.set_scratch_branch(SCRATCH, at).map_err(fail)?;
-        target
-            .ensure_worktree(&self.name, &self.path, SCRATCH)
-            .map_err(fail)?;
-        self.used = true;
-        Ok(())
-    }
-
-    /// (main's measure, the merge's measure).
-    fn measure(
-        &mut self,
-        ctx: &Ctx,
-        target: &Target,
-        main: git2::Oid,
-        merged: git2::Oid,
-    ) -> Result<(crate::outcome::Measure, crate::outcome::Measure), JobError> {
-        let out = ctx.home.logs_dir().join("jobs").join(format!(
-            "{}-review-recheck",
-            ctx.started.format("%Y%m%d-%H%M%S")
-        ));
-        self.checkout(target, main)?;
-        let path = self.path.clone();
-        let mctx = MeasureCtx {
-            home: ctx.home,
-            config: ctx.config,
-            worktree: &path,
-            output_prefix: out.clone(),
-            cancel: ctx.cancel,
-            pgid_file: None,
-        };
-        let (before, _) = checks::baseline(&mctx, &main.to_string()).map_err(|e| {
-            JobError::Failed(format!("checks on {} at {main}: {e}", ctx.config.main))
-        })?;
-        self.checkout(target, merged)?;
-        let after = checks::measure(&mctx, "recheck")
-            .map_err(|e| JobError::Failed(format!("checks on the merge: {e}")))?;
-        Ok((before, after))
-    }
-
-    /// Leave no scratch branch behind (the worktree directory stays, detached, for next time).
-    fn finish(self, target: &Target) {
-        if self.used {
-            let _ = git::detach_worktree(&self.path);
-        }
-        if target.branch_exists(SCRATCH) {
-            let _ = target.delete_branch(SCRATCH);
-        }
-    }
 }
 
 #[cfg(test)]

@@ -128,7 +128,7 @@ failures = {tf}
 passed = {tp}
 
 [worker]
-pause_secs = 5
+pause_secs = 12
 max_backoff_secs = 30
 
 [scheduler]

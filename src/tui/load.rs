@@ -84,13 +84,11 @@ pub fn sessions(
     cycles: &[Entry],
     health: &BTreeMap<String, String>,
 ) -> Vec<SessionRow> {
-    let mut last_fig: BTreeMap<&str, String> = BTreeMap::new();
+    // The newest cycle's figures per session (none when it was not measured after: no change…).
+    let mut last_fig: BTreeMap<&str, Option<String>> = BTreeMap::new();
     for e in cycles {
-        if let (Some(s), Some(f)) = (
-            e.session.as_deref(),
-            figures(&e.data["before"], &e.data["after"]),
-        ) {
-            last_fig.insert(s, f);
+        if let Some(s) = e.session.as_deref() {
+            last_fig.insert(s, figures(&e.data["before"], &e.data["after"]));
         }
     }
     let t = today(cycles);
@@ -108,7 +106,7 @@ pub fn sessions(
                 since: None,
                 branch: None,
                 last: None,
-                last_figures: last_fig.get(name.as_str()).cloned(),
+                last_figures: last_fig.get(name.as_str()).cloned().flatten(),
                 kept_today,
                 discarded_today,
                 health: health.get(&name).cloned(),
@@ -397,6 +395,43 @@ mod tests {
         assert_eq!((t.kept, t.discarded), (1, 2));
         assert_eq!(t.by_session["s1"], (1, 1));
         assert!((t.cost_usd - 0.75).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_session_shows_the_figures_of_its_newest_cycle_only() {
+        let d = tempfile::tempdir().expect("tempdir");
+        let home = Home::new(d.path());
+        let config: Config =
+            toml::from_str("repo = \"r\"\nsessions = 1\n[agent]\ncommand = \"a\"\n")
+                .expect("config");
+        let kept = Entry::new(
+            "ralph_cycle",
+            Some("s1"),
+            json!({"outcome": "kept", "before": {"errors": 3}, "after": {"errors": 2}}),
+        );
+        let rows = sessions(
+            &home,
+            &config,
+            Utc::now(),
+            std::slice::from_ref(&kept),
+            &BTreeMap::new(),
+        );
+        assert_eq!(rows[0].last_figures.as_deref(), Some("err 3→2"));
+        // A newer cycle that was not measured after (no change) has no figures: the kept
+        // cycle's must not be shown next to it.
+        let none = Entry::new(
+            "ralph_cycle",
+            Some("s1"),
+            json!({"outcome": "no_change", "before": {"errors": 2}, "after": null}),
+        );
+        let rows = sessions(&home, &config, Utc::now(), &[kept, none], &BTreeMap::new());
+        assert_eq!(rows[0].last_figures, None);
+        assert_eq!((rows[0].kept_today, rows[0].discarded_today), (1, 1));
+        assert_eq!(
+            rows[0].state,
+            SessionState::Dead,
+            "no worker holds its lock"
+        );
     }
 
     #[test]

@@ -97,8 +97,8 @@ pub fn run(call: Call) -> std::io::Result<AgentRun> {
     })
 }
 
-/// Claude Code's result object, when the output holds one (the whole output, or one line of it).
-pub fn parse_claude_result(output: &str) -> Option<ClaudeResult> {
+/// Claude Code's `{"type": "result", …}` object: the whole output, or its last such line.
+pub fn result_json(output: &str) -> Option<serde_json::Value> {
     let whole = std::iter::once(output.trim());
     let lines = output.lines().rev().map(str::trim);
     whole
@@ -106,19 +106,23 @@ pub fn parse_claude_result(output: &str) -> Option<ClaudeResult> {
         .filter(|l| l.starts_with('{'))
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
         .find(|v| v.get("type").and_then(|t| t.as_str()) == Some("result"))
-        .map(|v| ClaudeResult {
-            cost_usd: v.get("total_cost_usd").and_then(|x| x.as_f64()),
-            num_turns: v.get("num_turns").and_then(|x| x.as_u64()),
-            is_error: v.get("is_error").and_then(|x| x.as_bool()),
-            session_id: v
-                .get("session_id")
-                .and_then(|x| x.as_str())
-                .map(String::from),
-            result: v
-                .get("result")
-                .and_then(|x| x.as_str())
-                .map(|s| s.chars().take(400).collect()),
-        })
+}
+
+/// Claude Code's result object, when the output holds one (the whole output, or one line of it).
+pub fn parse_claude_result(output: &str) -> Option<ClaudeResult> {
+    result_json(output).map(|v| ClaudeResult {
+        cost_usd: v.get("total_cost_usd").and_then(|x| x.as_f64()),
+        num_turns: v.get("num_turns").and_then(|x| x.as_u64()),
+        is_error: v.get("is_error").and_then(|x| x.as_bool()),
+        session_id: v
+            .get("session_id")
+            .and_then(|x| x.as_str())
+            .map(String::from),
+        result: v
+            .get("result")
+            .and_then(|x| x.as_str())
+            .map(|s| s.chars().take(400).collect()),
+    })
 }
 
 #[cfg(test)]

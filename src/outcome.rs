@@ -11,6 +11,31 @@ pub struct Counts {
     pub passed: Option<u64>,
 }
 
+/// A log entry's before→after counts in words, e.g. `err 3→1 fail 2→0` with `labels` for
+/// errors, failures and passed; a count missing on one side shows as `?`, one missing on both is
+/// left out. `None` when there is none.
+pub fn figures_text(
+    before: &serde_json::Value,
+    after: &serde_json::Value,
+    labels: [&str; 3],
+    sep: &str,
+) -> Option<String> {
+    let parts: Vec<String> = ["errors", "failures", "passed"]
+        .iter()
+        .zip(labels)
+        .filter_map(|(key, label)| {
+            let b = before.get(key).and_then(serde_json::Value::as_u64);
+            let a = after.get(key).and_then(serde_json::Value::as_u64);
+            if b.is_none() && a.is_none() {
+                return None;
+            }
+            let show = |n: Option<u64>| n.map_or("?".to_string(), |n| n.to_string());
+            Some(format!("{label} {}→{}", show(b), show(a)))
+        })
+        .collect();
+    (!parts.is_empty()).then(|| parts.join(sep))
+}
+
 /// How one check went.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "state", content = "reason")]

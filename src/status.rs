@@ -12,7 +12,7 @@ use crate::home::Home;
 use crate::scheduler::MemoryReader;
 use crate::scheduler::budget::round_usd;
 use crate::store::atomic::{LockGuard, lock_owner};
-use crate::store::control::{SessionControl, WorkerState};
+use crate::store::control::SessionControl;
 use crate::store::queue::Queue;
 use crate::store::tasks::Tasks;
 
@@ -42,17 +42,7 @@ pub fn snapshot(home: &Home, config: &Config, memory: &mut MemoryReader) -> Valu
             let alive = sc.worker_alive().unwrap_or(false);
             match sc.load() {
                 Ok(c) => {
-                    let state = if !alive {
-                        "dead"
-                    } else if c.stale(now) {
-                        "stale"
-                    } else {
-                        match c.state {
-                            WorkerState::Cycle => "cycle",
-                            WorkerState::Waiting if c.grant.is_some() => "granted",
-                            other => other.as_str(),
-                        }
-                    };
+                    let state = c.shown_state(alive, now);
                     json!({
                         "name": s,
                         "state": state,

@@ -159,14 +159,16 @@ fn run_check(
 
 /// One of `max_parallel_typechecks` slots, shared by every process using the home: a `flock`ed
 /// slot file each. A process that dies frees its slot.
+/// The lock of type-check slot `i` (held while a type check runs).
+pub fn typecheck_slot_path(home: &Home, i: u32) -> PathBuf {
+    home.locks_dir().join(format!("typecheck-slot-{i}.lock"))
+}
+
 fn typecheck_slot(ctx: &MeasureCtx) -> Result<LockGuard, CheckError> {
     let n = ctx.config.checks.max_parallel_typechecks.get();
     loop {
         for i in 0..n {
-            let path = ctx
-                .home
-                .locks_dir()
-                .join(format!("typecheck-slot-{i}.lock"));
+            let path = typecheck_slot_path(ctx.home, i);
             if let Some(guard) = LockGuard::try_exclusive(&path)? {
                 return Ok(guard);
             }

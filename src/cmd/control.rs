@@ -1,6 +1,5 @@
 //! `brl up`, `brl down`, `brl attach`, `brl status`.
 
-use std::io::IsTerminal;
 use std::num::NonZeroU32;
 use std::time::{Duration, Instant};
 
@@ -137,7 +136,7 @@ pub fn down(home: &Home, wait_secs: u64) -> anyhow::Result<i32> {
 
 pub fn attach(home: &Home, session: Option<&str>) -> anyhow::Result<i32> {
     let config = home.load_config()?;
-    if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
+    if !crate::tui::has_terminal() {
         anyhow::bail!(
             "`brl attach` needs a terminal; from a script use `tmux{} attach -t {}`",
             config

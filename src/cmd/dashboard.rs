@@ -17,8 +17,7 @@ use crate::tmux::Tmux;
 const START_WAIT: Duration = Duration::from_secs(20);
 
 pub fn up(home: &Home, config: &Config, sessions: Option<NonZeroU32>) -> anyhow::Result<i32> {
-    use std::io::IsTerminal;
-    if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
+    if !crate::tui::has_terminal() {
         anyhow::bail!(
             "`brl up` opens the dashboard, which needs a terminal; without one run `brl up --no-tui` (the control room alone, e.g. under PM2)"
         );

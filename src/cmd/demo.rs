@@ -39,8 +39,7 @@ pub fn run(dir: Option<PathBuf>, no_tui: bool, rounds: Option<u32>) -> anyhow::R
         let b = invocation_for(&home);
         println!("  stop it:           {b} down");
         if !no_tui {
-            use std::io::IsTerminal;
-            if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
+            if !crate::tui::has_terminal() {
                 anyhow::bail!(
                     "the dashboard needs a terminal; run `brl demo --no-tui` (headless) or `brl demo --rounds 2` (no tmux) instead"
                 );

@@ -62,6 +62,23 @@ impl Job {
         home.locks_dir().join(format!("job-{}.lock", self.name()))
     }
 
+    /// Whether a run of the job holds its lock now.
+    pub fn running(self, home: &Home) -> bool {
+        LockGuard::is_held(&self.lock_path(home)).unwrap_or(false)
+    }
+
+    /// The error for a run refused because another holds the lock (naming its pid).
+    fn busy(self, home: &Home) -> JobError {
+        let lock = self.lock_path(home);
+        JobError::Busy {
+            job: self.name(),
+            pid: lock_owner(&lock)
+                .map(|p| p.to_string())
+                .unwrap_or_else(|| "?".into()),
+            lock: lock.display().to_string(),
+        }
+    }
+
     /// `[<job>] interval_secs`; `None` when 0 (on demand only) or the review is off.
     pub fn interval(self, config: &Config) -> Option<Duration> {
         let secs = match self {
@@ -215,14 +232,9 @@ fn describe_exit(e: &AgentExit) -> String {
 
 /// The agent's words: Claude Code's JSON `result` when the output is one, else the output.
 pub fn answer_text(output: &str) -> String {
-    let whole = std::iter::once(output.trim());
-    let found = whole
-        .chain(output.lines().rev().map(str::trim))
-        .filter(|l| l.starts_with('{'))
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .find(|v| v["type"] == "result")
-        .and_then(|v| v["result"].as_str().map(str::to_string));
-    found.unwrap_or_else(|| output.trim().to_string())
+    agent::result_json(output)
+        .and_then(|v| v["result"].as_str().map(str::to_string))
+        .unwrap_or_else(|| output.trim().to_string())
 }
 
 /// Run `job` now in this process: take its lock, run it, append its one log entry. Returns the
@@ -234,15 +246,8 @@ pub fn run(
     echo: bool,
     cancel: Option<&AtomicBool>,
 ) -> Result<Value, JobError> {
-    let lock_path = job.lock_path(home);
-    let Some(mut lock) = LockGuard::try_exclusive(&lock_path)? else {
-        return Err(JobError::Busy {
-            job: job.name(),
-            pid: lock_owner(&lock_path)
-                .map(|p| p.to_string())
-                .unwrap_or_else(|| "?".into()),
-            lock: lock_path.display().to_string(),
-        });
+    let Some(mut lock) = LockGuard::try_exclusive(&job.lock_path(home))? else {
+        return Err(job.busy(home));
     };
     lock.write_owner()?;
     let started = Instant::now();
@@ -293,15 +298,8 @@ pub fn spawn(
     job: Job,
     cancel: Option<Arc<AtomicBool>>,
 ) -> Result<std::thread::JoinHandle<()>, JobError> {
-    let lock_path = job.lock_path(home);
-    if LockGuard::is_held(&lock_path)? {
-        return Err(JobError::Busy {
-            job: job.name(),
-            pid: lock_owner(&lock_path)
-                .map(|p| p.to_string())
-                .unwrap_or_else(|| "?".into()),
-            lock: lock_path.display().to_string(),
-        });
+    if job.running(home) {
+        return Err(job.busy(home));
     }
     let home = Home::new(home.root());
     let handle = std::thread::Builder::new()

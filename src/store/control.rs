@@ -130,6 +130,22 @@ impl Control {
         self.state == WorkerState::Waiting && self.grant.is_none()
     }
 
+    /// What the session is doing, as `brl status` and the dashboard show it: `dead` (no worker
+    /// holds its life lock: `alive` false), `stale` (see [`Self::stale`]), `cycle`, `granted`
+    /// (waiting, holding a grant), else the worker's state (`waiting`, `pausing`, …).
+    pub fn shown_state(&self, alive: bool, now: DateTime<Utc>) -> &'static str {
+        if !alive {
+            "dead"
+        } else if self.stale(now) {
+            "stale"
+        } else {
+            match self.state {
+                WorkerState::Waiting if self.grant.is_some() => "granted",
+                other => other.as_str(),
+            }
+        }
+    }
+
     /// The heartbeat is older than three periods though the worker lives: it is frozen
     /// (stopped with SIGSTOP, a suspended machine) — shown as `stale`.
     pub fn stale(&self, now: DateTime<Utc>) -> bool {

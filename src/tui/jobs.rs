@@ -91,8 +91,7 @@ pub fn drop_task(home: &Home, id: u64, tx: Sender<Msg>) {
 pub fn trigger(home: &Home, job: crate::jobs::Job) -> (Level, String) {
     use std::os::unix::process::CommandExt;
     use std::process::{Command, Stdio};
-    let lock = job.lock_path(home);
-    if crate::store::atomic::LockGuard::is_held(&lock).unwrap_or(false) {
+    if job.running(home) {
         return (
             Level::Warn,
             format!(

@@ -13,9 +13,9 @@ use crate::config::Config;
 use crate::git::Target;
 use crate::home::Home;
 use crate::scheduler::MemoryReader;
-use crate::status::control_lock_path;
-use crate::store::atomic::{LockGuard, lock_note, lock_owner};
-use crate::store::control::{SessionControl, WorkerState};
+use crate::status::{control_lock_path, control_room_pid};
+use crate::store::atomic::{LockGuard, lock_note};
+use crate::store::control::SessionControl;
 use crate::store::log::Entry;
 use crate::store::queue::Queue;
 use crate::store::tasks::Tasks;
@@ -61,19 +61,7 @@ pub fn figures(before: &Value, after: &Value) -> Option<String> {
     if !after.is_object() {
         return None; // not measured after (no change, the agent failed…)
     }
-    let parts: Vec<String> = [("errors", "err"), ("failures", "fail"), ("passed", "pass")]
-        .iter()
-        .filter_map(|(k, short)| {
-            let b = before[k].as_u64();
-            let a = after[k].as_u64();
-            if b.is_none() && a.is_none() {
-                return None;
-            }
-            let show = |v: Option<u64>| v.map_or("?".to_string(), |v| v.to_string());
-            Some(format!("{short} {}→{}", show(b), show(a)))
-        })
-        .collect();
-    (!parts.is_empty()).then(|| parts.join(" "))
+    crate::outcome::figures_text(before, after, ["err", "fail", "pass"], " ")
 }
 
 /// A row per configured session, from its control file and life lock.
@@ -114,17 +102,14 @@ pub fn sessions(
             match sc.load() {
                 Err(e) => row.state = SessionState::Error(e.to_string()),
                 Ok(c) => {
-                    row.state = if !alive {
-                        SessionState::Dead
-                    } else if c.stale(now) {
-                        SessionState::Stale
-                    } else {
-                        match c.state {
-                            WorkerState::Cycle => SessionState::Cycle,
-                            _ if c.grant.is_some() => SessionState::Granted,
-                            WorkerState::Pausing => SessionState::Pausing,
-                            _ => SessionState::Waiting,
-                        }
+                    // The same words as `brl status`; unknown/stopped workers show as waiting.
+                    row.state = match c.shown_state(alive, now) {
+                        "dead" => SessionState::Dead,
+                        "stale" => SessionState::Stale,
+                        "cycle" => SessionState::Cycle,
+                        "granted" => SessionState::Granted,
+                        "pausing" => SessionState::Pausing,
+                        _ => SessionState::Waiting,
                     };
                     let in_cycle = row.state == SessionState::Cycle;
                     row.phase = c.phase.clone().filter(|_| in_cycle);
@@ -229,13 +214,10 @@ pub fn meetings(home: &Home) -> Result<Vec<Meeting>, String> {
 
 /// Who schedules the home: the holder of its control lock and what supervises it.
 pub fn room(home: &Home) -> Room {
-    let path = control_lock_path(home);
-    match LockGuard::is_held(&path) {
-        Ok(true) => Room {
-            pid: lock_owner(&path),
-            supervisor: lock_note(&path),
-        },
-        _ => Room::default(),
+    let pid = control_room_pid(home);
+    Room {
+        pid,
+        supervisor: pid.and_then(|_| lock_note(&control_lock_path(home))),
     }
 }
 
@@ -248,14 +230,13 @@ pub fn memory(reader: &mut MemoryReader, config: &Config) -> Option<Memory> {
 
 /// Type-check slots held now, of the maximum.
 pub fn typecheck(home: &Home, config: &Config) -> (usize, usize) {
-    let max = config.checks.max_parallel_typechecks.get() as usize;
+    let max = config.checks.max_parallel_typechecks.get();
     let used = (0..max)
         .filter(|i| {
-            let p = home.locks_dir().join(format!("typecheck-slot-{i}.lock"));
-            LockGuard::is_held(&p).unwrap_or(false)
+            LockGuard::is_held(&crate::checks::typecheck_slot_path(home, *i)).unwrap_or(false)
         })
         .count();
-    (used, max)
+    (used, max as usize)
 }
 
 /// The branch's diff against where it left main, cut at [`MAX_DIFF_LINES`].

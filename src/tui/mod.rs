@@ -43,9 +43,14 @@ use self::update::{Effect, Msg};
 /// The shortest time between two frames (~30 a second at most).
 const FRAME: Duration = Duration::from_millis(33);
 
+/// Whether stdin and stdout are a terminal (the dashboard, `brl attach` need one).
+pub fn has_terminal() -> bool {
+    std::io::stdin().is_terminal() && std::io::stdout().is_terminal()
+}
+
 /// Open the dashboard on `home` until the user quits. Returns when the terminal is restored.
 pub fn run(home: &Home, config: &Config) -> anyhow::Result<()> {
-    if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
+    if !has_terminal() {
         anyhow::bail!(
             "the dashboard needs a terminal (stdin and stdout); run `brl up --no-tui` for the headless control room"
         );

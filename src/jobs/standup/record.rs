@@ -190,23 +190,12 @@ pub fn cycle_line(e: &Entry) -> String {
 /// "type errors 2→1, failing tests 1→1, passing tests 2→2" from the counts before and after;
 /// `None` when neither side has any figure.
 pub fn figures(before: &Value, after: &Value) -> Option<String> {
-    let parts: Vec<String> = [
-        ("errors", "type errors"),
-        ("failures", "failing tests"),
-        ("passed", "passing tests"),
-    ]
-    .iter()
-    .filter_map(|(key, label)| {
-        let b = before.get(key).and_then(Value::as_u64);
-        let a = after.get(key).and_then(Value::as_u64);
-        if b.is_none() && a.is_none() {
-            return None;
-        }
-        let show = |n: Option<u64>| n.map(|n| n.to_string()).unwrap_or_else(|| "?".into());
-        Some(format!("{label} {}→{}", show(b), show(a)))
-    })
-    .collect();
-    (!parts.is_empty()).then(|| parts.join(", "))
+    crate::outcome::figures_text(
+        before,
+        after,
+        ["type errors", "failing tests", "passing tests"],
+        ", ",
+    )
 }
 
 fn branch_lines(b: &BranchInfo) -> String {

@@ -8,6 +8,7 @@
 //! - [`cmd`]: the command-line face.
 
 pub mod agent;
+pub mod chaos;
 pub mod checks;
 pub mod cli;
 pub mod cmd;

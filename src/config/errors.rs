@@ -10,13 +10,15 @@ use crate::checks::parse::ParserKind;
 /// and the fix.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error(
-        "cannot read {path}: {source}\n  fix: create it with `brl init --repo <target repo>` in the home, or point --home / BRL_HOME at a home that has one"
-    )]
+    #[error("cannot read {path}: {source}\n  fix: {}", read_fix(source))]
     Read {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error(
+        "{path} is not a text file ({what}): it is binary or corrupt, so brl will not guess what it meant\n  fix: move it aside (`mv {path} {path}.broken`), then restore brl.toml from a backup or write a fresh one with `brl init --repo <target repo>` in the home"
+    )]
+    NotText { path: PathBuf, what: String },
     #[error("invalid environment variable {var}: {message}\n  fix: {fix}")]
     Env {
         var: &'static str,
@@ -246,21 +248,74 @@ impl Config {
     }
 }
 
+/// What to do about a brl.toml that could not be read, by why.
+fn read_fix(e: &std::io::Error) -> &'static str {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => {
+            "create it with `brl init --repo <target repo>` in the home, or point --home / BRL_HOME at a home that has one"
+        }
+        std::io::ErrorKind::PermissionDenied => {
+            "let the user running brl read it (`ls -l` shows its owner and mode)"
+        }
+        std::io::ErrorKind::IsADirectory => {
+            "brl.toml must be a file; move the directory aside and run `brl init --repo <target repo>`"
+        }
+        _ => "check that the file and its disk are readable, then run the command again",
+    }
+}
+
+/// The text of brl.toml, or why it is not text (not UTF-8, or control bytes such as NUL that no
+/// TOML file holds).
+pub(super) fn as_text(path: &Path, bytes: Vec<u8>) -> Result<String, ConfigError> {
+    let not_text = |what: String| ConfigError::NotText {
+        path: path.to_path_buf(),
+        what,
+    };
+    let text = String::from_utf8(bytes).map_err(|e| {
+        not_text(format!(
+            "byte {} is not valid UTF-8",
+            e.utf8_error().valid_up_to()
+        ))
+    })?;
+    if let Some((at, c)) = text
+        .char_indices()
+        .find(|(_, c)| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        return Err(not_text(format!(
+            "line {} holds the control character U+{:04X}",
+            line_of(&text, at),
+            c as u32
+        )));
+    }
+    Ok(text)
+}
+
 /// Turn a toml/serde error into one that names the line, the dotted key and a fix.
 pub(super) fn from_toml_error(path: &Path, text: &str, e: &toml::de::Error) -> ConfigError {
     let offset = e.span().map(|s| s.start).unwrap_or(0);
     let line = line_of(text, offset);
     let message = e.message().trim().to_string();
-    let key = key_at(text, offset);
+    let mut key = key_at(text, offset);
     let fix = if message.starts_with("unknown field") {
         "correct the spelling or remove the key; the message lists the valid keys (the README has the full reference)".to_string()
     } else if let Some(field) = message
         .strip_prefix("missing field `")
         .and_then(|s| s.split('`').next())
     {
+        // The span is the table that lacks the field: name the field itself.
+        key = match table_at(text, offset) {
+            t if t.is_empty() => field.to_string(),
+            t => format!("{t}.{field}"),
+        };
         format!(
             "add `{field} = ...` (see the README's config reference, or `brl init` for a commented example)"
         )
+    } else if message.contains("not a valid regular expression") {
+        "correct the regular expression (the message points at where it fails; escape characters \
+         meant literally, such as `(`, `[`, `.` or `+`, with a backslash, written `\\\\` in TOML)"
+            .to_string()
+    } else if message.starts_with("duplicate key") {
+        format!("`{key}` is defined twice; keep one of the two definitions")
     } else if message.starts_with("unknown variant") {
         "use one of the values the message lists".to_string()
     } else if message.starts_with("invalid type") || message.starts_with("invalid value") {
@@ -287,26 +342,38 @@ fn line_of(text: &str, offset: usize) -> usize {
         + 1
 }
 
-/// The dotted key at `offset`: the `[table]` header above it plus the key on its line.
-fn key_at(text: &str, offset: usize) -> String {
+/// The `[table]` that holds `offset` (its header line counts as inside it); "" at the top level.
+fn table_at(text: &str, offset: usize) -> String {
     let end = offset.min(text.len());
     let line_start = text[..end].rfind('\n').map(|i| i + 1).unwrap_or(0);
-    let line = text[line_start..].lines().next().unwrap_or("");
-    let trimmed = line.trim();
-    let table = text[..line_start]
+    let line_end = text[line_start..]
+        .find('\n')
+        .map_or(text.len(), |i| line_start + i);
+    text[..line_end]
         .lines()
         .rev()
         .map(str::trim)
         .find(|l| l.starts_with('[') && l.ends_with(']'))
         .map(|l| l.trim_matches(|c| c == '[' || c == ']').trim().to_string())
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+/// The dotted key at `offset`: the `[table]` header above it plus the key on its line (a comment
+/// or blank line names only the table).
+fn key_at(text: &str, offset: usize) -> String {
+    let end = offset.min(text.len());
+    let line_start = text[..end].rfind('\n').map(|i| i + 1).unwrap_or(0);
+    let line = text[line_start..].lines().next().unwrap_or("");
+    let trimmed = line.trim();
+    let table = table_at(text, offset);
     if trimmed.starts_with('[') {
-        return trimmed
-            .trim_matches(|c| c == '[' || c == ']')
-            .trim()
-            .to_string();
+        return table;
     }
-    let key = trimmed.split('=').next().unwrap_or("").trim();
+    let key = if trimmed.starts_with('#') {
+        ""
+    } else {
+        trimmed.split('=').next().unwrap_or("").trim()
+    };
     match (table.is_empty(), key.is_empty()) {
         (true, true) => "(top level)".into(),
         (true, false) => key.to_string(),
@@ -333,3 +400,7 @@ fn find_key(text: &str, table: &str, key: &str) -> Option<usize> {
     }
     None
 }
+
+#[cfg(test)]
+#[path = "errors_tests.rs"]
+mod tests;

@@ -235,11 +235,11 @@ fn default_context_bytes() -> usize {
 impl Config {
     /// Read and validate `path`.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        let bytes = std::fs::read(path).map_err(|source| ConfigError::Read {
             path: path.to_path_buf(),
             source,
         })?;
-        Config::parse(path, &text)
+        Config::parse(path, &errors::as_text(path, bytes)?)
     }
 
     /// Parse and validate `text`, which came from `path` (used in messages).

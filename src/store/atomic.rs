@@ -96,7 +96,18 @@ pub fn lock_path_for(path: &Path) -> PathBuf {
 
 /// Replace `path` with `bytes` atomically: write a temp file in the same directory, fsync it,
 /// rename it over `path`, fsync the directory.
+/// Errors name `path` ("cannot write <path>: No space left on device"), kind kept.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    write_atomic_inner(path, bytes).map_err(|e| naming(path, "write", e))
+}
+
+/// `e`, its message prefixed with what was being done to which file; its kind is kept, so
+/// callers can still tell "not found" from "no space".
+pub fn naming(path: &Path, doing: &str, e: io::Error) -> io::Error {
+    io::Error::new(e.kind(), format!("cannot {doing} {}: {e}", path.display()))
+}
+
+fn write_atomic_inner(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
     let name = path
@@ -131,6 +142,16 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&p).expect("read"), "two");
         let names: Vec<_> = std::fs::read_dir(d.path()).expect("dir").collect();
         assert_eq!(names.len(), 1);
+    }
+
+    #[test]
+    fn a_failed_write_names_the_file_and_keeps_the_kind() {
+        let d = tempfile::tempdir().expect("tempdir");
+        let p = d.path().join("not-a-dir").join("state.json");
+        std::fs::write(d.path().join("not-a-dir"), b"a file in the way").expect("write");
+        let e = write_atomic(&p, b"x").expect_err("a file is in the way");
+        assert!(e.to_string().contains(&p.display().to_string()), "{e}");
+        assert!(e.to_string().starts_with("cannot write "), "{e}");
     }
 
     #[test]

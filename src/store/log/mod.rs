@@ -82,7 +82,7 @@ fn serialize_ts<S: Serializer>(ts: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Err
 /// log cannot be written: the failure is reported through `tracing` (logs/brl.log), not returned.
 pub fn append_or_report(path: &Path, entry: &Entry) {
     if let Err(e) = append(path, entry) {
-        tracing::error!("cannot append to {}: {e}", path.display());
+        tracing::error!("{e}");
     }
 }
 
@@ -93,6 +93,10 @@ pub fn append_or_report(path: &Path, entry: &Entry) {
 /// If the file does not end with a newline (an earlier writer died mid-write), the line is
 /// prefixed with one so the fragment stays a line of its own instead of corrupting this entry.
 pub fn append(path: &Path, entry: &Entry) -> io::Result<()> {
+    append_inner(path, entry).map_err(|e| crate::store::atomic::naming(path, "append to", e))
+}
+
+fn append_inner(path: &Path, entry: &Entry) -> io::Result<()> {
     let line = entry.to_line();
     if let Some(dir) = path.parent()
         && !dir.as_os_str().is_empty()

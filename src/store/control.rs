@@ -83,6 +83,13 @@ pub struct LastCycle {
     pub at: DateTime<Utc>,
 }
 
+/// Why a session cannot run cycles until something is repaired (its worktree, a git lock…).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Blocked {
+    pub reason: String,
+    pub since: DateTime<Utc>,
+}
+
 /// A session's control file.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Control {
@@ -115,6 +122,9 @@ pub struct Control {
     pub heartbeat: Option<DateTime<Utc>>,
     #[serde(default)]
     pub last: Option<LastCycle>,
+    /// Set when a cycle could not repair the session; cleared by the next one that could.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blocked: Option<Blocked>,
 }
 
 /// A control file's inode, size and modification time: changes whenever the file is replaced.
@@ -131,13 +141,16 @@ impl Control {
     }
 
     /// What the session is doing, as `brl status` and the dashboard show it: `dead` (no worker
-    /// holds its life lock: `alive` false), `stale` (see [`Self::stale`]), `cycle`, `granted`
-    /// (waiting, holding a grant), else the worker's state (`waiting`, `pausing`, …).
+    /// holds its life lock: `alive` false), `stale` (see [`Self::stale`]), `blocked` (see
+    /// [`Control::blocked`]), `cycle`, `granted` (waiting, holding a grant), else the worker's
+    /// state (`waiting`, `pausing`, …).
     pub fn shown_state(&self, alive: bool, now: DateTime<Utc>) -> &'static str {
         if !alive {
             "dead"
         } else if self.stale(now) {
             "stale"
+        } else if self.blocked.is_some() {
+            "blocked"
         } else {
             match self.state {
                 WorkerState::Waiting if self.grant.is_some() => "granted",
@@ -296,6 +309,30 @@ impl SessionControl {
         })
     }
 
+    /// Cycle: the session cannot be repaired, for `reason`. True when this is news (it was not
+    /// blocked, or for another reason).
+    pub fn set_blocked(&self, reason: &str) -> Result<bool, StateError> {
+        self.update(|c| {
+            if c.blocked.as_ref().is_some_and(|b| b.reason == reason) {
+                return false;
+            }
+            c.blocked = Some(Blocked {
+                reason: reason.to_string(),
+                since: Utc::now(),
+            });
+            true
+        })
+    }
+
+    /// Cycle: the session runs again. Returns the block it lifted, if any.
+    pub fn clear_blocked(&self) -> Result<Option<Blocked>, StateError> {
+        // The common case (not blocked) only reads.
+        if self.load()?.blocked.is_none() {
+            return Ok(None);
+        }
+        self.update(|c| c.blocked.take())
+    }
+
     /// Worker: still alive.
     pub fn beat(&self) -> Result<(), StateError> {
         self.update(|c| c.heartbeat = Some(Utc::now()))
@@ -438,6 +475,29 @@ mod tests {
         let back = sc.take_back().expect("take back").expect("taken back");
         assert_eq!(back.task, Some(task));
         assert!(sc.load().expect("load").grant.is_none());
+    }
+
+    #[test]
+    fn blocked_is_shown_set_once_and_lifted() {
+        let (_d, home) = home();
+        let sc = SessionControl::new(&home, "s1");
+        sc.set_state(42, WorkerState::Waiting, None).expect("state");
+        assert!(sc.set_blocked("index.lock").expect("block"), "news");
+        assert!(
+            !sc.set_blocked("index.lock").expect("block"),
+            "the same reason again"
+        );
+        assert!(sc.set_blocked("another").expect("block"), "a new reason");
+        let c = sc.load().expect("load");
+        assert_eq!(c.shown_state(true, Utc::now()), "blocked");
+        assert_eq!(c.shown_state(false, Utc::now()), "dead");
+        let lifted = sc.clear_blocked().expect("clear").expect("was blocked");
+        assert_eq!(lifted.reason, "another");
+        assert!(sc.clear_blocked().expect("clear").is_none());
+        assert_eq!(
+            sc.load().expect("load").shown_state(true, Utc::now()),
+            "waiting"
+        );
     }
 
     #[test]

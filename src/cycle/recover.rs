@@ -21,6 +21,7 @@ use crate::home::Home;
 use crate::inflight::{self, Inflight};
 use crate::proc;
 use crate::store::log::{self, Entry, Filter};
+use crate::store::queue::{Queue, QueueEntry};
 use crate::store::tasks::Tasks;
 
 /// `packed-refs.lock` is shared with the user's own git: removed only when this old.
@@ -149,6 +150,47 @@ fn already_logged(home: &Home, session: &str, m: &Inflight) -> anyhow::Result<bo
     }))
 }
 
+/// The review-queue entry the dead cycle made before it died (it had decided `kept`), if any.
+fn queued(home: &Home, m: &Inflight) -> anyhow::Result<Option<QueueEntry>> {
+    let Some(id) = &m.cycle_id else {
+        return Ok(None);
+    };
+    let entries = Queue::new(&home.queue_path()).load()?;
+    Ok(entries
+        .into_iter()
+        .find(|q| q.cycle_id.as_ref() == Some(id)))
+}
+
+/// The dead cycle had kept and queued its branch, then died before its entry: record it as kept.
+fn settle_queued(
+    home: &Home,
+    session: &str,
+    m: &Inflight,
+    q: &QueueEntry,
+) -> anyhow::Result<String> {
+    let reason = format!(
+        "{}; the process running this cycle (pid {}) died after queueing its branch {} for review, before logging it",
+        q.reason, m.pid, m.branch
+    );
+    let entry = Entry::new(
+        "ralph_cycle",
+        Some(session),
+        json!({
+            "outcome": "kept", "reason": reason, "cycle_id": m.cycle_id, "branch": m.branch,
+            "base": m.base, "head": q.head, "before": q.before, "after": q.after,
+            "started": m.started, "commits": q.commits, "subject": q.subject,
+            "branch_deleted": false, "recovered": true,
+        }),
+    );
+    log::append(&home.log_path(), &entry)?;
+    if let Some(id) = m.task_id {
+        // Done with the kept branch; a task already settled by the dead cycle stays as it is.
+        let _ = Tasks::new(&home.tasks_path()).finish(id, true, &m.branch, &reason, u32::MAX);
+    }
+    inflight::clear(home, session)?;
+    Ok(reason)
+}
+
 /// Record the dead cycle once and settle its branch.
 fn settle(
     home: &Home,
@@ -159,6 +201,9 @@ fn settle(
     if already_logged(home, session, m)? {
         inflight::clear(home, session)?;
         return Ok(None);
+    }
+    if let Some(q) = queued(home, m)? {
+        return settle_queued(home, session, m, &q).map(Some);
     }
     let worktree = home.worktree(session);
     let mut notes: Vec<String> = Vec::new();
@@ -213,8 +258,10 @@ fn settle(
     let mut reason = format!(
         "the process running this cycle (pid {}) died before finishing it; {}",
         m.pid,
-        if deleted || commits == 0 {
+        if deleted {
             "its branch held no commits and is gone".to_string()
+        } else if commits == 0 {
+            "its branch is gone".to_string()
         } else {
             format!(
                 "its branch {} holds {commits} commit(s) and is kept for inspection (not in the review queue)",

@@ -136,6 +136,7 @@ impl Target {
                 let registered = wt.path().to_path_buf();
                 let gitdir = self.repo.commondir().join("worktrees").join(wt_name);
                 if wt.validate().is_ok()
+                    && path.is_dir()
                     && same_dir(&registered, path)
                     && let Some(why) = broken_pointer(path, &gitdir)
                 {

@@ -310,17 +310,21 @@ impl SessionControl {
     }
 
     /// Cycle: the session cannot be repaired, for `reason`. True when this is news (it was not
-    /// blocked, or for another reason).
+    /// blocked); an existing block keeps its `since` and takes the latest reason (which names
+    /// each attempt's branch).
     pub fn set_blocked(&self, reason: &str) -> Result<bool, StateError> {
-        self.update(|c| {
-            if c.blocked.as_ref().is_some_and(|b| b.reason == reason) {
-                return false;
+        self.update(|c| match &mut c.blocked {
+            Some(b) => {
+                b.reason = reason.to_string();
+                false
             }
-            c.blocked = Some(Blocked {
-                reason: reason.to_string(),
-                since: Utc::now(),
-            });
-            true
+            None => {
+                c.blocked = Some(Blocked {
+                    reason: reason.to_string(),
+                    since: Utc::now(),
+                });
+                true
+            }
         })
     }
 
@@ -483,12 +487,17 @@ mod tests {
         let sc = SessionControl::new(&home, "s1");
         sc.set_state(42, WorkerState::Waiting, None).expect("state");
         assert!(sc.set_blocked("index.lock").expect("block"), "news");
+        let since = sc.load().expect("load").blocked.expect("blocked").since;
         assert!(
             !sc.set_blocked("index.lock").expect("block"),
-            "the same reason again"
+            "the same block"
         );
-        assert!(sc.set_blocked("another").expect("block"), "a new reason");
+        assert!(
+            !sc.set_blocked("another").expect("block"),
+            "still the same block"
+        );
         let c = sc.load().expect("load");
+        assert_eq!(c.blocked.as_ref().map(|b| b.since), Some(since));
         assert_eq!(c.shown_state(true, Utc::now()), "blocked");
         assert_eq!(c.shown_state(false, Utc::now()), "dead");
         let lifted = sc.clear_blocked().expect("clear").expect("was blocked");

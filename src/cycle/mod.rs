@@ -8,12 +8,18 @@ use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use serde_json::{Value, json};
 
 mod blocked;
 mod finish;
+mod name;
 mod recover;
+mod spec;
+
+pub use name::new_cycle_id;
+use name::reserve_branch;
+pub use spec::{Report, TaskSpec};
 
 use crate::agent;
 use crate::checks::{self, CheckError, MeasureCtx};
@@ -40,64 +46,6 @@ pub struct Options<'a> {
     /// Told each phase as it starts — `read`, `analyze`, `hack`, `evaluate` — with the cycle's
     /// branch (the worker reports them to the control room).
     pub on_phase: Option<&'a PhaseFn<'a>>,
-}
-
-/// What the agent is asked to do in a cycle.
-#[derive(Clone, Debug, PartialEq)]
-pub struct TaskSpec {
-    /// The task's id in the task queue; `None` for a one-off (`brl cycle --task`).
-    pub id: Option<u64>,
-    pub title: String,
-    pub body: Option<String>,
-}
-
-impl TaskSpec {
-    pub fn one_off(title: &str) -> TaskSpec {
-        TaskSpec {
-            id: None,
-            title: title.into(),
-            body: None,
-        }
-    }
-    pub fn from_task(t: &crate::store::tasks::Task) -> TaskSpec {
-        TaskSpec {
-            id: Some(t.id),
-            title: t.title.clone(),
-            body: t.body.clone(),
-        }
-    }
-    /// The prompt's task section.
-    fn prompt_text(&self) -> String {
-        let mut s = format!("TASK: {}", self.title);
-        if let Some(id) = self.id {
-            s.push_str(&format!("\n(task #{id} of the task queue)"));
-        }
-        if let Some(body) = &self.body {
-            s.push_str("\n\n");
-            s.push_str(body);
-        }
-        s
-    }
-}
-
-pub struct Report {
-    pub outcome: Outcome,
-    pub branch: String,
-    pub reason: String,
-    pub entry: Entry,
-}
-
-impl Report {
-    /// The one-line summary `brl cycle` prints.
-    pub fn summary(&self) -> String {
-        format!(
-            "{} {}: {} — {}",
-            self.entry.session.as_deref().unwrap_or("?"),
-            self.outcome.as_str(),
-            self.branch,
-            self.reason
-        )
-    }
 }
 
 /// Run one cycle of `session`. `Err` only when the cycle could not start (bad config, missing
@@ -213,75 +161,6 @@ pub fn run(home: &Home, config: &Config, session: &str, opts: &Options) -> anyho
 /// Where the running agent's or check's process group id is kept during a cycle.
 pub fn running_pgid(home: &Home, session: &str) -> PathBuf {
     home.session_logs_dir(session).join("running.pgid")
-}
-
-/// A cycle id that is never reused: the start time, this process's id and 8 random bytes.
-pub fn new_cycle_id(at: DateTime<Utc>) -> String {
-    let mut bytes = [0u8; 8];
-    // SAFETY: getrandom writes at most `len` bytes into the buffer we own.
-    let n = unsafe { libc::getrandom(bytes.as_mut_ptr().cast(), bytes.len(), 0) };
-    if n != bytes.len() as isize {
-        // No entropy source: the clock's nanoseconds stand in (with the pid, still unique).
-        bytes = at.timestamp_nanos_opt().unwrap_or_default().to_le_bytes();
-    }
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    format!(
-        "{}-{}-{hex}",
-        at.format("%Y%m%dT%H%M%S%.3fZ"),
-        std::process::id()
-    )
-}
-
-/// `brl/<session>/<YYYYMMDD-HHMMSS>`, with `-2`, `-3`… when taken. A name is taken when its
-/// branch exists or its `<stamp>.log` does: the log file is created exclusively (and kept) before
-/// the branch, so a name is reserved durably and never reused — even when the cycle that took it
-/// died before its branch or its agent existed, and after its branch was deleted.
-fn reserve_branch(
-    home: &Home,
-    target: &Target,
-    session: &str,
-    at: DateTime<Utc>,
-) -> anyhow::Result<(String, String)> {
-    let ts = at.format("%Y%m%d-%H%M%S").to_string();
-    let dir = home.session_logs_dir(session);
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    for n in 1..10_000 {
-        let stamp = if n == 1 {
-            ts.clone()
-        } else {
-            format!("{ts}-{n}")
-        };
-        let branch = format!("brl/{session}/{stamp}");
-        if target.branch_exists(&branch) {
-            continue;
-        }
-        let log = dir.join(format!("{stamp}.log"));
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&log)
-        {
-            Ok(f) => {
-                f.sync_all()
-                    .with_context(|| format!("cannot write {}", log.display()))?;
-                std::fs::File::open(&dir)
-                    .and_then(|d| d.sync_all())
-                    .with_context(|| format!("cannot sync {}", dir.display()))?;
-                return Ok((branch, stamp));
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => {
-                return Err(anyhow::anyhow!(
-                    "cannot reserve the cycle's name in {}: {e}",
-                    log.display()
-                ));
-            }
-        }
-    }
-    anyhow::bail!(
-        "no free branch name brl/{session}/{ts}[-n] in {}; remove old cycle logs",
-        dir.display()
-    )
 }
 
 /// What a cycle learns as it goes, for its log entry.

@@ -368,3 +368,48 @@ fn an_unrepairable_session_is_blocked_then_unblocks() {
     assert!(!status.contains("BLOCKED"), "{status}");
     ids_once(&w);
 }
+
+/// brl killed while its agent runs, the group file lost too (as a kill in the old window between
+/// spawn and recording left it): the next cycle still finds the agent by its working directory,
+/// kills it before it can commit, and its commit never lands anywhere.
+#[test]
+fn an_agent_left_running_unrecorded_is_found_in_the_worktree_and_killed() {
+    let w = world();
+    let mut child = w
+        .spawnable()
+        .args(["cycle", "s1", "--quiet"])
+        .env("BRL_TEST_AGENT_SECS", "4")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn brl cycle");
+    let pids = w.home.join("agent-pids.txt");
+    wait_for(30, "the agent to start", || pids.exists());
+    child.kill().expect("SIGKILL");
+    child.wait().expect("reap");
+    let dead_agent: i32 = std::fs::read_to_string(&pids)
+        .expect("pid")
+        .trim()
+        .parse()
+        .expect("a pid");
+    assert!(brl::proc::is_running(dead_agent), "the orphan still runs");
+    std::fs::remove_file(w.home.join("logs/sessions/s1/running.pgid")).expect("lose it");
+    let next = next_cycle(&w);
+    assert!(!brl::proc::is_running(dead_agent), "the orphan was killed");
+    assert_eq!(next["data"]["outcome"], "kept", "{next}");
+    assert_only_own_commits(&w, &next);
+    ids_once(&w);
+    // Long after, the orphan's commit has not appeared on any branch.
+    std::thread::sleep(Duration::from_secs(5));
+    let all = git(&w.repo, &["log", "--all", "--format=%s"]);
+    let dead_branch = w.cycles()[0]["data"]["branch"]
+        .as_str()
+        .expect("branch")
+        .to_string();
+    assert!(
+        !all.lines().any(|l| l.ends_with(&format!(" on {dead_branch}"))),
+        "the dead cycle's agent committed after all: {all}"
+    );
+    assert_no_agent_left(&w);
+    assert_no_git_locks(&w);
+}

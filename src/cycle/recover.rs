@@ -234,7 +234,9 @@ fn settle(
     } else if worktree.exists() {
         match git::dirty_files(&worktree, 20) {
             Ok(files) if !files.is_empty() => notes.push(format!(
-                "its branch is gone; the next cycle resets the worktree, discarding uncommitted changes to: {}",
+                "the worktree {} was not on its branch {} (gone or detached), so the next cycle's reset discards its uncommitted changes to: {}",
+                worktree.display(),
+                m.branch,
                 files.join(", ")
             )),
             _ => {}

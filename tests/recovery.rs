@@ -407,7 +407,8 @@ fn an_agent_left_running_unrecorded_is_found_in_the_worktree_and_killed() {
         .expect("branch")
         .to_string();
     assert!(
-        !all.lines().any(|l| l.ends_with(&format!(" on {dead_branch}"))),
+        !all.lines()
+            .any(|l| l.ends_with(&format!(" on {dead_branch}"))),
         "the dead cycle's agent committed after all: {all}"
     );
     assert_no_agent_left(&w);

@@ -74,3 +74,65 @@ pub(super) fn reserve_branch(
         dir.display()
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn git(dir: &std::path::Path, args: &[&str]) {
+        let ok = std::process::Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(args)
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .status()
+            .expect("git runs")
+            .success();
+        assert!(ok, "git {args:?}");
+    }
+
+    #[test]
+    fn ids_are_unique_and_names_are_never_reused_in_one_second() {
+        let d = tempfile::tempdir().expect("tempdir");
+        let repo = d.path().join("repo");
+        std::fs::create_dir(&repo).expect("mkdir");
+        git(&repo, &["init", "-q", "-b", "main"]);
+        git(
+            &repo,
+            &[
+                "-c",
+                "user.name=T",
+                "-c",
+                "user.email=t@example.invalid",
+                "commit",
+                "-q",
+                "--allow-empty",
+                "-m",
+                "init",
+            ],
+        );
+        let target = Target::open(&repo, "main").expect("target");
+        let home = Home::new(&d.path().join("home"));
+        let at = Utc::now();
+        let (b1, s1) = reserve_branch(&home, &target, "s1", at).expect("first");
+        // The first cycle died before creating its branch: its name stays taken.
+        let (b2, _) = reserve_branch(&home, &target, "s1", at).expect("second");
+        assert_ne!(b1, b2);
+        assert_eq!(b2, format!("{b1}-2"));
+        // A branch that was created and deleted: its name stays taken too.
+        target
+            .create_branch(&b2, target.main_commit().expect("main"))
+            .expect("branch");
+        target.delete_branch(&b2).expect("delete");
+        let (b3, _) = reserve_branch(&home, &target, "s1", at).expect("third");
+        assert_eq!(b3, format!("{b1}-3"));
+        assert!(
+            home.session_logs_dir("s1")
+                .join(format!("{s1}.log"))
+                .exists()
+        );
+        let ids: std::collections::HashSet<String> = (0..100).map(|_| new_cycle_id(at)).collect();
+        assert_eq!(ids.len(), 100, "same instant, same process: still unique");
+    }
+}

@@ -414,3 +414,33 @@ fn an_agent_left_running_unrecorded_is_found_in_the_worktree_and_killed() {
     assert_no_agent_left(&w);
     assert_no_git_locks(&w);
 }
+
+/// Recovery itself cannot proceed (something that is not a marker stands where the in-flight
+/// marker goes): the cycle does not start, the session is blocked with the path, and it
+/// unblocks once the path is cleared.
+#[test]
+fn a_recovery_that_cannot_proceed_blocks_the_session() {
+    let w = world();
+    let marker = w.home.join("logs/sessions/s1/inflight.json");
+    std::fs::create_dir_all(&marker).expect("a directory where the marker goes");
+    let (code, _, err) = w.run(&["cycle", "s1", "--quiet"]);
+    assert_ne!(code, 0, "the cycle cannot start");
+    assert!(
+        err.contains("blocked") && err.contains("inflight.json"),
+        "{err}"
+    );
+    assert!(w.cycles().is_empty());
+    let blocked = w.entries("session_blocked");
+    assert_eq!(blocked.len(), 1);
+    assert!(
+        blocked[0]["data"]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("inflight.json")),
+        "{blocked:?}"
+    );
+    let (_, status, _) = w.run(&["status"]);
+    assert!(status.contains("BLOCKED"), "{status}");
+    std::fs::remove_dir(&marker).expect("clear it");
+    assert_eq!(next_cycle(&w)["data"]["outcome"], "kept");
+    assert_eq!(w.entries("session_unblocked").len(), 1);
+}

@@ -75,13 +75,26 @@ pub fn run(call: Call) -> std::io::Result<AgentRun> {
     };
     let echo = call.echo;
     let mut stdout = std::io::stdout();
-    let run = proc::run(spec, &mut |chunk| {
-        let _ = file.write_all(chunk);
-        if echo {
-            let _ = stdout.write_all(chunk);
-            let _ = stdout.flush();
+    // A cycle's agent: the chaos harness may stop brl around its spawn.
+    let hooks = if call.role == "ralph" {
+        proc::Hooks {
+            after_spawn: || crate::chaos::point("cycle:after-agent-spawn"),
+            after_recorded: || crate::chaos::point("cycle:after-agent-recorded"),
         }
-    })?;
+    } else {
+        proc::Hooks::NONE
+    };
+    let run = proc::run_with(
+        spec,
+        &mut |chunk| {
+            let _ = file.write_all(chunk);
+            if echo {
+                let _ = stdout.write_all(chunk);
+                let _ = stdout.flush();
+            }
+        },
+        hooks,
+    )?;
     let exit = match run.end {
         proc::End::Exited(c) => AgentExit::Exited(c),
         proc::End::Signaled(s) => AgentExit::Signaled(s),

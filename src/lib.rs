@@ -32,6 +32,7 @@ pub mod scheduler;
 pub mod server;
 pub mod status;
 pub mod store;
+pub mod term;
 pub mod tmux;
 pub mod tui;
 pub mod worker;

@@ -56,6 +56,7 @@ pub fn snapshot(home: &Home, config: &Config, memory: &mut MemoryReader) -> Valu
                         "heartbeat": c.heartbeat,
                         "grant": c.grant,
                         "last": c.last,
+                        "blocked": c.blocked,
                     })
                 }
                 Err(e) => json!({"name": s, "alive": alive, "error": e.to_string()}),
@@ -195,6 +196,12 @@ pub fn describe(v: &Value) -> String {
         out.push_str(&format!(
             "  {name:<4} {state}{phase}{branch}{last}{spent}\n"
         ));
+        if let Some(why) = s["blocked"]["reason"].as_str() {
+            out.push_str(&format!(
+                "       BLOCKED since {}: {why}\n",
+                s["blocked"]["since"].as_str().unwrap_or("?")
+            ));
+        }
     }
     if v["sessions"].as_array().is_some_and(|a| a.is_empty()) {
         out.push_str("  (none)\n");

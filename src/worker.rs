@@ -30,16 +30,31 @@ pub fn run(home: &Home, session: &str, stop: &AtomicBool) -> anyhow::Result<()> 
     let grants = ControlWatch::new(home);
     let done = AtomicBool::new(false);
     std::thread::scope(|scope| {
+        // The heartbeat thread stops on every way out of this scope — a return, an error, a
+        // panic — or the scope would wait for it forever, holding the life lock.
+        let _stop_beating = SetOnDrop(&done);
         scope.spawn(|| heartbeat(&sc, &done));
         let fallback = (first.worker.pause_secs, first.worker.max_backoff_secs);
-        let result = serve(home, session, stop, &sc, &grants, pid, fallback);
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            serve(home, session, stop, &sc, &grants, pid, fallback)
+        }))
+        .unwrap_or_else(|_| Err(anyhow::anyhow!("worker {session}: stopped after a panic")));
         done.store(true, Ordering::SeqCst);
         if let Err(e) = sc.set_state(pid, WorkerState::Stopped, None) {
-            eprintln!("worker {session}: {e}");
+            crate::say_err!("worker {session}: {e}");
         }
-        println!("worker {session}: stopped");
+        crate::say!("worker {session}: stopped");
         result
     })
+}
+
+/// Sets its flag when dropped.
+struct SetOnDrop<'a>(&'a AtomicBool);
+
+impl Drop for SetOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
 }
 
 fn serve(
@@ -52,7 +67,7 @@ fn serve(
     fallback: (u64, u64),
 ) -> anyhow::Result<()> {
     let mut failures: u32 = 0;
-    println!(
+    crate::say!(
         "worker {session}: waiting for the control room (`brl up`) to grant a cycle; Ctrl-C or SIGTERM stops"
     );
     while !stop.load(Ordering::SeqCst) {
@@ -70,7 +85,7 @@ fn serve(
         let (pause, max) = pause;
         let wait = backoff(pause, max, failures);
         if failures > 0 {
-            println!(
+            crate::say!(
                 "worker {session}: {failures} failed cycle(s) in a row; ready again in {wait}s"
             );
         }
@@ -99,13 +114,13 @@ fn run_granted(
         if let Some(t) = &grant.task
             && let Err(e) = Tasks::new(&home.tasks_path()).release(t.id, why)
         {
-            eprintln!("worker {session}: could not put task #{} back: {e}", t.id);
+            crate::say_err!("worker {session}: could not put task #{} back: {e}", t.id);
         }
     };
     let config = match home.load_config() {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("worker {session}: {e}");
+            crate::say_err!("worker {session}: {e}");
             give_back("the worker could not read brl.toml");
             finish(sc, session, grant.id, None);
             return (None, None);
@@ -113,21 +128,21 @@ fn run_granted(
     };
     let pause = Some((config.worker.pause_secs, config.worker.max_backoff_secs));
     if let Some(t) = &task {
-        println!(
+        crate::say!(
             "worker {session}: grant #{}: task #{}: {}",
             grant.id,
             t.id.unwrap_or(0),
             t.title
         );
     } else {
-        println!(
+        crate::say!(
             "worker {session}: grant #{}: the agent picks its own task",
             grant.id
         );
     }
     let on_phase = |phase: &str, branch: &str| {
         if let Err(e) = sc.set_phase(phase, Some(branch)) {
-            eprintln!("worker {session}: {e}");
+            crate::say_err!("worker {session}: {e}");
         }
     };
     let opts = Options {
@@ -138,7 +153,7 @@ fn run_granted(
     };
     match cycle::run(home, &config, session, &opts) {
         Ok(report) => {
-            println!("{}", report.summary());
+            crate::say!("{}", report.summary());
             let last = LastCycle {
                 outcome: report.outcome.as_str().to_string(),
                 branch: report.branch.clone(),
@@ -149,7 +164,7 @@ fn run_granted(
             (Some(report.outcome), pause)
         }
         Err(e) => {
-            eprintln!("worker {session}: the cycle could not run: {e:#}");
+            crate::say_err!("worker {session}: the cycle could not run: {e:#}");
             give_back("the cycle could not start");
             finish(sc, session, grant.id, None);
             (None, pause)
@@ -160,7 +175,7 @@ fn run_granted(
 fn finish(sc: &SessionControl, session: &str, id: u64, last: Option<LastCycle>) {
     if let Err(e) = sc.finish(id, last) {
         // The control room takes the grant back when this worker exits.
-        eprintln!("worker {session}: could not clear grant #{id}: {e}");
+        crate::say_err!("worker {session}: could not clear grant #{id}: {e}");
     }
 }
 
@@ -196,11 +211,12 @@ fn wait_for_grant(
 
 /// Rewrite the heartbeat every [`HEARTBEAT_SECS`] until `done`.
 fn heartbeat(sc: &SessionControl, done: &AtomicBool) {
+    let _done_on_panic = SetOnDrop(done);
     let mut next = Instant::now() + Duration::from_secs(HEARTBEAT_SECS);
     while !done.load(Ordering::SeqCst) {
         if Instant::now() >= next {
             if let Err(e) = sc.beat() {
-                eprintln!("worker: heartbeat: {e}");
+                crate::say_err!("worker: heartbeat: {e}");
             }
             next = Instant::now() + Duration::from_secs(HEARTBEAT_SECS);
         }

@@ -45,6 +45,7 @@ fn the_heartbeat_summarises_each_period() {
         merged_as: None,
         conflict_files: vec![],
         review: None,
+        cycle_id: None,
     };
     brl::store::queue::Queue::new(&home.queue_path())
         .add(entry)

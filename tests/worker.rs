@@ -141,3 +141,145 @@ fn a_worker_killed_outright_is_recovered_by_the_next_cycle() {
         1
     );
 }
+
+/// How a worker in a tmux pane is made to stop, mid-cycle.
+#[derive(Clone, Copy)]
+enum Ending {
+    KillPane,
+    KillServer,
+    Term,
+}
+
+/// A worker running in a pane of a private tmux server, mid-cycle with `hang.sh`, is stopped
+/// by `ending`: it is gone within 5 s, its lock is free, its cycle is recorded once naming the
+/// signal, and no agent process is left.
+fn worker_in_a_pane_exits(ending: Ending, signal_name: &str) {
+    use std::process::{Command, Stdio};
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let w = World::new(1);
+    w.write_config(1, &agent("hang.sh"), 120, "");
+    let socket = format!(
+        "brl-wtest-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+    );
+    let _server = common::room::Server(socket.clone());
+    let tmux = |args: &[&str]| -> String {
+        let out = Command::new("tmux")
+            .args(["-L", &socket])
+            .args(args)
+            .env_remove("BRL_HOME")
+            .env_remove("TMUX")
+            .stdin(Stdio::null())
+            .output()
+            .expect("tmux runs");
+        assert!(
+            out.status.success(),
+            "tmux {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    // A first pane that stays, so closing the worker's pane does not end the server.
+    tmux(&[
+        "new-session",
+        "-d",
+        "-s",
+        "t",
+        "-x",
+        "120",
+        "-y",
+        "40",
+        "sleep 600",
+    ]);
+    let worker_cmd = format!(
+        "exec '{}' --home '{}' worker s1",
+        assert_cmd::cargo::cargo_bin("brl").display(),
+        w.home.display()
+    );
+    let pane = tmux(&[
+        "split-window",
+        "-t",
+        "t",
+        "-P",
+        "-F",
+        "#{pane_id} #{pane_pid}",
+        &worker_cmd,
+    ]);
+    let (pane_id, pid) = pane.split_once(' ').expect("pane id and pid");
+    let pid: i32 = pid.parse().expect("pid");
+    let home = brl::home::Home::new(&w.home);
+    let lock = brl::store::control::worker_lock_path(&home, "s1");
+    wait_for("the worker to hold its lock", || {
+        brl::store::atomic::LockGuard::is_held(&lock).unwrap_or(false)
+    });
+    w.grant("s1", false);
+    wait_for("the agent to start", || {
+        w.home.join("hang-leader.pid").exists() && w.home.join("hang-child.pid").exists()
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let start = Instant::now();
+    match ending {
+        Ending::KillPane => {
+            tmux(&["kill-pane", "-t", pane_id]);
+        }
+        Ending::KillServer => {
+            tmux(&["kill-server"]);
+        }
+        // SAFETY: sends SIGTERM to the worker this test started, by its pid.
+        Ending::Term => unsafe {
+            libc::kill(pid, libc::SIGTERM);
+        },
+    }
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while brl::proc::is_running(pid) {
+        assert!(
+            Instant::now() < deadline,
+            "the worker ({pid}) still runs 5 s after {signal_name}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        !brl::store::atomic::LockGuard::is_held(&lock).expect("lock"),
+        "the worker's lock is free"
+    );
+    let cycles = w.cycles();
+    assert_eq!(cycles.len(), 1, "recorded once: {cycles:#?}");
+    let d = &cycles[0]["data"];
+    assert_eq!(d["outcome"], "interrupted", "{d}");
+    assert!(
+        d["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains(&format!("interrupted by {signal_name}"))),
+        "the reason names {signal_name}: {d}"
+    );
+    w.assert_hang_agent_gone();
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
+    // A replacement worker starts: nothing of the old one is in its way.
+    let mut next = w.spawn_worker("s1");
+    wait_for("the replacement to hold the lock", || {
+        brl::store::atomic::LockGuard::is_held(&lock).unwrap_or(false)
+    });
+    assert!(next.try_wait().expect("try_wait").is_none(), "it runs");
+    term(&next);
+    next.wait().expect("wait");
+}
+
+#[test]
+fn a_worker_whose_pane_is_closed_mid_cycle_exits() {
+    worker_in_a_pane_exits(Ending::KillPane, "SIGHUP");
+}
+
+#[test]
+fn a_worker_whose_tmux_server_is_killed_mid_cycle_exits() {
+    worker_in_a_pane_exits(Ending::KillServer, "SIGHUP");
+}
+
+#[test]
+fn a_worker_in_a_pane_exits_on_sigterm_mid_cycle() {
+    worker_in_a_pane_exits(Ending::Term, "SIGTERM");
+}

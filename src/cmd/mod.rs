@@ -121,7 +121,8 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
     }
 }
 
-/// A flag set by SIGINT or SIGTERM.
+/// A flag set by SIGINT, SIGTERM or SIGHUP; which one arrived is kept for the cycle's reason
+/// ([`crate::proc::received_signal`]).
 pub(crate) fn stop_flag() -> anyhow::Result<Arc<AtomicBool>> {
     let stop = Arc::new(AtomicBool::new(false));
     // SIGHUP: the terminal or tmux pane went away.
@@ -130,6 +131,9 @@ pub(crate) fn stop_flag() -> anyhow::Result<Arc<AtomicBool>> {
         signal_hook::consts::SIGTERM,
         signal_hook::consts::SIGHUP,
     ] {
+        // The signal's number first, so whoever sees the flag can read which one it was.
+        signal_hook::flag::register_usize(sig, crate::proc::signal_slot(), sig as usize)
+            .context("cannot install a signal handler")?;
         signal_hook::flag::register(sig, Arc::clone(&stop))
             .context("cannot install a signal handler")?;
     }

@@ -49,6 +49,7 @@ impl Cycle<'_> {
                 merged_as: None,
                 conflict_files: vec![],
                 review: None,
+                cycle_id: Some(self.id.clone()),
             };
             return match Queue::new(&self.home.queue_path()).add(entry) {
                 Ok(()) => (outcome, reason),
@@ -125,6 +126,7 @@ impl Cycle<'_> {
                 .map(|m| json!({"typecheck": m.typecheck, "test": m.test}))
         };
         json!({
+            "cycle_id": self.id,
             "outcome": outcome.as_str(),
             "reason": reason,
             "branch": self.branch,

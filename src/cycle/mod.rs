@@ -8,10 +8,18 @@ use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use serde_json::{Value, json};
 
+mod blocked;
 mod finish;
+mod name;
+mod recover;
+mod spec;
+
+pub use name::new_cycle_id;
+use name::reserve_branch;
+pub use spec::{Report, TaskSpec};
 
 use crate::agent;
 use crate::checks::{self, CheckError, MeasureCtx};
@@ -40,66 +48,9 @@ pub struct Options<'a> {
     pub on_phase: Option<&'a PhaseFn<'a>>,
 }
 
-/// What the agent is asked to do in a cycle.
-#[derive(Clone, Debug, PartialEq)]
-pub struct TaskSpec {
-    /// The task's id in the task queue; `None` for a one-off (`brl cycle --task`).
-    pub id: Option<u64>,
-    pub title: String,
-    pub body: Option<String>,
-}
-
-impl TaskSpec {
-    pub fn one_off(title: &str) -> TaskSpec {
-        TaskSpec {
-            id: None,
-            title: title.into(),
-            body: None,
-        }
-    }
-    pub fn from_task(t: &crate::store::tasks::Task) -> TaskSpec {
-        TaskSpec {
-            id: Some(t.id),
-            title: t.title.clone(),
-            body: t.body.clone(),
-        }
-    }
-    /// The prompt's task section.
-    fn prompt_text(&self) -> String {
-        let mut s = format!("TASK: {}", self.title);
-        if let Some(id) = self.id {
-            s.push_str(&format!("\n(task #{id} of the task queue)"));
-        }
-        if let Some(body) = &self.body {
-            s.push_str("\n\n");
-            s.push_str(body);
-        }
-        s
-    }
-}
-
-pub struct Report {
-    pub outcome: Outcome,
-    pub branch: String,
-    pub reason: String,
-    pub entry: Entry,
-}
-
-impl Report {
-    /// The one-line summary `brl cycle` prints.
-    pub fn summary(&self) -> String {
-        format!(
-            "{} {}: {} — {}",
-            self.entry.session.as_deref().unwrap_or("?"),
-            self.outcome.as_str(),
-            self.branch,
-            self.reason
-        )
-    }
-}
-
 /// Run one cycle of `session`. `Err` only when the cycle could not start (bad config, missing
-/// repo, the session busy); once it has started, every failure is the outcome `error`, logged.
+/// repo, the session busy or blocked); once it has started, every failure is the outcome `error`,
+/// logged.
 pub fn run(home: &Home, config: &Config, session: &str, opts: &Options) -> anyhow::Result<Report> {
     config.check_session(session)?;
     let repo_path = config.repo_path(home.root());
@@ -120,30 +71,47 @@ pub fn run(home: &Home, config: &Config, session: &str, opts: &Options) -> anyho
         );
     };
     lock.write_owner()?;
-    if let Some(note) = inflight::recover(home, &target, session)? {
-        eprintln!("{session}: an earlier cycle did not finish: {note}");
+    match recover::before_cycle(home, &target, session) {
+        Ok(notes) => {
+            for n in notes {
+                crate::say_err!("{session}: an earlier cycle did not finish: {n}");
+            }
+        }
+        Err(e) => {
+            let reason = format!("cannot repair what an earlier cycle left: {e:#}");
+            blocked::set(home, session, &reason);
+            anyhow::bail!("session {session} is blocked: {reason}");
+        }
     }
 
     let started = Utc::now();
+    let id = new_cycle_id(started);
     let base = target.main_commit()?;
-    let (branch, stamp) = unique_branch(home, &target, session, started);
+    let (branch, stamp) = reserve_branch(home, &target, session, started)?;
     inflight::mark(
         home,
         session,
         &Inflight::new(
+            &id,
             &branch,
             &base.to_string(),
             started,
             opts.task.as_ref().and_then(|t| t.id),
         ),
     )?;
-    target.create_branch(&branch, base)?;
+    if let Err(e) = target.create_branch(&branch, base) {
+        // Nothing of this cycle exists but its marker and its reserved name.
+        inflight::clear(home, session)?;
+        return Err(e.into());
+    }
+    crate::chaos::point("cycle:after-branch");
 
     let mut c = Cycle {
         home,
         config,
         session,
         target: &target,
+        id,
         branch: branch.clone(),
         base: base.to_string(),
         worktree: home.worktree(session),
@@ -155,6 +123,16 @@ pub fn run(home: &Home, config: &Config, session: &str, opts: &Options) -> anyho
         Ok(decided) => decided,
         Err(e) => (Outcome::Error, format!("{e:#}")),
     };
+    let (outcome, reason) = match (outcome, crate::proc::received_signal()) {
+        (Outcome::Interrupted, Some(sig)) => (
+            outcome,
+            format!(
+                "{}; the agent was killed and the branch discarded",
+                crate::proc::interrupted_by(sig)
+            ),
+        ),
+        _ => (outcome, reason),
+    };
     let (outcome, reason) = c.dispose(outcome, reason);
     c.settle_task(outcome, &reason);
     let entry = Entry::new(
@@ -162,9 +140,16 @@ pub fn run(home: &Home, config: &Config, session: &str, opts: &Options) -> anyho
         Some(session),
         c.entry_data(outcome, &reason, started),
     );
+    crate::chaos::point("cycle:before-log");
     log::append(&home.log_path(), &entry)
         .with_context(|| format!("cannot append to {}", home.log_path().display()))?;
+    crate::chaos::point("cycle:after-log");
     inflight::clear(home, session)?;
+    match &c.data.blocked {
+        Some(why) => blocked::set(home, session, why),
+        None if c.data.worktree_ready => blocked::clear(home, session),
+        None => {}
+    }
     Ok(Report {
         outcome,
         branch,
@@ -176,28 +161,6 @@ pub fn run(home: &Home, config: &Config, session: &str, opts: &Options) -> anyho
 /// Where the running agent's or check's process group id is kept during a cycle.
 pub fn running_pgid(home: &Home, session: &str) -> PathBuf {
     home.session_logs_dir(session).join("running.pgid")
-}
-
-/// `brl/<session>/<YYYYMMDD-HHMMSS>`, with `-2`, `-3`… when taken (also by an old cycle's output).
-fn unique_branch(
-    home: &Home,
-    target: &Target,
-    session: &str,
-    at: DateTime<Utc>,
-) -> (String, String) {
-    let ts = at.format("%Y%m%d-%H%M%S").to_string();
-    let dir = home.session_logs_dir(session);
-    (1..)
-        .map(|n| {
-            if n == 1 {
-                ts.clone()
-            } else {
-                format!("{ts}-{n}")
-            }
-        })
-        .map(|stamp| (format!("brl/{session}/{stamp}"), stamp))
-        .find(|(b, stamp)| !target.branch_exists(b) && !dir.join(format!("{stamp}.log")).exists())
-        .expect("an unbounded range always finds a free name")
 }
 
 /// What a cycle learns as it goes, for its log entry.
@@ -217,6 +180,10 @@ struct Data {
     branch_deleted: bool,
     notes: Vec<String>,
     task_state: Option<&'static str>,
+    /// The worktree could not be made ready: why (the session is blocked).
+    blocked: Option<String>,
+    /// The worktree was made ready for this cycle (a block, if any, is lifted).
+    worktree_ready: bool,
 }
 
 struct Cycle<'a> {
@@ -224,6 +191,8 @@ struct Cycle<'a> {
     config: &'a Config,
     session: &'a str,
     target: &'a Target,
+    /// Never reused; in the in-flight marker, the log entry and the queue entry.
+    id: String,
     branch: String,
     base: String,
     worktree: PathBuf,
@@ -252,11 +221,20 @@ impl Cycle<'_> {
                     &self.home.locks_dir().join("worktree-add.lock"),
                 )?),
             };
-            self.target.ensure_worktree(
+            let ready = self.target.ensure_worktree(
                 &self.home.worktree_name(self.session),
                 &self.worktree,
                 &self.branch,
-            )?;
+            );
+            if let Err(e) = ready {
+                let why = format!(
+                    "cannot make the worktree {} ready: {e}",
+                    self.worktree.display()
+                );
+                self.data.blocked = Some(why.clone());
+                anyhow::bail!(why);
+            }
+            self.data.worktree_ready = true;
         }
         // The safety hook (`brl gate`); without it the agent runs unguarded, but the cycle goes on.
         let gate =
@@ -334,7 +312,7 @@ impl Cycle<'_> {
         let t = Instant::now();
         let output_path = self.output_path();
         if self.opts.echo {
-            println!(
+            crate::say!(
                 "── {} {}: agent running (output saved to {})",
                 self.session,
                 self.branch,
@@ -384,7 +362,10 @@ impl Cycle<'_> {
             describe_exit(run.exit),
             self.session
         );
-        if git::commit_all(&self.worktree, &message)?.is_some() {
+        crate::chaos::point("cycle:before-leftover-commit");
+        let leftover = git::commit_all(&self.worktree, &message)?;
+        crate::chaos::point("cycle:after-leftover-commit");
+        if leftover.is_some() {
             self.data.committed_by_brl = true;
             self.data
                 .notes

@@ -353,3 +353,22 @@ pub fn detach_worktree(worktree: &Path) -> Result<()> {
     repo.set_head_detached(id).ctx(what)?;
     Ok(())
 }
+
+/// The paths with uncommitted changes in a worktree (modified, deleted, new untracked files that
+/// are not ignored), at most `max` of them.
+pub fn dirty_files(worktree: &Path, max: usize) -> Result<Vec<String>> {
+    let repo = open_worktree(worktree)?;
+    let mut opts = StatusOptions::new();
+    opts.include_untracked(true)
+        .recurse_untracked_dirs(true)
+        .include_ignored(false)
+        .exclude_submodules(true);
+    let st = repo
+        .statuses(Some(&mut opts))
+        .ctx(|| format!("cannot read the status of {}", worktree.display()))?;
+    Ok(st
+        .iter()
+        .filter_map(|e| e.path().map(str::to_string))
+        .take(max)
+        .collect())
+}

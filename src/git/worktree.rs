@@ -55,7 +55,10 @@ impl Target {
                 // Its directory is gone (prunable): there is no working tree to look after.
                 continue;
             }
-            let repo = Repository::open_from_worktree(&wt).ctx(what)?;
+            // A worktree git cannot open holds nothing checked out that git could use.
+            let Ok(repo) = Repository::open_from_worktree(&wt) else {
+                continue;
+            };
             if head_points_at(&repo, refname) {
                 out.push(WorkTree {
                     path: wt.path().to_path_buf(),
@@ -64,6 +67,27 @@ impl Target {
             }
         }
         Ok(out)
+    }
+
+    /// The git lock files that concern one session: `*.lock` in its worktree's git dir
+    /// (`.git/worktrees/<wt_name>/`, e.g. `index.lock`, `HEAD.lock`), under
+    /// `refs/heads/<prefix>` and `logs/refs/heads/<prefix>` of the common dir, and
+    /// `packed-refs.lock`. Only the files that exist; whether a live process holds them is the
+    /// caller's question.
+    pub fn session_lock_files(&self, wt_name: &str, prefix: &str) -> Vec<PathBuf> {
+        let common = self.repo.commondir().to_path_buf();
+        let mut out = Vec::new();
+        let gitdir = common.join("worktrees").join(wt_name);
+        collect_locks(&gitdir, false, &mut out);
+        collect_locks(&gitdir.join("logs"), false, &mut out);
+        for base in ["refs/heads", "logs/refs/heads"] {
+            collect_locks(&common.join(base).join(prefix), true, &mut out);
+        }
+        let packed = common.join("packed-refs.lock");
+        if packed.exists() {
+            out.push(packed);
+        }
+        out
     }
 
     /// Make `path` a worktree of the target repo (worktree name `wt_name`) with `branch` checked
@@ -110,7 +134,21 @@ impl Target {
         match self.repo.find_worktree(wt_name) {
             Ok(wt) => {
                 let registered = wt.path().to_path_buf();
-                if wt.validate().is_ok() {
+                let gitdir = self.repo.commondir().join("worktrees").join(wt_name);
+                if wt.validate().is_ok()
+                    && path.is_dir()
+                    && same_dir(&registered, path)
+                    && let Some(why) = broken_pointer(path, &gitdir)
+                {
+                    // Its `.git` pointer is broken: keep the files aside, start it afresh.
+                    let aside = move_aside(path)?;
+                    tracing::warn!(
+                        "worktree '{wt_name}' at {} was broken ({why}); moved to {}",
+                        path.display(),
+                        aside.display()
+                    );
+                    // The record is pruned below, as for a deleted directory.
+                } else if wt.validate().is_ok() {
                     if !same_dir(&registered, path) {
                         return msg(format!(
                             "worktree '{wt_name}' of {} is at {}, not at {}; remove it \
@@ -170,6 +208,21 @@ impl Target {
             }
         }
 
+        // A directory whose `.git` pointer names this record is a broken worktree of ours.
+        if path.join(".git").is_file()
+            && std::fs::read_to_string(path.join(".git")).is_ok_and(|t| {
+                t.trim().strip_prefix("gitdir:").is_some_and(|g| {
+                    Path::new(g.trim()).ends_with(Path::new("worktrees").join(wt_name))
+                })
+            })
+        {
+            let aside = move_aside(path)?;
+            tracing::warn!(
+                "worktree '{wt_name}' at {} had lost its record; moved to {}",
+                path.display(),
+                aside.display()
+            );
+        }
         // libgit2 creates the directory itself (exclusively) but not its parents.
         if path.exists() {
             let empty = std::fs::read_dir(path)
@@ -197,4 +250,64 @@ impl Target {
         self.repo.worktree(wt_name, path, Some(&opts)).ctx(what)?;
         Ok(())
     }
+}
+
+/// `*.lock` files in `dir` (and below it when `deep`).
+fn collect_locks(dir: &Path, deep: bool, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        let is_dir = e.file_type().is_ok_and(|t| t.is_dir());
+        if is_dir && deep {
+            collect_locks(&p, true, out);
+        } else if !is_dir && p.extension().is_some_and(|x| x == "lock") {
+            out.push(p);
+        }
+    }
+}
+
+/// A directory with a `.git` file (a linked worktree's pointer) that does not lead to a usable
+/// repository, or that leads to another record than `gitdir`: a broken worktree of ours when its
+/// pointer names our record.
+fn broken_pointer(path: &Path, gitdir: &Path) -> Option<String> {
+    let dotgit = path.join(".git");
+    let text = std::fs::read_to_string(&dotgit).ok();
+    let points_here = text.as_deref().is_some_and(|t| {
+        t.trim()
+            .strip_prefix("gitdir:")
+            .is_some_and(|g| same_dir(Path::new(g.trim()), gitdir))
+    });
+    if !points_here {
+        return Some(match text {
+            None if dotgit.exists() => format!("{} is not a readable file", dotgit.display()),
+            None => format!("{} is missing", dotgit.display()),
+            Some(_) => format!(
+                "{} does not point at {}",
+                dotgit.display(),
+                gitdir.display()
+            ),
+        });
+    }
+    Repository::open(path)
+        .err()
+        .map(|e| format!("{} cannot be opened: {}", path.display(), e.message()))
+}
+
+/// Move a broken worktree directory aside (never delete what may hold someone's files):
+/// `<path>.broken-<timestamp>`. Returns where it went.
+fn move_aside(path: &Path) -> Result<PathBuf> {
+    let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S%.3f");
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(format!(".broken-{stamp}"));
+    let aside = path.with_file_name(name);
+    std::fs::rename(path, &aside).map_err(|e| {
+        super::GitError::Msg(format!(
+            "cannot move the broken worktree {} aside to {}: {e}",
+            path.display(),
+            aside.display()
+        ))
+    })?;
+    Ok(aside)
 }

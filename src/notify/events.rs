@@ -16,8 +16,8 @@ const MAX_LINE: usize = 200;
 /// Telegram gets `text`).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Event {
-    /// `kept`, `review_decision`, `budget_reached`, `worker_died`, `control_room_crashed`,
-    /// `meeting`, `doctor` or `heartbeat`.
+    /// `kept`, `review_decision`, `budget_reached`, `worker_died`, `session_blocked`,
+    /// `control_room_crashed`, `meeting`, `doctor` or `heartbeat`.
     pub event: String,
     /// When it happened (the log entry's time; now for a heartbeat).
     pub ts: DateTime<Utc>,
@@ -64,6 +64,14 @@ pub fn from_entry(e: &Entry, home: &str) -> Option<Event> {
             budget_text(d),
             d.clone(),
         )),
+        "session_blocked" => {
+            let who = e.session.as_deref().unwrap_or("a session");
+            let text = format!(
+                "session {who} is BLOCKED and runs no cycles until it is repaired: {}",
+                cut(s("reason"))
+            );
+            Some(Event::new("session_blocked", e, home, text, d.clone()))
+        }
         "worker_respawned" => {
             let who = e.session.as_deref().unwrap_or("a session");
             let status = match d.get("exit_status") {

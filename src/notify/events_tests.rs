@@ -246,3 +246,21 @@ fn an_unclean_stop_is_a_start_without_a_later_stop() {
         e.text
     );
 }
+
+#[test]
+fn a_blocked_session_is_notified_with_its_reason() {
+    let e = entry(
+        "session_blocked",
+        Some("s2"),
+        json!({"reason": "cannot make the worktree /h/worktrees/s2 ready: permission denied"}),
+    );
+    let ev = from_entry(&e, "/h").expect("a blocked session is notified");
+    assert_eq!(ev.event, "session_blocked");
+    assert_eq!(ev.session.as_deref(), Some("s2"));
+    assert!(
+        ev.text.contains("s2 is BLOCKED") && ev.text.contains("permission denied"),
+        "{}",
+        ev.text
+    );
+    assert!(from_entry(&entry("session_unblocked", Some("s2"), json!({})), "/h").is_none());
+}

@@ -83,6 +83,13 @@ pub struct LastCycle {
     pub at: DateTime<Utc>,
 }
 
+/// Why a session cannot run cycles until something is repaired (its worktree, a git lock…).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Blocked {
+    pub reason: String,
+    pub since: DateTime<Utc>,
+}
+
 /// A session's control file.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Control {
@@ -115,6 +122,9 @@ pub struct Control {
     pub heartbeat: Option<DateTime<Utc>>,
     #[serde(default)]
     pub last: Option<LastCycle>,
+    /// Set when a cycle could not repair the session; cleared by the next one that could.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blocked: Option<Blocked>,
 }
 
 /// A control file's inode, size and modification time: changes whenever the file is replaced.
@@ -131,13 +141,16 @@ impl Control {
     }
 
     /// What the session is doing, as `brl status` and the dashboard show it: `dead` (no worker
-    /// holds its life lock: `alive` false), `stale` (see [`Self::stale`]), `cycle`, `granted`
-    /// (waiting, holding a grant), else the worker's state (`waiting`, `pausing`, …).
+    /// holds its life lock: `alive` false), `stale` (see [`Self::stale`]), `blocked` (see
+    /// [`Control::blocked`]), `cycle`, `granted` (waiting, holding a grant), else the worker's
+    /// state (`waiting`, `pausing`, …).
     pub fn shown_state(&self, alive: bool, now: DateTime<Utc>) -> &'static str {
         if !alive {
             "dead"
         } else if self.stale(now) {
             "stale"
+        } else if self.blocked.is_some() {
+            "blocked"
         } else {
             match self.state {
                 WorkerState::Waiting if self.grant.is_some() => "granted",
@@ -296,6 +309,34 @@ impl SessionControl {
         })
     }
 
+    /// Cycle: the session cannot be repaired, for `reason`. True when this is news (it was not
+    /// blocked); an existing block keeps its `since` and takes the latest reason (which names
+    /// each attempt's branch).
+    pub fn set_blocked(&self, reason: &str) -> Result<bool, StateError> {
+        self.update(|c| match &mut c.blocked {
+            Some(b) => {
+                b.reason = reason.to_string();
+                false
+            }
+            None => {
+                c.blocked = Some(Blocked {
+                    reason: reason.to_string(),
+                    since: Utc::now(),
+                });
+                true
+            }
+        })
+    }
+
+    /// Cycle: the session runs again. Returns the block it lifted, if any.
+    pub fn clear_blocked(&self) -> Result<Option<Blocked>, StateError> {
+        // The common case (not blocked) only reads.
+        if self.load()?.blocked.is_none() {
+            return Ok(None);
+        }
+        self.update(|c| c.blocked.take())
+    }
+
     /// Worker: still alive.
     pub fn beat(&self) -> Result<(), StateError> {
         self.update(|c| c.heartbeat = Some(Utc::now()))
@@ -381,76 +422,5 @@ pub fn load_all(home: &Home, sessions: &[String]) -> Vec<(String, Result<Control
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn home() -> (tempfile::TempDir, Home) {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let home = Home::new(dir.path());
-        (dir, home)
-    }
-
-    #[test]
-    fn grant_take_finish_round_trip() {
-        let (_d, home) = home();
-        let sc = SessionControl::new(&home, "s1");
-        sc.set_state(42, WorkerState::Waiting, None).expect("state");
-        assert!(sc.load().expect("load").idle());
-        let g = sc.grant(None).expect("grant").expect("granted");
-        assert_eq!(g.id, 1);
-        assert!(
-            sc.grant(None).expect("grant").is_none(),
-            "one grant at a time"
-        );
-        assert!(!sc.load().expect("load").idle());
-        let taken = sc.take(42).expect("take").expect("a grant");
-        assert_eq!(taken.taken_by, Some(42));
-        assert_eq!(sc.load().expect("load").state, WorkerState::Cycle);
-        sc.set_phase("hack", Some("brl/s1/x")).expect("phase");
-        assert_eq!(sc.load().expect("load").phase.as_deref(), Some("hack"));
-        let last = LastCycle {
-            outcome: "kept".into(),
-            branch: "brl/s1/x".into(),
-            reason: "ok".into(),
-            at: Utc::now(),
-        };
-        sc.finish(1, Some(last.clone())).expect("finish");
-        let c = sc.load().expect("load");
-        assert!(c.grant.is_none());
-        assert_eq!(c.last, Some(last));
-        assert_eq!(sc.grant(None).expect("grant").expect("granted").id, 2);
-    }
-
-    #[test]
-    fn take_back_only_when_the_worker_is_dead() {
-        let (_d, home) = home();
-        let sc = SessionControl::new(&home, "s1");
-        let task = GrantTask {
-            id: 7,
-            title: "t".into(),
-            body: None,
-        };
-        sc.grant(Some(task.clone())).expect("grant");
-        {
-            let _alive = LockGuard::exclusive(&worker_lock_path(&home, "s1")).expect("lock");
-            assert!(sc.take_back().expect("take back").is_none());
-        }
-        let back = sc.take_back().expect("take back").expect("taken back");
-        assert_eq!(back.task, Some(task));
-        assert!(sc.load().expect("load").grant.is_none());
-    }
-
-    #[test]
-    fn a_corrupt_file_is_reported_and_kept() {
-        let (_d, home) = home();
-        let sc = SessionControl::new(&home, "s1");
-        std::fs::create_dir_all(home.control_dir()).expect("mkdir");
-        std::fs::write(sc.path(), "{not json").expect("write");
-        let e = sc.grant(None).expect_err("corrupt");
-        assert!(e.to_string().contains("s1.json"), "{e}");
-        assert_eq!(
-            std::fs::read_to_string(sc.path()).expect("read"),
-            "{not json"
-        );
-    }
-}
+#[path = "control_tests.rs"]
+mod tests;

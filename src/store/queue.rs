@@ -69,6 +69,9 @@ pub struct QueueEntry {
     pub merged_as: Option<String>,
     #[serde(default)]
     pub conflict_files: Vec<String>,
+    /// The id of the cycle that kept it (never reused); absent in entries older than ids.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cycle_id: Option<String>,
     /// The automated review's verdict, once it ran on this branch.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub review: Option<Review>,
@@ -194,6 +197,7 @@ mod tests {
             merged_as: None,
             conflict_files: vec![],
             review: None,
+            cycle_id: None,
         }
     }
 

@@ -69,6 +69,8 @@ pub enum SessionState {
     Dead,
     /// The control file cannot be read: the message names it and the fix.
     Error(String),
+    /// The worker lives but the session cannot be repaired: the reason.
+    Blocked(String),
 }
 
 impl SessionState {
@@ -81,6 +83,7 @@ impl SessionState {
             SessionState::Stale => "stale",
             SessionState::Dead => "dead",
             SessionState::Error(_) => "error",
+            SessionState::Blocked(_) => "blocked",
         }
     }
 }

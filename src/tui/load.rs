@@ -106,6 +106,12 @@ pub fn sessions(
                     row.state = match c.shown_state(alive, now) {
                         "dead" => SessionState::Dead,
                         "stale" => SessionState::Stale,
+                        "blocked" => SessionState::Blocked(
+                            c.blocked
+                                .as_ref()
+                                .map(|b| b.reason.clone())
+                                .unwrap_or_default(),
+                        ),
                         "cycle" => SessionState::Cycle,
                         "granted" => SessionState::Granted,
                         "pausing" => SessionState::Pausing,

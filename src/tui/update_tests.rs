@@ -36,6 +36,7 @@ fn review(branch: &str, status: Status) -> ReviewRow {
             merged_as: None,
             conflict_files: vec![],
             review: None,
+            cycle_id: None,
         },
         diff: Ok((1, 2, 3)),
         verdict: None,

@@ -41,7 +41,7 @@ fn work(app: &App, t: Theme) -> Vec<Part> {
             SessionState::Granted | SessionState::Waiting | SessionState::Pausing => 1,
             SessionState::Stale => 2,
             SessionState::Dead => 3,
-            SessionState::Error(_) => 4,
+            SessionState::Error(_) | SessionState::Blocked(_) => 4,
         };
         n[i] += 1;
     }

@@ -44,7 +44,7 @@ pub fn draw(app: &App, buf: &mut Buffer, body: Body, t: Theme) {
 fn cells<'a>(app: &App, s: &'a SessionRow, wide: bool, t: Theme) -> Vec<Cell<'a>> {
     let name = cell(s.name.as_str(), t.bold());
     let state = cell(s.state.label(), t.session_state(&s.state));
-    if let SessionState::Error(msg) = &s.state {
+    if let SessionState::Error(msg) | SessionState::Blocked(msg) = &s.state {
         return vec![name, state, cell(msg.as_str(), t.error())];
     }
     let what = match (&s.phase, &s.state) {

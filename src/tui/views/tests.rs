@@ -391,3 +391,23 @@ fn a_snapshot_of_the_output_reader() {
     act(&mut o, Action::Open);
     insta::assert_snapshot!("output_loading_80x24", screen(&mut o, 80, 24));
 }
+
+#[test]
+fn a_blocked_session_shows_its_reason() {
+    let mut app = with_view(busy(), View::Sessions);
+    app.data.sessions[0].state = crate::tui::data::SessionState::Blocked(
+        "cannot make the worktree worktrees/s1 ready: permission denied".into(),
+    );
+    let text = screen(&mut app, 160, 48);
+    let row = text
+        .lines()
+        .find(|l| {
+            l.trim_start_matches('"')
+                .starts_with(&format!("{} ", app.data.sessions[0].name))
+        })
+        .expect("the session's row");
+    assert!(
+        row.contains("blocked") && row.contains("permission denied"),
+        "{row}"
+    );
+}

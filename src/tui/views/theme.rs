@@ -112,7 +112,7 @@ impl Theme {
         match s {
             SessionState::Cycle => self.ok(),
             SessionState::Stale => self.warn(),
-            SessionState::Dead | SessionState::Error(_) => self.error(),
+            SessionState::Dead | SessionState::Error(_) | SessionState::Blocked(_) => self.error(),
             SessionState::Granted | SessionState::Waiting | SessionState::Pausing => self.plain(),
         }
     }

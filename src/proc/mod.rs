@@ -3,12 +3,17 @@
 //! by cancel — the whole group is killed, so nothing it started outlives it.
 
 use std::io::{self, Read, Write};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
+
+mod sweep;
+
+pub use sweep::{held_open, is_running, kill_in_dir, kill_orphaned_group};
 
 /// Output kept for parsing is bounded; past this, the oldest part is dropped.
 const MAX_CAPTURE: usize = 64 * 1024 * 1024;
@@ -46,12 +51,56 @@ pub struct Run {
     pub duration: Duration,
 }
 
+/// Named instants inside [`run_with`] (the chaos harness's crash points for the agent).
+#[derive(Clone, Copy)]
+pub struct Hooks {
+    /// The command's process exists (held at its gate); its group may not be recorded yet.
+    pub after_spawn: fn(),
+    /// Its group is recorded; the command is not yet released.
+    pub after_recorded: fn(),
+}
+
+impl Hooks {
+    pub const NONE: Hooks = Hooks {
+        after_spawn: noop,
+        after_recorded: noop,
+    };
+}
+
+fn noop() {}
+
+/// The shell that holds the command at a gate: it waits for one line on fd 3, which the parent
+/// writes only once the process group is recorded. If the parent dies first, the read sees EOF
+/// and the command never runs. stdin, stdout and stderr are untouched, so the prompt and the
+/// output pipe reach the command as before.
+const GATE: &str = r#"read -r _ <&3 || exit 97; exec 3<&-; exec sh -c "$1""#;
+
 /// Run `spec`, passing every chunk of output to `sink` as it arrives.
 pub fn run(spec: Spec, sink: &mut dyn FnMut(&[u8])) -> io::Result<Run> {
+    run_with(spec, sink, Hooks::NONE)
+}
+
+/// [`run`], calling `hooks` at the named instants. The command's process group is recorded in
+/// `spec.pgid_file` (fsync'd) BEFORE the command can run: no command runs unseen, even when this
+/// process is killed right after the spawn.
+pub fn run_with(spec: Spec, sink: &mut dyn FnMut(&[u8]), hooks: Hooks) -> io::Result<Run> {
     let start = Instant::now();
     let (mut reader, writer) = io::pipe()?;
+    let (gate_read, gate_write) = io::pipe()?;
+    // Kept away from 0-2 and from 3 (where the child wants it); close-on-exec in this process.
+    // SAFETY: fcntl duplicates a descriptor we own; the result is checked.
+    let gate_fd = unsafe { libc::fcntl(gate_read.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 10) };
+    if gate_fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: gate_fd was just returned by fcntl and is owned by nobody else.
+    let gate_fd = unsafe { OwnedFd::from_raw_fd(gate_fd) };
+    drop(gate_read);
+    let raw_gate = gate_fd.as_raw_fd();
     let mut cmd = Command::new("sh");
     cmd.arg("-c")
+        .arg(GATE)
+        .arg("brl-agent")
         .arg(spec.command)
         .current_dir(spec.cwd)
         .envs(spec.env.iter().map(|(k, v)| (k, v)))
@@ -63,12 +112,41 @@ pub fn run(spec: Spec, sink: &mut dyn FnMut(&[u8])) -> io::Result<Run> {
         } else {
             Stdio::null()
         });
+    // SAFETY: dup2 is async-signal-safe; it runs in the child between fork and exec.
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::dup2(raw_gate, 3) < 0 {
+                return Err(io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
     let mut child = cmd.spawn()?;
     // Our copies of the pipe's write end must go, or the reader never sees EOF.
     drop(cmd);
+    drop(gate_fd);
     let pid = child.id() as libc::pid_t;
-    if let Some(f) = &spec.pgid_file {
-        let _ = std::fs::write(f, format!("{pid} {}\n", spec.cwd.display()));
+    // Until the group is known dead, any way out of here (an error, a panic) kills it.
+    let mut group = KillOnDrop(Some(pid));
+    (hooks.after_spawn)();
+    if let Some(f) = &spec.pgid_file
+        && let Err(e) = record_group(f, pid, spec.cwd)
+    {
+        // Never let the command run unrecorded.
+        kill_group(pid, libc::SIGKILL);
+        // Reaped: its id may be reused, so the guard must not signal it again.
+        group.0 = None;
+        let _ = child.wait();
+        return Err(io::Error::new(
+            e.kind(),
+            format!("cannot record the process group in {}: {e}", f.display()),
+        ));
+    }
+    (hooks.after_recorded)();
+    {
+        let mut gate_write = gate_write;
+        // The command may already be gone (killed from outside): its exit is seen below.
+        let _ = gate_write.write_all(b"\n");
     }
 
     if let (Some(input), Some(mut stdin)) = (spec.stdin, child.stdin.take()) {
@@ -121,6 +199,7 @@ pub fn run(spec: Spec, sink: &mut dyn FnMut(&[u8])) -> io::Result<Run> {
             };
         }
     };
+    group.0 = None;
     // The group is dead: the pipe drains to EOF. Bound the wait in case something escaped the group.
     let drain_deadline = Instant::now() + Duration::from_secs(2);
     loop {
@@ -144,42 +223,26 @@ pub fn run(spec: Spec, sink: &mut dyn FnMut(&[u8])) -> io::Result<Run> {
     })
 }
 
-/// Kill the process group recorded in `pgid_file` by a process that died without cleaning up —
-/// only if that group still runs in the recorded directory (a reused id is left alone). Returns
-/// the group id killed.
-pub fn kill_orphaned_group(pgid_file: &Path) -> Option<i32> {
-    let text = std::fs::read_to_string(pgid_file).ok()?;
-    let _ = std::fs::remove_file(pgid_file);
-    let (pgid, dir) = text.trim_end().split_once(' ')?;
-    let pgid: i32 = pgid.parse().ok()?;
-    let members = std::fs::read_dir("/proc").ok()?.filter_map(|e| {
-        let pid: i32 = e.ok()?.file_name().to_str()?.parse().ok()?;
-        (stat(pid)?.1 == pgid).then_some(pid)
-    });
-    let ours = members.into_iter().any(|pid| {
-        std::fs::read_link(format!("/proc/{pid}/cwd")).is_ok_and(|cwd| cwd.starts_with(dir))
-    });
-    if ours {
-        kill_group(pgid, libc::SIGKILL);
-        Some(pgid)
-    } else {
-        None
+/// Write `<pgid> <cwd>` to `path` and make it durable (file and directory fsync'd).
+fn record_group(path: &Path, pgid: i32, cwd: &Path) -> io::Result<()> {
+    let mut f = std::fs::File::create(path)?;
+    f.write_all(format!("{pgid} {}\n", cwd.display()).as_bytes())?;
+    f.sync_all()?;
+    if let Some(dir) = path.parent() {
+        std::fs::File::open(dir)?.sync_all()?;
     }
+    Ok(())
 }
 
-/// A process's state letter and process group, from `/proc/<pid>/stat`; `None` when it is gone.
-fn stat(pid: i32) -> Option<(char, i32)> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Fields after the command's closing parenthesis: state ppid pgrp …
-    let mut fields = text.rsplit(')').next()?.split_whitespace();
-    let state = fields.next()?.chars().next()?;
-    let pgrp = fields.nth(1)?.parse().ok()?;
-    Some((state, pgrp))
-}
+/// Kills its process group when dropped, unless disarmed (`None`).
+struct KillOnDrop(Option<libc::pid_t>);
 
-/// Is `pid` running? A zombie waiting for its reaper counts as gone.
-pub fn is_running(pid: i32) -> bool {
-    stat(pid).is_some_and(|(state, _)| state != 'Z')
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if let Some(pgid) = self.0 {
+            kill_group(pgid, libc::SIGKILL);
+        }
+    }
 }
 
 /// TERM the group, wait up to [`GRACE`], then KILL it, and reap the leader.
@@ -229,86 +292,31 @@ fn status_end(status: std::process::ExitStatus) -> End {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn spec<'a>(command: &'a str, cwd: &'a Path, timeout: Duration) -> Spec<'a> {
-        Spec {
-            command,
-            cwd,
-            env: vec![("BRL_TEST_VAR".into(), "hello".into())],
-            stdin: Some(b"from stdin\n".to_vec()),
-            timeout,
-            cancel: None,
-            pgid_file: None,
-        }
-    }
-
-    #[test]
-    fn captures_output_stdin_env_and_exit_code() {
-        let d = tempfile::tempdir().expect("tempdir");
-        let mut seen = Vec::new();
-        let r = run(
-            spec(
-                "cat; echo $BRL_TEST_VAR; echo err >&2; exit 3",
-                d.path(),
-                Duration::from_secs(10),
-            ),
-            &mut |c| seen.extend_from_slice(c),
-        )
-        .expect("run");
-        assert_eq!(r.end, End::Exited(3));
-        assert_eq!(r.output, "from stdin\nhello\nerr\n");
-        assert_eq!(seen, r.output.as_bytes());
-    }
-
-    #[test]
-    fn timeout_kills_the_whole_group() {
-        let d = tempfile::tempdir().expect("tempdir");
-        let pidfile = d.path().join("bg.pid");
-        let cmd = format!("sleep 300 & echo $! > {}; sleep 300", pidfile.display());
-        let r = run(
-            spec(&cmd, d.path(), Duration::from_millis(500)),
-            &mut |_| {},
-        )
-        .expect("run");
-        assert_eq!(r.end, End::TimedOut);
-        assert!(r.duration < Duration::from_secs(10));
-        let bg: i32 = std::fs::read_to_string(&pidfile)
-            .expect("pid")
-            .trim()
-            .parse()
-            .expect("num");
-        assert!(
-            !is_running(bg),
-            "background child {bg} outlived the timeout"
-        );
-    }
-
-    #[test]
-    fn stragglers_die_when_the_leader_exits() {
-        let d = tempfile::tempdir().expect("tempdir");
-        let pidfile = d.path().join("bg.pid");
-        let cmd = format!("sleep 300 & echo $! > {}; exit 0", pidfile.display());
-        let r = run(spec(&cmd, d.path(), Duration::from_secs(10)), &mut |_| {}).expect("run");
-        assert_eq!(r.end, End::Exited(0));
-        let bg: i32 = std::fs::read_to_string(&pidfile)
-            .expect("pid")
-            .trim()
-            .parse()
-            .expect("num");
-        std::thread::sleep(Duration::from_millis(100));
-        assert!(!is_running(bg), "straggler {bg} survived");
-    }
-
-    #[test]
-    fn cancel_stops_it() {
-        let d = tempfile::tempdir().expect("tempdir");
-        let flag = AtomicBool::new(true);
-        let mut s = spec("sleep 300", d.path(), Duration::from_secs(100));
-        s.cancel = Some(&flag);
-        let r = run(s, &mut |_| {}).expect("run");
-        assert_eq!(r.end, End::Cancelled);
+/// The signal that stopped this process, as [`signal_slot`] recorded it.
+pub fn received_signal() -> Option<i32> {
+    match signal_slot().load(Ordering::SeqCst) {
+        0 => None,
+        n => i32::try_from(n).ok(),
     }
 }
+
+/// Where the face's signal handlers record which signal arrived (0: none yet).
+pub fn signal_slot() -> std::sync::Arc<std::sync::atomic::AtomicUsize> {
+    static SLOT: std::sync::OnceLock<std::sync::Arc<std::sync::atomic::AtomicUsize>> =
+        std::sync::OnceLock::new();
+    SLOT.get_or_init(Default::default).clone()
+}
+
+/// Why a cycle stopped on `sig`, in words: "interrupted by SIGHUP (the pane was closed)".
+pub fn interrupted_by(sig: i32) -> String {
+    match sig {
+        libc::SIGHUP => "interrupted by SIGHUP (the pane was closed)".into(),
+        libc::SIGTERM => "interrupted by SIGTERM (asked to stop)".into(),
+        libc::SIGINT => "interrupted by SIGINT (Ctrl-C)".into(),
+        other => format!("interrupted by signal {other}"),
+    }
+}
+
+#[cfg(test)]
+#[path = "tests.rs"]
+mod tests;

@@ -1,8 +1,9 @@
 //! Git plumbing for brl, on top of libgit2 (`git2`).
 //!
 //! The sacred rule: nothing here checks out, resets, stashes or writes anything in the target
-//! repository's own working tree — except [`Target::merge_into_main`], which keeps a CLEAN
-//! working tree that has `main` checked out in step with the new `main`. Agent sessions work in
+//! repository's own working tree — except [`Target::follow_main`], which brings a CLEAN working
+//! tree that has `main` checked out in step with the new `main`, AFTER main's ref moved, file by
+//! file and resumably. Agent sessions work in
 //! their own linked worktrees (see [`Target::ensure_worktree`]), which brl owns and may reset.
 
 use std::path::{Path, PathBuf};
@@ -11,6 +12,7 @@ use git2::{
     BranchType, ErrorCode, IndexAddOption, Oid, Repository, Signature, Sort, StatusOptions,
 };
 
+mod follow_main;
 mod merge;
 mod worktree;
 

@@ -4,7 +4,7 @@
 use git2::{Diff, DiffFormat, ErrorCode, Oid, RepositoryState, StatusOptions};
 
 use super::worktree::WorkTree;
-use super::{Ctx, MergeOutcome, Result, Target, Trial, msg, signature};
+use super::{Ctx, MergeOutcome, MergePlan, Result, Target, Trial, msg, signature};
 
 impl Target {
     /// merge-base(main, branch) .. branch, with renames detected.
@@ -108,6 +108,52 @@ impl Target {
         } else {
             MergeOutcome::MergeCommit { new_main: new }
         })
+    }
+
+    /// How `branch` (at `tip`) would merge into main at `main`, without changing anything.
+    pub fn plan_merge(&self, branch: &str, tip: Oid, main: Oid) -> Result<MergePlan> {
+        if branch == self.main {
+            return msg(format!(
+                "cannot merge '{branch}' into itself in {}",
+                self.path.display()
+            ));
+        }
+        Ok(if tip == main || self.is_ancestor(tip, main)? {
+            MergePlan::AlreadyMerged
+        } else if self.is_ancestor(main, tip)? {
+            MergePlan::FastForward
+        } else {
+            MergePlan::MergeCommit
+        })
+    }
+
+    /// `a` is an ancestor of `b` (not equal).
+    pub fn is_ancestor(&self, a: Oid, b: Oid) -> Result<bool> {
+        self.repo.graph_descendant_of(b, a).ctx(|| {
+            format!(
+                "cannot compare commits {a} and {b} in {}",
+                self.path.display()
+            )
+        })
+    }
+
+    /// The unreferenced merge commit (parents `[main, tip]`) approving `branch` would make main,
+    /// or the files that conflict. No ref and no working tree changes.
+    pub fn approval_merge_commit(
+        &self,
+        branch: &str,
+        main: Oid,
+        tip: Oid,
+    ) -> Result<std::result::Result<Oid, Vec<String>>> {
+        let what = || {
+            format!(
+                "cannot merge branch '{branch}' into '{}' in {}",
+                self.main,
+                self.path.display()
+            )
+        };
+        let message = format!("Merge branch '{branch}' (approved in brl)");
+        self.merge_commit(main, tip, &message, &what)
     }
 
     /// An unreferenced merge commit of `ours` and `theirs` (parents in that order), or the files

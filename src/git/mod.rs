@@ -46,6 +46,14 @@ pub enum MergeOutcome {
     Refused { reason: String },
 }
 
+/// How a branch would merge into main ([`Target::plan_merge`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MergePlan {
+    AlreadyMerged,
+    FastForward,
+    MergeCommit,
+}
+
 /// What [`Target::trial_merge`] found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Trial {

@@ -96,15 +96,27 @@ fn lock_path(home: &Home) -> std::path::PathBuf {
 /// An unfinished decision on `branch` itself stops this one.
 fn begin(home: &Home, config: &Config, branch: &str) -> anyhow::Result<LockGuard> {
     let path = lock_path(home);
-    let mut lock = LockGuard::exclusive(&path)
-        .map_err(|e| anyhow::anyhow!("cannot take the decision lock {}: {e}", path.display()))?;
+    let mut lock = LockGuard::exclusive(&path).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot take the decision lock {}: {e}; nothing was decided",
+            path.display()
+        )
+    })?;
     let _ = lock.write_owner(); // informative only; a full disk must not stop the decision
     for r in recover::recover_locked(home, config) {
-        if r.pending && r.branch.as_deref().is_none_or(|b| b == branch) {
-            anyhow::bail!(
-                "an earlier decision is unfinished, so {branch} is not decided now: {}",
+        match r.branch.as_deref() {
+            _ if !r.pending => {}
+            None => anyhow::bail!(
+                "the decision journal needs attention first, so {branch} is not decided now \
+                 (nothing was changed): {}",
                 r.line
-            );
+            ),
+            Some(b) if b == branch => anyhow::bail!(
+                "an earlier decision on {branch} is unfinished, so it is not decided again now \
+                 (nothing was changed): {}",
+                r.line
+            ),
+            Some(_) => {}
         }
         tracing::warn!("{}", r.line);
     }

@@ -528,3 +528,42 @@ fn approve_with_a_write_error_before_anything() {
     assert_eq!(code, 0, "{out}{err}");
     assert!(assert_approve_consistent(&w, &branch, &old, &tip, &err));
 }
+
+/// Killed inside main's compare-and-swap (the ref's lock file written with the new commit, the
+/// rename not done): recovery removes that lock, which is provably brl's, and undoes the approval.
+#[test]
+fn a_ref_lock_left_inside_the_compare_and_swap_is_removed() {
+    let (w, branch) = setup(true);
+    let old = git(&w.repo, &["rev-parse", "main"]);
+    let tip = git(&w.repo, &["rev-parse", &branch]);
+    kill_at(&w, "approve:after-ref", &["approve", &branch]);
+    // Put the instant back to just before the rename.
+    let new = git(&w.repo, &["rev-parse", "main"]);
+    git(&w.repo, &["update-ref", "refs/heads/main", &old]);
+    let lock = w.repo.join(".git/refs/heads/main.lock");
+    std::fs::write(&lock, format!("{new}\n")).expect("lock");
+    let (code, _, err) = w.run(&["queue", "list"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("undid") && err.contains("removed"), "{err}");
+    assert!(!lock.exists());
+    assert!(!assert_approve_consistent(&w, &branch, &old, &tip, &err));
+}
+
+/// Killed while writing the user's index (libgit2's `index.lock` written after the checkout
+/// step began, held by no one): recovery removes it and finishes the update.
+#[test]
+fn an_index_lock_left_inside_the_checkout_is_removed() {
+    let (w, branch) = setup(true);
+    let old = git(&w.repo, &["rev-parse", "main"]);
+    let tip = git(&w.repo, &["rev-parse", &branch]);
+    kill_at(&w, "approve:inside-checkout", &["approve", &branch]);
+    let lock = w.repo.join(".git/index.lock");
+    std::fs::write(&lock, "half an index").expect("lock");
+    let (code, _, err) = w.run(&["queue", "list"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("finished") && err.contains("index.lock"),
+        "{err}"
+    );
+    assert!(assert_approve_consistent(&w, &branch, &old, &tip, &err));
+}

@@ -143,7 +143,10 @@ fn recover_one(
     rec: &mut Record,
 ) -> anyhow::Result<(String, &'static str)> {
     let target = Target::open(&config.repo_path(home.root()), &config.main)?;
-    let mut notes = Vec::new();
+    let mut notes: Vec<String> = target
+        .clear_branch_ref_lock(&rec.branch)
+        .into_iter()
+        .collect();
     if rec.op == Op::Approve && rec.step != Step::Checkout {
         let moved = match (&rec.new_main, rec.step) {
             (_, Step::Started) => Some(false),

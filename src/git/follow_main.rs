@@ -69,6 +69,8 @@ impl Target {
                 match on_disk(&full) {
                     OnDisk::Absent => {}
                     OnDisk::Blob(i, m) if i == id && m == mode => {}
+                    // A tracked directory that becomes a file: fine if nothing untracked is in it.
+                    OnDisk::Other if only_tracked(&old_tree, &t.path, &c.path) => {}
                     _ => in_the_way.push(c.path.display().to_string()),
                 }
                 // A parent directory of the new file that is an untracked file of the user's.
@@ -184,6 +186,28 @@ impl Target {
             lock.display(),
             lock.display()
         ))
+    }
+
+    /// Remove `refs/heads/<branch>.lock` (of a brl branch being decided) when no process has it
+    /// open: a kill while the branch was being deleted leaves it.
+    pub fn clear_branch_ref_lock(&self, branch: &str) -> Option<String> {
+        let lock = self
+            .repo
+            .commondir()
+            .join(format!("refs/heads/{branch}.lock"));
+        if !lock.exists() {
+            return None;
+        }
+        if held_open(&lock) {
+            return Some(format!(
+                "{} is held by a running process; left as it is",
+                lock.display()
+            ));
+        }
+        Some(match std::fs::remove_file(&lock) {
+            Ok(()) => format!("removed {} (left by a killed decision)", lock.display()),
+            Err(e) => format!("cannot remove {}: {e}", lock.display()),
+        })
     }
 
     fn trees_of(&self, old: Oid, new: Oid) -> Result<(Tree<'_>, Tree<'_>)> {
@@ -410,6 +434,27 @@ fn on_disk(p: &Path) -> OnDisk {
         BLOB
     };
     Oid::hash_file(ObjectType::Blob, p).map_or(OnDisk::Other, |id| OnDisk::Blob(id, mode))
+}
+
+/// `rel` is a directory of `old_tree` and every file under it in `root` is tracked there.
+fn only_tracked(old_tree: &Tree<'_>, root: &Path, rel: &Path) -> bool {
+    if !old_tree
+        .get_path(rel)
+        .is_ok_and(|e| e.kind() == Some(ObjectType::Tree))
+    {
+        return false;
+    }
+    let Ok(rd) = std::fs::read_dir(root.join(rel)) else {
+        return false;
+    };
+    rd.flatten().all(|e| {
+        let sub = rel.join(e.file_name());
+        if e.file_type().is_ok_and(|f| f.is_dir()) {
+            only_tracked(old_tree, root, &sub)
+        } else {
+            old_tree.get_path(&sub).is_ok()
+        }
+    })
 }
 
 fn remove_empty_parents(root: &Path, full: &Path) {

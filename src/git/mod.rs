@@ -17,6 +17,8 @@ mod merge;
 mod worktree;
 
 #[cfg(test)]
+mod follow_tests;
+#[cfg(test)]
 mod tests;
 
 #[derive(Debug, thiserror::Error)]

@@ -4,7 +4,7 @@ use std::process::Command;
 use tempfile::TempDir;
 
 /// Run the real git CLI in `dir`, isolated from the user's global/system config.
-fn git(dir: &Path, args: &[&str]) -> String {
+pub(super) fn git(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
         .arg("-C")
         .arg(dir)
@@ -22,23 +22,23 @@ fn git(dir: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-fn write(dir: &Path, rel: &str, content: &str) {
+pub(super) fn write(dir: &Path, rel: &str, content: &str) {
     let p = dir.join(rel);
     fs::create_dir_all(p.parent().unwrap()).unwrap();
     fs::write(p, content).unwrap();
 }
 
-fn read(dir: &Path, rel: &str) -> String {
+pub(super) fn read(dir: &Path, rel: &str) -> String {
     fs::read_to_string(dir.join(rel)).unwrap()
 }
 
 /// A temp dir holding `repo/` (the target, on main with one commit) and room for brl's home.
-struct Fx {
-    tmp: TempDir,
+pub(super) struct Fx {
+    pub(super) tmp: TempDir,
 }
 
 impl Fx {
-    fn new() -> Fx {
+    pub(super) fn new() -> Fx {
         let tmp = TempDir::new().unwrap();
         let repo = tmp.path().join("repo");
         fs::create_dir(&repo).unwrap();
@@ -52,17 +52,22 @@ impl Fx {
         git(&repo, &["commit", "-q", "-m", "initial"]);
         Fx { tmp }
     }
-    fn repo(&self) -> PathBuf {
+    pub(super) fn repo(&self) -> PathBuf {
         self.tmp.path().join("repo")
     }
     fn wt(&self, name: &str) -> PathBuf {
         self.tmp.path().join("home").join("wt").join(name)
     }
-    fn target(&self) -> Target {
+    pub(super) fn target(&self) -> Target {
         Target::open(&self.repo(), "main").unwrap()
     }
     /// Like a brl session: branch off main, worktree, write files, commit_all.
-    fn session(&self, t: &Target, name: &str, files: &[(&str, &str)]) -> (String, PathBuf) {
+    pub(super) fn session(
+        &self,
+        t: &Target,
+        name: &str,
+        files: &[(&str, &str)],
+    ) -> (String, PathBuf) {
         let branch = format!("brl/{name}/1");
         t.create_branch(&branch, t.main_commit().unwrap()).unwrap();
         let wt = self.wt(name);
@@ -77,11 +82,11 @@ impl Fx {
     }
 }
 
-fn status(dir: &Path) -> String {
+pub(super) fn status(dir: &Path) -> String {
     git(dir, &["status", "--porcelain"])
 }
 
-fn rev(dir: &Path, what: &str) -> String {
+pub(super) fn rev(dir: &Path, what: &str) -> String {
     git(dir, &["rev-parse", what]).trim().to_string()
 }
 

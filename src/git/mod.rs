@@ -14,10 +14,13 @@ use git2::{
 
 mod follow_main;
 mod merge;
+mod tree_update;
 mod worktree;
 
 #[cfg(test)]
 mod follow_tests;
+#[cfg(test)]
+mod merge_tests;
 #[cfg(test)]
 mod tests;
 

@@ -231,3 +231,71 @@ fn an_index_lock_left_inside_the_checkout_is_removed() {
     );
     assert!(assert_approve_consistent(&w, &branch, &old, &tip, &err));
 }
+
+/// SIGKILL at random instants (not only at the named points) of approves and rejects, then any
+/// command: everything agrees. `BRL_APPROVE_TRIALS` sets the number of trials (default 12).
+#[test]
+fn approve_and_reject_killed_at_random_instants() {
+    let trials: u64 = std::env::var("BRL_APPROVE_TRIALS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(12);
+    let mut seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(1, |d| d.as_nanos() as u64)
+        | 1;
+    let mut outcomes = [0usize; 2];
+    let mut recovered = 0;
+    for i in 0..trials {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let delay = Duration::from_micros(2_000 + seed % 12_000);
+        let reject = i % 4 == 3;
+        let (w, branch) = setup(i % 2 == 0);
+        let old = git(&w.repo, &["rev-parse", "main"]);
+        let tip = git(&w.repo, &["rev-parse", &branch]);
+        let args: &[&str] = if reject {
+            &["queue", "reject", &branch]
+        } else {
+            &["queue", "approve", &branch]
+        };
+        let mut child = w
+            .spawnable()
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn");
+        std::thread::sleep(delay);
+        // SAFETY: a signal to the child this test spawned (maybe already exited, not reaped).
+        unsafe {
+            libc::kill(child.id() as i32, libc::SIGKILL);
+        }
+        child.wait().expect("reap");
+        let (code, _, err) = w.run(&["queue", "list"]);
+        assert_eq!(code, 0, "{err}");
+        let ctx = format!("trial {i}: {args:?} killed after {delay:?}; then: {err}");
+        let done = if reject {
+            let q = w.queue();
+            let d = decisions(&w, &branch);
+            assert_eq!(git(&w.repo, &["rev-parse", "main"]), old, "{ctx}");
+            let rejected = q[0]["status"] == "rejected";
+            assert_eq!(w.branches().is_empty(), rejected, "{ctx}");
+            assert_eq!(d.len(), usize::from(rejected), "{ctx}: {d:?}");
+            if !rejected {
+                assert_eq!(q[0]["status"], "pending", "{ctx}");
+            }
+            assert_user_repo_intact(&w, &ctx);
+            rejected
+        } else {
+            assert_approve_consistent(&w, &branch, &old, &tip, &ctx)
+        };
+        outcomes[usize::from(done)] += 1;
+        recovered += w.entries("decision_recovered").len();
+    }
+    eprintln!(
+        "{trials} random kills: {} left undecided, {} decided, {recovered} finished or undone by recovery",
+        outcomes[0], outcomes[1]
+    );
+}

@@ -143,10 +143,8 @@ fn recover_one(
     rec: &mut Record,
 ) -> anyhow::Result<(String, &'static str)> {
     let target = Target::open(&config.repo_path(home.root()), &config.main)?;
-    let mut notes: Vec<String> = target
-        .clear_branch_ref_lock(&rec.branch)
-        .into_iter()
-        .collect();
+    let since = std::time::SystemTime::from(rec.started) - std::time::Duration::from_secs(2);
+    let mut notes = target.clear_branch_locks(&rec.branch, since);
     if rec.op == Op::Approve && rec.step != Step::Checkout {
         let moved = match (&rec.new_main, rec.step) {
             (_, Step::Started) => Some(false),
@@ -154,7 +152,7 @@ fn recover_one(
             (Some(new), _) => {
                 let new = git2::Oid::from_str(new)
                     .map_err(|e| anyhow::anyhow!("bad commit id {new} in the journal: {e}"))?;
-                notes.extend(target.clear_main_ref_lock(new));
+                notes.extend(target.clear_main_ref_lock(new, since));
                 let main = target.main_commit()?;
                 Some(main == new || target.is_ancestor(new, main)?)
             }

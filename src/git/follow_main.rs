@@ -147,15 +147,21 @@ impl Target {
         Ok(notes)
     }
 
-    /// Remove `refs/heads/<main>.lock` when it is a leftover of ours: it holds exactly `ours`
-    /// (the journaled new main) and no process has it open. Otherwise say what to do.
-    pub fn clear_main_ref_lock(&self, ours: Oid) -> Option<String> {
+    /// Remove `refs/heads/<main>.lock` when it is a leftover of ours: written since `since` (the
+    /// decision began), holding `ours` (the journaled new main) or a part of it (killed before
+    /// libgit2 finished writing it), and open in no process. Otherwise say what to do.
+    pub fn clear_main_ref_lock(&self, ours: Oid, since: SystemTime) -> Option<String> {
         let lock = self
             .repo
             .commondir()
             .join(format!("{}.lock", self.main_ref()));
         let text = std::fs::read_to_string(&lock).ok()?;
-        if text.trim() == ours.to_string() && !held_open(&lock) {
+        let recent = lock
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|m| m >= since);
+        let text = text.trim_end_matches('\n');
+        if recent && ours.to_string().starts_with(text) && !held_open(&lock) {
             return Some(match std::fs::remove_file(&lock) {
                 Ok(()) => format!("removed {} (left by a killed approve)", lock.display()),
                 Err(e) => format!("cannot remove {}: {e}", lock.display()),
@@ -168,26 +174,38 @@ impl Target {
         ))
     }
 
-    /// Remove `refs/heads/<branch>.lock` (of a brl branch being decided) when no process has it
-    /// open: a kill while the branch was being deleted leaves it.
-    pub fn clear_branch_ref_lock(&self, branch: &str) -> Option<String> {
-        let lock = self
-            .repo
-            .commondir()
-            .join(format!("refs/heads/{branch}.lock"));
-        if !lock.exists() {
-            return None;
+    /// Remove the lock files a kill while deleting `branch` (a brl branch being decided since
+    /// `since`) leaves: `refs/heads/<branch>.lock`, and `packed-refs.lock` when it is newer than
+    /// `since` (a packed branch is deleted by rewriting packed-refs). Only when no process has
+    /// them open. One note per lock found.
+    pub fn clear_branch_locks(&self, branch: &str, since: SystemTime) -> Vec<String> {
+        let common = self.repo.commondir();
+        let branch_lock = common.join(format!("refs/heads/{branch}.lock"));
+        let packed_lock = common.join("packed-refs.lock");
+        let packed_ours = packed_lock
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|m| m >= since);
+        let mut notes = Vec::new();
+        for (lock, ours) in [(branch_lock, true), (packed_lock, packed_ours)] {
+            if !lock.exists() {
+                continue;
+            }
+            notes.push(if !ours || held_open(&lock) {
+                format!(
+                    "{} exists and is not known to be brl's; if no git command is running there, \
+                     remove it (rm {})",
+                    lock.display(),
+                    lock.display()
+                )
+            } else {
+                match std::fs::remove_file(&lock) {
+                    Ok(()) => format!("removed {} (left by a killed decision)", lock.display()),
+                    Err(e) => format!("cannot remove {}: {e}", lock.display()),
+                }
+            });
         }
-        if held_open(&lock) {
-            return Some(format!(
-                "{} is held by a running process; left as it is",
-                lock.display()
-            ));
-        }
-        Some(match std::fs::remove_file(&lock) {
-            Ok(()) => format!("removed {} (left by a killed decision)", lock.display()),
-            Err(e) => format!("cannot remove {}: {e}", lock.display()),
-        })
+        notes
     }
 
     fn trees_of(&self, old: Oid, new: Oid) -> Result<(Tree<'_>, Tree<'_>)> {

@@ -130,14 +130,32 @@ fn leftover_locks_are_removed_only_when_provably_ours() {
     let new = t.branch_tip(&branch).unwrap();
 
     let ref_lock = repo.join(".git/refs/heads/main.lock");
-    assert_eq!(t.clear_main_ref_lock(new), None, "no lock, nothing to say");
+    let began = SystemTime::now() - Duration::from_secs(60);
+    assert_eq!(
+        t.clear_main_ref_lock(new, began),
+        None,
+        "no lock, nothing to say"
+    );
     fs::write(&ref_lock, format!("{old}\n")).unwrap();
-    let note = t.clear_main_ref_lock(new).unwrap();
+    let note = t.clear_main_ref_lock(new, began).unwrap();
     assert!(note.contains("not brl's") && note.contains("rm "), "{note}");
     assert!(ref_lock.exists());
     fs::write(&ref_lock, format!("{new}\n")).unwrap();
-    let note = t.clear_main_ref_lock(new).unwrap();
+    let future = SystemTime::now() + Duration::from_secs(60);
+    let note = t.clear_main_ref_lock(new, future).unwrap();
+    assert!(
+        note.contains("not brl's"),
+        "older than the decision: {note}"
+    );
+    let note = t.clear_main_ref_lock(new, began).unwrap();
     assert!(note.contains("removed"), "{note}");
+    assert!(!ref_lock.exists());
+    fs::write(&ref_lock, "").unwrap();
+    let note = t.clear_main_ref_lock(new, began).unwrap();
+    assert!(
+        note.contains("removed"),
+        "killed before libgit2 wrote it: {note}"
+    );
     assert!(!ref_lock.exists());
 
     t.move_main(old, new, "test").unwrap();

@@ -166,6 +166,7 @@ pub fn approve(home: &Home, config: &Config, branch: &str, by: &str) -> anyhow::
         reason: None,
         step: Step::Started,
         checkout_started: None,
+        log_offset: log_len(home),
     };
     journal
         .write(&rec)
@@ -259,6 +260,7 @@ pub fn reject(
         reason: Some(reason.unwrap_or("rejected without a reason").to_string()),
         step: Step::Prepared,
         checkout_started: None,
+        log_offset: log_len(home),
     };
     journal
         .write(&rec)
@@ -290,6 +292,11 @@ fn unfinished(journal: &Journal, rec: &Record, main: &str, e: anyhow::Error) -> 
         "{e:#}\n  {state}; the next brl command finishes it from the journal {}",
         journal.path_of(&rec.id).display()
     )
+}
+
+/// The log's current length (0 when it does not exist yet).
+fn log_len(home: &Home) -> u64 {
+    std::fs::metadata(home.log_path()).map_or(0, |m| m.len())
 }
 
 /// A refusal: nothing changed; logged as before (not a decision, so no id and no journal).

@@ -54,8 +54,19 @@ pub fn recover_pending(home: &Home) {
             return;
         }
     };
-    for r in recover_locked(home, &config) {
-        eprintln!("brl: {}", r.line);
+    // Recovery must never take the command down with it.
+    let run = std::panic::AssertUnwindSafe(|| recover_locked(home, &config));
+    match std::panic::catch_unwind(run) {
+        Ok(done) => {
+            for r in done {
+                eprintln!("brl: {}", r.line);
+            }
+        }
+        Err(_) => eprintln!(
+            "brl: finishing the interrupted decisions in {} failed unexpectedly; they are \
+             left there for the next command",
+            journal.dir().display()
+        ),
     }
 }
 

@@ -122,7 +122,7 @@ fn queue_step(home: &Home, rec: &Record) -> anyhow::Result<Vec<String>> {
 
 /// The `review_decision` entry, with the decision's id; once only.
 fn log_step(home: &Home, rec: &Record, recovering: bool) -> anyhow::Result<()> {
-    if recovering && logged(home, &rec.id)? {
+    if recovering && logged(home, &rec.id, rec.log_offset)? {
         return Ok(());
     }
     let data = match rec.op {
@@ -139,14 +139,20 @@ fn log_step(home: &Home, rec: &Record, recovering: bool) -> anyhow::Result<()> {
     log_decision(home, &rec.branch, data)
 }
 
-/// Is a `review_decision` with this id in the log?
-fn logged(home: &Home, id: &str) -> anyhow::Result<bool> {
+/// Is a `review_decision` with this id in the log? Only the part from `offset` (the log's length
+/// when the decision was journaled) is read, unless the log is shorter now (replaced): then all.
+fn logged(home: &Home, id: &str, offset: u64) -> anyhow::Result<bool> {
+    use std::io::{Seek, SeekFrom};
     let path = home.log_path();
-    let file = match std::fs::File::open(&path) {
+    let mut file = match std::fs::File::open(&path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
         Err(e) => anyhow::bail!("cannot read {}: {e}", path.display()),
     };
+    let len = file.metadata().map_or(0, |m| m.len());
+    let start = if offset <= len { offset } else { 0 };
+    file.seek(SeekFrom::Start(start))
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
     let quoted = format!("\"{id}\"");
     for line in std::io::BufReader::new(file).split(b'\n') {
         let line = line.map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;

@@ -63,6 +63,9 @@ pub struct Record {
     pub step: Step,
     #[serde(default)]
     pub checkout_started: Option<DateTime<Utc>>,
+    /// The log's length when the journal was written: the decision's entry can only be after it.
+    #[serde(default)]
+    pub log_offset: u64,
 }
 
 /// A journal file that cannot be used; the message names it and the fix.
@@ -230,6 +233,7 @@ mod tests {
             reason: Some("no".into()),
             step: Step::Started,
             checkout_started: None,
+            log_offset: 0,
         }
     }
 

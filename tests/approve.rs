@@ -299,3 +299,75 @@ fn approve_and_reject_killed_at_random_instants() {
         outcomes[0], outcomes[1]
     );
 }
+
+/// A conflicting approve killed after the queue write: recovery logs the conflict once; main and
+/// the branch stay, and the entry can be tried again.
+#[test]
+fn a_conflict_killed_after_the_queue_is_logged_once() {
+    let (w, branch) = setup(false);
+    std::fs::write(
+        w.repo.join("f1.txt"),
+        "ok line\nERR one changed on main\nERR two\n",
+    )
+    .expect("write");
+    git(&w.repo, &["commit", "-q", "-am", "conflicting edit"]);
+    let old = git(&w.repo, &["rev-parse", "main"]);
+    kill_at(&w, "approve:after-queue", &["approve", &branch]);
+    let (code, _, err) = w.run(&["queue", "list"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("finished") && err.contains("conflict"),
+        "{err}"
+    );
+    assert_eq!(git(&w.repo, &["rev-parse", "main"]), old);
+    assert_eq!(w.branches(), vec![branch.clone()]);
+    let q = w.queue();
+    assert_eq!(q[0]["status"], "conflict");
+    let d = decisions(&w, &branch);
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(d[0]["data"]["result"], "conflict");
+    assert_eq!(d[0]["data"]["conflict_files"][0], "f1.txt");
+    assert_user_repo_intact(&w, &err);
+    let (code, _, err) = w.run(&["queue", "approve", &branch]);
+    assert_eq!(code, 1, "tried again, conflicts again: {err}");
+    assert_eq!(decisions(&w, &branch).len(), 2);
+}
+
+/// A journal file brl cannot read is reported with its path by every command and stops
+/// decisions (nothing changed) until it is moved aside; it is never deleted.
+#[test]
+fn an_unreadable_journal_is_loud_and_kept() {
+    let (w, branch) = setup(false);
+    let old = git(&w.repo, &["rev-parse", "main"]);
+    let tip = git(&w.repo, &["rev-parse", &branch]);
+    let dir = w.home.join("logs/journal");
+    std::fs::create_dir_all(&dir).expect("dir");
+    let bad = dir.join("d-garbage.json");
+    std::fs::write(&bad, "\u{0}\u{1} not json").expect("write");
+    let (code, _, err) = w.run(&["queue", "list"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains(&bad.display().to_string()) && err.contains("mv "),
+        "{err}"
+    );
+    let (code, _, err) = w.run(&["queue", "approve", &branch]);
+    assert_ne!(code, 0);
+    assert!(
+        err.contains(&bad.display().to_string()) && err.contains("nothing was changed"),
+        "{err}"
+    );
+    assert!(bad.exists());
+    assert_nothing_decided(&w, &branch, &old);
+    std::fs::rename(&bad, w.home.join("set-aside.json")).expect("mv");
+    let (code, out, err) = w.run(&["queue", "approve", &branch]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(assert_approve_consistent(&w, &branch, &old, &tip, &err));
+}
+
+/// Nothing decided: main old, entry pending, branch kept, no decision logged.
+fn assert_nothing_decided(w: &common::World, branch: &str, old: &str) {
+    assert_eq!(git(&w.repo, &["rev-parse", "main"]), old);
+    assert_eq!(w.queue()[0]["status"], "pending");
+    assert_eq!(w.branches(), vec![branch.to_string()]);
+    assert!(decisions(w, branch).is_empty());
+}

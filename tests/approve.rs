@@ -144,13 +144,28 @@ fn a_live_decision_is_not_recovered_under_it() {
             .next()
             .is_some()
     );
-    // Let it go on: it finishes by itself.
+    // A second decision on the same branch waits for the first one's lock...
+    let second = w
+        .spawnable()
+        .args(["queue", "reject", &branch])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn the second");
+    std::thread::sleep(Duration::from_millis(300));
+    // ...the first goes on and finishes by itself.
     // SAFETY: signals to the child this test spawned.
     unsafe {
         libc::kill(pid as i32, libc::SIGCONT);
     }
     let status = child.wait().expect("wait");
     assert!(status.success(), "{status}");
+    let out = second.wait_with_output().expect("second");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("already approved"),
+        "{err}"
+    );
     let old = git(&w.repo, &["rev-parse", "main^1"]);
     let tip = git(&w.repo, &["rev-parse", "main^2"]);
     assert!(assert_approve_consistent(

@@ -87,6 +87,9 @@ impl Approval {
     }
 }
 
+/// How long a decision waits for another one in progress.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// The lock that makes decisions (and their recovery) one at a time per home.
 fn lock_path(home: &Home) -> std::path::PathBuf {
     home.locks_dir().join("approve.lock")
@@ -96,12 +99,27 @@ fn lock_path(home: &Home) -> std::path::PathBuf {
 /// An unfinished decision on `branch` itself stops this one.
 fn begin(home: &Home, config: &Config, branch: &str) -> anyhow::Result<LockGuard> {
     let path = lock_path(home);
-    let mut lock = LockGuard::exclusive(&path).map_err(|e| {
-        anyhow::anyhow!(
-            "cannot take the decision lock {}: {e}; nothing was decided",
-            path.display()
-        )
-    })?;
+    let deadline = std::time::Instant::now() + LOCK_WAIT;
+    let mut lock = loop {
+        match LockGuard::try_exclusive(&path) {
+            Ok(Some(l)) => break l,
+            Ok(None) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            Ok(None) => anyhow::bail!(
+                "another approve or reject ({}) has held {} for over {}s; nothing was decided — \
+                 try again when it ends",
+                crate::store::atomic::lock_owner(&path)
+                    .map_or_else(|| "pid unknown".to_string(), |p| format!("pid {p}")),
+                path.display(),
+                LOCK_WAIT.as_secs()
+            ),
+            Err(e) => anyhow::bail!(
+                "cannot take the decision lock {}: {e}; nothing was decided",
+                path.display()
+            ),
+        }
+    };
     let _ = lock.write_owner(); // informative only; a full disk must not stop the decision
     for r in recover::recover_locked(home, config) {
         match r.branch.as_deref() {

@@ -34,6 +34,14 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Some(dir) => Home::new(dir),
         None => Home::new(&std::env::current_dir().context("cannot read the current directory")?),
     };
+    // An approve/reject killed mid-way is finished (or undone) before anything else reads the
+    // queue, the log or the repository; cheap when the journal is empty.
+    if !matches!(
+        cli.command,
+        Command::Init { .. } | Command::Demo { .. } | Command::DemoAgent | Command::PaneLog { .. }
+    ) {
+        crate::decision::recover_pending(&home);
+    }
     match cli.command {
         Command::Init {
             repo,

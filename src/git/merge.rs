@@ -1,13 +1,10 @@
 //! Reviewing and approving a branch: its diff against main, and merging it into main without
 //! touching any working tree (except keeping a clean checked-out main in step).
 
-use git2::build::CheckoutBuilder;
-use git2::{
-    CheckoutNotificationType, Diff, DiffFormat, ErrorCode, Oid, RepositoryState, StatusOptions,
-};
+use git2::{Diff, DiffFormat, ErrorCode, Oid, RepositoryState, StatusOptions};
 
 use super::worktree::WorkTree;
-use super::{Ctx, GitError, MergeOutcome, Result, Target, Trial, msg, signature};
+use super::{Ctx, MergeOutcome, MergePlan, Result, Target, Trial, msg, signature};
 
 impl Target {
     /// merge-base(main, branch) .. branch, with renames detected.
@@ -113,6 +110,52 @@ impl Target {
         })
     }
 
+    /// How `branch` (at `tip`) would merge into main at `main`, without changing anything.
+    pub fn plan_merge(&self, branch: &str, tip: Oid, main: Oid) -> Result<MergePlan> {
+        if branch == self.main {
+            return msg(format!(
+                "cannot merge '{branch}' into itself in {}",
+                self.path.display()
+            ));
+        }
+        Ok(if tip == main || self.is_ancestor(tip, main)? {
+            MergePlan::AlreadyMerged
+        } else if self.is_ancestor(main, tip)? {
+            MergePlan::FastForward
+        } else {
+            MergePlan::MergeCommit
+        })
+    }
+
+    /// `a` is an ancestor of `b` (not equal).
+    pub fn is_ancestor(&self, a: Oid, b: Oid) -> Result<bool> {
+        self.repo.graph_descendant_of(b, a).ctx(|| {
+            format!(
+                "cannot compare commits {a} and {b} in {}",
+                self.path.display()
+            )
+        })
+    }
+
+    /// The unreferenced merge commit (parents `[main, tip]`) approving `branch` would make main,
+    /// or the files that conflict. No ref and no working tree changes.
+    pub fn approval_merge_commit(
+        &self,
+        branch: &str,
+        main: Oid,
+        tip: Oid,
+    ) -> Result<std::result::Result<Oid, Vec<String>>> {
+        let what = || {
+            format!(
+                "cannot merge branch '{branch}' into '{}' in {}",
+                self.main,
+                self.path.display()
+            )
+        };
+        let message = format!("Merge branch '{branch}' (approved in brl)");
+        self.merge_commit(main, tip, &message, &what)
+    }
+
     /// An unreferenced merge commit of `ours` and `theirs` (parents in that order), or the files
     /// that conflict. No ref and no working tree changes.
     fn merge_commit(
@@ -187,10 +230,10 @@ impl Target {
         Ok(())
     }
 
-    /// Move main from `old` to `new` (compare-and-swap). Every working tree with main checked
-    /// out must be clean and is checked out to `new`'s tree first (while its HEAD still means
-    /// `old`, which libgit2 uses as the checkout baseline). `Some(reason)` = refused, nothing
-    /// changed. `before_cas` runs just before the ref update (a hook for tests).
+    /// Move main from `old` to `new` (compare-and-swap), then bring every clean working tree
+    /// with main checked out along ([`Target::follow_main`]). Every such tree must be clean and
+    /// have nothing in the way, checked before anything changes. `Some(reason)` = refused,
+    /// nothing changed. `before_cas` runs just before the ref update (a hook for tests).
     pub(super) fn advance_main(
         &self,
         old: Oid,
@@ -198,104 +241,23 @@ impl Target {
         log: &str,
         before_cas: &mut dyn FnMut(),
     ) -> Result<Option<String>> {
-        let main_ref = self.main_ref();
-        let moved = || {
-            msg(format!(
-                "'{}' in {} moved while approving (it is no longer {old}); nothing was \
-                 merged — try again",
-                self.main,
-                self.path.display()
-            ))
-        };
         if self.main_commit()? != old {
-            return moved();
+            return self.move_main(old, new, log).map(|()| None);
         }
-        let trees = self.trees_on(&main_ref)?;
-        for t in &trees {
-            if let Some(why) = dirty_reason(t)? {
-                return Ok(Some(format!(
-                    "'{}' is checked out in {} and {why}; nothing was changed — commit or \
-                     stash there first, then approve again",
-                    self.main,
-                    t.path.display()
-                )));
-            }
-        }
-        let what = || {
-            format!(
-                "cannot move '{}' of {} to {new}",
-                self.main,
-                self.path.display()
-            )
-        };
-        let new_tree_id = self.repo.find_commit(new).ctx(what)?.tree_id();
-        // libgit2 detects all checkout conflicts before it writes anything, so a failing safe
-        // checkout leaves that tree as it was.
-        // (git2's CheckoutBuilder::dry_run sets GIT_CHECKOUT_NONE, which skips conflict
-        // detection entirely with libgit2 1.9, so it is no use as a pre-check.)
-        let mut updated: Vec<&WorkTree> = Vec::new();
-        for t in &trees {
-            let mut in_the_way: Vec<String> = Vec::new();
-            let checked_out = {
-                let mut co = CheckoutBuilder::new();
-                co.safe().overwrite_ignored(false);
-                co.notify_on(CheckoutNotificationType::CONFLICT);
-                co.notify(|_, path, _, _, _| {
-                    if let Some(p) = path {
-                        in_the_way.push(p.display().to_string());
-                    }
-                    true
-                });
-                // libgit2 wants objects looked up through the very handle that checks them
-                // out ("object to checkout does not match repository" otherwise).
-                t.repo
-                    .find_tree(new_tree_id)
-                    .and_then(|tree| t.repo.checkout_tree(tree.as_object(), Some(&mut co)))
-            };
-            if let Err(e) = checked_out {
-                restore(&updated);
-                if e.code() != ErrorCode::Conflict {
-                    restore(&[t]);
-                    return Err(GitError::Msg(format!(
-                        "cannot update the working tree {} to the new '{}' ({}); '{}' was not \
-                         moved and brl put the tree back as it was",
-                        t.path.display(),
-                        self.main,
-                        e.message(),
-                        self.main
-                    )));
-                }
-                let files = if in_the_way.is_empty() {
-                    e.message().to_string()
-                } else {
-                    in_the_way.join(", ")
-                };
-                return Ok(Some(format!(
-                    "'{}' is checked out in {} and its files cannot be updated to the new \
-                     '{}': untracked or ignored files in the way ({files}); nothing was \
-                     changed — move them away there, then approve again",
-                    self.main,
-                    t.path.display(),
-                    self.main,
-                )));
-            }
-            updated.push(t);
+        if let Some(reason) = self.check_main_trees(old, new)? {
+            return Ok(Some(reason));
         }
         before_cas();
-        if let Err(e) = self.repo.reference_matching(&main_ref, new, true, old, log) {
-            // Back to whatever main is now, so each tree is consistent with its HEAD again.
-            restore(&updated);
-            if e.code() == ErrorCode::Modified {
-                return moved();
-            }
-            return Err(GitError::Msg(format!("{}: {}", what(), e.message())));
+        self.move_main(old, new, log)?;
+        for note in self.follow_main(old, new, None, &mut || {})? {
+            tracing::warn!("{note}");
         }
         Ok(None)
     }
 }
 
 /// Why this working tree must not be updated, if it must not.
-fn dirty_reason(t: &WorkTree) -> Result<Option<String>> {
+pub(super) fn dirty_reason(t: &WorkTree) -> Result<Option<String>> {
     let state = t.repo.state();
     if state != RepositoryState::Clean {
         return Ok(Some(format!("has an operation in progress ({state:?})")));
@@ -326,15 +288,4 @@ fn dirty_reason(t: &WorkTree) -> Result<Option<String>> {
         "has uncommitted changes to tracked files ({}{more})",
         shown.join(", ")
     )))
-}
-
-/// Best effort: make each tree match its (current) HEAD again after a partial update.
-fn restore(trees: &[&WorkTree]) {
-    for t in trees {
-        if let Ok(tree) = t.repo.head().and_then(|h| h.peel_to_tree()) {
-            let mut co = CheckoutBuilder::new();
-            co.force();
-            let _ = t.repo.checkout_tree(tree.as_object(), Some(&mut co));
-        }
-    }
 }

@@ -1,8 +1,9 @@
 //! Git plumbing for brl, on top of libgit2 (`git2`).
 //!
 //! The sacred rule: nothing here checks out, resets, stashes or writes anything in the target
-//! repository's own working tree — except [`Target::merge_into_main`], which keeps a CLEAN
-//! working tree that has `main` checked out in step with the new `main`. Agent sessions work in
+//! repository's own working tree — except [`Target::follow_main`], which brings a CLEAN working
+//! tree that has `main` checked out in step with the new `main`, AFTER main's ref moved, file by
+//! file and resumably. Agent sessions work in
 //! their own linked worktrees (see [`Target::ensure_worktree`]), which brl owns and may reset.
 
 use std::path::{Path, PathBuf};
@@ -11,9 +12,15 @@ use git2::{
     BranchType, ErrorCode, IndexAddOption, Oid, Repository, Signature, Sort, StatusOptions,
 };
 
+mod follow_main;
 mod merge;
+mod tree_update;
 mod worktree;
 
+#[cfg(test)]
+mod follow_tests;
+#[cfg(test)]
+mod merge_tests;
 #[cfg(test)]
 mod tests;
 
@@ -42,6 +49,14 @@ pub enum MergeOutcome {
     /// The merge was not attempted (e.g. `main` is checked out with uncommitted changes);
     /// nothing changed.
     Refused { reason: String },
+}
+
+/// How a branch would merge into main ([`Target::plan_merge`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MergePlan {
+    AlreadyMerged,
+    FastForward,
+    MergeCommit,
 }
 
 /// What [`Target::trial_merge`] found.

@@ -4,6 +4,7 @@
 pub mod atomic;
 pub mod control;
 pub mod follow;
+pub mod journal;
 pub mod log;
 pub mod queue;
 pub mod state;

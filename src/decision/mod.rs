@@ -1,0 +1,363 @@
+//! Approve and reject: the ONE operation behind the CLI, the keys, HTTP and the automated review.
+//!
+//! Each decision is a journaled transaction (`store::journal`), one at a time per home under the
+//! flock `logs/locks/approve.lock`:
+//! - approve: journal → (merge commit, unreferenced) → journal the result → move main by
+//!   compare-and-swap, touching no working tree → queue entry → log entry → delete the branch →
+//!   bring a checked-out clean main along (resumable) → remove the journal;
+//! - reject: journal → delete the branch → queue entry → log entry → remove the journal.
+//!
+//! Killed at any instant, the next brl command ([`recover_pending`]) finishes the decision from
+//! the journal, or undoes it when main never moved. Every decision has an id, kept in the journal
+//! and in its `review_decision` log entry, so it is logged exactly once. A dirty checked-out main
+//! refuses before anything changes.
+
+mod recover;
+mod steps;
+
+pub use recover::recover_pending;
+
+use chrono::Utc;
+use serde_json::json;
+
+use crate::chaos;
+use crate::config::Config;
+use crate::git::{MergePlan, Target};
+use crate::home::Home;
+use crate::store::atomic::LockGuard;
+use crate::store::journal::{self, JOURNAL_VERSION, Journal, Op, Record, Step};
+use crate::store::queue::{Queue, QueueEntry, Status};
+
+/// What an approval came to. Only `Merged` changed main.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Approval {
+    Merged {
+        new_main: String,
+        fast_forward: bool,
+    },
+    /// The branch was already part of main; the entry is closed as approved.
+    AlreadyMerged,
+    /// Nothing changed; the entry is now `conflict`.
+    Conflict { files: Vec<String> },
+    /// Nothing changed (e.g. main is checked out with uncommitted changes).
+    Refused { reason: String },
+}
+
+impl Approval {
+    pub fn succeeded(&self) -> bool {
+        matches!(self, Approval::Merged { .. } | Approval::AlreadyMerged)
+    }
+
+    pub fn describe(&self, branch: &str, main: &str) -> String {
+        match self {
+            Approval::Merged {
+                new_main,
+                fast_forward,
+            } => format!(
+                "approved {branch}: merged into {main} ({}), {main} is now {}",
+                if *fast_forward {
+                    "fast-forward"
+                } else {
+                    "merge commit"
+                },
+                &new_main[..new_main.len().min(12)]
+            ),
+            Approval::AlreadyMerged => {
+                format!("approved {branch}: it was already part of {main}")
+            }
+            Approval::Conflict { files } => format!(
+                "not merged: {branch} conflicts with {main} in {}; nothing changed, the entry is now `conflict` (reject it, or merge it by hand)",
+                files.join(", ")
+            ),
+            Approval::Refused { reason } => format!("not merged: {reason}"),
+        }
+    }
+
+    fn of(rec: &Record) -> Approval {
+        match (rec.result.as_str(), &rec.new_main) {
+            ("conflict", _) => Approval::Conflict {
+                files: rec.conflict_files.clone(),
+            },
+            (r, Some(new_main)) => Approval::Merged {
+                new_main: new_main.clone(),
+                fast_forward: r == "fast_forward",
+            },
+            _ => Approval::AlreadyMerged,
+        }
+    }
+}
+
+/// How long a decision waits for another one in progress.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The lock that makes decisions (and their recovery) one at a time per home.
+fn lock_path(home: &Home) -> std::path::PathBuf {
+    home.locks_dir().join("approve.lock")
+}
+
+/// Take the decision lock (waiting for a decision in progress), then finish any interrupted one.
+/// An unfinished decision on `branch` itself stops this one.
+fn begin(home: &Home, config: &Config, branch: &str) -> anyhow::Result<LockGuard> {
+    let path = lock_path(home);
+    let deadline = std::time::Instant::now() + LOCK_WAIT;
+    let mut lock = loop {
+        match LockGuard::try_exclusive(&path) {
+            Ok(Some(l)) => break l,
+            Ok(None) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            Ok(None) => anyhow::bail!(
+                "another approve or reject ({}) has held {} for over {}s; nothing was decided — \
+                 try again when it ends",
+                crate::store::atomic::lock_owner(&path)
+                    .map_or_else(|| "pid unknown".to_string(), |p| format!("pid {p}")),
+                path.display(),
+                LOCK_WAIT.as_secs()
+            ),
+            Err(e) => anyhow::bail!(
+                "cannot take the decision lock {}: {e}; nothing was decided",
+                path.display()
+            ),
+        }
+    };
+    let _ = lock.write_owner(); // informative only; a full disk must not stop the decision
+    for r in recover::recover_locked(home, config) {
+        match r.branch.as_deref() {
+            _ if !r.pending => {}
+            None => anyhow::bail!(
+                "the decision journal needs attention first, so {branch} is not decided now \
+                 (nothing was changed): {}",
+                r.line
+            ),
+            Some(b) if b == branch => anyhow::bail!(
+                "an earlier decision on {branch} is unfinished, so it is not decided again now \
+                 (nothing was changed): {}",
+                r.line
+            ),
+            Some(_) => {}
+        }
+        tracing::warn!("{}", r.line);
+    }
+    Ok(lock)
+}
+
+/// Approve `branch`: merge it into main, close its entry, log the decision, delete the branch.
+pub fn approve(home: &Home, config: &Config, branch: &str, by: &str) -> anyhow::Result<Approval> {
+    let _lock = begin(home, config, branch)?;
+    let target = Target::open(&config.repo_path(home.root()), &config.main)?;
+    let queue = Queue::new(&home.queue_path());
+    let mut entries = queue.load()?;
+    open_entry(&queue, &mut entries, branch)?;
+    if !target.branch_exists(branch) {
+        anyhow::bail!(
+            "branch {branch} no longer exists in {}; fix: `brl queue reject {branch}` to close its entry",
+            target.path().display()
+        );
+    }
+    let tip = target.branch_tip(branch)?;
+    let old = target.main_commit()?;
+    let plan = target.plan_merge(branch, tip, old)?;
+    if plan != MergePlan::AlreadyMerged
+        && let Some(reason) = target.check_main_trees(old, old)?
+    {
+        return refused(home, branch, by, reason);
+    }
+    let journal = Journal::new(home);
+    let mut rec = Record {
+        version: JOURNAL_VERSION,
+        id: journal::new_id(),
+        op: Op::Approve,
+        branch: branch.to_string(),
+        by: by.to_string(),
+        pid: std::process::id(),
+        started: Utc::now(),
+        tip: Some(tip.to_string()),
+        old_main: Some(old.to_string()),
+        new_main: None,
+        result: match plan {
+            MergePlan::AlreadyMerged => "already_merged",
+            MergePlan::FastForward => "fast_forward",
+            MergePlan::MergeCommit => "merge_commit",
+        }
+        .to_string(),
+        conflict_files: Vec::new(),
+        reason: None,
+        step: Step::Started,
+        checkout_started: None,
+        log_offset: log_len(home),
+    };
+    journal
+        .write(&rec)
+        .map_err(|e| anyhow::anyhow!("{e}; nothing was merged"))?;
+    chaos::point("approve:after-journal");
+    let abandon = |e: anyhow::Error| {
+        let _ = journal.remove(&rec.id);
+        e
+    };
+    let new = match plan {
+        MergePlan::AlreadyMerged => None,
+        MergePlan::FastForward => Some(tip),
+        MergePlan::MergeCommit => match target.approval_merge_commit(branch, old, tip) {
+            Ok(Ok(c)) => Some(c),
+            Ok(Err(files)) => {
+                rec.reason = Some(format!(
+                    "conflicts with {} in {}",
+                    config.main,
+                    files.join(", ")
+                ));
+                rec.result = "conflict".into();
+                rec.conflict_files = files;
+                None
+            }
+            Err(e) => return Err(abandon(e.into())),
+        },
+    };
+    chaos::point("approve:after-merge-commit");
+    if let Some(new) = new {
+        match target.check_main_trees(old, new) {
+            Ok(None) => {}
+            Ok(Some(reason)) => {
+                let _ = journal.remove(&rec.id);
+                return refused(home, branch, by, reason);
+            }
+            Err(e) => return Err(abandon(e.into())),
+        }
+    }
+    rec.new_main = new.map(|n| n.to_string());
+    rec.step = Step::Prepared;
+    if let Err(e) = journal.write(&rec) {
+        return Err(abandon(anyhow::anyhow!("{e}; nothing was merged")));
+    }
+    if let Some(new) = new {
+        let log = format!("brl: approve {branch}");
+        if let Err(e) = target.move_main(old, new, &log) {
+            // An error after the ref was written still moved main: then finish, never abandon.
+            if target.main_commit().ok() != Some(new) {
+                return Err(abandon(e.into()));
+            }
+            tracing::warn!("main moved, but git said: {e}");
+        }
+        chaos::point("approve:after-ref");
+    }
+    let approval = Approval::of(&rec);
+    match steps::finish(home, &target, &journal, &mut rec, false) {
+        Ok(notes) => {
+            for n in notes {
+                tracing::warn!("{n}");
+            }
+            Ok(approval)
+        }
+        Err(e) => Err(unfinished(&journal, &rec, &config.main, e)),
+    }
+}
+
+/// Reject `branch`: delete it, record the reason, log the decision.
+pub fn reject(
+    home: &Home,
+    config: &Config,
+    branch: &str,
+    reason: Option<&str>,
+    by: &str,
+) -> anyhow::Result<()> {
+    let _lock = begin(home, config, branch)?;
+    let target = Target::open(&config.repo_path(home.root()), &config.main)?;
+    let queue = Queue::new(&home.queue_path());
+    let mut entries = queue.load()?;
+    open_entry(&queue, &mut entries, branch)?;
+    let journal = Journal::new(home);
+    let tip = target.branch_tip(branch).ok().map(|t| t.to_string());
+    let mut rec = Record {
+        version: JOURNAL_VERSION,
+        id: journal::new_id(),
+        op: Op::Reject,
+        branch: branch.to_string(),
+        by: by.to_string(),
+        pid: std::process::id(),
+        started: Utc::now(),
+        tip,
+        old_main: None,
+        new_main: None,
+        result: "deleted".into(),
+        conflict_files: Vec::new(),
+        reason: Some(reason.unwrap_or("rejected without a reason").to_string()),
+        step: Step::Prepared,
+        checkout_started: None,
+        log_offset: log_len(home),
+    };
+    journal
+        .write(&rec)
+        .map_err(|e| anyhow::anyhow!("{e}; nothing was rejected"))?;
+    chaos::point("reject:after-journal");
+    match steps::finish(home, &target, &journal, &mut rec, false) {
+        Ok(notes) => {
+            for n in notes {
+                tracing::warn!("{n}");
+            }
+            Ok(())
+        }
+        Err(e) => Err(unfinished(&journal, &rec, &config.main, e)),
+    }
+}
+
+/// The error of a decision that stopped half-way; its journal stays for recovery (or is gone if
+/// the decision was given up, which `steps::finish` says in `e`).
+fn unfinished(journal: &Journal, rec: &Record, main: &str, e: anyhow::Error) -> anyhow::Error {
+    if !journal.path_of(&rec.id).exists() {
+        return e;
+    }
+    let state = match (&rec.op, &rec.new_main) {
+        (Op::Approve, Some(n)) => format!("{main} moved to {} (merged)", &n[..n.len().min(12)]),
+        (Op::Approve, None) => "the approval is decided".to_string(),
+        (Op::Reject, _) => "the rejection is decided".to_string(),
+    };
+    anyhow::anyhow!(
+        "{e:#}\n  {state}; the next brl command finishes it from the journal {}",
+        journal.path_of(&rec.id).display()
+    )
+}
+
+/// The log's current length (0 when it does not exist yet).
+fn log_len(home: &Home) -> u64 {
+    std::fs::metadata(home.log_path()).map_or(0, |m| m.len())
+}
+
+/// A refusal: nothing changed; logged as before (not a decision, so no id and no journal).
+fn refused(home: &Home, branch: &str, by: &str, reason: String) -> anyhow::Result<Approval> {
+    steps::log_decision(
+        home,
+        branch,
+        json!({
+            "decision": "approve", "result": "refused", "merged_as": null,
+            "conflict_files": [], "reason": reason, "by": by, "notes": [],
+        }),
+    )?;
+    Ok(Approval::Refused { reason })
+}
+
+/// The entry for `branch`, which must still wait for a decision (pending, or conflict to retry).
+fn open_entry<'e>(
+    queue: &Queue,
+    entries: &'e mut [QueueEntry],
+    branch: &str,
+) -> anyhow::Result<&'e mut QueueEntry> {
+    let entry = entries
+        .iter_mut()
+        .find(|e| e.branch == branch)
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "{branch} is not in the review queue {}; `brl queue list` shows what is",
+                queue.path().display()
+            )
+        })?;
+    match entry.status {
+        Status::Pending | Status::Conflict | Status::Stale => Ok(entry),
+        done => anyhow::bail!(
+            "{branch} was already {} {}; nothing to do",
+            done.as_str(),
+            entry
+                .decided
+                .map(|d| format!("at {}", d.format("%Y-%m-%d %H:%M:%S UTC")))
+                .unwrap_or_default()
+        ),
+    }
+}

@@ -13,7 +13,7 @@ pub const ENV: &str = "BRL_CHAOS_STOP";
 
 /// Every crash point in brl, so the harness (and a typo) can be checked against the code.
 pub const POINTS: &[&str] = &[
-    // A cycle (src/cycle, src/proc.rs), in order.
+    // A cycle (src/cycle, src/proc), in order.
     "cycle:after-branch",         // its branch exists, nothing checked out yet
     "cycle:after-agent-spawn",    // the agent's process exists; its group may not be recorded yet
     "cycle:after-agent-recorded", // the agent's group is recorded; the agent may now run
@@ -21,7 +21,7 @@ pub const POINTS: &[&str] = &[
     "cycle:after-leftover-commit",
     "cycle:before-log", // decided and the branch settled, the entry not yet appended
     "cycle:after-log",  // logged, the in-flight marker not yet cleared
-    // Approve (src/decision, src/git/merge.rs), in order.
+    // Approve (src/decision), in order.
     "approve:after-journal",
     "approve:after-merge-commit", // the merge commit exists, main not moved
     "approve:after-ref",          // main moved, the queue not yet updated

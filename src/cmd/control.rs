@@ -3,6 +3,7 @@
 use std::num::NonZeroU32;
 use std::time::{Duration, Instant};
 
+use crate::config::Config;
 use crate::control;
 use crate::home::Home;
 use crate::scheduler::MemoryReader;
@@ -187,13 +188,69 @@ pub fn attach(home: &Home, session: Option<&str>) -> anyhow::Result<i32> {
 
 pub fn status(home: &Home, json: bool) -> anyhow::Result<i32> {
     let config = home.load_config()?;
-    let snap = status::snapshot(home, &config, &mut MemoryReader::default());
+    let mut snap = status::snapshot(home, &config, &mut MemoryReader::default());
     if json {
+        if let Some(map) = snap.as_object_mut() {
+            map.insert("tmux".into(), where_json(&config).0);
+            map.insert("http".into(), where_json(&config).1);
+        }
         println!("{}", serde_json::to_string_pretty(&snap)?);
     } else {
         print!("{}", status::describe(&snap));
+        for line in where_lines(&config) {
+            println!("{line}");
+        }
     }
     Ok(0)
+}
+
+/// Where this home's panes and HTTP server live: (`tmux`, `http`) for `brl status --json`.
+fn where_json(config: &Config) -> (serde_json::Value, serde_json::Value) {
+    (
+        serde_json::json!({
+            "socket": config.tmux.socket,
+            "session": config.tmux.session,
+            "session_derived": config.tmux.session_derived,
+        }),
+        serde_json::json!({
+            "enabled": config.server.enabled,
+            "listen": config.server.listen.to_string(),
+            "listen_derived": config.server.listen_derived,
+        }),
+    )
+}
+
+/// Where this home's panes and HTTP server live, in words (`brl init`, `brl status`); a value
+/// derived from the home says so.
+pub fn where_lines(config: &Config) -> Vec<String> {
+    let server = match &config.tmux.socket {
+        Some(s) => format!("the tmux server on socket `{s}`"),
+        None => "your default tmux server".into(),
+    };
+    let from_home = |derived: bool, key: &str| {
+        if derived {
+            format!(" (derived from this home's path; `{key}` in brl.toml sets another)")
+        } else {
+            " (set in brl.toml)".to_string()
+        }
+    };
+    let http = if config.server.enabled {
+        format!(
+            "http:  listens on {}{}",
+            config.server.listen,
+            from_home(config.server.listen_derived, "[server] listen")
+        )
+    } else {
+        "http:  off ([server] enabled = false)".to_string()
+    };
+    vec![
+        format!(
+            "tmux:  session `{}` on {server}{}",
+            config.tmux.session,
+            from_home(config.tmux.session_derived, "[tmux] session")
+        ),
+        http,
+    ]
 }
 
 /// Workers alive now: (session, pid, life-lock path), from the lock files in logs/locks/.

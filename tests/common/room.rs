@@ -129,6 +129,16 @@ impl Room {
             .collect()
     }
 
+    /// The tmux session this home's panes live in (derived from the home when brl.toml names
+    /// none, as in every Room).
+    pub fn tmux_session(&self) -> String {
+        brl::home::Home::new(&self.w.home)
+            .load_config()
+            .expect("the room's brl.toml is valid")
+            .tmux
+            .session
+    }
+
     pub fn tmux(&self, args: &[&str]) -> bool {
         Command::new("tmux")
             .args(["-L", &self.socket])

@@ -462,3 +462,51 @@ fn the_daily_budget_stops_grants_and_says_so_once() {
         "{out}"
     );
 }
+
+#[test]
+fn a_killed_tmux_server_is_noticed_and_the_fleet_cycles_again() {
+    let mut r = Room::new(2, &agent("slow_fix.sh"), "");
+    r.up(&[]);
+    wait_for(60, "a cycle in its hack phase", || {
+        r.control("s1").phase.as_deref() == Some("hack")
+    });
+    let old_panes: Vec<String> = r.panes().into_iter().map(|p| p.0).collect();
+    let before = r.entries("ralph_cycle").len();
+    assert!(r.tmux(&["kill-server"]), "kill-server");
+    // Noticed at the next check (check_secs = 1), said once.
+    wait_for(10, "the vanishing to be noticed", || {
+        !r.entries("tmux_recreated").is_empty()
+    });
+    let recreated = r.entries("tmux_recreated");
+    assert_eq!(recreated.len(), 1, "{recreated:?}");
+    assert_eq!(recreated[0]["data"]["panes_before"], 2, "{recreated:?}");
+    // The panes come back on a new server as soon as the old workers (SIGHUP) have exited, or,
+    // when one ignores it, after the control room killed it past its grace period.
+    let grace = brl::control::fleet::OLD_WORKER_GRACE.as_secs();
+    wait_for(grace + 15, "the panes on a new tmux server", || {
+        let p = r.panes();
+        p.len() == 2 && p.iter().all(|p| !p.3)
+    });
+    for e in r.entries("worker_killed") {
+        assert!(
+            e["data"]["reason"]
+                .as_str()
+                .is_some_and(|t| t.contains("did not exit")),
+            "{e}"
+        );
+    }
+    // New cycles are recorded after the old workers' interrupted ones, in both sessions.
+    wait_for(90, "both sessions to cycle again", || {
+        let cycles = r.entries("ralph_cycle");
+        ["s1", "s2"].iter().all(|s| {
+            cycles[before..]
+                .iter()
+                .any(|c| c["session"] == *s && c["data"]["outcome"] != "interrupted")
+        })
+    });
+    // Still one vanishing, said once: no spinning on the new server.
+    assert_eq!(r.entries("tmux_recreated").len(), 1);
+    assert_eq!(r.panes().len(), 2, "{:?} (old: {old_panes:?})", r.panes());
+    let (code, out, err) = r.w.run(&["down", "--wait-secs", "10"]);
+    assert_eq!(code, 0, "{out}{err}");
+}

@@ -283,6 +283,15 @@ impl Tmux {
         self.run_unless_missing(has.into())
     }
 
+    /// Whether a tmux server answers on this socket.
+    pub fn server_running(&self) -> Result<bool, TmuxError> {
+        match self.run(ti::TmuxCommands::new().cmd(ti::ListSessions::new())) {
+            Ok(_) => Ok(true),
+            Err(TmuxError::Failed { stderr, .. }) if no_server(&stderr) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Kills the tmux session `name` (exact name) and its panes; `Ok(false)` when it did not
     /// exist. Other sessions on the server are untouched; the server is never killed.
     pub fn kill_session(&self, name: &str) -> Result<bool, TmuxError> {

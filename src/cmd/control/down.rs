@@ -18,6 +18,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use crate::control::reap;
 use crate::home::Home;
 use crate::status;
 use crate::store::atomic::{LockGuard, lock_owner};
@@ -46,7 +47,7 @@ pub fn down(home: &Home, wait_secs: u64) -> anyhow::Result<i32> {
         println!(
             "worker {s} (pid {pid}) did not stop within {wait_secs} s of SIGTERM (--wait-secs)"
         );
-        kill_session_processes(home, s, Some(*pid));
+        say(reap::kill_session_processes(home, s, Some(*pid)));
         if !wait_free(lock, KILL_WAIT) {
             eprintln!("worker {s} (pid {pid}) still holds {}", lock.display());
         }
@@ -54,7 +55,7 @@ pub fn down(home: &Home, wait_secs: u64) -> anyhow::Result<i32> {
     let mut leaders: Vec<i32> = workers
         .iter()
         .map(|w| w.1 as i32)
-        .filter(|p| leads_session(*p))
+        .filter(|p| reap::leads_session(*p))
         .collect();
     leaders.extend(close_panes(home, &config)?);
     // A pane closed above ends a worker started since (SIGHUP); one that ignores it is killed.
@@ -63,7 +64,7 @@ pub fn down(home: &Home, wait_secs: u64) -> anyhow::Result<i32> {
         if wait_free(&lock, KILL_WAIT) {
             continue;
         }
-        kill_session_processes(home, &s, Some(pid));
+        say(reap::kill_session_processes(home, &s, Some(pid)));
         if !wait_free(&lock, KILL_WAIT) {
             still.push(format!("{s} (pid {pid})"));
         }
@@ -75,16 +76,16 @@ pub fn down(home: &Home, wait_secs: u64) -> anyhow::Result<i32> {
     sessions.sort();
     sessions.dedup();
     for s in &sessions {
-        kill_session_processes(home, s, None);
+        say(reap::kill_session_processes(home, s, None));
     }
     leaders.sort_unstable();
     leaders.dedup();
-    for g in groups_of_sessions(&leaders) {
-        kill_group(g);
+    for g in reap::groups_of_sessions(&leaders) {
+        reap::kill_group(g);
         println!("killed process group {g}, left running by a closed pane (SIGKILL)");
     }
-    wait_gone(&leaders);
-    let left: Vec<String> = groups_of_sessions(&leaders)
+    reap::wait_gone(&leaders);
+    let left: Vec<String> = reap::groups_of_sessions(&leaders)
         .into_iter()
         .map(|g| format!("process group {g}"))
         .chain(still)
@@ -98,6 +99,12 @@ pub fn down(home: &Home, wait_secs: u64) -> anyhow::Result<i32> {
             left.join(", ")
         );
         Ok(1)
+    }
+}
+
+fn say(lines: Vec<String>) {
+    for l in lines {
+        println!("{l}");
     }
 }
 
@@ -141,7 +148,7 @@ fn close_panes(home: &Home, config: &crate::config::Config) -> anyhow::Result<Ve
         .iter()
         .filter_map(|p| p.pid)
         .map(|p| p as i32)
-        .filter(|p| leads_session(*p))
+        .filter(|p| reap::leads_session(*p))
         .collect();
     let panes = workers
         .iter()
@@ -187,122 +194,6 @@ fn pane_gone(e: &crate::tmux::TmuxError) -> bool {
     m.contains("can't find pane")
         || m.contains("no server running")
         || m.contains("error connecting")
-}
-
-/// Kill, with SIGKILL, what runs for session `s`: its agent's recorded group, the worker `pid`
-/// (its whole group when it leads one, as in a tmux pane) and every group of the terminal
-/// session it leads. Says what it killed.
-fn kill_session_processes(home: &Home, s: &str, worker: Option<u32>) {
-    if let Some(pgid) = crate::proc::kill_orphaned_group(&crate::cycle::running_pgid(home, s)) {
-        println!("{s}: killed the agent's process group {pgid} (SIGKILL)");
-    }
-    let Some(pid) = worker.map(|p| p as i32) else {
-        return;
-    };
-    if !crate::proc::is_running(pid) {
-        return;
-    }
-    if leads_session(pid) {
-        // Its pane's terminal session: the worker, its agent and its checks, each group.
-        let groups = groups_of_sessions(&[pid]);
-        for g in &groups {
-            kill_group(*g);
-        }
-        println!(
-            "{s}: killed the worker (pid {pid}) and the process groups of its pane: {} (SIGKILL)",
-            groups
-                .iter()
-                .map(i32::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-        wait_gone(&[pid]);
-    } else if pgid_of(pid) == Some(pid) && Some(pid) != own_group() {
-        kill_group(pid);
-        println!("{s}: killed the worker's process group {pid} (SIGKILL)");
-    } else {
-        signal(pid as u32, libc::SIGKILL);
-        println!("{s}: killed the worker (pid {pid}, SIGKILL)");
-    }
-}
-
-/// `pid` is alive and leads its own terminal session (as a tmux pane's process does).
-fn leads_session(pid: i32) -> bool {
-    crate::proc::is_running(pid) && stat(pid).is_some_and(|st| st.session == pid)
-}
-
-/// The process groups with a live (not zombie) member in one of the terminal `sessions`, never
-/// brl's own group.
-fn groups_of_sessions(sessions: &[i32]) -> Vec<i32> {
-    if sessions.is_empty() {
-        return vec![];
-    }
-    let Ok(procs) = std::fs::read_dir("/proc") else {
-        return vec![];
-    };
-    let own = own_group();
-    let mut groups: Vec<i32> = procs
-        .filter_map(|e| {
-            let pid: i32 = e.ok()?.file_name().to_str()?.parse().ok()?;
-            let st = stat(pid)?;
-            (st.state != 'Z' && sessions.contains(&st.session) && st.pgrp > 1)
-                .then_some(st.pgrp)
-                .filter(|g| Some(*g) != own)
-        })
-        .collect();
-    groups.sort_unstable();
-    groups.dedup();
-    groups
-}
-
-/// Wait up to [`KILL_WAIT`] for the terminal sessions to have no live process: SIGKILL is
-/// delivered at once, but a process disappears when its parent reaps it.
-fn wait_gone(sessions: &[i32]) {
-    let end = Instant::now() + KILL_WAIT;
-    while !groups_of_sessions(sessions).is_empty() && Instant::now() < end {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-struct Stat {
-    state: char,
-    pgrp: i32,
-    session: i32,
-}
-
-/// A process's state, group and terminal session from `/proc/<pid>/stat`; `None` when gone.
-fn stat(pid: i32) -> Option<Stat> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // After the command's closing parenthesis: state ppid pgrp session …
-    let mut f = text.rsplit(')').next()?.split_whitespace();
-    let state = f.next()?.chars().next()?;
-    let _ppid = f.next()?;
-    let pgrp = f.next()?.parse().ok()?;
-    let session = f.next()?.parse().ok()?;
-    Some(Stat {
-        state,
-        pgrp,
-        session,
-    })
-}
-
-fn pgid_of(pid: i32) -> Option<i32> {
-    // SAFETY: getpgid only reads the process table; an unknown pid gives -1.
-    let g = unsafe { libc::getpgid(pid) };
-    (g > 0).then_some(g)
-}
-
-fn own_group() -> Option<i32> {
-    // SAFETY: getpgrp has no preconditions.
-    let g = unsafe { libc::getpgrp() };
-    (g > 0).then_some(g)
-}
-
-fn kill_group(pgid: i32) {
-    // SAFETY: killpg only sends a signal; a group that is gone gives ESRCH, ignored.
-    unsafe {
-        libc::killpg(pgid, libc::SIGKILL);
-    }
 }
 
 /// Workers alive now: (session, pid, life-lock path), from the lock files in logs/locks/.

@@ -147,5 +147,8 @@ fn the_dashboard_opens_with_no_locale() {
     });
     let (code, out, err) = brl(&r, &["down", "--wait-secs", "20"], None);
     assert_eq!(code, 0, "{out}{err}");
-    assert!(out.contains("control"), "the control pane is closed too: {out}");
+    assert!(
+        out.contains("control"),
+        "the control pane is closed too: {out}"
+    );
 }

@@ -122,9 +122,11 @@ pub(super) fn esc(arg: &str) -> Cow<'_, str> {
     }
 }
 
-/// Whether tmux said there is no server on the socket (it exits when its last session ends).
+/// Whether tmux said there is no server on the socket (it exits when its last session ends;
+/// a client that connected while it was exiting says "server exited unexpectedly").
 pub(super) fn no_server(stderr: &str) -> bool {
     stderr.contains("no server running")
+        || stderr.contains("server exited unexpectedly")
         || (stderr.contains("error connecting to") && stderr.contains("No such file"))
 }
 

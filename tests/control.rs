@@ -510,3 +510,65 @@ fn a_killed_tmux_server_is_noticed_and_the_fleet_cycles_again() {
     let (code, out, err) = r.w.run(&["down", "--wait-secs", "10"]);
     assert_eq!(code, 0, "{out}{err}");
 }
+
+#[test]
+fn down_kills_a_worker_that_ignores_sigterm_and_exits_0() {
+    let r = Room::new(1, &agent("fix_one.sh"), "");
+    let home = r.w.home.display().to_string();
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/agents/stubborn_worker.sh");
+    // A pane tagged with this home, in its tmux session, running the stubborn worker.
+    let session = r.tmux_session();
+    assert!(r.tmux(&[
+        "new-session",
+        "-d",
+        "-s",
+        &session,
+        &format!("sh '{}' '{home}'", script.display()),
+        ";",
+        "set-option",
+        "-p",
+        "@brl_home",
+        &home,
+        ";",
+        "set-option",
+        "-p",
+        "@brl_session",
+        "s1",
+    ]));
+    let pgid_file = r.w.home.join("logs/sessions/s1/running.pgid");
+    wait_for(10, "the stubborn worker and its agent", || {
+        r.workers().len() == 1 && pgid_file.exists()
+    });
+    let worker = r.workers()[0].1 as i32;
+    let agent_pid: i32 = std::fs::read_to_string(&pgid_file)
+        .expect("running.pgid")
+        .split_whitespace()
+        .next()
+        .and_then(|p| p.parse().ok())
+        .expect("a pid");
+    assert_eq!(r.panes().len(), 1, "{:?}", r.panes());
+
+    let start = std::time::Instant::now();
+    let (code, out, err) = r.w.run(&["down", "--wait-secs", "2"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        start.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        start.elapsed()
+    );
+    assert!(out.contains("did not stop within 2 s of SIGTERM"), "{out}");
+    assert!(
+        out.contains(&format!("s1: killed the agent's process group {agent_pid}")),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("s1: killed the worker (pid {worker})")),
+        "{out}"
+    );
+    assert!(out.contains("everything of"), "{out}");
+    assert!(!brl::proc::is_running(worker), "the worker still runs");
+    assert!(!brl::proc::is_running(agent_pid), "the agent still runs");
+    assert!(r.panes().is_empty(), "{:?}", r.panes());
+    assert!(r.workers().is_empty());
+}

@@ -179,3 +179,42 @@ fn a_session_shared_by_hand_keeps_the_other_homes_panes() {
     assert!(out.contains("tmux session `shared` closed"), "{out}");
     assert!(!b.tmux(&["has-session", "-t", "=shared"]));
 }
+
+#[test]
+fn init_writes_no_fixed_session_or_port_and_shows_the_derived_ones() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut seen = Vec::new();
+    for name in ["one", "two"] {
+        let home = dir.path().join(name);
+        let out = assert_cmd::Command::cargo_bin("brl")
+            .expect("binary")
+            .arg("--home")
+            .arg(&home)
+            .env_remove("BRL_HOME")
+            .arg("init")
+            .output()
+            .expect("brl init");
+        assert!(out.status.success(), "{out:?}");
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let config = brl::home::Home::new(&home).load_config().expect("valid");
+        assert!(config.tmux.session_derived && config.server.listen_derived);
+        // The output names the values this home will use, and says where they come from.
+        assert!(
+            stdout.contains(&format!("session `{}`", config.tmux.session))
+                && stdout.contains(&config.server.listen.to_string())
+                && stdout.contains("derived from this home's path"),
+            "{stdout}"
+        );
+        let text = std::fs::read_to_string(home.join("brl.toml")).expect("brl.toml");
+        for line in text.lines() {
+            let l = line.trim_start();
+            assert!(
+                !l.starts_with("session =") && !l.starts_with("listen ="),
+                "a fixed value in the template: {line}"
+            );
+        }
+        seen.push((config.tmux.session, config.server.listen));
+    }
+    assert_ne!(seen[0].0, seen[1].0);
+    assert_ne!(seen[0].1, seen[1].1);
+}

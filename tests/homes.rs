@@ -218,3 +218,48 @@ fn init_writes_no_fixed_session_or_port_and_shows_the_derived_ones() {
     assert_ne!(seen[0].0, seen[1].0);
     assert_ne!(seen[0].1, seen[1].1);
 }
+
+#[test]
+fn panes_left_in_the_session_brl_toml_named_before_are_not_doubled() {
+    // A home whose brl.toml said `session = "brl"` (the old template's value) runs...
+    let mut r = Room::new(2, &agent("fix_one.sh"), "");
+    let path = r.w.home.join("brl.toml");
+    let derived = std::fs::read_to_string(&path).expect("config");
+    std::fs::write(
+        &path,
+        derived.replace("[tmux]\n", "[tmux]\nsession = \"brl\"\n"),
+    )
+    .expect("write");
+    r.up(&[]);
+    wait_for(30, "two panes in `brl`", || {
+        let p = own_panes(&r);
+        p.len() == 2 && p.iter().all(|p| p.4 == "brl")
+    });
+    wait_for(30, "both workers", || r.workers().len() == 2);
+    let (status, _) = r.stop();
+    assert!(status.success());
+    // ...then the line is removed: the session is derived now, the old panes still run.
+    std::fs::write(&path, &derived).expect("write");
+    let before = r.entries("ralph_cycle").len();
+    r.up(&[]);
+    wait_for(30, "the restart", || {
+        r.entries("control_started").len() == 2
+    });
+    wait_for(30, "worker_elsewhere for both sessions", || {
+        r.entries("worker_elsewhere").len() == 2
+    });
+    // No second worker per session: no new pane, no respawn loop; the old workers go on cycling.
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(own_panes(&r).len(), 2, "{:?}", own_panes(&r));
+    assert_eq!(r.entries("pane_created").len(), 2);
+    assert!(r.entries("worker_respawned").is_empty());
+    assert_eq!(r.entries("worker_elsewhere").len(), 2, "said once each");
+    wait_for(60, "cycles to go on", || {
+        r.entries("ralph_cycle").len() >= before + 2
+    });
+    // brl down closes this home's panes wherever they are.
+    let (code, out, err) = r.w.run(&["down", "--wait-secs", "20"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(own_panes(&r).is_empty(), "{:?}", own_panes(&r));
+    assert!(out.contains("tmux session `brl` closed"), "{out}");
+}

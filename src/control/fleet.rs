@@ -81,6 +81,8 @@ pub struct Fleet {
     /// new pane waits until the old worker has recorded its cycle and exited, up to
     /// [`OLD_WORKER_GRACE`]; then its processes are killed (`worker_killed`).
     old_workers: BTreeMap<String, (u32, Instant)>,
+    /// Sessions whose worker runs without a pane of this fleet (pid), as last reported.
+    elsewhere: BTreeMap<String, u32>,
 }
 
 /// How long a worker whose pane vanished has to exit by itself (on the SIGHUP it got, it records
@@ -119,6 +121,7 @@ impl Fleet {
             reported_strays: 0,
             last_seen: 0,
             old_workers: BTreeMap::new(),
+            elsewhere: BTreeMap::new(),
         })
     }
 
@@ -182,7 +185,7 @@ impl Fleet {
             let session = match &a {
                 Action::Create { session } | Action::Respawn { session, .. } => session,
             };
-            if self.old_worker_blocks(session) {
+            if self.old_worker_blocks(session) || self.worker_elsewhere(session) {
                 continue;
             }
             match a {
@@ -291,6 +294,31 @@ impl Fleet {
             json!({"pid": pid, "killed": killed,
                    "reason": format!("its pane vanished with the tmux server and it did not exit within {} s", OLD_WORKER_GRACE.as_secs())}),
         );
+        true
+    }
+
+    /// Does a worker of this session run without a pane here (started by hand, or in a pane of
+    /// another tmux session, e.g. the one brl.toml named before)? Then no pane is made or
+    /// respawned for it: a second worker would only exit with "another worker is running", again
+    /// and again. Said once per worker; the pane follows at the first check after it exits.
+    fn worker_elsewhere(&mut self, session: &str) -> bool {
+        let lock = worker_lock_path(&self.home, session);
+        let holder = LockGuard::is_held(&lock)
+            .unwrap_or(false)
+            .then(|| lock_owner(&lock))
+            .flatten();
+        let Some(pid) = holder else {
+            self.elsewhere.remove(session);
+            return false;
+        };
+        if self.elsewhere.insert(session.to_string(), pid) != Some(pid) {
+            self.log(
+                "worker_elsewhere",
+                session,
+                json!({"pid": pid, "tmux_session": self.tmux_session,
+                       "note": "its worker runs outside this tmux session; the session's pane is made when it exits"}),
+            );
+        }
         true
     }
 

@@ -152,3 +152,62 @@ fn the_dashboard_opens_with_no_locale() {
         "the control pane is closed too: {out}"
     );
 }
+
+#[test]
+fn brl_up_says_why_its_control_room_did_not_start() {
+    // The control room cannot start: its port is held by something that is not brl.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = taken.local_addr().expect("addr");
+    let r = Room::new(
+        1,
+        &agent("fix_one.sh"),
+        &format!("[server]\nlisten = \"{addr}\"\n"),
+    );
+    let exe = assert_cmd::cargo::cargo_bin("brl");
+    let cmd = format!(
+        "'{}' --home '{}' up; echo \"[brl up exited $?]\"; sleep 60",
+        exe.display(),
+        r.w.home.display()
+    );
+    let mut tmux = Command::new("tmux");
+    tmux.args(["-L", &r.socket, "new-session", "-d", "-s", "term"])
+        .args(["-x", "150", "-y", "50", &cmd]);
+    no_locale(&mut tmux, None);
+    assert!(tmux.status().expect("tmux").success());
+    let joined = || {
+        let out = Command::new("tmux")
+            .args([
+                "-u",
+                "-L",
+                &r.socket,
+                "capture-pane",
+                "-p",
+                "-J",
+                "-t",
+                "=term:",
+            ])
+            .output()
+            .expect("tmux capture-pane");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(40);
+    let screen = loop {
+        let s = joined();
+        if s.contains("[brl up exited") {
+            break s;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "brl up did not end; the screen shows:\n{s}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    assert!(!screen.contains("[brl up exited 0]"), "{screen}");
+    assert!(
+        screen.contains("the control room did not start")
+            && screen.contains(&addr.to_string())
+            && screen.contains("not brl"),
+        "the reason is shown: {screen}"
+    );
+    drop(taken);
+}

@@ -87,7 +87,12 @@ fn ensure_control_room(
     );
     let end = Instant::now() + START_WAIT;
     loop {
-        if status::control_room_pid(home).is_some() {
+        // Holding the home's lock is not enough: the control room takes it first, then starts its
+        // HTTP server and its panes, and may still fail (a port in use). Its `control_started`
+        // entry says it got through.
+        if let Some(pid) = status::control_room_pid(home)
+            && has_started(home, pid)
+        {
             return Ok(true);
         }
         // A pane that cannot be listed any more (its session or the tmux server ended) is as
@@ -117,11 +122,33 @@ fn ensure_control_room(
     }
 }
 
+/// Has the control room `pid` logged `control_started`?
+fn has_started(home: &Home, pid: u32) -> bool {
+    let filter = crate::store::log::Filter {
+        kind: Some("control_started".into()),
+        session: None,
+    };
+    crate::store::log::tail(&home.log_path(), 3, &filter).is_ok_and(|t| {
+        t.entries
+            .iter()
+            .any(|e| e.data["pid"].as_u64() == Some(u64::from(pid)))
+    })
+}
+
 /// What a control room that did not start said: its pane's last lines, else (the pane is gone,
 /// or it printed nothing) the end of its log file `logs/brl.log.<date>`. Never empty.
 fn last_words(home: &Home, tmux: &Tmux, pane: &str) -> String {
-    let screen = match tmux.capture(pane, 40) {
-        Ok(text) => text.trim_end().to_string(),
+    let screen = match tmux.capture(pane, 200) {
+        // The pane is taller than what it printed: blank lines, and tmux's own "Pane is dead"
+        // line (remain-on-exit), would push the words off the user's screen.
+        Ok(text) => {
+            let lines: Vec<&str> = text
+                .lines()
+                .map(str::trim_end)
+                .filter(|l| !l.is_empty() && !l.starts_with("Pane is dead"))
+                .collect();
+            lines[lines.len().saturating_sub(20)..].join("\n")
+        }
         Err(e) => format!("(its pane {pane} cannot be read: {e})"),
     };
     if !screen.trim().is_empty() && !screen.starts_with("(its pane") {

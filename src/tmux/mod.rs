@@ -336,8 +336,11 @@ impl Tmux {
     fn run_unless_missing(&self, cmd: ti::TmuxCommand) -> Result<bool, TmuxError> {
         match self.run(ti::TmuxCommands::new().cmd(cmd)) {
             Ok(_) => Ok(true),
+            // "no current target": a server left with no session at all (it is exiting).
             Err(TmuxError::Failed { stderr, .. })
-                if no_server(&stderr) || stderr.contains("can't find session") =>
+                if no_server(&stderr)
+                    || stderr.contains("can't find session")
+                    || stderr.contains("no current target") =>
             {
                 Ok(false)
             }

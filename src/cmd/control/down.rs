@@ -180,10 +180,13 @@ fn close_panes(home: &Home, config: &crate::config::Config) -> anyhow::Result<Ve
         closed.join(", ")
     );
     for s in sessions {
-        if tmux.session_exists(&s)? {
-            println!("tmux session `{s}` kept: it holds panes that are not this home's");
-        } else {
-            println!("tmux session `{s}` closed (no pane left in it)");
+        match tmux.session_exists(&s) {
+            Ok(true) => {
+                println!("tmux session `{s}` kept: it holds panes that are not this home's")
+            }
+            Ok(false) => println!("tmux session `{s}` closed (no pane left in it)"),
+            // Only a report: this home's panes are closed either way.
+            Err(e) => println!("tmux session `{s}`: cannot tell whether it is still open ({e})"),
         }
     }
     Ok(leaders)
@@ -192,6 +195,7 @@ fn close_panes(home: &Home, config: &crate::config::Config) -> anyhow::Result<Ve
 fn pane_gone(e: &crate::tmux::TmuxError) -> bool {
     let m = e.to_string();
     m.contains("can't find pane")
+        || m.contains("no current target")
         || m.contains("no server running")
         || m.contains("error connecting")
 }

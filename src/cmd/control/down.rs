@@ -197,6 +197,7 @@ fn pane_gone(e: &crate::tmux::TmuxError) -> bool {
     m.contains("can't find pane")
         || m.contains("no current target")
         || m.contains("no server running")
+        || m.contains("server exited unexpectedly")
         || m.contains("error connecting")
 }
 

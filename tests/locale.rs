@@ -84,6 +84,18 @@ fn control_room_in(set: Option<(&str, &str)>) {
         out.contains("scheduling") && out.contains("s1") && out.contains("s2"),
         "{out}"
     );
+    // It reads the panes from tmux, in this locale too.
+    let pane_line = out
+        .lines()
+        .find(|l| l.starts_with("panes:"))
+        .unwrap_or_else(|| panic!("no panes line: {out}"));
+    for p in &panes {
+        assert!(pane_line.contains(&format!("{} {}", p.1, p.0)), "{out}");
+    }
+    assert!(
+        !pane_line.contains("DEAD") && !pane_line.contains("ERROR"),
+        "{out}"
+    );
     let (code, out, err) = brl(&r, &["down", "--wait-secs", "20"], set);
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("closed this home's panes"), "{out}");

@@ -95,16 +95,50 @@ pub fn attach(home: &Home, session: Option<&str>) -> anyhow::Result<i32> {
 pub fn status(home: &Home, json: bool) -> anyhow::Result<i32> {
     let config = home.load_config()?;
     let mut snap = status::snapshot(home, &config, &mut MemoryReader::default());
+    // The panes as tmux has them (one `list-panes`): a pane list brl cannot read is shown here,
+    // not hidden behind the control files.
+    let tmux = Tmux::new(config.tmux.socket.as_deref());
+    let panes = tmux.panes(&home.root().display().to_string());
     if json {
+        let (mut t, h) = where_json(&config);
+        t["panes"] = match &panes {
+            Ok(list) => serde_json::json!(
+                list.iter()
+                    .map(|p| serde_json::json!({"pane": p.id, "session": p.session,
+                    "tmux_session": p.tmux_session, "dead": p.dead}))
+                    .collect::<Vec<_>>()
+            ),
+            Err(e) => serde_json::json!({"error": e.to_string()}),
+        };
         if let Some(map) = snap.as_object_mut() {
-            map.insert("tmux".into(), where_json(&config).0);
-            map.insert("http".into(), where_json(&config).1);
+            map.insert("tmux".into(), t);
+            map.insert("http".into(), h);
         }
         println!("{}", serde_json::to_string_pretty(&snap)?);
     } else {
         print!("{}", status::describe(&snap));
         for line in where_lines(&config) {
             println!("{line}");
+        }
+        match &panes {
+            Ok(list) if list.is_empty() => println!("panes: none of this home"),
+            Ok(list) => println!(
+                "panes: {}",
+                list.iter()
+                    .map(|p| {
+                        let mut s = format!("{} {}", p.session, p.id);
+                        if p.dead {
+                            s.push_str(" DEAD");
+                        }
+                        if p.tmux_session != config.tmux.session {
+                            s.push_str(&format!(" (in tmux session {})", p.tmux_session));
+                        }
+                        s
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Err(e) => println!("panes: ERROR {e}"),
         }
     }
     Ok(0)

@@ -159,8 +159,10 @@ max_running = 0
 [tmux]
 # The tmux server (`tmux -L <socket>`); remove the line to use your default server.
 # socket = "brl"
-# The tmux session that holds one pane per agent session.
-session = "brl"
+# The tmux session that holds one pane per agent session. Left out, it is derived from this
+# home's path (`brl-<directory>-<hash>`, shown by `brl init` and `brl status`), so two homes on
+# one tmux server never share a session. Set it only to pick a name of your own.
+# session = "brl"
 # A file in layouts/: "tiled" (all panes in one window) or "windows" (one window per session).
 layout = "tiled"
 # The control room checks the panes this often (one tmux call, whatever the number of sessions).
@@ -171,7 +173,9 @@ pane_log_max_bytes = 2097152
 [server]
 # HTTP triggers, served by the control room (`brl up`): GET /healthz, /status; POST /trigger/...
 enabled = true
-listen = "127.0.0.1:7878"
+# The address to listen on. Left out, it is 127.0.0.1 with a port derived from this home's path
+# (20000-29999, shown by `brl init` and `brl status`), so two homes never ask for the same port.
+# listen = "127.0.0.1:7878"
 # POSTs need `Authorization: Bearer <token>`, the token read from this environment variable.
 # Listening beyond loopback without a token is refused.
 token_env = "BRL_TOKEN"
@@ -379,6 +383,8 @@ mod tests {
                 .unwrap_or_else(|e| panic!("{p:?}: {e}"));
             assert_eq!(c.repo, Path::new("../my \"app\""));
             assert!(c.checks.typecheck.is_some() && c.checks.test.is_some());
+            // No fixed session or port: both come from the home.
+            assert!(c.tmux.session_derived && c.server.listen_derived, "{p:?}");
         }
     }
 

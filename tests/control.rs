@@ -29,8 +29,11 @@ fn up_runs_three_tagged_panes_and_down_stops_everything() {
     let mut tags: Vec<&str> = panes.iter().map(|p| p.1.as_str()).collect();
     tags.sort();
     assert_eq!(tags, vec!["s1", "s2", "s3"]);
+    // No `session` in brl.toml: the session is the home's own, derived from its path.
+    let session = r.tmux_session();
+    assert!(session.starts_with("brl-home-"), "{session}");
     assert!(
-        panes.iter().all(|p| p.2 == home && p.4 == "brl" && !p.3),
+        panes.iter().all(|p| p.2 == home && p.4 == session && !p.3),
         "{panes:?}"
     );
     // Headless: JSON lines on stdout, and the same in logs/brl.log.<date>.
@@ -63,7 +66,7 @@ fn up_runs_three_tagged_panes_and_down_stops_everything() {
         "the control room exits 0 on brl down: {status:?}"
     );
     assert!(
-        !r.tmux(&["has-session", "-t", "brl"]),
+        !r.tmux(&["has-session", "-t", &format!("={session}")]),
         "the tmux session is gone"
     );
     for (s, pid) in workers {
@@ -367,7 +370,7 @@ fn attach_puts_a_terminal_on_the_sessions_pane() {
             &r.socket,
             "list-windows",
             "-t",
-            "=brl",
+            &format!("={}", r.tmux_session()),
             "-F",
             "#{window_name}",
         ])

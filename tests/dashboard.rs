@@ -200,7 +200,7 @@ fn a_conflict_is_shown_not_swallowed_and_a_second_dashboard_is_a_viewer() {
     assert_eq!(git(&room.w.repo, &["rev-parse", "main"]), main_before);
     // No control window was started: the one running schedules.
     assert!(
-        !room.tmux(&["has-session", "-t", "=brl"]) || {
+        !room.tmux(&["has-session", "-t", &format!("={}", room.tmux_session())]) || {
             let out = Command::new("tmux")
                 .args([
                     "-L",

@@ -16,7 +16,14 @@ use tokio_util::sync::CancellationToken;
 #[test]
 fn healthz_is_200() {
     let s = Server::start(None, 20, status_ok());
-    assert_eq!(s.get("/healthz"), (200, json!({ "ok": true })));
+    let (code, v) = s.get("/healthz");
+    assert_eq!(code, 200, "{v}");
+    assert_eq!(
+        (v["ok"].as_bool(), v["brl"].as_bool()),
+        (Some(true), Some(true))
+    );
+    // It names its home, so a second control room that finds the port taken can say whose.
+    assert!(v["home"].as_str().is_some_and(|h| !h.is_empty()), "{v}");
 }
 
 #[test]
@@ -309,6 +316,37 @@ fn spawn_refuses_an_address_in_use() {
         m.contains(&addr.to_string()) && m.contains("[server] listen"),
         "{m}"
     );
+    // A listener that never answers HTTP is named as not a brl.
+    assert!(m.contains("not brl"), "{m}");
+}
+
+#[test]
+fn spawn_names_the_other_home_holding_the_port() {
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port");
+    let (a, b) = (
+        tempfile::tempdir().expect("tempdir"),
+        tempfile::tempdir().expect("tempdir"),
+    );
+    let opts = |dir: &std::path::Path| ServerOptions {
+        home: Home::new(dir),
+        listen: addr,
+        token: None,
+        token_env: "BRL_TOKEN".into(),
+        max_pending: 20,
+        status: status_ok(),
+    };
+    let cancel = CancellationToken::new();
+    let first = server::spawn(opts(a.path()), cancel.clone()).expect("the first home binds");
+    let e = server::spawn(opts(b.path()), CancellationToken::new()).expect_err("taken");
+    let m = format!("{e:#}");
+    assert!(
+        m.contains(&a.path().display().to_string()) && m.contains(&addr.to_string()),
+        "{m}"
+    );
+    cancel.cancel();
+    first.join().expect("the server thread ends");
 }
 
 #[test]

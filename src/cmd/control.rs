@@ -1,13 +1,15 @@
 //! `brl up`, `brl down`, `brl attach`, `brl status`.
 
-use std::num::NonZeroU32;
-use std::time::{Duration, Instant};
+mod down;
+pub use down::down;
 
+use std::num::NonZeroU32;
+
+use crate::config::Config;
 use crate::control;
 use crate::home::Home;
 use crate::scheduler::MemoryReader;
 use crate::status;
-use crate::store::atomic::{LockGuard, lock_owner};
 use crate::tmux::Tmux;
 
 pub fn up(home: &Home, sessions: Option<NonZeroU32>, no_tui: bool) -> anyhow::Result<i32> {
@@ -37,101 +39,6 @@ pub fn up(home: &Home, sessions: Option<NonZeroU32>, no_tui: bool) -> anyhow::Re
         &stop,
     )?;
     Ok(0)
-}
-
-pub fn down(home: &Home, wait_secs: u64) -> anyhow::Result<i32> {
-    let config = home.load_config()?;
-    // 1. The control room: signal the process holding the home's lock, wait for the lock.
-    match status::control_room_pid(home) {
-        Some(pid) => {
-            signal(pid, libc::SIGTERM);
-            let lock = status::control_lock_path(home);
-            if wait_free(&lock, Duration::from_secs(15)) {
-                println!("control room (pid {pid}) stopped");
-            } else {
-                anyhow::bail!(
-                    "the control room (pid {pid}) did not stop within 15 s of SIGTERM; nothing else was stopped. Check it (`ps -p {pid}`), kill it (`kill -9 {pid}`), then run `brl down` again"
-                );
-            }
-        }
-        None => println!("no control room was running"),
-    }
-    // 2. The workers: SIGTERM (a cycle in flight is interrupted, discarded and recorded).
-    let workers = running_workers(home);
-    for (s, pid, _) in &workers {
-        println!("stopping worker {s} (pid {pid})");
-        signal(*pid, libc::SIGTERM);
-    }
-    let deadline = Instant::now() + Duration::from_secs(wait_secs);
-    let mut left: Vec<String> = Vec::new();
-    for (s, _, lock) in &workers {
-        let rest = deadline.saturating_duration_since(Instant::now());
-        if !wait_free(lock, rest) {
-            left.push(s.clone());
-        }
-    }
-    if !left.is_empty() {
-        eprintln!(
-            "workers still stopping after {wait_secs} s: {}; closing their panes ends them",
-            left.join(", ")
-        );
-    }
-    // 3. The tmux session brl created (it holds panes tagged with this home), on its socket.
-    let tmux = Tmux::new(config.tmux.socket.as_deref());
-    let tag = home.root().display().to_string();
-    let panes = tmux.panes(&tag)?;
-    let socket = config.tmux.socket.as_deref().unwrap_or("default");
-    // The control room's own pane (started by `brl up` with a terminal) counts too: it stays,
-    // dead, after the control room stopped above.
-    let control_panes = tmux.control_panes(&tag)?;
-    if panes.iter().any(|p| p.tmux_session == config.tmux.session)
-        || control_panes
-            .iter()
-            .any(|p| p.tmux_session == config.tmux.session)
-    {
-        tmux.kill_session(&config.tmux.session)?;
-        println!(
-            "tmux session `{}` (socket {socket}) closed",
-            config.tmux.session
-        );
-    } else {
-        println!(
-            "no tmux session `{}` with this home's panes on socket {socket}",
-            config.tmux.session
-        );
-    }
-    let elsewhere: Vec<String> = panes
-        .iter()
-        .filter(|p| p.tmux_session != config.tmux.session)
-        .map(|p| {
-            format!(
-                "{} ({} in tmux session {})",
-                p.id, p.session, p.tmux_session
-            )
-        })
-        .collect();
-    if !elsewhere.is_empty() {
-        println!(
-            "left alone: panes tagged with this home in other tmux sessions: {}",
-            elsewhere.join(", ")
-        );
-    }
-    // Panes closed above end any worker that had not stopped yet.
-    let still: Vec<String> = running_workers(home)
-        .into_iter()
-        .filter(|(_, _, l)| !wait_free(l, Duration::from_secs(5)))
-        .map(|(s, p, _)| format!("{s} (pid {p})"))
-        .collect();
-    if still.is_empty() {
-        println!("everything of {} is stopped", home.root().display());
-        Ok(0)
-    } else {
-        eprintln!(
-            "still running: {}; stop them with `kill <pid>`",
-            still.join(", ")
-        );
-        Ok(1)
-    }
 }
 
 pub fn attach(home: &Home, session: Option<&str>) -> anyhow::Result<i32> {
@@ -187,57 +94,103 @@ pub fn attach(home: &Home, session: Option<&str>) -> anyhow::Result<i32> {
 
 pub fn status(home: &Home, json: bool) -> anyhow::Result<i32> {
     let config = home.load_config()?;
-    let snap = status::snapshot(home, &config, &mut MemoryReader::default());
+    let mut snap = status::snapshot(home, &config, &mut MemoryReader::default());
+    // The panes as tmux has them (one `list-panes`): a pane list brl cannot read is shown here,
+    // not hidden behind the control files.
+    let tmux = Tmux::new(config.tmux.socket.as_deref());
+    let panes = tmux.panes(&home.root().display().to_string());
     if json {
+        let (mut t, h) = where_json(&config);
+        t["panes"] = match &panes {
+            Ok(list) => serde_json::json!(
+                list.iter()
+                    .map(|p| serde_json::json!({"pane": p.id, "session": p.session,
+                    "tmux_session": p.tmux_session, "dead": p.dead}))
+                    .collect::<Vec<_>>()
+            ),
+            Err(e) => serde_json::json!({"error": e.to_string()}),
+        };
+        if let Some(map) = snap.as_object_mut() {
+            map.insert("tmux".into(), t);
+            map.insert("http".into(), h);
+        }
         println!("{}", serde_json::to_string_pretty(&snap)?);
     } else {
         print!("{}", status::describe(&snap));
+        for line in where_lines(&config) {
+            println!("{line}");
+        }
+        match &panes {
+            Ok(list) if list.is_empty() => println!("panes: none of this home"),
+            Ok(list) => println!(
+                "panes: {}",
+                list.iter()
+                    .map(|p| {
+                        let mut s = format!("{} {}", p.session, p.id);
+                        if p.dead {
+                            s.push_str(" DEAD");
+                        }
+                        if p.tmux_session != config.tmux.session {
+                            s.push_str(&format!(" (in tmux session {})", p.tmux_session));
+                        }
+                        s
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Err(e) => println!("panes: ERROR {e}"),
+        }
     }
     Ok(0)
 }
 
-/// Workers alive now: (session, pid, life-lock path), from the lock files in logs/locks/.
-fn running_workers(home: &Home) -> Vec<(String, u32, std::path::PathBuf)> {
-    let Ok(dir) = std::fs::read_dir(home.locks_dir()) else {
-        return vec![];
+/// Where this home's panes and HTTP server live: (`tmux`, `http`) for `brl status --json`.
+fn where_json(config: &Config) -> (serde_json::Value, serde_json::Value) {
+    (
+        serde_json::json!({
+            "socket": config.tmux.socket,
+            "session": config.tmux.session,
+            "session_derived": config.tmux.session_derived,
+        }),
+        serde_json::json!({
+            "enabled": config.server.enabled,
+            "listen": config.server.listen.to_string(),
+            "listen_derived": config.server.listen_derived,
+        }),
+    )
+}
+
+/// Where this home's panes and HTTP server live, in words (`brl init`, `brl status`); a value
+/// derived from the home says so.
+pub fn where_lines(config: &Config) -> Vec<String> {
+    let server = match &config.tmux.socket {
+        Some(s) => format!("the tmux server on socket `{s}`"),
+        None => "your default tmux server".into(),
     };
-    let mut out: Vec<_> = dir
-        .filter_map(|e| {
-            let path = e.ok()?.path();
-            let name = path.file_name()?.to_str()?;
-            let session = name
-                .strip_prefix("worker-")?
-                .strip_suffix(".lock")?
-                .to_string();
-            if !LockGuard::is_held(&path).ok()? {
-                return None;
-            }
-            Some((session, lock_owner(&path)?, path))
-        })
-        .collect();
-    out.sort();
-    out
-}
-
-/// Wait until nobody holds `lock`, up to `max`.
-fn wait_free(lock: &std::path::Path, max: Duration) -> bool {
-    let end = Instant::now() + max;
-    loop {
-        if !LockGuard::is_held(lock).unwrap_or(false) {
-            return true;
+    let from_home = |derived: bool, key: &str| {
+        if derived {
+            format!(" (derived from this home's path; `{key}` in brl.toml sets another)")
+        } else {
+            " (set in brl.toml)".to_string()
         }
-        if Instant::now() >= end {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-fn signal(pid: u32, sig: libc::c_int) {
-    // SAFETY: kill only sends a signal; a pid that is gone gives ESRCH, ignored.
-    unsafe {
-        libc::kill(pid as libc::pid_t, sig);
-    }
+    };
+    let http = if config.server.enabled {
+        format!(
+            "http:  listens on {}{}",
+            config.server.listen,
+            from_home(config.server.listen_derived, "[server] listen")
+        )
+    } else {
+        "http:  off ([server] enabled = false)".to_string()
+    };
+    vec![
+        format!(
+            "tmux:  session `{}` on {server}{}",
+            config.tmux.session,
+            from_home(config.tmux.session_derived, "[tmux] session")
+        ),
+        http,
+    ]
 }
 
 /// Under PM2 the control room's environment carries PM2's own variables (`PM2_HOME`, `pm_id`,

@@ -87,25 +87,107 @@ fn ensure_control_room(
     );
     let end = Instant::now() + START_WAIT;
     loop {
-        if status::control_room_pid(home).is_some() {
+        // Holding the home's lock is not enough: the control room takes it first, then starts its
+        // HTTP server and its panes, and may still fail (a port in use). Its `control_started`
+        // entry says it got through.
+        if let Some(pid) = status::control_room_pid(home)
+            && has_started(home, pid)
+        {
             return Ok(true);
         }
-        let dead = tmux
-            .control_panes(&tag)?
-            .into_iter()
-            .find(|p| p.id == pane)
-            .is_none_or(|p| p.dead);
+        // A pane that cannot be listed any more (its session or the tmux server ended) is as
+        // dead as one tmux reports dead.
+        let dead = match tmux.control_panes(&tag) {
+            Ok(panes) => panes
+                .into_iter()
+                .find(|p| p.id == pane)
+                .is_none_or(|p| p.dead),
+            Err(e) => {
+                tracing::warn!("listing the control pane: {e}");
+                true
+            }
+        };
         if dead || Instant::now() >= end {
-            let said = tmux.capture(&pane, 40).unwrap_or_default();
+            let said = last_words(home, &tmux, &pane);
             if dead {
                 let _ = tmux.kill_pane(&pane);
             }
             anyhow::bail!(
                 "the control room did not start{}; it said:\n{}\nfix what it says, then run `brl up` again (or `brl up --no-tui` to see it in this terminal)",
                 if dead { "" } else { " within 20 s" },
-                said.trim_end()
+                said
             );
         }
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// Has the control room `pid` logged `control_started`?
+fn has_started(home: &Home, pid: u32) -> bool {
+    let filter = crate::store::log::Filter {
+        kind: Some("control_started".into()),
+        session: None,
+    };
+    crate::store::log::tail(&home.log_path(), 3, &filter).is_ok_and(|t| {
+        t.entries
+            .iter()
+            .any(|e| e.data["pid"].as_u64() == Some(u64::from(pid)))
+    })
+}
+
+/// What a control room that did not start said: its pane's last lines, else (the pane is gone,
+/// or it printed nothing) the end of its log file `logs/brl.log.<date>`. Never empty.
+fn last_words(home: &Home, tmux: &Tmux, pane: &str) -> String {
+    let screen = match tmux.capture(pane, 200) {
+        // The pane is taller than what it printed: blank lines, and tmux's own "Pane is dead"
+        // line (remain-on-exit), would push the words off the user's screen.
+        Ok(text) => {
+            let lines: Vec<&str> = text
+                .lines()
+                .map(str::trim_end)
+                .filter(|l| !l.is_empty() && !l.starts_with("Pane is dead"))
+                .collect();
+            lines[lines.len().saturating_sub(20)..].join("\n")
+        }
+        Err(e) => format!("(its pane {pane} cannot be read: {e})"),
+    };
+    if !screen.trim().is_empty() && !screen.starts_with("(its pane") {
+        return screen;
+    }
+    match newest_log(home) {
+        Some((path, tail)) if !tail.trim().is_empty() => format!(
+            "{screen}\nthe end of {}:\n{}",
+            path.display(),
+            tail.trim_end()
+        )
+        .trim_start()
+        .to_string(),
+        _ => format!(
+            "{}\n(nothing in {}/brl.log.* either; run `brl up --no-tui` to see it start)",
+            if screen.is_empty() {
+                "(its pane showed nothing)"
+            } else {
+                &screen
+            },
+            home.logs_dir().display()
+        ),
+    }
+}
+
+/// The newest `logs/brl.log.*` and its last 10 lines.
+fn newest_log(home: &Home) -> Option<(std::path::PathBuf, String)> {
+    let newest = std::fs::read_dir(home.logs_dir())
+        .ok()?
+        .filter_map(|e| {
+            let e = e.ok()?;
+            let name = e.file_name().into_string().ok()?;
+            name.starts_with("brl.log")
+                .then(|| Some((e.metadata().ok()?.modified().ok()?, e.path())))?
+        })
+        .max()?
+        .1;
+    let text = std::fs::read_to_string(&newest).ok()?;
+    let lines: Vec<&str> = text.lines().collect();
+    let tail = lines[lines.len().saturating_sub(10)..].join("\n");
+    Some((newest, tail))
 }

@@ -64,6 +64,14 @@ pub fn run(
     if skipped > 0 {
         println!("{skipped} existing file(s) left as they were");
     }
+    match home.load_config() {
+        Ok(config) => {
+            for line in super::control::where_lines(&config) {
+                println!("{line}");
+            }
+        }
+        Err(e) => println!("warning: {e}"),
+    }
     match repo {
         None if wrote_config => println!(
             "next: set `repo` in {} to your target git repository",

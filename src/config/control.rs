@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 use std::num::{NonZeroU32, NonZeroU64};
+use std::path::Path;
 
 use serde::Deserialize;
 
@@ -43,9 +44,13 @@ pub struct TmuxConfig {
     /// The tmux server's socket name (`tmux -L <name>`); none = the user's default server.
     #[serde(default)]
     pub socket: Option<String>,
-    /// The tmux session that holds the panes.
-    #[serde(default = "default_tmux_session")]
+    /// The tmux session that holds the panes. Not given: derived from the home's path (see
+    /// [`derived_tmux_session`]), so two homes on one tmux server never share a session.
+    #[serde(default)]
     pub session: String,
+    /// `session` was not in brl.toml: it is the home's derived name.
+    #[serde(skip)]
+    pub session_derived: bool,
     /// A file `layouts/<layout>.toml` in the home.
     #[serde(default = "default_layout")]
     pub layout: String,
@@ -61,7 +66,8 @@ impl Default for TmuxConfig {
     fn default() -> Self {
         TmuxConfig {
             socket: None,
-            session: default_tmux_session(),
+            session: String::new(),
+            session_derived: false,
             layout: default_layout(),
             check_secs: default_check_secs(),
             pane_log_max_bytes: default_pane_log_bytes(),
@@ -75,9 +81,13 @@ pub struct ServerConfig {
     /// Serve the HTTP triggers from the control room.
     #[serde(default = "default_true")]
     pub enabled: bool,
-    /// The address to listen on.
-    #[serde(default = "default_listen")]
+    /// The address to listen on. Not given: 127.0.0.1 and a port derived from the home's path
+    /// (see [`derived_port`]), so two homes on one machine never ask for the same port.
+    #[serde(default = "unset_listen")]
     pub listen: SocketAddr,
+    /// `listen` was not in brl.toml: it is the home's derived address.
+    #[serde(skip)]
+    pub listen_derived: bool,
     /// The environment variable that holds the bearer token for POSTs.
     #[serde(default = "default_token_env")]
     pub token_env: String,
@@ -87,7 +97,8 @@ impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
             enabled: true,
-            listen: default_listen(),
+            listen: unset_listen(),
+            listen_derived: false,
             token_env: default_token_env(),
         }
     }
@@ -117,9 +128,6 @@ fn default_interval() -> NonZeroU64 {
 fn default_max_ram() -> u8 {
     85
 }
-fn default_tmux_session() -> String {
-    "brl".into()
-}
 fn default_layout() -> String {
     "tiled".into()
 }
@@ -129,8 +137,75 @@ fn default_check_secs() -> NonZeroU64 {
 fn default_pane_log_bytes() -> u64 {
     2 * 1024 * 1024
 }
-fn default_listen() -> SocketAddr {
-    SocketAddr::from(([127, 0, 0, 1], 7878))
+/// A placeholder until [`derive_from_home`] runs (port 0 is never served).
+fn unset_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 0))
+}
+
+/// The first port of the range the derived ports come from: 20000–29999, below the ephemeral
+/// ports Linux hands out (32768 and up), so an outgoing connection never holds a home's port.
+pub const DERIVED_PORT_BASE: u16 = 20000;
+/// How many ports the derived ports spread over.
+pub const DERIVED_PORT_SPAN: u16 = 10000;
+
+/// The home's tmux session when brl.toml names none: `brl-<last part of the home's path>-<hash
+/// of the whole path>`, e.g. `brl-myapp-1a2b3c4d` — readable in `tmux ls`, unique per home. Only
+/// letters, digits, `-` and `_` (tmux replaces `:` and `.`).
+pub fn derived_tmux_session(home: &Path) -> String {
+    let hash = crate::home::short_hash(home.display().to_string().as_bytes());
+    let name: String = home
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .take(24)
+        .collect();
+    let name = name.trim_matches('-');
+    if name.is_empty() {
+        format!("brl-{hash:08x}")
+    } else {
+        format!("brl-{name}-{hash:08x}")
+    }
+}
+
+/// The home's HTTP port when brl.toml names no `[server] listen`: from the hash of the home's
+/// path, in 20000–29999. Two homes can still land on the same port (about 1 in 10000): the second
+/// control room then says which home holds it (see `server::spawn`).
+pub fn derived_port(home: &Path) -> u16 {
+    // A different hash input than the session name's, so the two do not move together.
+    let hash = crate::home::short_hash(format!("port:{}", home.display()).as_bytes());
+    DERIVED_PORT_BASE + (hash % u32::from(DERIVED_PORT_SPAN)) as u16
+}
+
+/// Fill in `[tmux] session` and `[server] listen` from the home when `table` (brl.toml as read)
+/// does not give them. Values written in brl.toml are kept exactly as written.
+pub(super) fn derive_from_home(
+    tmux: &mut TmuxConfig,
+    server: &mut ServerConfig,
+    home: &Path,
+    table: &toml::Table,
+) {
+    let given = |section: &str, key: &str| {
+        table
+            .get(section)
+            .and_then(toml::Value::as_table)
+            .is_some_and(|t| t.contains_key(key))
+    };
+    if !given("tmux", "session") {
+        tmux.session = derived_tmux_session(home);
+        tmux.session_derived = true;
+    }
+    if !given("server", "listen") {
+        server.listen = SocketAddr::from(([127, 0, 0, 1], derived_port(home)));
+        server.listen_derived = true;
+    }
 }
 fn default_token_env() -> String {
     "BRL_TOKEN".into()

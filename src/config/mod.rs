@@ -15,7 +15,9 @@ mod gate;
 mod jobs;
 pub mod keys;
 mod notify;
-pub use control::{BudgetConfig, SchedulerConfig, ServerConfig, TmuxConfig};
+pub use control::{
+    BudgetConfig, SchedulerConfig, ServerConfig, TmuxConfig, derived_port, derived_tmux_session,
+};
 pub use errors::ConfigError;
 use errors::from_toml_error;
 pub use gate::GateConfig;
@@ -199,6 +201,16 @@ impl Default for PromptConfig {
     }
 }
 
+/// The home a brl.toml belongs to: its directory, made absolute the way `Home::new` makes the
+/// home's root absolute (so the derived names match the tags on the home's panes).
+fn home_of(config_path: &Path) -> PathBuf {
+    let dir = match config_path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf())
+}
+
 fn default_max_pending() -> usize {
     20
 }
@@ -242,9 +254,15 @@ impl Config {
         Config::parse(path, &errors::as_text(path, bytes)?)
     }
 
-    /// Parse and validate `text`, which came from `path` (used in messages).
+    /// Parse and validate `text`, which came from `path` (used in messages; its directory is
+    /// the home, from which the tmux session and the HTTP port are derived when not given).
     pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
-        let config: Config = toml::from_str(text).map_err(|e| from_toml_error(path, text, &e))?;
+        let mut config: Config =
+            toml::from_str(text).map_err(|e| from_toml_error(path, text, &e))?;
+        // The same text just parsed as a Config, so it parses as a table too.
+        let table: toml::Table = text.parse().map_err(|e| from_toml_error(path, text, &e))?;
+        let home = home_of(path);
+        control::derive_from_home(&mut config.tmux, &mut config.server, &home, &table);
         config.validate(path, text)?;
         Ok(config)
     }
@@ -371,8 +389,8 @@ passed = "^ok"
         let c = Config::parse(Path::new("brl.toml"), GOOD).expect("valid");
         assert_eq!(c.scheduler.interval_secs.get(), 300);
         assert_eq!(c.scheduler.max_ram_percent, 85);
-        assert_eq!(c.tmux.session, "brl");
-        assert_eq!(c.server.listen.to_string(), "127.0.0.1:7878");
+        assert!(c.tmux.session.starts_with("brl-"), "{}", c.tmux.session);
+        assert!(c.tmux.session_derived && c.server.listen_derived);
         let m = err(&format!("{GOOD}\n[scheduler]\nmax_ram_percent = 150\n"));
         assert!(
             m.contains("scheduler.max_ram_percent") && m.contains("1 to 100"),
@@ -384,6 +402,53 @@ passed = "^ok"
         assert!(m.contains("tmux.session"), "{m}");
         let m = err(&format!("{GOOD}\n[tmux]\nlayout = \"../x\"\n"));
         assert!(m.contains("tmux.layout"), "{m}");
+    }
+
+    #[test]
+    fn session_and_port_come_from_the_home_unless_written() {
+        let a = Config::parse(Path::new("/srv/a b.home/brl.toml"), GOOD).expect("valid");
+        let b = Config::parse(Path::new("/srv/other/brl.toml"), GOOD).expect("valid");
+        // Two homes: different sessions and ports; the same home: the same ones every time.
+        assert_ne!(a.tmux.session, b.tmux.session);
+        assert_ne!(a.server.listen, b.server.listen);
+        let again = Config::parse(Path::new("/srv/a b.home/brl.toml"), GOOD).expect("valid");
+        assert_eq!(
+            (&a.tmux.session, a.server.listen),
+            (&again.tmux.session, again.server.listen)
+        );
+        // Readable and a valid tmux session name (no `.`, `:` or blanks).
+        assert!(
+            a.tmux.session.starts_with("brl-a-b-home-"),
+            "{}",
+            a.tmux.session
+        );
+        assert!(
+            b.tmux.session.starts_with("brl-other-"),
+            "{}",
+            b.tmux.session
+        );
+        for c in [&a, &b] {
+            assert!(c.server.listen.ip().is_loopback());
+            let port = c.server.listen.port();
+            assert!((20000..30000).contains(&port), "{port}");
+        }
+        // Written values are kept as written, in any home.
+        let text =
+            format!("{GOOD}\n[tmux]\nsession = \"brl\"\n[server]\nlisten = \"127.0.0.1:7878\"\n");
+        let c = Config::parse(Path::new("/srv/other/brl.toml"), &text).expect("valid");
+        assert_eq!(c.tmux.session, "brl");
+        assert_eq!(c.server.listen.to_string(), "127.0.0.1:7878");
+        assert!(!c.tmux.session_derived && !c.server.listen_derived);
+        // An empty session written out is an error, not silently derived.
+        let m = err(&format!("{GOOD}\n[tmux]\nsession = \"\"\n"));
+        assert!(m.contains("tmux.session"), "{m}");
+        // The root directory still gives a usable name.
+        let root = Config::parse(Path::new("/brl.toml"), GOOD).expect("valid");
+        assert!(
+            root.tmux.session.starts_with("brl-"),
+            "{}",
+            root.tmux.session
+        );
     }
 
     #[test]

@@ -7,7 +7,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
+use super::reap;
 use crate::home::Home;
+use crate::store::atomic::{LockGuard, lock_owner};
+use crate::store::control::worker_lock_path;
 use crate::store::log::{self, Entry};
 use crate::tmux::{Layout, NewPane, Pane, Tmux};
 
@@ -71,7 +74,20 @@ pub struct Fleet {
     pane_log_max: u64,
     respawns: BTreeMap<String, (u32, Instant)>,
     reported_strays: usize,
+    /// This home's panes in `tmux_session` at the last check: when they all vanish at once,
+    /// the tmux server or the session died, and the panes are made again (`tmux_recreated`).
+    last_seen: usize,
+    /// Workers that outlived their vanished panes (pid, when noticed), by session: the session's
+    /// new pane waits until the old worker has recorded its cycle and exited, up to
+    /// [`OLD_WORKER_GRACE`]; then its processes are killed (`worker_killed`).
+    old_workers: BTreeMap<String, (u32, Instant)>,
+    /// Sessions whose worker runs without a pane of this fleet (pid), as last reported.
+    elsewhere: BTreeMap<String, u32>,
 }
+
+/// How long a worker whose pane vanished has to exit by itself (on the SIGHUP it got, it records
+/// its cycle in flight and exits within seconds).
+pub const OLD_WORKER_GRACE: Duration = Duration::from_secs(30);
 
 /// What one check did.
 #[derive(Debug, Default)]
@@ -103,6 +119,9 @@ impl Fleet {
             pane_log_max,
             respawns: BTreeMap::new(),
             reported_strays: 0,
+            last_seen: 0,
+            old_workers: BTreeMap::new(),
+            elsewhere: BTreeMap::new(),
         })
     }
 
@@ -138,6 +157,13 @@ impl Fleet {
     /// One check: a single `list-panes`, then create or respawn what is needed (logged).
     pub fn check(&mut self, sessions: &[String]) -> anyhow::Result<Checked> {
         let panes = self.tmux.panes(&self.home_tag)?;
+        let seen = panes
+            .iter()
+            .filter(|p| p.tmux_session == self.tmux_session)
+            .count();
+        if self.last_seen > 0 && seen == 0 {
+            self.report_vanished(sessions);
+        }
         let (actions, strays) = plan(sessions, &panes, &self.tmux_session);
         if strays.len() != self.reported_strays {
             self.reported_strays = strays.len();
@@ -152,7 +178,16 @@ impl Fleet {
             adopted: panes.len().saturating_sub(strays.len()),
             ..Checked::default()
         };
+        // Counted before acting: a failure below leaves what was seen, so the next check does
+        // not report the same vanishing twice.
+        self.last_seen = seen;
         for a in actions {
+            let session = match &a {
+                Action::Create { session } | Action::Respawn { session, .. } => session,
+            };
+            if self.old_worker_blocks(session) || self.worker_elsewhere(session) {
+                continue;
+            }
             match a {
                 Action::Create { session } => {
                     let command = self.worker_command(&session);
@@ -168,6 +203,7 @@ impl Fleet {
                         cwd: Some(&cwd),
                     })?;
                     done.created += 1;
+                    self.last_seen += 1;
                     self.log("pane_created", &session, json!({"pane": id}));
                 }
                 Action::Respawn {
@@ -193,6 +229,97 @@ impl Fleet {
             }
         }
         Ok(done)
+    }
+
+    /// All of this home's panes vanished between two checks: the tmux server was killed (or the
+    /// session closed by hand). Logged once per vanishing as `tmux_recreated`; the check that
+    /// follows makes the session and the panes again. The old workers got SIGHUP: each records
+    /// its cycle in flight and exits, so the new ones can take their sessions' locks.
+    fn report_vanished(&mut self, sessions: &[String]) {
+        let server = match self.tmux.server_running() {
+            Ok(true) => "the tmux session was closed; the server still runs",
+            Ok(false) => "the tmux server is gone (killed, or it crashed)",
+            Err(_) => "the tmux server does not answer",
+        };
+        let now = Instant::now();
+        for s in sessions {
+            let lock = worker_lock_path(&self.home, s);
+            if LockGuard::is_held(&lock).unwrap_or(false)
+                && let Some(pid) = lock_owner(&lock)
+            {
+                self.old_workers.insert(s.clone(), (pid, now));
+            }
+        }
+        let old: BTreeMap<&str, u32> = self
+            .old_workers
+            .iter()
+            .map(|(s, (pid, _))| (s.as_str(), *pid))
+            .collect();
+        let data = json!({
+            "tmux_session": self.tmux_session,
+            "panes_before": self.last_seen,
+            "sessions": sessions,
+            "reason": server,
+            "waiting_for_old_workers": old,
+        });
+        tracing::warn!(%data, "this home's tmux panes vanished; making them again");
+        log::append_or_report(
+            &self.home.log_path(),
+            &Entry::new("tmux_recreated", None, data),
+        );
+    }
+
+    /// Does the worker that outlived this session's vanished pane still hold the session? While
+    /// it does (up to [`OLD_WORKER_GRACE`]) no new worker is started: it would only exit with
+    /// "another worker is running" and fall into the respawn back-off. Past the grace period its
+    /// processes are killed and the new pane follows at the next check.
+    fn old_worker_blocks(&mut self, session: &str) -> bool {
+        let Some(&(pid, since)) = self.old_workers.get(session) else {
+            return false;
+        };
+        let lock = worker_lock_path(&self.home, session);
+        let held = LockGuard::is_held(&lock).unwrap_or(false) && lock_owner(&lock) == Some(pid);
+        if !held {
+            self.old_workers.remove(session);
+            return false;
+        }
+        if since.elapsed() < OLD_WORKER_GRACE {
+            return true;
+        }
+        self.old_workers.remove(session);
+        let killed = reap::kill_session_processes(&self.home, session, Some(pid));
+        self.log(
+            "worker_killed",
+            session,
+            json!({"pid": pid, "killed": killed,
+                   "reason": format!("its pane vanished with the tmux server and it did not exit within {} s", OLD_WORKER_GRACE.as_secs())}),
+        );
+        true
+    }
+
+    /// Does a worker of this session run without a pane here (started by hand, or in a pane of
+    /// another tmux session, e.g. the one brl.toml named before)? Then no pane is made or
+    /// respawned for it: a second worker would only exit with "another worker is running", again
+    /// and again. Said once per worker; the pane follows at the first check after it exits.
+    fn worker_elsewhere(&mut self, session: &str) -> bool {
+        let lock = worker_lock_path(&self.home, session);
+        let holder = LockGuard::is_held(&lock)
+            .unwrap_or(false)
+            .then(|| lock_owner(&lock))
+            .flatten();
+        let Some(pid) = holder else {
+            self.elsewhere.remove(session);
+            return false;
+        };
+        if self.elsewhere.insert(session.to_string(), pid) != Some(pid) {
+            self.log(
+                "worker_elsewhere",
+                session,
+                json!({"pid": pid, "tmux_session": self.tmux_session,
+                       "note": "its worker runs outside this tmux session; the session's pane is made when it exits"}),
+            );
+        }
+        true
     }
 
     /// Respawn now? Back-off doubles from 10 s per quick death in a row, up to 5 minutes.
@@ -233,76 +360,5 @@ pub fn shell_quote(s: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn pane(id: &str, session: &str, tmux_session: &str, dead: bool) -> Pane {
-        Pane {
-            id: id.into(),
-            tmux_session: tmux_session.into(),
-            window_id: "@1".into(),
-            window_name: "sessions".into(),
-            home: "/h".into(),
-            session: session.into(),
-            dead,
-            dead_status: dead.then_some(1),
-            pid: Some(1),
-            piped: true,
-        }
-    }
-
-    #[test]
-    fn missing_panes_are_created_dead_ones_respawned() {
-        let sessions: Vec<String> = ["s1", "s2", "s3"].iter().map(|s| s.to_string()).collect();
-        let panes = [
-            pane("%1", "s1", "brl", false),
-            pane("%2", "s2", "brl", true),
-        ];
-        let (actions, strays) = plan(&sessions, &panes, "brl");
-        assert_eq!(
-            actions,
-            vec![
-                Action::Respawn {
-                    session: "s2".into(),
-                    pane: "%2".into(),
-                    status: Some(1),
-                    piped: true,
-                },
-                Action::Create {
-                    session: "s3".into()
-                },
-            ]
-        );
-        assert!(strays.is_empty());
-    }
-
-    #[test]
-    fn duplicates_and_foreign_panes_are_left_alone() {
-        let sessions = vec!["s1".to_string()];
-        let panes = [
-            pane("%1", "s1", "brl", false),
-            pane("%2", "s1", "brl", false),
-            pane("%3", "s1", "other", false),
-            pane("%4", "s9", "brl", false),
-        ];
-        let (actions, strays) = plan(&sessions, &panes, "brl");
-        assert!(actions.is_empty());
-        let ids: Vec<&str> = strays.iter().map(|p| p.id.as_str()).collect();
-        assert_eq!(ids, vec!["%3", "%4", "%2"]);
-    }
-
-    #[test]
-    fn a_live_duplicate_keeps_the_session_alive() {
-        let sessions = vec!["s1".to_string()];
-        let panes = [
-            pane("%1", "s1", "brl", true),
-            pane("%2", "s1", "brl", false),
-        ];
-        assert!(plan(&sessions, &panes, "brl").0.is_empty());
-    }
-
-    #[test]
-    fn quoting_survives_quotes() {
-        assert_eq!(shell_quote("/a b/it's"), "'/a b/it'\\''s'");
-    }
-}
+#[path = "fleet_tests.rs"]
+mod tests;

@@ -7,6 +7,7 @@
 //! `[scheduler] interval_secs`; nothing polls per pane, nothing captures pane output.
 
 pub mod fleet;
+pub mod reap;
 pub mod schedule;
 mod timers;
 
@@ -123,13 +124,28 @@ pub fn run(home: &Home, opts: &Options, stop: &AtomicBool) -> anyhow::Result<()>
     let mut next_check = Instant::now() + check_every;
     let mut next_pass = Instant::now();
     let mut timers = timers::JobTimers::new(home, &config);
+    let mut check_failing: Option<String> = None;
     while !stop.load(Ordering::SeqCst) {
         let now = Instant::now();
         let due = now >= next_pass;
         if now >= next_check {
             config = reload(home, opts, config);
-            if let Err(e) = fleet.check(&config.session_names()) {
-                tracing::error!("checking the tmux panes: {e:#}");
+            // A failure is said once until it changes or clears: a tmux that cannot start the
+            // session fails every check, and the log must not fill with the same line.
+            match fleet.check(&config.session_names()) {
+                Ok(_) => {
+                    if check_failing.take().is_some() {
+                        tracing::info!("the tmux panes are checked again without error");
+                    }
+                }
+                Err(e) => {
+                    let m = format!("{e:#}");
+                    if check_failing.as_deref() != Some(m.as_str()) {
+                        tracing::error!("checking the tmux panes: {m}");
+                        append(home, "tmux_check_failed", None, json!({"error": m}));
+                        check_failing = Some(m);
+                    }
+                }
             }
             next_check = now + Duration::from_secs(config.tmux.check_secs.get());
         }

@@ -2,7 +2,7 @@
 //! bot) use to queue tasks and ask for jobs, and that monitors use to read the status.
 //!
 //! ```text
-//! GET  /healthz          200 {"ok":true}
+//! GET  /healthz          200 {"ok":true,"brl":true,"home":"<the home's path>"}
 //! GET  /status           200 <the control room's status JSON>
 //! POST /trigger/task     201 {"id","title","tier","state","ready"}   body {"title","body"?,"tier"?}
 //! POST /trigger/review   202 the automated review starts (409: one is running); /trigger/standup, /trigger/doctor likewise
@@ -18,6 +18,7 @@
 
 mod auth;
 mod error;
+pub mod occupant;
 mod routes;
 
 use std::net::SocketAddr;
@@ -142,19 +143,35 @@ pub async fn serve(
 }
 
 /// For the synchronous control room: bind `opts.listen` now (an address in use is an error naming
-/// it and `[server] listen`), then serve on a dedicated thread with a current-thread runtime until
-/// `cancel` fires. Join the handle after cancelling to wait for the requests in flight.
+/// it, `[server] listen` and who holds it: the other brl home, or "not a brl"), then serve on a
+/// dedicated thread with a current-thread runtime until `cancel` fires. Join the handle after
+/// cancelling to wait for the requests in flight.
 pub fn spawn(
     opts: ServerOptions,
     cancel: CancellationToken,
 ) -> anyhow::Result<std::thread::JoinHandle<()>> {
     let addr = opts.listen;
-    let std_listener = std::net::TcpListener::bind(addr).with_context(|| {
-        format!(
-            "the HTTP server cannot listen on {addr} ([server] listen in brl.toml); \
-             fix: stop what uses that address, choose another [server] listen, or set [server] enabled = false"
-        )
-    })?;
+    let std_listener = match std::net::TcpListener::bind(addr) {
+        Ok(l) => l,
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+            let who = occupant::ask(addr, std::time::Duration::from_secs(2));
+            anyhow::bail!(
+                "the HTTP server cannot listen on {addr} ([server] listen in {}): the port is in use by {}\n  \
+                 fix: set another [server] listen = \"127.0.0.1:<port>\" in brl.toml (or remove the line for this home's own port), \
+                 stop what uses it, or set [server] enabled = false",
+                opts.home.config_path().display(),
+                who.describe()
+            );
+        }
+        Err(e) => {
+            return Err(e).with_context(|| {
+                format!(
+                    "the HTTP server cannot listen on {addr} ([server] listen in brl.toml); \
+                     fix: choose another [server] listen, or set [server] enabled = false"
+                )
+            });
+        }
+    };
     std_listener
         .set_nonblocking(true)
         .context("cannot make the HTTP server's socket non-blocking")?;

@@ -35,9 +35,10 @@ struct TaskRequest {
     tier: Option<Tier>,
 }
 
-/// `GET /healthz`.
-pub(super) async fn healthz() -> Json<Value> {
-    Json(json!({ "ok": true }))
+/// `GET /healthz`: `{"ok": true, "brl": true, "home": "<the home's path>"}`. The home lets a
+/// second control room that finds the port taken say which home holds it (see `occupant`).
+pub(super) async fn healthz(State(state): AppStateRef) -> Json<Value> {
+    Json(json!({ "ok": true, "brl": true, "home": state.home.root().display().to_string() }))
 }
 
 /// `GET /status`: the control room's status function, run on a blocking thread.

@@ -27,25 +27,30 @@ impl Tmux {
     pub fn control_panes(&self, home_tag: &str) -> Result<Vec<ControlPane>, TmuxError> {
         let format = "#{pane_id}\x1f#{session_name}\x1f#{@brl_control}\x1f#{pane_dead}";
         let list = ti::ListPanes::new().all().format(format);
-        let out = match self.run(ti::TmuxCommands::new().cmd(list)) {
-            Ok((_, out)) => out,
+        let (command, out) = match self.run(ti::TmuxCommands::new().cmd(list)) {
+            Ok(r) => r,
             Err(TmuxError::Failed { stderr, .. }) if no_server(&stderr) => return Ok(vec![]),
             Err(e) => return Err(e),
         };
-        Ok(out
-            .lines()
-            .filter_map(|l| {
-                let f: Vec<&str> = l.split('\x1f').collect();
-                let [id, session, tag, dead] = f[..] else {
-                    return None;
-                };
-                (!tag.is_empty() && tag == home_tag && id.starts_with('%')).then(|| ControlPane {
+        let mut panes = Vec::new();
+        for l in out.lines() {
+            let f: Vec<&str> = l.split('\x1f').collect();
+            let [id, session, tag, dead] = f[..] else {
+                // Never dropped: a control pane read wrong reads as "it died at once".
+                return Err(TmuxError::Unreadable {
+                    command: command.clone(),
+                    line: l.to_string(),
+                });
+            };
+            if !tag.is_empty() && tag == home_tag && id.starts_with('%') {
+                panes.push(ControlPane {
                     id: id.to_string(),
                     tmux_session: session.to_string(),
                     dead: dead == "1",
-                })
-            })
-            .collect())
+                });
+            }
+        }
+        Ok(panes)
     }
 
     /// Run `command` as the control room of `home_tag` in `tmux_session`: respawned in a dead

@@ -43,8 +43,9 @@ pub const SESSION_OPTION: &str = "@brl_session";
 /// The window holding all session panes in "panes" layouts.
 pub const PANES_WINDOW: &str = "sessions";
 
-/// Separates the fields of one `list-panes` line; tmux prints it verbatim and it cannot appear
-/// in the tags brl writes.
+/// Separates the fields of one `list-panes` line; it cannot appear in the tags brl writes. tmux
+/// prints it verbatim only to a UTF-8 client (else as `_`), so every command brl reads runs as
+/// `tmux -u` (see `run.rs`), whatever the locale.
 const SEP: char = '\x1f';
 const PANE_FORMAT: &str = "#{pane_id}\x1f#{session_name}\x1f#{window_id}\x1f#{@brl_home}\x1f#{@brl_session}\x1f#{pane_dead}\x1f#{pane_dead_status}\x1f#{pane_pid}\x1f#{window_name}\x1f#{pane_pipe}";
 
@@ -282,6 +283,15 @@ impl Tmux {
         self.run_unless_missing(has.into())
     }
 
+    /// Whether a tmux server answers on this socket.
+    pub fn server_running(&self) -> Result<bool, TmuxError> {
+        match self.run(ti::TmuxCommands::new().cmd(ti::ListSessions::new())) {
+            Ok(_) => Ok(true),
+            Err(TmuxError::Failed { stderr, .. }) if no_server(&stderr) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Kills the tmux session `name` (exact name) and its panes; `Ok(false)` when it did not
     /// exist. Other sessions on the server are untouched; the server is never killed.
     pub fn kill_session(&self, name: &str) -> Result<bool, TmuxError> {
@@ -306,7 +316,17 @@ impl Tmux {
     fn all_panes(&self) -> Result<Vec<Pane>, TmuxError> {
         let list = ti::ListPanes::new().all().format(PANE_FORMAT);
         match self.run(ti::TmuxCommands::new().cmd(list)) {
-            Ok((_, out)) => Ok(out.lines().filter_map(parse_pane).collect()),
+            // A line that does not parse is an error, never dropped: a pane list read wrong
+            // would make brl create panes (and sessions) that already exist.
+            Ok((command, out)) => out
+                .lines()
+                .map(|line| {
+                    parse_pane(line).ok_or_else(|| TmuxError::Unreadable {
+                        command: command.clone(),
+                        line: line.to_string(),
+                    })
+                })
+                .collect(),
             Err(TmuxError::Failed { stderr, .. }) if no_server(&stderr) => Ok(Vec::new()),
             Err(e) => Err(e),
         }
@@ -316,8 +336,11 @@ impl Tmux {
     fn run_unless_missing(&self, cmd: ti::TmuxCommand) -> Result<bool, TmuxError> {
         match self.run(ti::TmuxCommands::new().cmd(cmd)) {
             Ok(_) => Ok(true),
+            // "no current target": a server left with no session at all (it is exiting).
             Err(TmuxError::Failed { stderr, .. })
-                if no_server(&stderr) || stderr.contains("can't find session") =>
+                if no_server(&stderr)
+                    || stderr.contains("can't find session")
+                    || stderr.contains("no current target") =>
             {
                 Ok(false)
             }

@@ -31,6 +31,10 @@ pub enum TmuxError {
         "`{command}` printed {output:?}, expected a pane id like %3\n  fix: check that `tmux` on PATH is tmux 3.2 or newer (`tmux -V`)"
     )]
     Unexpected { command: String, output: String },
+    #[error(
+        "`{command}` printed a line brl cannot read: {line:?} (its fields are separated by \\x1f)\n  fix: check that `tmux` on PATH is tmux 3.2 or newer (`tmux -V`) and that no window or session name contains the character \\x1f"
+    )]
+    Unreadable { command: String, line: String },
     #[error("{message}")]
     InvalidInput { message: String },
 }
@@ -43,6 +47,23 @@ impl Tmux {
             cmd.not_use_alias();
         }
         let tmux = ti::Tmux::with_commands(cmds);
+        self.on_socket(tmux)
+    }
+
+    /// [`Tmux::builder`] for the commands whose output brl reads: with `-u`. A tmux client whose
+    /// `LC_ALL`/`LC_CTYPE`/`LANG` does not say UTF-8 (unset or `C`: PM2, cron, systemd, ssh without
+    /// locale forwarding) prints every control character and non-ASCII byte of a format as `_`
+    /// (tmux 3.3a), brl's field separator and any non-ASCII home path included; `-u` makes the
+    /// client print them as they are, whatever the locale. Attaching a terminal is left to the
+    /// user's locale (see [`Tmux::attach_command`]).
+    pub(super) fn reading<'a>(&'a self, mut cmds: ti::TmuxCommands<'a>) -> ti::Tmux<'a> {
+        for cmd in &mut cmds.commands {
+            cmd.not_use_alias();
+        }
+        self.on_socket(ti::Tmux::with_commands(cmds).force_utf8())
+    }
+
+    fn on_socket<'a>(&'a self, tmux: ti::Tmux<'a>) -> ti::Tmux<'a> {
         match &self.socket {
             Some(socket) => tmux.socket_name(socket.as_str()),
             None => tmux,
@@ -52,7 +73,7 @@ impl Tmux {
     /// Runs `tmux [-L socket] <cmds joined by ;>` with stdin closed; returns the command line
     /// (for messages) and stdout.
     pub(super) fn run(&self, cmds: ti::TmuxCommands) -> Result<(String, String), TmuxError> {
-        let mut cmd = self.builder(cmds).into_command();
+        let mut cmd = self.reading(cmds).into_command();
         cmd.stdin(Stdio::null());
         // Inside a tmux pane `$TMUX_PANE` makes the caller's pane the default target (tmux 3.3a,
         // even with `$TMUX` unset): the commands chained after `new-session`, meant for the new
@@ -101,9 +122,11 @@ pub(super) fn esc(arg: &str) -> Cow<'_, str> {
     }
 }
 
-/// Whether tmux said there is no server on the socket (it exits when its last session ends).
+/// Whether tmux said there is no server on the socket (it exits when its last session ends;
+/// a client that connected while it was exiting says "server exited unexpectedly").
 pub(super) fn no_server(stderr: &str) -> bool {
     stderr.contains("no server running")
+        || stderr.contains("server exited unexpectedly")
         || (stderr.contains("error connecting to") && stderr.contains("No such file"))
 }
 

@@ -57,6 +57,8 @@ fn no_server_messages_are_recognised() {
     assert!(no_server(
         "error connecting to /tmp/tmux-0/x (No such file or directory)"
     ));
+    // A client that connected while the server was exiting (its last session just closed).
+    assert!(no_server("server exited unexpectedly"));
     assert!(!no_server("can't find session: brl"));
 }
 

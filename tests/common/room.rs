@@ -77,23 +77,26 @@ impl Room {
 
     /// [`Room::up`] with extra environment variables for the control room (and so its panes).
     pub fn up_with_env(&mut self, args: &[&str], env: &[(&str, &str)]) {
+        self.up_with(args, |c| {
+            c.envs(env.iter().copied());
+        });
+    }
+
+    /// [`Room::up`] with the command adjusted by `f` first (e.g. variables removed).
+    pub fn up_with(&mut self, args: &[&str], f: impl FnOnce(&mut Command)) {
         let out = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(&self.out)
             .expect("open up.out");
-        let child = self
-            .w
-            .spawnable()
-            .args(["up", "--no-tui"])
+        let mut cmd = self.w.spawnable();
+        cmd.args(["up", "--no-tui"])
             .args(args)
-            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(out)
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn brl up");
-        self.child = Some(child);
+            .stderr(Stdio::piped());
+        f(&mut cmd);
+        self.child = Some(cmd.spawn().expect("spawn brl up"));
     }
 
     /// SIGTERM the control room and wait for it; returns its exit status and how long it took.
@@ -108,7 +111,8 @@ impl Room {
     /// Tagged panes on this test's socket: (pane id, session tag, home tag, dead, tmux session).
     pub fn panes(&self) -> Vec<(String, String, String, bool, String)> {
         let out = Command::new("tmux")
-            .args(["-L", &self.socket, "list-panes", "-a", "-F"])
+            // -u: tab and non-ASCII printed as they are whatever the test runner's locale.
+            .args(["-u", "-L", &self.socket, "list-panes", "-a", "-F"])
             .arg("#{pane_id}\t#{@brl_session}\t#{@brl_home}\t#{pane_dead}\t#{session_name}")
             .output()
             .expect("tmux runs (the test runner installs it)");
@@ -129,9 +133,19 @@ impl Room {
             .collect()
     }
 
+    /// The tmux session this home's panes live in (derived from the home when brl.toml names
+    /// none, as in every Room).
+    pub fn tmux_session(&self) -> String {
+        brl::home::Home::new(&self.w.home)
+            .load_config()
+            .expect("the room's brl.toml is valid")
+            .tmux
+            .session
+    }
+
     pub fn tmux(&self, args: &[&str]) -> bool {
         Command::new("tmux")
-            .args(["-L", &self.socket])
+            .args(["-u", "-L", &self.socket])
             .args(args)
             .stdout(Stdio::null())
             .stderr(Stdio::null())

@@ -375,7 +375,7 @@ sleep 7 # > restart_delay (5 s)
   fail "PM2 restarted $APP after brl down: $("$PM2" jlist 2>/dev/null | q pm2 "$APP")"
 case "$(pm2_field 1)" in stopped | "waiting restart") ;; *) fail "PM2 says $APP is $(pm2_field 1) after brl down" ;; esac
 brl status | grep -q "^control room: not running" || fail "a control room runs after brl down"
-! tmux -L "$SOCKET" has-session -t brl 2>/dev/null || fail "the tmux session survived brl down"
+[ -z "$(tmux -L "$SOCKET" list-panes -a -F '#{pane_id}' 2>/dev/null)" ] || fail "panes survived brl down"
 [ "$(status_rows | awk -F'\t' '$1 ~ /^s[0-9]/ && $2 == "true"' | wc -l)" -eq 0 ] || fail "workers survived brl down"
 timing "brl down under PM2"
 
@@ -393,7 +393,7 @@ say "pm2 delete $APP; brl down"
 pm2q delete "$APP" || fail "pm2 delete failed"
 down_again=$(brl down 2>&1) || fail "brl down after pm2 delete failed: $down_again"
 grep -q "no control room was running" <<<"$down_again" || fail "pm2 delete left a control room: $down_again"
-! tmux -L "$SOCKET" has-session -t brl 2>/dev/null || fail "the tmux session survived brl down"
+[ -z "$(tmux -L "$SOCKET" list-panes -a -F '#{pane_id}' 2>/dev/null)" ] || fail "panes survived brl down"
 timing "pm2 start after brl down, pm2 delete, brl down"
 
 # ---------------------------------------------------------------- nothing lost, nothing twice

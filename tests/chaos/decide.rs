@@ -235,9 +235,12 @@ fn decision_state(
     let status = entry
         .and_then(|e| e["status"].as_str())
         .unwrap_or("missing");
+    // Entries that decided something (a refused attempt, e.g. a retry on a dirty main, is logged
+    // too, and is not a decision).
     let decisions: Vec<&Value> = of_kind(entries, "review_decision")
         .into_iter()
         .filter(|e| e["data"]["branch"] == b.branch.as_str())
+        .filter(|e| !matches!(e["data"]["result"].as_str(), Some("refused" | "conflict")))
         .collect();
     let mut bad = |check: &'static str, what: String| {
         t.violation(check, format!("{} {}: {what}", d.verb(), b.branch));

@@ -11,7 +11,9 @@
 //!
 //! `BRL_CHAOS_TRIALS=N` repeats that plan round robin until N trials; `BRL_CHAOS_TARGETS=cycle,
 //! approve,reject,room,tmux` keeps some targets; `BRL_CHAOS_SEED` makes the random instants
-//! reproducible (the seed is printed). Every violation is listed and fails the test.
+//! reproducible (the seed is printed); `BRL_CHAOS_BUDGET_SECS` stops starting trials after that long
+//! (default 300 s for the CI plan, none with `BRL_CHAOS_TRIALS`). Every violation is listed and
+//! fails the test.
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -21,6 +23,7 @@ mod cycle;
 mod decide;
 mod harness;
 mod room;
+mod selftest;
 
 use std::collections::BTreeMap;
 use std::time::Instant as Clock;
@@ -135,6 +138,17 @@ fn plan() -> Vec<Target> {
     }
 }
 
+/// When to stop starting trials: `BRL_CHAOS_BUDGET_SECS`, else 300 s for the CI plan and none for
+/// a run by hand (`BRL_CHAOS_TRIALS`). A trial that hangs is itself bounded (every wait has a limit).
+fn budget() -> Option<std::time::Duration> {
+    let secs = match std::env::var("BRL_CHAOS_BUDGET_SECS") {
+        Ok(s) => s.parse::<u64>().ok(),
+        Err(_) if std::env::var_os("BRL_CHAOS_TRIALS").is_some() => None,
+        Err(_) => Some(300),
+    };
+    secs.map(std::time::Duration::from_secs)
+}
+
 #[derive(Default)]
 struct Row {
     trials: usize,
@@ -166,8 +180,18 @@ fn nothing_is_lost_when_brl_is_killed() {
     let mut by_check: BTreeMap<&'static str, usize> = BTreeMap::new();
     let mut found: Vec<String> = Vec::new();
     let mut rounds: BTreeMap<String, usize> = BTreeMap::new();
-    eprintln!("chaos: {} trials, seed {seed}", plan.len());
+    let budget = budget();
+    eprintln!(
+        "chaos: {} trials, seed {seed}, budget {}",
+        plan.len(),
+        budget.map_or("none".into(), |b| format!("{} s", b.as_secs()))
+    );
+    let mut skipped = 0;
     for target in &plan {
+        if budget.is_some_and(|b| start.elapsed() >= b) {
+            skipped += 1;
+            continue;
+        }
         ctx.trial += 1;
         let r = rounds.entry(target.group().to_string()).or_default();
         let n = *r;
@@ -208,6 +232,13 @@ fn nothing_is_lost_when_brl_is_killed() {
             ));
         }
     }
+    if skipped > 0 {
+        *by_check.entry("harness_budget").or_default() += 1;
+        found.push(format!(
+            "[harness_budget] {skipped} trial(s) not run: the {} s budget (BRL_CHAOS_BUDGET_SECS) was spent, trials took far longer than they do when brl keeps its promises",
+            budget.map_or(0, |b| b.as_secs())
+        ));
+    }
     let total = start.elapsed().as_secs_f64();
     let mut table = String::from(
         "\nchaos summary\n| target | instant | trials | killed | violations | time (s) |\n|---|---|---:|---:|---:|---:|\n",
@@ -230,7 +261,7 @@ fn nothing_is_lost_when_brl_is_killed() {
     }
     table.push_str(&format!(
         "\n{} trials, {} violations, {total:.1} s, seed {seed}\n",
-        plan.len(),
+        ctx.trial,
         found.len()
     ));
     eprintln!("{table}");
@@ -238,7 +269,7 @@ fn nothing_is_lost_when_brl_is_killed() {
         found.is_empty(),
         "{} violation(s) in {} trials (seed {seed}):\n{}",
         found.len(),
-        plan.len(),
+        ctx.trial,
         found.join("\n")
     );
 }
@@ -265,4 +296,5 @@ const CHECKS: &[&str] = &[
     "state_parses",
     "repo_readable",
     "harness",
+    "harness_budget",
 ];

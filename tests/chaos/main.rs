@@ -200,7 +200,7 @@ fn nothing_is_lost_when_brl_is_killed() {
         let t: Trial = match target {
             Target::Cycle(i) => cycle::trial(&mut ctx, i, n),
             Target::Decide(d, i) => decide::trial(&mut ctx, *d, i, n),
-            Target::Room(a) => room::trial(&mut ctx, *a),
+            Target::Room(a) => room::trial(&mut ctx, *a, n),
         };
         let secs = t0.elapsed().as_secs_f64();
         let row = rows

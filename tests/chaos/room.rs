@@ -84,9 +84,11 @@ fn wait_until(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
     }
 }
 
-pub fn trial(ctx: &mut Ctx, action: Action) -> Trial {
+pub fn trial(ctx: &mut Ctx, action: Action, round: usize) -> Trial {
     let mut t = Trial::default();
-    let mut r = Room::new(SESSIONS.len(), &agent("chaos_commit.sh"), "");
+    let script = crate::cycle::AGENTS[round % crate::cycle::AGENTS.len()];
+    t.notes.push(format!("agent {script}"));
+    let mut r = Room::new(SESSIONS.len(), &agent(script), "");
     if let Err(e) = std::fs::write(r.w.repo.join(USER_FILE), USER_TEXT) {
         t.violation("harness", format!("cannot write the user's file: {e}"));
         return t;

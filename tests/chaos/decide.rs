@@ -30,10 +30,10 @@ impl Decision {
 }
 
 /// The state before the decision, to judge what it left.
-struct Before {
-    branch: String,
-    main: String,
-    head: String,
+pub struct Before {
+    pub branch: String,
+    pub main: String,
+    pub head: String,
 }
 
 pub fn trial(ctx: &mut Ctx, d: Decision, at: &At, round: usize) -> Trial {
@@ -205,7 +205,7 @@ fn finish(mut t: Trial, home: &Path, repo: &Path, tags: &[&str]) -> Trial {
 /// Main, the queue entry, the branch and the log agree: either nothing was decided, or the
 /// decision is complete and logged once. Returns whether the entry is still open (undecided).
 /// `must_be_decided`: after a successful retry, an open entry is itself a violation.
-fn decision_state(
+pub fn decision_state(
     repo: &Path,
     d: Decision,
     b: &Before,

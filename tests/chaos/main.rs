@@ -216,7 +216,7 @@ fn nothing_is_lost_when_brl_is_killed() {
             target.group(),
             target.instant(),
             secs,
-            if t.killed { "killed" } else { "not killed" },
+            if t.killed { "killed" } else { "no kill" },
             t.violations.len(),
             t.notes.join("; ")
         );

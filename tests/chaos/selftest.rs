@@ -133,3 +133,89 @@ fn each_check_fires_on_a_state_that_breaks_it() {
         t.violations
     );
 }
+
+#[test]
+fn an_approve_is_judged_by_main_the_queue_the_branch_and_the_log_together() {
+    use crate::decide::{Before, Decision, decision_state};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let repo = dir.path();
+    let b = "brl/s1/20260101-000000";
+    for args in [
+        &["init", "-q", "-b", "main"][..],
+        &["config", "user.name", "T"],
+        &["config", "user.email", "t@example.invalid"],
+        &["commit", "-q", "--allow-empty", "-m", "initial"],
+        &["checkout", "-q", "-b", b],
+        &["commit", "-q", "--allow-empty", "-m", "the agent's work"],
+        &["checkout", "-q", "main"],
+    ] {
+        checks::git(repo, args).expect("git");
+    }
+    let before = Before {
+        branch: b.into(),
+        main: checks::git(repo, &["rev-parse", "main"]).expect("main"),
+        head: checks::git(repo, &["rev-parse", b]).expect("head"),
+    };
+    let pending = vec![serde_json::json!({"branch": b, "status": "pending"})];
+    // Nothing done yet: open, no violation.
+    let mut t = Trial::default();
+    assert!(decision_state(
+        repo,
+        Decision::Approve,
+        &before,
+        &[],
+        &pending,
+        false,
+        &mut t
+    ));
+    assert!(t.violations.is_empty(), "{:?}", t.violations);
+    // Main moved (fast-forward) but the queue still pending, the branch kept, nothing logged.
+    checks::git(repo, &["merge", "-q", "--ff-only", b]).expect("ff");
+    let mut t = Trial::default();
+    assert!(!decision_state(
+        repo,
+        Decision::Approve,
+        &before,
+        &[],
+        &pending,
+        false,
+        &mut t
+    ));
+    assert_eq!(
+        checks_of(&t),
+        BTreeSet::from(["decision_agrees", "decided_once"]),
+        "{:?}",
+        t.violations
+    );
+    // Done completely: approved as the new main, branch gone, logged once.
+    checks::git(repo, &["branch", "-D", b]).expect("delete");
+    let approved =
+        vec![serde_json::json!({"branch": b, "status": "approved", "merged_as": before.head})];
+    let logged = vec![
+        serde_json::json!({"type": "review_decision", "data": {"branch": b, "decision": "approve", "result": "fast_forward"}}),
+    ];
+    let mut t = Trial::default();
+    decision_state(
+        repo,
+        Decision::Approve,
+        &before,
+        &logged,
+        &approved,
+        false,
+        &mut t,
+    );
+    assert!(t.violations.is_empty(), "{:?}", t.violations);
+    // Logged twice.
+    let twice = [logged[0].clone(), logged[0].clone()];
+    let mut t = Trial::default();
+    decision_state(
+        repo,
+        Decision::Approve,
+        &before,
+        &twice,
+        &approved,
+        false,
+        &mut t,
+    );
+    assert_eq!(checks_of(&t), BTreeSet::from(["decided_once"]));
+}

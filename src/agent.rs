@@ -19,6 +19,8 @@ pub struct Call<'a> {
     pub home: &'a Path,
     pub session: Option<&'a str>,
     pub branch: Option<&'a str>,
+    /// The cycle's id (`BRL_CYCLE_ID`), never reused; `None` for jobs.
+    pub cycle_id: Option<&'a str>,
     pub role: &'a str,
     pub cwd: &'a Path,
     pub prompt: String,
@@ -63,6 +65,9 @@ pub fn run(call: Call) -> std::io::Result<AgentRun> {
     }
     if let Some(b) = call.branch {
         env.push(("BRL_BRANCH".into(), b.into()));
+    }
+    if let Some(id) = call.cycle_id {
+        env.push(("BRL_CYCLE_ID".into(), id.into()));
     }
     let spec = proc::Spec {
         command: call.command,

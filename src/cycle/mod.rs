@@ -325,6 +325,7 @@ impl Cycle<'_> {
             home: self.home.root(),
             session: Some(self.session),
             branch: Some(&self.branch),
+            cycle_id: Some(&self.id),
             role: "ralph",
             cwd: &self.worktree,
             prompt: text,

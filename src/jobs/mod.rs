@@ -186,6 +186,7 @@ impl Ctx<'_> {
             home: self.home.root(),
             session,
             branch: None,
+            cycle_id: None,
             role,
             cwd: cwd.unwrap_or(&self.scratch),
             prompt: text,

@@ -280,3 +280,23 @@ fn type_checks_never_exceed_the_semaphore_across_processes() {
     }
     assert!(w.queue().len() == 3);
 }
+
+#[test]
+fn an_error_after_the_agent_committed_keeps_its_commits_out_of_the_brl_branches() {
+    let w = World::new(1);
+    w.write_config(1, &agent("commit_then_leave.sh"), 20, "");
+    let e = one_cycle(&w, "s1");
+    let d = &e["data"];
+    assert_eq!(d["outcome"], "error", "{e}");
+    let reason = d["reason"].as_str().expect("reason");
+    assert!(reason.contains("agent-wandered-off"), "{reason}");
+    // Every brl/* branch is one the review queue holds; the commit is kept under a ref of brl's.
+    assert!(w.branches().is_empty(), "{:?}", w.branches());
+    assert!(w.queue().is_empty());
+    let id = d["cycle_id"].as_str().expect("cycle_id");
+    let kept = format!("refs/brl/unjudged/{id}");
+    let subject = git(&w.repo, &["log", "-1", "--format=%s", &kept]);
+    assert_eq!(subject.trim(), "fix one error in f1.txt");
+    let notes = d["notes"].to_string();
+    assert!(notes.contains(&kept), "{notes}");
+}

@@ -225,8 +225,12 @@ fn killed_before_the_leftover_commit_keeps_the_leftover() {
     assert_eq!(d["committed_by_brl"], true, "{d}");
     assert_eq!(d["commits"], 2, "the agent's commit and its leftover: {d}");
     let dead = d["branch"].as_str().expect("branch");
-    assert!(w.branches().iter().any(|b| b == dead), "kept for a person");
-    let files = git(&w.repo, &["show", "--name-only", "--format=", dead]);
+    assert!(
+        !w.branches().iter().any(|b| b == dead),
+        "not a brl/* branch outside the review queue"
+    );
+    let kept = kept_ref(d);
+    let files = git(&w.repo, &["show", "--name-only", "--format=", &kept]);
     assert!(files.contains("leftover.txt"), "{files}");
 }
 
@@ -237,7 +241,21 @@ fn killed_after_the_leftover_commit() {
     assert_eq!(d["recovered"], true);
     assert_eq!(d["commits"], 2, "{d}");
     let dead = d["branch"].as_str().expect("branch");
-    assert!(w.branches().iter().any(|b| b == dead), "kept for a person");
+    assert!(
+        !w.branches().iter().any(|b| b == dead),
+        "{dead} left as a branch"
+    );
+    let kept = kept_ref(d);
+    let n = git(&w.repo, &["rev-list", "--count", &format!("main..{kept}")]);
+    assert_eq!(n.trim(), "2", "both commits kept under {kept}");
+}
+
+/// The ref a dead cycle's commits were kept under: `refs/brl/unjudged/<its cycle id>`.
+fn kept_ref(d: &serde_json::Value) -> String {
+    let kept = d["kept_as"].as_str().expect("kept_as").to_string();
+    let id = d["cycle_id"].as_str().expect("cycle_id");
+    assert_eq!(kept, format!("refs/brl/unjudged/{id}"), "{d}");
+    kept
 }
 
 #[test]

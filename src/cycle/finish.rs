@@ -62,12 +62,26 @@ impl Cycle<'_> {
                 ),
             };
         }
-        // An error after the agent committed work: keep the branch for a person to look at.
-        if outcome == Outcome::Error && self.data.commits > 0 {
-            self.data.notes.push(format!(
-                "branch {} kept for inspection (not in the review queue)",
-                self.branch
-            ));
+        // An error after the agent committed work: keep the commits for a person to look at,
+        // outside the `brl/*` branches (those are exactly the review queue's).
+        if outcome == Outcome::Error && self.branch_has_commits() {
+            let refname = git::unjudged_ref(&self.id);
+            match self.target.move_branch_to_ref(
+                &self.branch,
+                &refname,
+                "brl: keep the commits of a cycle that ended in error",
+            ) {
+                Ok(_) => {
+                    self.data.branch_deleted = true;
+                    self.data.notes.push(format!(
+                        "its commits are kept as {refname} (`git log {refname}`), not in the review queue"
+                    ));
+                }
+                Err(e) => self.data.notes.push(format!(
+                    "branch {} kept for inspection (could not move it to {refname}: {e})",
+                    self.branch
+                )),
+            }
             return (outcome, reason);
         }
         match self.target.delete_branch(&self.branch) {
@@ -78,6 +92,25 @@ impl Cycle<'_> {
                 .push(format!("could not delete branch {}: {e}", self.branch)),
         }
         (outcome, reason)
+    }
+
+    /// Does the branch hold commits past its base? Counted here, not taken from the data: an
+    /// error can end the cycle before the evaluation counted them. Unknown counts as yes, so
+    /// nothing is deleted on a guess.
+    fn branch_has_commits(&self) -> bool {
+        if self.data.commits > 0 {
+            return true;
+        }
+        let Ok(base) = git2::Oid::from_str(&self.base) else {
+            return true;
+        };
+        match self.target.branch_tip(&self.branch) {
+            Ok(tip) => self
+                .target
+                .commits_between(base, tip)
+                .map_or(true, |c| !c.is_empty()),
+            Err(_) => self.target.branch_exists(&self.branch),
+        }
     }
 
     /// A task from the queue: done with the kept branch; back to the queue (or failed after

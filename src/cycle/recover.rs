@@ -9,7 +9,8 @@
 //! 3. Changes the dead cycle left uncommitted in the worktree are committed onto its branch when
 //!    it still exists (nothing lost), else named in the entry.
 //! 4. The dead cycle is recorded exactly once, keyed by its id, as `error`; its branch is deleted
-//!    when it holds no commits, else kept for a person; its task goes back to the queue.
+//!    when it holds no commits, else its commits move to `refs/brl/unjudged/<cycle id>` (the
+//!    `brl/*` branches are exactly the review queue's); its task goes back to the queue.
 
 use std::time::{Duration, SystemTime};
 
@@ -247,6 +248,7 @@ fn settle(
     }
     let mut commits = 0;
     let mut deleted = false;
+    let mut kept_as: Option<String> = None;
     if target.branch_exists(&m.branch) {
         let base = git2::Oid::from_str(&m.base)?;
         commits = target
@@ -254,21 +256,29 @@ fn settle(
             .len();
         if commits == 0 {
             target.delete_branch(&m.branch)?;
-            deleted = true;
+        } else {
+            // Unjudged work is neither offered for review nor lost: it moves out of the `brl/*`
+            // branches (which are exactly the review queue's) to a ref of brl's own.
+            let refname = recovered_ref(m);
+            target.move_branch_to_ref(
+                &m.branch,
+                &refname,
+                "brl: keep the commits of a cycle whose process died",
+            )?;
+            kept_as = Some(refname);
         }
+        deleted = true;
     }
     let mut reason = format!(
         "the process running this cycle (pid {}) died before finishing it; {}",
         m.pid,
-        if deleted {
-            "its branch held no commits and is gone".to_string()
-        } else if commits == 0 {
-            "its branch is gone".to_string()
-        } else {
-            format!(
-                "its branch {} holds {commits} commit(s) and is kept for inspection (not in the review queue)",
+        match &kept_as {
+            Some(r) => format!(
+                "its branch {} held {commits} commit(s), not judged; they are kept as {r} (`git log {r}` in the target repo; `git branch <name> {r}` to take them up)",
                 m.branch
-            )
+            ),
+            None if deleted => "its branch held no commits and is gone".to_string(),
+            None => "its branch is gone".to_string(),
         }
     );
     for n in &notes {
@@ -282,6 +292,7 @@ fn settle(
             "outcome": "error", "reason": reason, "cycle_id": m.cycle_id, "branch": m.branch,
             "base": m.base, "started": m.started, "commits": commits, "branch_deleted": deleted,
             "committed_by_brl": committed_leftover, "recovered": true, "notes": notes,
+            "kept_as": kept_as,
         }),
     );
     log::append(&home.log_path(), &entry)?;
@@ -293,4 +304,14 @@ fn settle(
     }
     inflight::clear(home, session)?;
     Ok(Some(reason))
+}
+
+/// Where a dead cycle's commits are kept (the branch's last part names markers written before
+/// cycles had ids).
+fn recovered_ref(m: &Inflight) -> String {
+    let id = m
+        .cycle_id
+        .clone()
+        .unwrap_or_else(|| m.branch.rsplit('/').next().unwrap_or("unknown").to_string());
+    git::unjudged_ref(&id)
 }

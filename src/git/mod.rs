@@ -214,6 +214,21 @@ impl Target {
         Ok(())
     }
 
+    /// Keep what `branch` holds under `refname` (outside `refs/heads/`, e.g. [`unjudged_ref`]),
+    /// then delete the branch. Safe to run again after a kill
+    /// between the two steps: the ref is (re)pointed at the branch's tip first.
+    pub fn move_branch_to_ref(&self, branch: &str, refname: &str, log: &str) -> Result<Oid> {
+        let tip = self.branch_tip(branch)?;
+        self.repo.reference(refname, tip, true, log).ctx(|| {
+            format!(
+                "cannot keep branch '{branch}' as {refname} in {}",
+                self.path.display()
+            )
+        })?;
+        self.delete_branch(branch)?;
+        Ok(tip)
+    }
+
     /// Delete `refs/heads/<branch>`. A worktree that has it checked out must be detached first
     /// ([`detach_worktree`]); libgit2 refuses to delete a branch that is any worktree's HEAD.
     pub fn delete_branch(&self, branch: &str) -> Result<()> {
@@ -386,4 +401,11 @@ pub fn dirty_files(worktree: &Path, max: usize) -> Result<Vec<String>> {
         .filter_map(|e| e.path().map(str::to_string))
         .take(max)
         .collect())
+}
+
+/// Where the commits of a cycle that was never judged (its process died, or it ended in
+/// `error` after the agent committed) are kept for a person: a ref outside `refs/heads/`, so
+/// every `brl/*` branch is one the review queue holds.
+pub fn unjudged_ref(cycle_id: &str) -> String {
+    format!("refs/brl/unjudged/{cycle_id}")
 }

@@ -139,10 +139,11 @@ pub fn cycles_once(entries: &[Value], started: &[Started], t: &mut Trial) -> &'s
     }
     let mut by_branch: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for s in started {
+        // One cycle seen twice (its marker and its agent's pid line) is one cycle: its id says so.
         by_branch
             .entry(s.branch.clone())
             .or_default()
-            .insert(s.instance.clone());
+            .insert(s.cycle_id.clone().unwrap_or_else(|| s.instance.clone()));
     }
     let mut recorded: BTreeMap<String, usize> = BTreeMap::new();
     for c in &cycles {

@@ -1,0 +1,176 @@
+//! Gemini CLI (`gemini -p`).
+//!
+//! Measured with 0.61.0: `--approval-mode auto_edit` edits (read-only tools otherwise), in a
+//! trusted workspace (`GEMINI_CLI_TRUST_WORKSPACE=true`; an untrusted one ignores the project's
+//! `.gemini/settings.json`, and with it the gate). Its BeforeTool hook sends its own tool names
+//! (`run_shell_command`, `write_file`, `replace`). `--output-format json` prints one object with
+//! the answer and per-model token counts, no dollars.
+
+use serde_json::Value;
+
+use super::cmdline::Invocation;
+use super::result::{AgentResult, CostSource, add_denial};
+use super::{HookSupport, ParseCtx, ToolClass, limits};
+
+pub const PROGRAMS: &[&str] = &["gemini"];
+
+pub const DEFAULT_MODEL: &str = "gemini-2.5-pro";
+pub const TRUST_ENV: &str = "GEMINI_CLI_TRUST_WORKSPACE";
+
+pub const COMMENT: &str = "\
+# Gemini CLI, headless. Allows: editing files in the session's worktree (approval mode
+# auto_edit). Shell commands need approval nobody gives, so they are denied (and named in the
+# cycle's reason). Cost: tokens × [prices.\"gemini-2.5-pro\"].
+# brl's gate runs as its BeforeTool hook in .gemini/settings.json, which Gemini reads only in a
+# trusted workspace: keep GEMINI_CLI_TRUST_WORKSPACE=true, or the gate is off.";
+
+pub const HOOKS: HookSupport = HookSupport::ProjectSettings {
+    path: ".gemini/settings.json",
+    event: "BeforeTool",
+};
+
+pub const STATE_PATHS: &[&str] = &[".gemini/settings.json"];
+
+pub const DENIAL_HINT: &str =
+    "the agent command lacks an approval mode that allows them (--approval-mode auto_edit)";
+
+pub fn default_command() -> String {
+    format!(
+        "{TRUST_ENV}=true gemini -p '' -m {DEFAULT_MODEL} --approval-mode auto_edit \
+         --output-format json"
+    )
+}
+
+/// Refuse a command whose workspace is not trusted (project settings, so the gate, ignored).
+pub fn check(found: &[Invocation]) -> Result<(), String> {
+    for inv in found {
+        match inv.env_value(TRUST_ENV) {
+            Some("true") => {}
+            other => {
+                let got = other.map_or("not set".to_string(), |v| format!("`{v}`"));
+                return Err(format!(
+                    "`{TRUST_ENV}` is {got} before `gemini`; in an untrusted workspace Gemini \
+                     CLI ignores .gemini/settings.json and brl's gate would be off (fix: start \
+                     the command with `{TRUST_ENV}=true gemini …`)"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+pub fn tool_class(tool: &str) -> Option<ToolClass> {
+    Some(match tool {
+        "run_shell_command" => ToolClass::Shell,
+        "write_file" | "save_memory" => ToolClass::Write,
+        "replace" | "edit" => ToolClass::Edit,
+        "read_file"
+        | "read_many_files"
+        | "list_directory"
+        | "glob"
+        | "search_file_content"
+        | "grep" => ToolClass::Read,
+        "web_fetch" | "google_web_search" => ToolClass::Network,
+        "write_todos" => ToolClass::Internal,
+        _ => return None,
+    })
+}
+
+/// The JSON object: the whole output, or from the first line that starts one (Gemini may print
+/// a notice before it).
+fn json(stdout: &str) -> Option<Value> {
+    let t = stdout.trim();
+    if let Ok(v) = serde_json::from_str::<Value>(t) {
+        return v.is_object().then_some(v);
+    }
+    let start = t.find("\n{").map(|i| i + 1)?;
+    serde_json::from_str::<Value>(&t[start..])
+        .ok()
+        .filter(Value::is_object)
+}
+
+fn u(v: &Value, key: &str) -> u64 {
+    v.get(key).and_then(Value::as_u64).unwrap_or(0)
+}
+
+pub fn parse(stdout: &str, stderr: &str, ctx: &ParseCtx) -> AgentResult {
+    let Some(v) = json(stdout) else {
+        let limit = limits::in_lines(stderr, ctx.now).or_else(|| limits::in_lines(stdout, ctx.now));
+        return AgentResult {
+            is_error: limit.is_some(),
+            error_kind: limit.as_ref().map(|_| "limit".to_string()),
+            limit,
+            answer: (!stdout.trim().is_empty()).then(|| stdout.to_string()),
+            ..Default::default()
+        };
+    };
+    let mut r = AgentResult {
+        answer: v.get("response").and_then(Value::as_str).map(String::from),
+        session_id: v
+            .get("session_id")
+            .or_else(|| v.get("sessionId"))
+            .and_then(Value::as_str)
+            .map(String::from),
+        ..Default::default()
+    };
+    if let Some(models) = v.pointer("/stats/models").and_then(Value::as_object) {
+        let (mut input, mut cached, mut output, mut turns) = (0u64, 0u64, 0u64, 0u64);
+        let mut cost = Some(0.0);
+        for (model, s) in models {
+            let t = s.get("tokens").unwrap_or(&Value::Null);
+            // prompt includes the cached tokens; thoughts are billed as output
+            let (p, c, o) = (
+                u(t, "prompt"),
+                u(t, "cached"),
+                u(t, "candidates") + u(t, "thoughts"),
+            );
+            input += p;
+            cached += c;
+            output += o;
+            turns += s
+                .pointer("/api/totalRequests")
+                .and_then(Value::as_u64)
+                .unwrap_or(0);
+            cost = cost.and_then(|sum| {
+                ctx.prices
+                    .cost(model, p.saturating_sub(c), c, o)
+                    .map(|x| sum + x)
+            });
+        }
+        r.input_tokens = Some(input);
+        r.cached_input_tokens = Some(cached);
+        r.output_tokens = Some(output);
+        r.turns = Some(turns);
+        r.model = models.keys().next().cloned();
+        if !models.is_empty() && cost.is_some() {
+            r.cost_usd = cost;
+            r.cost_source = Some(CostSource::Computed);
+        }
+    }
+    r.model = r.model.or_else(|| ctx.model.clone());
+    if let Some(by_name) = v.pointer("/stats/tools/byName").and_then(Value::as_object) {
+        for (tool, s) in by_name {
+            let rejected = s
+                .pointer("/decisions/reject")
+                .and_then(Value::as_u64)
+                .unwrap_or(0);
+            for _ in 0..rejected.min(10_000) {
+                add_denial(&mut r.denials, tool);
+            }
+        }
+    }
+    if let Some(err) = v.get("error").filter(|e| !e.is_null()) {
+        r.is_error = true;
+        r.error_kind = Some(
+            err.get("type")
+                .and_then(Value::as_str)
+                .unwrap_or("error")
+                .to_string(),
+        );
+        r.limit = limits::in_error(&err.to_string(), ctx.now);
+    }
+    if r.is_error && r.limit.is_none() {
+        r.limit = limits::in_lines(stderr, ctx.now);
+    }
+    r
+}

@@ -1,0 +1,381 @@
+//! The agent CLIs brl drives, one module each: the command line that really edits headless,
+//! what that command allows, how the agent loads hooks (and which of its flags switch them off),
+//! which tool names it uses, which state files it leaves in a worktree, and how its output reads
+//! into one [`AgentResult`] (cost, tokens, turns, session, error kind, denials, limits).
+//!
+//! The cycle and the jobs ask a [`Preset`]; nothing else needs to know an agent's name.
+//!
+//! ```no_run
+//! use brl::agents::Preset;
+//! let preset = Preset::from_config(Some("claude"), "claude -p --permission-mode acceptEdits")?;
+//! let result = preset.parse_result("{\"type\":\"result\"}", "");
+//! # Ok::<(), String>(())
+//! ```
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+pub mod aider;
+pub mod claude;
+pub mod cmdline;
+pub mod codex;
+pub mod custom;
+pub mod gemini;
+pub mod limits;
+pub mod opencode;
+pub mod prices;
+pub mod result;
+
+pub use prices::{ModelPrice, Prices, PricesConfig};
+pub use result::{AgentResult, CostSource, Denial, Limit, LimitKind, denial_reason};
+
+/// One agent CLI brl knows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PresetKind {
+    Claude,
+    Codex,
+    Gemini,
+    Opencode,
+    Aider,
+    /// Any other command: no gate, no known result format beyond Claude-shaped JSON.
+    Custom,
+}
+
+impl PresetKind {
+    pub const ALL: [PresetKind; 6] = [
+        PresetKind::Claude,
+        PresetKind::Codex,
+        PresetKind::Gemini,
+        PresetKind::Opencode,
+        PresetKind::Aider,
+        PresetKind::Custom,
+    ];
+
+    /// The name used in `brl init --agent <name>` and `[agent] preset = "<name>"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            PresetKind::Claude => "claude",
+            PresetKind::Codex => "codex",
+            PresetKind::Gemini => "gemini",
+            PresetKind::Opencode => "opencode",
+            PresetKind::Aider => "aider",
+            PresetKind::Custom => "custom",
+        }
+    }
+
+    pub fn parse(name: &str) -> Result<PresetKind, String> {
+        PresetKind::ALL
+            .into_iter()
+            .find(|k| k.name() == name)
+            .ok_or_else(|| {
+                let names: Vec<&str> = PresetKind::ALL.iter().map(|k| k.name()).collect();
+                format!(
+                    "unknown agent preset `{name}` (fix: use one of {})",
+                    names.join(", ")
+                )
+            })
+    }
+
+    /// The program names that run this agent.
+    pub fn programs(self) -> &'static [&'static str] {
+        match self {
+            PresetKind::Claude => claude::PROGRAMS,
+            PresetKind::Codex => codex::PROGRAMS,
+            PresetKind::Gemini => gemini::PROGRAMS,
+            PresetKind::Opencode => opencode::PROGRAMS,
+            PresetKind::Aider => aider::PROGRAMS,
+            PresetKind::Custom => &[],
+        }
+    }
+
+    /// The preset whose program the command runs (`custom` when none does, or when it runs more
+    /// than one agent).
+    pub fn detect(command: &str) -> PresetKind {
+        let found: Vec<PresetKind> = PresetKind::ALL
+            .into_iter()
+            .filter(|k| {
+                !k.programs().is_empty()
+                    && cmdline::find(command, k.programs()).is_ok_and(|v| !v.is_empty())
+            })
+            .collect();
+        match found.as_slice() {
+            [one] => *one,
+            _ => PresetKind::Custom,
+        }
+    }
+
+    /// The command line `brl init --agent <name>` writes: it really edits headless and keeps
+    /// the gate loaded. `checks` are the project's check commands (typecheck, test), which the
+    /// Claude preset allows the agent to run; `brl` is the path of the brl executable (Codex gets
+    /// the gate hook on its command line).
+    pub fn default_command(self, checks: &[&str], brl: &str) -> String {
+        match self {
+            PresetKind::Claude => claude::default_command(checks),
+            PresetKind::Codex => codex::default_command(brl),
+            PresetKind::Gemini => gemini::default_command(),
+            PresetKind::Opencode => opencode::default_command(),
+            PresetKind::Aider => aider::default_command(),
+            PresetKind::Custom => custom::default_command(),
+        }
+    }
+
+    /// The comment `brl init` writes above the command: what it allows and what it does not.
+    pub fn comment(self) -> &'static str {
+        match self {
+            PresetKind::Claude => claude::COMMENT,
+            PresetKind::Codex => codex::COMMENT,
+            PresetKind::Gemini => gemini::COMMENT,
+            PresetKind::Opencode => opencode::COMMENT,
+            PresetKind::Aider => aider::COMMENT,
+            PresetKind::Custom => custom::COMMENT,
+        }
+    }
+
+    /// Whether and how the agent loads hooks (what the gate installer must do).
+    pub fn hooks(self) -> HookSupport {
+        match self {
+            PresetKind::Claude => claude::HOOKS,
+            PresetKind::Codex => codex::HOOKS,
+            PresetKind::Gemini => gemini::HOOKS,
+            PresetKind::Opencode => opencode::HOOKS,
+            PresetKind::Aider => aider::HOOKS,
+            PresetKind::Custom => custom::HOOKS,
+        }
+    }
+
+    /// Files and directories (gitignore patterns, relative to the worktree) the agent or its gate
+    /// leaves in a worktree; brl's leftover commit must never include them.
+    pub fn state_paths(self) -> &'static [&'static str] {
+        match self {
+            PresetKind::Claude => claude::STATE_PATHS,
+            PresetKind::Codex => codex::STATE_PATHS,
+            PresetKind::Gemini => gemini::STATE_PATHS,
+            PresetKind::Opencode => opencode::STATE_PATHS,
+            PresetKind::Aider => aider::STATE_PATHS,
+            PresetKind::Custom => &[],
+        }
+    }
+
+    /// What the agent's tool of that name does, for the gate; `None` for a name this agent is
+    /// not known to use (the gate blocks unknown tools that may write or execute).
+    pub fn tool_class(self, tool: &str) -> Option<ToolClass> {
+        match self {
+            PresetKind::Claude => claude::tool_class(tool),
+            PresetKind::Codex => codex::tool_class(tool),
+            PresetKind::Gemini => gemini::tool_class(tool),
+            PresetKind::Opencode | PresetKind::Aider | PresetKind::Custom => None,
+        }
+    }
+
+    /// Why the agent was denied tools, for the cycle's reason.
+    fn denial_hint(self) -> &'static str {
+        match self {
+            PresetKind::Claude => claude::DENIAL_HINT,
+            PresetKind::Gemini => gemini::DENIAL_HINT,
+            PresetKind::Opencode => opencode::DENIAL_HINT,
+            _ => "the agent refused them",
+        }
+    }
+}
+
+/// How an agent loads hooks, so `brl gate` can be installed where it will run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum HookSupport {
+    /// A settings file in the worktree holds the hook (Claude Code, Gemini CLI).
+    ProjectSettings {
+        /// Relative to the worktree.
+        path: &'static str,
+        /// The hook event run before each tool call.
+        event: &'static str,
+    },
+    /// The hook is given on the agent's command line (Codex: `-c hooks.PreToolUse=[…]`, which
+    /// only runs with the trust flag).
+    CommandLine {
+        trust_flag: &'static str,
+        config_key: &'static str,
+    },
+    /// No hook mechanism: no safety gate for this agent. `own_deny` says what brl relies on
+    /// instead, if anything.
+    None { own_deny: Option<&'static str> },
+}
+
+impl HookSupport {
+    pub fn has_gate(self) -> bool {
+        !matches!(self, HookSupport::None { .. })
+    }
+}
+
+/// What a tool does, whatever the agent calls it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ToolClass {
+    /// Runs a shell command (`Bash`, `shell`, `run_shell_command`).
+    Shell,
+    /// Writes a whole file (`Write`, `write_file`).
+    Write,
+    /// Edits part of a file (`Edit`, `replace`).
+    Edit,
+    /// Applies a patch naming its own paths (Codex `apply_patch`).
+    Patch,
+    /// Only reads.
+    Read,
+    /// Reaches the network.
+    Network,
+    /// Asks the user a question (nobody is there to answer).
+    Ask,
+    /// Internal bookkeeping with no effect outside the agent (plans, to-do lists).
+    Internal,
+}
+
+/// What a parser gets besides the output.
+pub struct ParseCtx<'a> {
+    pub prices: &'a Prices,
+    /// The model the command line names (`-m`, `--model`), if any.
+    pub model: Option<String>,
+    pub now: DateTime<Utc>,
+}
+
+/// An agent preset bound to its `[agent] command`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Preset {
+    kind: PresetKind,
+    command: String,
+    prices: Prices,
+}
+
+impl Preset {
+    /// The preset for `[agent] preset` (`None`: detected from the command) and `[agent]
+    /// command`, the command checked: a flag that would stop the gate from loading, or a command
+    /// that does not run the preset's agent, is an error naming it and the fix.
+    pub fn from_config(preset: Option<&str>, command: &str) -> Result<Preset, String> {
+        let kind = match preset {
+            Some(name) => PresetKind::parse(name)?,
+            None => PresetKind::detect(command),
+        };
+        let p = Preset::unchecked(kind, command);
+        p.check_command(command)?;
+        Ok(p)
+    }
+
+    /// No checks (for commands already checked, and tests).
+    pub fn unchecked(kind: PresetKind, command: &str) -> Preset {
+        Preset {
+            kind,
+            command: command.to_string(),
+            prices: Prices::default(),
+        }
+    }
+
+    /// Use this price table (`[prices]` from brl.toml) instead of the defaults.
+    pub fn with_prices(mut self, prices: Prices) -> Preset {
+        self.prices = prices;
+        self
+    }
+
+    pub fn kind(&self) -> PresetKind {
+        self.kind
+    }
+
+    pub fn name(&self) -> &'static str {
+        self.kind.name()
+    }
+
+    pub fn command(&self) -> &str {
+        &self.command
+    }
+
+    pub fn hooks(&self) -> HookSupport {
+        self.kind.hooks()
+    }
+
+    pub fn state_paths(&self) -> &'static [&'static str] {
+        self.kind.state_paths()
+    }
+
+    pub fn tool_class(&self, tool: &str) -> Option<ToolClass> {
+        self.kind.tool_class(tool)
+    }
+
+    pub fn default_command(&self, checks: &[&str], brl: &str) -> String {
+        self.kind.default_command(checks, brl)
+    }
+
+    /// Check a command line for this preset; the error names the flag (or what is missing) and
+    /// the fix, and starts with `[agent] command`.
+    pub fn check_command(&self, command: &str) -> Result<(), String> {
+        let fail = |why: String| format!("[agent] command: {why}");
+        let programs = self.kind.programs();
+        if programs.is_empty() {
+            return cmdline::words(command).map(|_| ()).map_err(fail);
+        }
+        let found = cmdline::find(command, programs).map_err(fail)?;
+        if found.is_empty() {
+            return Err(fail(format!(
+                "preset `{}` but the command does not run `{}` (brl cannot check what a \
+                 wrapper passes to the agent; fix: call `{}` in the command itself, or set \
+                 [agent] preset = \"custom\")",
+                self.name(),
+                programs[0],
+                programs[0]
+            )));
+        }
+        let checked = match self.kind {
+            PresetKind::Claude => claude::check(&found),
+            PresetKind::Codex => codex::check(&found),
+            PresetKind::Gemini => gemini::check(&found),
+            PresetKind::Opencode => opencode::check(&found),
+            PresetKind::Aider => aider::check(&found),
+            PresetKind::Custom => Ok(()),
+        };
+        checked.map_err(fail)
+    }
+
+    /// The model the command names (`--model sonnet`, `-m gpt-5-codex`, `-c model=…`).
+    pub fn model(&self) -> Option<String> {
+        let found = cmdline::find(&self.command, self.kind.programs()).ok()?;
+        let inv = found.first()?;
+        let named = inv.values(&["-m", "--model"]).pop();
+        named.or_else(|| {
+            inv.values(&["-c", "--config"])
+                .into_iter()
+                .rev()
+                .find_map(|kv| {
+                    kv.strip_prefix("model=")
+                        .map(|m| m.trim_matches(['"', '\'']).to_string())
+                })
+        })
+    }
+
+    /// Read what the agent reported from its stdout (and stderr, for errors it prints there).
+    pub fn parse_result(&self, stdout: &str, stderr: &str) -> AgentResult {
+        self.parse_result_at(stdout, stderr, Utc::now())
+    }
+
+    /// [`Preset::parse_result`] with the clock given (for relative reset times).
+    pub fn parse_result_at(&self, stdout: &str, stderr: &str, now: DateTime<Utc>) -> AgentResult {
+        let ctx = ParseCtx {
+            prices: &self.prices,
+            model: self.model(),
+            now,
+        };
+        match self.kind {
+            PresetKind::Claude => claude::parse(stdout, stderr, &ctx),
+            PresetKind::Codex => codex::parse(stdout, stderr, &ctx),
+            PresetKind::Gemini => gemini::parse(stdout, stderr, &ctx),
+            PresetKind::Opencode => opencode::parse(stdout, stderr, &ctx),
+            PresetKind::Aider => aider::parse(stdout, stderr, &ctx),
+            PresetKind::Custom => custom::parse(stdout, stderr, &ctx),
+        }
+    }
+
+    /// The cycle's reason when the agent was denied tools: "Edit ×3, Bash(git commit) ×1 denied —
+    /// the agent command lacks a permission mode …"; `None` when nothing was denied.
+    pub fn denial_reason(&self, denials: &[Denial]) -> Option<String> {
+        denial_reason(denials, self.kind.denial_hint())
+    }
+}
+
+#[cfg(test)]
+mod tests;

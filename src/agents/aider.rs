@@ -32,7 +32,7 @@ pub const STATE_PATHS: &[&str] = &[".aider*"];
 pub fn default_command() -> String {
     format!(
         "aider --model {DEFAULT_MODEL} --yes-always --no-pretty --no-stream --no-gitignore \
-         --no-suggest-shell-commands --no-check-update --no-show-release-notes --analytics-disable \
+         --no-suggest-shell-commands --no-check-update --no-show-release-notes --no-analytics \
          --message-file /dev/stdin"
     )
 }

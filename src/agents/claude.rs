@@ -56,6 +56,16 @@ pub fn default_command(checks: &[&str]) -> String {
 /// Refuse the flags that stop project hooks from loading, and a command that is not headless.
 pub fn check(found: &[Invocation]) -> Result<(), String> {
     for inv in found {
+        // `--bare` works by setting CLAUDE_CODE_SIMPLE=1 (claude --help, 2.1.197)
+        if let Some(v) = inv.env_value("CLAUDE_CODE_SIMPLE")
+            && !v.is_empty()
+            && v != "0"
+        {
+            return Err(format!(
+                "`CLAUDE_CODE_SIMPLE={v}` is Claude Code's minimal mode (what `--bare` sets): it \
+                 skips hooks, so brl's gate would be silently off (fix: remove it)"
+            ));
+        }
         for flag in ["--bare", "--safe-mode"] {
             if inv.has_flag(&[flag]) {
                 return Err(format!(

@@ -64,6 +64,13 @@ pub fn check(found: &[Invocation]) -> Result<(), String> {
                     .into(),
             );
         }
+        if inv.has_flag(&["--worktree"]) {
+            return Err(
+                "`--worktree` makes Codex work in a git worktree of its own, not in the \
+                 session's (fix: remove it; brl gives each session its worktree)"
+                    .into(),
+            );
+        }
         let configs = inv.values(&["-c", "--config"]);
         for kv in &configs {
             let compact: String = kv.chars().filter(|c| !c.is_whitespace()).collect();
@@ -193,7 +200,13 @@ pub fn parse(stdout: &str, stderr: &str, ctx: &ParseCtx) -> AgentResult {
             .iter()
             .rev()
             .find_map(|e| limits::in_error(e, ctx.now))
-            .or_else(|| limits::in_lines(stderr, ctx.now));
+            .or_else(|| limits::in_lines(stderr, ctx.now))
+            .or_else(|| {
+                // no JSON at all: a crash, its error among the plain lines
+                (!saw_json)
+                    .then(|| limits::in_lines(stdout, ctx.now))
+                    .flatten()
+            });
         r.is_error = failed || !errors.is_empty() || r.limit.is_some();
         if failed {
             r.error_kind = Some("turn_failed".into());

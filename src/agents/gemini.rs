@@ -44,14 +44,29 @@ pub fn default_command() -> String {
 /// Refuse a command whose workspace is not trusted (project settings, so the gate, ignored).
 pub fn check(found: &[Invocation]) -> Result<(), String> {
     for inv in found {
+        if !inv.has_flag(&["-p", "--prompt"]) {
+            return Err(
+                "`gemini` without `-p` starts its interactive mode (fix: add `-p ''`; \
+                        brl passes the prompt on stdin, which Gemini appends to it)"
+                    .into(),
+            );
+        }
+        if inv.has_flag(&["-w", "--worktree"]) {
+            return Err(
+                "`--worktree` makes Gemini CLI work in a git worktree of its own, not in the \
+                 session's (fix: remove it; brl gives each session its worktree)"
+                    .into(),
+            );
+        }
         match inv.env_value(TRUST_ENV) {
             Some("true") => {}
+            _ if inv.has_flag(&["--skip-trust"]) => {}
             other => {
                 let got = other.map_or("not set".to_string(), |v| format!("`{v}`"));
                 return Err(format!(
                     "`{TRUST_ENV}` is {got} before `gemini`; in an untrusted workspace Gemini \
                      CLI ignores .gemini/settings.json and brl's gate would be off (fix: start \
-                     the command with `{TRUST_ENV}=true gemini …`)"
+                     the command with `{TRUST_ENV}=true gemini …`, or add `--skip-trust`)"
                 ));
             }
         }
@@ -76,17 +91,19 @@ pub fn tool_class(tool: &str) -> Option<ToolClass> {
     })
 }
 
-/// The JSON object: the whole output, or from the first line that starts one (Gemini may print
-/// a notice before it).
+/// The JSON object: the first one that starts a line (Gemini may print a notice before it, and
+/// stderr merged into the same stream may follow it).
 fn json(stdout: &str) -> Option<Value> {
-    let t = stdout.trim();
-    if let Ok(v) = serde_json::from_str::<Value>(t) {
-        return v.is_object().then_some(v);
-    }
-    let start = t.find("\n{").map(|i| i + 1)?;
-    serde_json::from_str::<Value>(&t[start..])
-        .ok()
-        .filter(Value::is_object)
+    let starts = std::iter::once(0).chain(stdout.match_indices("\n{").map(|(i, _)| i + 1));
+    starts
+        .filter(|&i| stdout[i..].trim_start().starts_with('{'))
+        .find_map(|i| {
+            serde_json::Deserializer::from_str(&stdout[i..])
+                .into_iter::<Value>()
+                .next()
+                .and_then(Result::ok)
+                .filter(Value::is_object)
+        })
 }
 
 fn u(v: &Value, key: &str) -> u64 {

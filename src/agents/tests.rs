@@ -80,6 +80,7 @@ fn claude_flags_that_switch_the_gate_off_are_refused_by_name() {
             "--setting-sources user,local",
         ),
         ("cd x && IS_SANDBOX=1 claude -p --bare", "--bare"),
+        ("CLAUDE_CODE_SIMPLE=1 claude -p", "CLAUDE_CODE_SIMPLE=1"),
     ] {
         let e = p.check_command(cmd).unwrap_err();
         assert!(e.contains(flag), "{cmd}: {e}");
@@ -119,6 +120,8 @@ fn codex_without_its_hook_flags_is_refused_by_name() {
         .check_command(&format!("{good} --disable hooks"))
         .unwrap_err();
     assert!(e.contains("--disable hooks"), "{e}");
+    let e = p.check_command(&format!("{good} --worktree")).unwrap_err();
+    assert!(e.contains("--worktree"), "{e}");
     let e = p.check_command("codex --json").unwrap_err();
     assert!(e.contains("exec"), "{e}");
 }
@@ -160,6 +163,15 @@ fn gemini_needs_a_trusted_workspace() {
         .check_command("GEMINI_CLI_TRUST_WORKSPACE=false gemini -p ''")
         .unwrap_err();
     assert!(e.contains("`false`"), "{e}");
+    p.check_command("gemini -p '' --skip-trust").unwrap();
+    let e = p
+        .check_command("GEMINI_CLI_TRUST_WORKSPACE=true gemini -p '' -w x")
+        .unwrap_err();
+    assert!(e.contains("--worktree"), "{e}");
+    let e = p
+        .check_command("GEMINI_CLI_TRUST_WORKSPACE=true gemini --approval-mode auto_edit")
+        .unwrap_err();
+    assert!(e.contains("-p"), "{e}");
 }
 
 #[test]
@@ -544,6 +556,49 @@ fn custom_reads_claude_json_or_keeps_plain_text() {
         now(),
     );
     assert_eq!(r.limit.unwrap().kind, LimitKind::Overloaded);
+}
+
+/// Today's runner merges stderr into stdout: every parser reads the same figures from the merged
+/// stream (stderr lines before and after the agent's JSON).
+#[test]
+fn merged_stdout_and_stderr_read_the_same() {
+    let noise_before = "Loaded cached credentials.\nWARNING: proceeding\n";
+    let noise_after = "[debug] shutting down\n";
+    let cases: [(PresetKind, &str, &str); 6] = [
+        (PresetKind::Claude, fixture!("claude/edit.stdout"), ""),
+        (PresetKind::Claude, fixture!("claude/denied.stdout"), ""),
+        (
+            PresetKind::Codex,
+            fixture!("codex/documented-edit.stdout"),
+            fixture!("codex/documented-edit.stderr"),
+        ),
+        (
+            PresetKind::Gemini,
+            fixture!("gemini/documented-edit.stdout"),
+            "",
+        ),
+        (
+            PresetKind::Opencode,
+            fixture!("opencode/documented-edit.stdout"),
+            "",
+        ),
+        (
+            PresetKind::Aider,
+            fixture!("aider/documented-edit.stdout"),
+            "",
+        ),
+    ];
+    for (kind, stdout, stderr) in cases {
+        let p = preset(kind);
+        let apart = p.parse_result_at(stdout, stderr, now());
+        let merged = format!("{noise_before}{stderr}{stdout}{noise_after}");
+        let mut together = p.parse_result_at(&merged, "", now());
+        if kind == PresetKind::Aider {
+            together.answer.clone_from(&apart.answer);
+        }
+        assert_eq!(together, apart, "{kind:?}");
+        assert!(apart.cost_usd.is_some(), "{kind:?}");
+    }
 }
 
 #[test]

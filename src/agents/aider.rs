@@ -27,6 +27,8 @@ pub const HOOKS: HookSupport = HookSupport::None {
     own_deny: Some("--no-suggest-shell-commands (aider runs no shell commands)"),
 };
 
+pub const DENIAL_HINT: &str = "aider did not apply them (is --dry-run set?)";
+
 pub const STATE_PATHS: &[&str] = &[".aider*"];
 
 pub fn default_command() -> String {
@@ -88,6 +90,8 @@ pub fn parse(stdout: &str, stderr: &str, ctx: &ParseCtx) -> AgentResult {
             if let Some(s) = c.get(6).and_then(|m| m.as_str().parse::<f64>().ok()) {
                 session_cost = Some(s);
             }
+        } else if line.starts_with("Did not apply edit to ") {
+            super::result::add_denial(&mut r.denials, "edit");
         } else if r.model.is_none()
             && let Some(c) = MODEL.captures(line)
         {

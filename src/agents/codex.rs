@@ -32,6 +32,9 @@ pub const HOOKS: HookSupport = HookSupport::CommandLine {
     config_key: HOOK_KEY,
 };
 
+pub const DENIAL_HINT: &str = "Codex's sandbox or approval policy refused them (the agent command \
+                               needs -s workspace-write to edit)";
+
 pub const STATE_PATHS: &[&str] = &[".codex/"];
 
 /// The gate as a Codex hook: the session comes from the environment brl sets for the agent.
@@ -120,6 +123,21 @@ pub fn tool_class(tool: &str) -> Option<ToolClass> {
     })
 }
 
+/// `ERROR codex_core::tools::router: error=patch rejected: writing is blocked by read-only
+/// sandbox; …` on stderr (measured, 0.171.0): the JSONL says nothing of it.
+fn rejected_tools(text: &str) -> Vec<String> {
+    text.lines()
+        .filter_map(|l| {
+            let rest = l.split_once("codex_core::tools::router: error=")?.1;
+            let (what, _) = rest.split_once(" rejected")?;
+            Some(match what.trim() {
+                "patch" => "apply_patch".to_string(),
+                other => other.to_string(),
+            })
+        })
+        .collect()
+}
+
 fn u(v: &Value, key: &str) -> u64 {
     v.get(key).and_then(Value::as_u64).unwrap_or(0)
 }
@@ -177,6 +195,13 @@ pub fn parse(stdout: &str, stderr: &str, ctx: &ParseCtx) -> AgentResult {
             }
             _ => {}
         }
+    }
+    let mut rejected = rejected_tools(stderr);
+    if rejected.is_empty() {
+        rejected = rejected_tools(stdout);
+    }
+    for tool in rejected {
+        super::result::add_denial(&mut r.denials, &tool);
     }
     if saw_json {
         r.turns = Some(completed);

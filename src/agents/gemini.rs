@@ -6,6 +6,9 @@
 //! (`run_shell_command`, `write_file`, `replace`). `--output-format json` prints one object with
 //! the answer and per-model token counts, no dollars.
 
+use std::sync::LazyLock;
+
+use regex::Regex;
 use serde_json::Value;
 
 use super::cmdline::Invocation;
@@ -110,8 +113,21 @@ fn u(v: &Value, key: &str) -> u64 {
     v.get(key).and_then(Value::as_u64).unwrap_or(0)
 }
 
+/// In the default approval mode Gemini CLI leaves the edit and shell tools out; a call to one is
+/// reported as `Error executing tool write_file: Tool "write_file" not found` (measured, 0.61.0).
+fn excluded_tools(text: &str) -> Vec<String> {
+    static NOT_FOUND: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r#"^Error executing tool (\S+): Tool "\S+" not found"#)
+            .unwrap_or_else(|e| panic!("bad built-in pattern: {e}"))
+    });
+    text.lines()
+        .filter_map(|l| NOT_FOUND.captures(l.trim()).map(|c| c[1].to_string()))
+        .collect()
+}
+
 pub fn parse(stdout: &str, stderr: &str, ctx: &ParseCtx) -> AgentResult {
-    let Some(v) = json(stdout) else {
+    // with --output-format json the error object goes to stderr when the run fails (measured)
+    let Some(v) = json(stdout).or_else(|| json(stderr)) else {
         let limit = limits::in_lines(stderr, ctx.now).or_else(|| limits::in_lines(stdout, ctx.now));
         return AgentResult {
             is_error: limit.is_some(),
@@ -175,6 +191,13 @@ pub fn parse(stdout: &str, stderr: &str, ctx: &ParseCtx) -> AgentResult {
                 add_denial(&mut r.denials, tool);
             }
         }
+    }
+    let mut excluded = excluded_tools(stderr);
+    if excluded.is_empty() {
+        excluded = excluded_tools(stdout);
+    }
+    for tool in excluded {
+        add_denial(&mut r.denials, &tool);
     }
     if let Some(err) = v.get("error").filter(|e| !e.is_null()) {
         r.is_error = true;

@@ -22,7 +22,7 @@ fn re(s: &str) -> Regex {
 
 static USAGE: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)usage_limit_reached|usage limit (has been )?(reached|exceeded)|hit your (usage )?limit|\b(5-hour|weekly|daily|session) limit reached|\blimit reached\b.*\breset|exceeded your current quota|insufficient_quota|quota exceeded.*per ?day|per ?day.*quota|out of credits|credit balance is too low",
+        r"(?i)usage_limit_reached|usage limit (has been )?(reached|exceeded)|hit your (usage )?limit|\b(5-hour|weekly|daily|session) limit reached|\blimit reached\b.*\breset|exceeded your current quota|insufficient_quota|quota exceeded.*per ?day|per ?day.*quota|exhausted your (daily |monthly )?quota|daily quota|out of credits|credit balance is too low",
     )
 });
 static OVERLOADED: LazyLock<Regex> =
@@ -112,6 +112,9 @@ pub fn in_lines(text: &str, now: DateTime<Utc>) -> Option<Limit> {
 static EPOCH_PIPE: LazyLock<Regex> = LazyLock::new(|| re(r"\|(\d{10})\b"));
 static RESETS_AT_EPOCH: LazyLock<Regex> =
     LazyLock::new(|| re(r#"(?i)resets_?at\\*"?\s*[:=]\s*\\*"?(\d{10})\b"#));
+/// Anthropic's unified (plan) limit reset, an epoch in a response header some agents pass on.
+static UNIFIED_RESET: LazyLock<Regex> =
+    LazyLock::new(|| re(r#"(?i)ratelimit-unified-reset\\*"?\s*[:=]\s*\\*"?(\d{10})\b"#));
 static RESETS_AT_ISO: LazyLock<Regex> = LazyLock::new(|| {
     re(r#"(?i)resets_?at"?\s*[:=]\s*"(\d{4}-\d\d-\d\dT[0-9:.]+(Z|[+-]\d\d:\d\d))""#)
 });
@@ -146,6 +149,9 @@ fn reset(text: &str, now: DateTime<Utc>) -> (Option<DateTime<Utc>>, Option<u64>)
         return (Some(t), None);
     }
     if let Some(t) = RESETS_AT_EPOCH.captures(text).and_then(epoch) {
+        return (Some(t), None);
+    }
+    if let Some(t) = UNIFIED_RESET.captures(text).and_then(epoch) {
         return (Some(t), None);
     }
     if let Some(t) = RESETS_AT_ISO

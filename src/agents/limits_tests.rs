@@ -14,6 +14,7 @@ fn every_pattern_compiles() {
         &*RATE,
         &*EPOCH_PIPE,
         &*RESETS_AT_EPOCH,
+        &*UNIFIED_RESET,
         &*RESETS_AT_ISO,
         &*RESETS_IN,
         &*RETRY_AFTER,

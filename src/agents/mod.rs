@@ -174,7 +174,9 @@ impl PresetKind {
             PresetKind::Claude => claude::DENIAL_HINT,
             PresetKind::Gemini => gemini::DENIAL_HINT,
             PresetKind::Opencode => opencode::DENIAL_HINT,
-            _ => "the agent refused them",
+            PresetKind::Codex => codex::DENIAL_HINT,
+            PresetKind::Aider => aider::DENIAL_HINT,
+            PresetKind::Custom => "the agent refused them",
         }
     }
 }
@@ -379,3 +381,7 @@ impl Preset {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_documented;
+#[cfg(test)]
+mod tests_real;

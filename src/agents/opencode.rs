@@ -123,9 +123,22 @@ pub fn parse(stdout: &str, stderr: &str, ctx: &ParseCtx) -> AgentResult {
             "tool_use" => {
                 let status = part.pointer("/state/status").and_then(Value::as_str);
                 let error = part.pointer("/state/error").and_then(Value::as_str);
+                let tool = part.get("tool").and_then(Value::as_str).unwrap_or("tool");
                 if status == Some("error") && error.is_some_and(is_denied) {
-                    let tool = part.get("tool").and_then(Value::as_str).unwrap_or("tool");
                     add_denial(&mut r.denials, tool);
+                }
+                // a tool the permission config denies outright is not offered at all; the
+                // model's call to it comes back as the `invalid` tool (measured, 1.18.33)
+                let wanted = part.pointer("/state/input/tool").and_then(Value::as_str);
+                let why = part
+                    .pointer("/state/input/error")
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
+                if tool == "invalid"
+                    && let Some(wanted) = wanted
+                    && why.contains("unavailable tool")
+                {
+                    add_denial(&mut r.denials, wanted);
                 }
             }
             "error" => {

@@ -43,15 +43,21 @@ pub const DENIED_BASH: &[&str] = &[
     "sudo *",
 ];
 
-/// opencode's permission config as JSON: everything allowed but [`DENIED_BASH`].
+/// opencode's permission config as JSON: everything allowed but [`DENIED_BASH`]. opencode lets
+/// the LAST matching pattern win, so the catch-all `*` is written first (by hand: a JSON map
+/// here would sort its keys).
 pub fn permission_config() -> String {
-    let mut bash = serde_json::Map::new();
-    bash.insert("*".into(), "allow".into());
-    for p in DENIED_BASH {
-        bash.insert((*p).into(), "deny".into());
-    }
-    serde_json::json!({"permission": {"edit": "allow", "bash": bash, "webfetch": "deny"}})
-        .to_string()
+    let q = |s: &str| Value::from(s).to_string();
+    let mut bash = vec![format!("{}:{}", q("*"), q("allow"))];
+    bash.extend(
+        DENIED_BASH
+            .iter()
+            .map(|p| format!("{}:{}", q(p), q("deny"))),
+    );
+    format!(
+        r#"{{"permission":{{"edit":"allow","webfetch":"deny","bash":{{{}}}}}}}"#,
+        bash.join(",")
+    )
 }
 
 pub fn default_command() -> String {

@@ -172,6 +172,19 @@ fn gemini_needs_a_trusted_workspace() {
 }
 
 #[test]
+fn opencode_denies_after_its_catch_all() {
+    let text = opencode::permission_config();
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["permission"]["bash"]["git push*"], "deny");
+    assert_eq!(v["permission"]["bash"]["*"], "allow");
+    // the last matching pattern wins in opencode: the catch-all must come first
+    let star = text.find(r#""*":"allow""#).unwrap();
+    for p in opencode::DENIED_BASH {
+        assert!(text.find(&format!("\"{p}\"")).unwrap() > star, "{p}");
+    }
+}
+
+#[test]
 fn interactive_commands_are_refused() {
     let e = Preset::from_config(Some("opencode"), "opencode --model x").unwrap_err();
     assert!(e.contains("run"), "{e}");
@@ -279,5 +292,13 @@ fn hooks_state_paths_and_tool_names() {
             kind.comment().lines().all(|l| l.starts_with('#')),
             "{kind:?}"
         );
+    }
+}
+
+#[test]
+#[ignore = "prints the default commands for a manual probe"]
+fn print_defaults() {
+    for kind in PresetKind::ALL {
+        println!("{}", kind.default_command(&["cargo test"], "/bin/echo"));
     }
 }

@@ -5,6 +5,12 @@
 //! mode echoes the prompt on stderr; `--json` prints JSONL events with token usage, no dollars
 //! (dollars come from the price table). PreToolUse hooks given with `-c hooks.PreToolUse=[…]`
 //! run only with `--dangerously-bypass-hook-trust`; file edits go through `apply_patch`.
+//!
+//! Probed with 0.171.0 and the default command (a fake Responses API): the hook runs through a
+//! shell (`$BRL_HOME`, `$BRL_SESSION` expand), gets Claude-shaped JSON on stdin (`tool_name`
+//! `"Bash"`, `tool_input.command`), and exit 2 blocks the call. A patch arrives as a `Bash`
+//! command `apply_patch <<'EOF' … EOF` — the gate must check every path in it ([`patch_paths`]).
+//! Both payloads are saved under `tests/fixtures/agents/codex/hook-pretooluse-*.json`.
 
 use serde_json::Value;
 
@@ -136,6 +142,47 @@ fn rejected_tools(text: &str) -> Vec<String> {
             })
         })
         .collect()
+}
+
+/// What a patch does to a path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PatchOp {
+    Add,
+    Update,
+    Delete,
+    /// The new name of the file the previous `Update File` names.
+    MoveTo,
+}
+
+/// Every path the `apply_patch` bodies inside `text` name (a patch itself, or a shell command
+/// that feeds one to `apply_patch`), in order: the `*** Add File:`, `*** Update File:`,
+/// `*** Delete File:` and `*** Move to:` lines between `*** Begin Patch` and `*** End Patch`.
+pub fn patch_paths(text: &str) -> Vec<(PatchOp, String)> {
+    let mut out = Vec::new();
+    let mut inside = false;
+    for line in text.lines() {
+        let line = line.trim_end_matches('\r');
+        match line.trim() {
+            "*** Begin Patch" => inside = true,
+            "*** End Patch" => inside = false,
+            _ if inside => {
+                let ops = [
+                    ("*** Add File: ", PatchOp::Add),
+                    ("*** Update File: ", PatchOp::Update),
+                    ("*** Delete File: ", PatchOp::Delete),
+                    ("*** Move to: ", PatchOp::MoveTo),
+                ];
+                if let Some((op, path)) = ops
+                    .iter()
+                    .find_map(|(prefix, op)| line.strip_prefix(prefix).map(|p| (*op, p)))
+                {
+                    out.push((op, path.trim().to_string()));
+                }
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 fn u(v: &Value, key: &str) -> u64 {

@@ -294,11 +294,3 @@ fn hooks_state_paths_and_tool_names() {
         );
     }
 }
-
-#[test]
-#[ignore = "prints the default commands for a manual probe"]
-fn print_defaults() {
-    for kind in PresetKind::ALL {
-        println!("{}", kind.default_command(&["cargo test"], "/bin/echo"));
-    }
-}

@@ -154,6 +154,37 @@ fn codex_real_captures() {
 }
 
 #[test]
+fn codex_real_hook_payloads() {
+    let shell: serde_json::Value =
+        serde_json::from_str(fixture!("codex/hook-pretooluse-shell.json")).unwrap();
+    assert_eq!(shell["tool_name"], "Bash");
+    assert_eq!(
+        PresetKind::Codex.tool_class(shell["tool_name"].as_str().unwrap()),
+        Some(ToolClass::Shell)
+    );
+    assert!(codex::patch_paths(shell["tool_input"]["command"].as_str().unwrap()).is_empty());
+    let patch: serde_json::Value =
+        serde_json::from_str(fixture!("codex/hook-pretooluse-patch.json")).unwrap();
+    let cmd = patch["tool_input"]["command"].as_str().unwrap();
+    assert_eq!(
+        codex::patch_paths(cmd),
+        vec![
+            (codex::PatchOp::Add, "hello.txt".to_string()),
+            (codex::PatchOp::Update, "a.txt".to_string())
+        ]
+    );
+    let moved = "*** Begin Patch\n*** Update File: src/a.rs\n*** Move to: ../outside.rs\n@@\n-a\n+b\n*** Delete File: /etc/passwd\n*** End Patch\n*** Add File: not-in-a-patch\n";
+    assert_eq!(
+        codex::patch_paths(moved),
+        vec![
+            (codex::PatchOp::Update, "src/a.rs".to_string()),
+            (codex::PatchOp::MoveTo, "../outside.rs".to_string()),
+            (codex::PatchOp::Delete, "/etc/passwd".to_string())
+        ]
+    );
+}
+
+#[test]
 fn gemini_real_captures() {
     let r = real(PresetKind::Gemini, "edit");
     assert_eq!(r.input_tokens, Some(29878));

@@ -1,10 +1,16 @@
 //! Gemini CLI (`gemini -p`).
 //!
-//! Measured with 0.61.0: `--approval-mode auto_edit` edits (read-only tools otherwise), in a
-//! trusted workspace (`GEMINI_CLI_TRUST_WORKSPACE=true`; an untrusted one ignores the project's
-//! `.gemini/settings.json`, and with it the gate). Its BeforeTool hook sends its own tool names
-//! (`run_shell_command`, `write_file`, `replace`). `--output-format json` prints one object with
-//! the answer and per-model token counts, no dollars.
+//! Measured with 0.61.0: `--approval-mode auto_edit` edits (in the default mode the edit tools
+//! are left out), in a trusted folder only: headless in an untrusted folder it refuses to run
+//! (exit 55) unless `GEMINI_CLI_TRUST_WORKSPACE=true` or `--skip-trust`. `--output-format json`
+//! prints one object with the answer and per-model token counts, no dollars.
+//!
+//! Probed with the default command (a fake Gemini API): a BeforeTool hook in the worktree's
+//! `.gemini/settings.json` (`{"hooks":{"BeforeTool":[{"matcher":".*","hooks":[{"type":
+//! "command","command":"…"}]}]}}`) runs with `$BRL_HOME`/`$BRL_SESSION` expanded, gets
+//! `tool_name` (`write_file`, `replace`, `run_shell_command`) and `tool_input` as JSON on stdin,
+//! and exit 2 blocks the call (payload saved in `tests/fixtures/agents/gemini/`). Hooks are on by
+//! default; a user's `hooksConfig.enabled = false` would switch them off.
 
 use std::sync::LazyLock;
 
@@ -24,8 +30,8 @@ pub const COMMENT: &str = "\
 # Gemini CLI, headless. Allows: editing files in the session's worktree (approval mode
 # auto_edit). Shell commands need approval nobody gives, so they are denied (and named in the
 # cycle's reason). Cost: tokens × [prices.\"gemini-2.5-pro\"].
-# brl's gate runs as its BeforeTool hook in .gemini/settings.json, which Gemini reads only in a
-# trusted workspace: keep GEMINI_CLI_TRUST_WORKSPACE=true, or the gate is off.";
+# brl's gate runs as its BeforeTool hook in .gemini/settings.json. GEMINI_CLI_TRUST_WORKSPACE=true
+# trusts the session's worktree (Gemini refuses to run headless in an untrusted folder).";
 
 pub const HOOKS: HookSupport = HookSupport::ProjectSettings {
     path: ".gemini/settings.json",
@@ -67,9 +73,10 @@ pub fn check(found: &[Invocation]) -> Result<(), String> {
             other => {
                 let got = other.map_or("not set".to_string(), |v| format!("`{v}`"));
                 return Err(format!(
-                    "`{TRUST_ENV}` is {got} before `gemini`; in an untrusted workspace Gemini \
-                     CLI ignores .gemini/settings.json and brl's gate would be off (fix: start \
-                     the command with `{TRUST_ENV}=true gemini …`, or add `--skip-trust`)"
+                    "`{TRUST_ENV}` is {got} before `gemini`; Gemini CLI refuses to run \
+                     headless in a folder it does not trust, and every session worktree is new \
+                     to it (fix: start the command with `{TRUST_ENV}=true gemini …`, or add \
+                     `--skip-trust`)"
                 ));
             }
         }

@@ -185,6 +185,16 @@ fn codex_real_hook_payloads() {
 }
 
 #[test]
+fn gemini_real_hook_payload() {
+    let v: serde_json::Value =
+        serde_json::from_str(fixture!("gemini/hook-beforetool-write.json")).unwrap();
+    assert_eq!(v["hook_event_name"], "BeforeTool");
+    let tool = v["tool_name"].as_str().unwrap();
+    assert_eq!(PresetKind::Gemini.tool_class(tool), Some(ToolClass::Write));
+    assert!(v["tool_input"]["file_path"].as_str().is_some());
+}
+
+#[test]
 fn gemini_real_captures() {
     let r = real(PresetKind::Gemini, "edit");
     assert_eq!(r.input_tokens, Some(29878));

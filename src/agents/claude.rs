@@ -6,6 +6,16 @@
 //! Project hooks (`.claude/settings.json`, `PreToolUse`, exit 2 blocks) run before its own
 //! permission check in every mode — unless `--bare`, `--safe-mode`, or `--setting-sources`
 //! without `project` is given: then the gate is silently off, so those are refused.
+//!
+//! Probed with 2.1.197 against a fake Anthropic API, the model asking to write a file, a
+//! PreToolUse hook that exits 2 in `.claude/settings.json`:
+//! - the default command: the hook runs and the write is blocked;
+//! - `--safe-mode`, `--setting-sources user`, `--bare`, `CLAUDE_CODE_SIMPLE=1`: the hook does not
+//!   run and the file IS written;
+//! - the same hook passed with `--settings '<json>'`: honoured with `--setting-sources user`, NOT
+//!   with `--bare` or `--safe-mode` — so refusing is the only safe answer for those two, and for
+//!   `--setting-sources` brl could pass the gate through `--settings` instead (it refuses, and
+//!   says to add `project`, which is simpler to get right).
 
 use serde_json::Value;
 

@@ -9,7 +9,9 @@
 //!
 //! Probed with 2.1.197 against a fake Anthropic API, the model asking to write a file, a
 //! PreToolUse hook that exits 2 in `.claude/settings.json`:
-//! - the default command: the hook runs and the write is blocked;
+//! - the default command: the hook runs and the write is blocked; without the hook the same
+//!   command wrote a file, ran `git add`, `git commit` and the allowed check command
+//!   (`npx vitest run …`), and a `curl` was denied (in `permission_denials`);
 //! - `--safe-mode`, `--setting-sources user`, `--bare`, `CLAUDE_CODE_SIMPLE=1`: the hook does not
 //!   run and the file IS written;
 //! - the same hook passed with `--settings '<json>'`: honoured with `--setting-sources user`, NOT
@@ -152,11 +154,17 @@ fn denial_label(d: &Value) -> String {
         .pointer("/tool_input/command")
         .and_then(Value::as_str)
         .unwrap_or("");
-    let words: Vec<&str> = cmd
-        .split_whitespace()
-        .take(2)
-        .take_while(|w| !w.starts_with('-'))
-        .collect();
+    // the program, and its subcommand when the next word looks like one (`git commit`, not
+    // `curl http://…`)
+    let mut words: Vec<&str> = cmd.split_whitespace().take(1).collect();
+    if let Some(sub) = cmd.split_whitespace().nth(1)
+        && sub.starts_with(|c: char| c.is_ascii_lowercase())
+        && sub
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    {
+        words.push(sub);
+    }
     if words.is_empty() {
         "Bash".into()
     } else {

@@ -238,3 +238,29 @@ fn prices_from_config_reach_the_parser() {
     let r = p.parse_result_at(fixture!("codex/documented-edit.stdout"), "", now());
     assert!(close(r.cost_usd, 122.0), "{:?}", r.cost_usd);
 }
+
+#[test]
+fn claude_denial_labels() {
+    let p = preset(PresetKind::Claude);
+    let out = r#"{"type":"result","subtype":"success","is_error":false,"permission_denials":[
+        {"tool_name":"Bash","tool_input":{"command":"curl http://example.com"}},
+        {"tool_name":"Bash","tool_input":{"command":"git -C x commit"}},
+        {"tool_name":"Bash","tool_input":{"command":"npm run test"}},
+        {"tool_name":"Edit","tool_input":{"file_path":"a"}},
+        {"tool_name":"Edit","tool_input":{"file_path":"b"}}]}"#;
+    let r = p.parse_result_at(out, "", now());
+    let labels: Vec<(&str, u32)> = r
+        .denials
+        .iter()
+        .map(|d| (d.tool.as_str(), d.count))
+        .collect();
+    assert_eq!(
+        labels,
+        vec![
+            ("Bash(curl)", 1),
+            ("Bash(git)", 1),
+            ("Bash(npm run)", 1),
+            ("Edit", 2)
+        ]
+    );
+}

@@ -53,6 +53,27 @@ pub fn check(found: &[Invocation]) -> Result<(), String> {
     Ok(())
 }
 
+/// What the command allows that the operator may not expect (not errors).
+pub fn warnings(found: &[Invocation]) -> Vec<String> {
+    let mut out = Vec::new();
+    for inv in found {
+        if !inv.has_flag(&["--yes-always"]) {
+            out.push("no --yes-always: aider waits for answers nobody gives".into());
+        }
+        if !inv.has_flag(&["--no-gitignore"]) {
+            out.push(
+                "no --no-gitignore: aider adds .aider* to the repository's .gitignore, an edit \
+                 that lands in the agent's branch"
+                    .into(),
+            );
+        }
+        if !inv.has_flag(&["--no-suggest-shell-commands"]) {
+            out.push("shell commands are on: aider may run the commands it suggests".into());
+        }
+    }
+    out
+}
+
 fn re(s: &str) -> Regex {
     Regex::new(s).unwrap_or_else(|e| panic!("bad built-in pattern {s}: {e}"))
 }

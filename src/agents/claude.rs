@@ -104,6 +104,43 @@ pub fn check(found: &[Invocation]) -> Result<(), String> {
     Ok(())
 }
 
+/// What the command allows that the operator may not expect (not errors: brl runs it anyway).
+pub fn warnings(found: &[Invocation]) -> Vec<String> {
+    let mut out = Vec::new();
+    for inv in found {
+        let modes = inv.values(&["--permission-mode"]);
+        let skip = inv.has_flag(&["--dangerously-skip-permissions"])
+            || modes.iter().any(|m| m == "bypassPermissions");
+        if modes.is_empty() && !skip {
+            out.push(
+                "no --permission-mode: Claude Code denies every edit and commit in -p mode yet \
+                 reports success (add `--permission-mode acceptEdits`)"
+                    .to_string(),
+            );
+        }
+        if let Some(m) = modes.iter().find(|m| *m == "plan") {
+            out.push(format!(
+                "--permission-mode {m} only plans: the agent edits nothing"
+            ));
+        }
+        if skip && inv.env_value("IS_SANDBOX") != Some("1") {
+            out.push(
+                "--dangerously-skip-permissions / bypassPermissions: Claude Code refuses to \
+                 start as root unless IS_SANDBOX=1 is set"
+                    .to_string(),
+            );
+        }
+        let format = inv.values(&["--output-format"]);
+        if !format.iter().any(|f| f == "json" || f == "stream-json") {
+            out.push(
+                "no --output-format json: brl cannot read the run's cost, turns or denials"
+                    .to_string(),
+            );
+        }
+    }
+    out
+}
+
 pub fn tool_class(tool: &str) -> Option<ToolClass> {
     Some(match tool {
         "Bash" | "BashOutput" | "KillShell" | "KillBash" => ToolClass::Shell,

@@ -117,6 +117,33 @@ pub fn check(found: &[Invocation]) -> Result<(), String> {
     Ok(())
 }
 
+/// What the command allows that the operator may not expect (not errors).
+pub fn warnings(found: &[Invocation]) -> Vec<String> {
+    let mut out = Vec::new();
+    for inv in found {
+        if !inv.has_flag(&["--json"]) {
+            out.push(
+                "no --json: brl cannot read the run's tokens (so no cost), and the answer \
+                 comes mixed with the echoed prompt"
+                    .to_string(),
+            );
+        }
+        let sandbox = inv.values(&["-s", "--sandbox"]);
+        if !inv.has_flag(&["--dangerously-bypass-approvals-and-sandbox", "--yolo"])
+            && !sandbox
+                .iter()
+                .any(|s| s == "workspace-write" || s == "danger-full-access")
+        {
+            out.push(
+                "Codex's sandbox is read-only unless -s workspace-write is given: the agent \
+                 edits nothing"
+                    .to_string(),
+            );
+        }
+    }
+    out
+}
+
 pub fn tool_class(tool: &str) -> Option<ToolClass> {
     Some(match tool {
         "shell" | "local_shell" | "exec_command" | "unified_exec" | "container.exec"

@@ -84,6 +84,33 @@ pub fn check(found: &[Invocation]) -> Result<(), String> {
     Ok(())
 }
 
+/// What the command allows that the operator may not expect (not errors).
+pub fn warnings(found: &[Invocation]) -> Vec<String> {
+    let mut out = Vec::new();
+    for inv in found {
+        let mode = inv.values(&["--approval-mode"]).pop();
+        let edits = inv.has_flag(&["-y", "--yolo"])
+            || matches!(mode.as_deref(), Some("auto_edit" | "yolo"));
+        if !edits {
+            out.push(
+                "no --approval-mode auto_edit: Gemini CLI leaves its edit tools out and the \
+                 agent edits nothing"
+                    .to_string(),
+            );
+        }
+        if !inv
+            .values(&["-o", "--output-format"])
+            .iter()
+            .any(|f| f == "json")
+        {
+            out.push(
+                "no --output-format json: brl cannot read the run's tokens (so no cost)".into(),
+            );
+        }
+    }
+    out
+}
+
 pub fn tool_class(tool: &str) -> Option<ToolClass> {
     Some(match tool {
         "run_shell_command" => ToolClass::Shell,

@@ -334,6 +334,27 @@ impl Preset {
         checked.map_err(fail)
     }
 
+    /// What `command` lets the agent do (or not do) that the operator may not expect: a Claude
+    /// command without a permission mode edits nothing, a Codex command without `--json` reports
+    /// no tokens, … Not errors: for `brl init`, `brl status` and the doctor to show.
+    pub fn warnings(&self, command: &str) -> Vec<String> {
+        let Ok(found) = cmdline::find(command, self.kind.programs()) else {
+            return Vec::new();
+        };
+        let mut out = match self.kind {
+            PresetKind::Claude => claude::warnings(&found),
+            PresetKind::Codex => codex::warnings(&found),
+            PresetKind::Gemini => gemini::warnings(&found),
+            PresetKind::Opencode => opencode::warnings(&found),
+            PresetKind::Aider => aider::warnings(&found),
+            PresetKind::Custom => Vec::new(),
+        };
+        if !self.hooks().has_gate() {
+            out.push(format!("no safety gate for this agent ({})", self.name()));
+        }
+        out
+    }
+
     /// The model the command names (`--model sonnet`, `-m gpt-5-codex`, `-c model=…`).
     pub fn model(&self) -> Option<String> {
         let found = cmdline::find(&self.command, self.kind.programs()).ok()?;

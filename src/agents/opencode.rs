@@ -82,6 +82,24 @@ pub fn check(found: &[Invocation]) -> Result<(), String> {
     Ok(())
 }
 
+/// What the command allows that the operator may not expect (not errors).
+pub fn warnings(found: &[Invocation]) -> Vec<String> {
+    let mut out = Vec::new();
+    for inv in found {
+        if !inv.values(&["--format"]).iter().any(|f| f == "json") {
+            out.push("no --format json: brl cannot read the run's cost or tokens".into());
+        }
+        if inv.env_value("OPENCODE_CONFIG_CONTENT").is_none() {
+            out.push(
+                "no OPENCODE_CONFIG_CONTENT: opencode's own permission config (the only guard \
+                 brl has for it) is whatever the user's config says"
+                    .into(),
+            );
+        }
+    }
+    out
+}
+
 fn u(v: &Value, path: &str) -> u64 {
     v.pointer(path).and_then(Value::as_u64).unwrap_or(0)
 }

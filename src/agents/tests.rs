@@ -185,6 +185,61 @@ fn opencode_denies_after_its_catch_all() {
 }
 
 #[test]
+fn defaults_warn_only_that_some_agents_have_no_gate() {
+    for kind in PresetKind::ALL {
+        let p = preset(kind);
+        let w = p.warnings(p.command());
+        if kind.hooks().has_gate() {
+            assert!(w.is_empty(), "{kind:?}: {w:?}");
+        } else {
+            assert_eq!(
+                w.last().map(String::as_str),
+                Some(format!("no safety gate for this agent ({})", kind.name())).as_deref()
+            );
+            if kind != PresetKind::Custom {
+                assert_eq!(w.len(), 1, "{kind:?}: {w:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn old_default_claude_command_is_warned_about() {
+    let p = Preset::from_config(None, "claude -p --model sonnet --output-format json").unwrap();
+    let w = p.warnings(p.command());
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(w[0].contains("--permission-mode acceptEdits"), "{w:?}");
+    let w = p.warnings("IS_SANDBOX=1 claude -p --dangerously-skip-permissions");
+    assert!(
+        w.iter().any(|x| x.contains("--output-format json")),
+        "{w:?}"
+    );
+    assert!(!w.iter().any(|x| x.contains("IS_SANDBOX")), "{w:?}");
+    let w = p.warnings("claude -p --permission-mode bypassPermissions --output-format json");
+    assert!(w.iter().any(|x| x.contains("IS_SANDBOX=1")), "{w:?}");
+    let w = p.warnings("claude -p --permission-mode plan --output-format json");
+    assert!(w.iter().any(|x| x.contains("only plans")), "{w:?}");
+    let c = Preset::unchecked(PresetKind::Codex, "");
+    let w = c.warnings("codex exec");
+    assert!(
+        w.iter().any(|x| x.contains("--json")) && w.iter().any(|x| x.contains("read-only")),
+        "{w:?}"
+    );
+    let g = Preset::unchecked(PresetKind::Gemini, "");
+    assert!(
+        g.warnings("gemini -p '' -o json")
+            .iter()
+            .any(|x| x.contains("auto_edit"))
+    );
+    let a = Preset::unchecked(PresetKind::Aider, "");
+    assert!(
+        a.warnings("aider --message-file /dev/stdin")
+            .iter()
+            .any(|x| x.contains("--yes-always"))
+    );
+}
+
+#[test]
 fn interactive_commands_are_refused() {
     let e = Preset::from_config(Some("opencode"), "opencode --model x").unwrap_err();
     assert!(e.contains("run"), "{e}");

@@ -104,7 +104,7 @@ pub fn add_denial(denials: &mut Vec<Denial>, tool: &str) {
     }
 }
 
-/// "Edit ×3, Bash(git commit) ×1 denied — <why>"; `None` when nothing was denied.
+/// `Edit ×3, Bash(git commit) ×1 denied — {why}`; `None` when nothing was denied.
 pub fn denial_reason(denials: &[Denial], why: &str) -> Option<String> {
     if denials.is_empty() {
         return None;

@@ -81,6 +81,44 @@ pub enum ToolClass {
     Internal,
 }
 
+/// Whether `rel` matches one of `patterns` (as [`PresetKind::state_paths`] writes them): `dir/`
+/// matches everything under `dir`, a `*` in the last part matches any characters there
+/// (`.aider*` matches `.aider.chat.history.md` and everything under `.aider.tags.cache.v4/`),
+/// anything else matches that exact path. Patterns are anchored at the worktree's root.
+pub fn is_state_path(patterns: &[&str], rel: &str) -> bool {
+    let rel = rel.trim_start_matches("./");
+    patterns.iter().any(|p| {
+        if let Some(dir) = p.strip_suffix('/') {
+            return rel == dir || rel.starts_with(&format!("{dir}/"));
+        }
+        match p.split_once('*') {
+            Some((pre, post)) => {
+                // the pattern's own part of the path: up to the first `/` after the prefix
+                let first = match rel.get(pre.len()..).and_then(|r| r.find('/')) {
+                    Some(i) => &rel[..pre.len() + i],
+                    None => rel,
+                };
+                first.len() >= pre.len() + post.len()
+                    && first.starts_with(pre)
+                    && first.ends_with(post)
+            }
+            None => rel == *p,
+        }
+    })
+}
+
+/// Every preset's state paths (for a leftover commit that must not pick up any agent's state,
+/// whichever agent ran before).
+pub fn all_state_paths() -> Vec<&'static str> {
+    let mut all: Vec<&'static str> = PresetKind::ALL
+        .iter()
+        .flat_map(|k| k.state_paths().iter().copied())
+        .collect();
+    all.sort_unstable();
+    all.dedup();
+    all
+}
+
 /// What a parser gets besides the output.
 pub struct ParseCtx<'a> {
     pub prices: &'a Prices,
@@ -144,6 +182,12 @@ impl Preset {
 
     pub fn state_paths(&self) -> &'static [&'static str] {
         self.kind.state_paths()
+    }
+
+    /// Whether `rel` (a path relative to the worktree, `/`-separated) is agent state this preset
+    /// lists: brl's leftover commit must leave it out.
+    pub fn is_state_path(&self, rel: &str) -> bool {
+        is_state_path(self.state_paths(), rel)
     }
 
     pub fn tool_class(&self, tool: &str) -> Option<ToolClass> {

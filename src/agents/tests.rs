@@ -240,6 +240,38 @@ fn old_default_claude_command_is_warned_about() {
 }
 
 #[test]
+fn state_paths_match_what_the_agents_leave() {
+    let aider = preset(PresetKind::Aider);
+    for p in [
+        ".aider.chat.history.md",
+        ".aider.input.history",
+        ".aider.tags.cache.v4/cache.db",
+        "./.aider.conf.yml",
+    ] {
+        assert!(aider.is_state_path(p), "{p}");
+    }
+    for p in [
+        "src/.aider.chat.history.md",
+        "aider.rs",
+        "README.md",
+        ".aiderignore/x",
+    ] {
+        assert_eq!(aider.is_state_path(p), p == ".aiderignore/x", "{p}");
+    }
+    let claude = preset(PresetKind::Claude);
+    assert!(claude.is_state_path(".claude/settings.json"));
+    assert!(
+        !claude.is_state_path(".claude/agents/reviewer.md"),
+        "a project's own agents stay"
+    );
+    let codex = preset(PresetKind::Codex);
+    assert!(codex.is_state_path(".codex/config.toml") && !codex.is_state_path(".codexrc"));
+    let all = all_state_paths();
+    assert!(all.contains(&".aider*") && all.contains(&".gemini/settings.json"));
+    assert!(is_state_path(&all, ".opencode/state.json"));
+}
+
+#[test]
 fn interactive_commands_are_refused() {
     let e = Preset::from_config(Some("opencode"), "opencode --model x").unwrap_err();
     assert!(e.contains("run"), "{e}");

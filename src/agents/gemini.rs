@@ -17,7 +17,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde_json::Value;
 
-use super::cmdline::Invocation;
+use super::cmdline::{Invocation, quote};
 use super::result::{AgentResult, CostSource, add_denial};
 use super::{HookSupport, ParseCtx, ToolClass, limits};
 
@@ -28,8 +28,9 @@ pub const TRUST_ENV: &str = "GEMINI_CLI_TRUST_WORKSPACE";
 
 pub const COMMENT: &str = "\
 # Gemini CLI, headless. Allows: editing files in the session's worktree (approval mode
-# auto_edit). Shell commands need approval nobody gives, so they are denied (and named in the
-# cycle's reason). Cost: tokens × [prices.\"gemini-2.5-pro\"].
+# auto_edit), `git add`, `git commit` and the project's check commands (--allowed-tools). Any
+# other shell command is denied by its policy (and named in the cycle's reason).
+# Cost: tokens × [prices.\"gemini-2.5-pro\"].
 # brl's gate runs as its BeforeTool hook in .gemini/settings.json. GEMINI_CLI_TRUST_WORKSPACE=true
 # trusts the session's worktree (Gemini refuses to run headless in an untrusted folder).";
 
@@ -40,13 +41,33 @@ pub const HOOKS: HookSupport = HookSupport::ProjectSettings {
 
 pub const STATE_PATHS: &[&str] = &[".gemini/settings.json"];
 
-pub const DENIAL_HINT: &str =
-    "the agent command lacks an approval mode that allows them (--approval-mode auto_edit)";
+pub const DENIAL_HINT: &str = "the agent command does not allow them (--approval-mode auto_edit \
+                               for edits, --allowed-tools 'run_shell_command(<prefix>)' for \
+                               commands)";
 
-pub fn default_command() -> String {
+/// `auto_edit` does not offer `run_shell_command` at all (measured, 0.61.0); `--allowed-tools
+/// "run_shell_command(<prefix>)"` (deprecated for policy files, still working) lets exactly those
+/// command prefixes run: `git add`, `git commit` and the project's check commands. Probed: one
+/// `--allowed-tools` per rule — after `--allowed-tools a b` only `a` is honoured.
+pub fn default_command(checks: &[&str]) -> String {
+    let mut allowed = vec![
+        "run_shell_command(git add)".to_string(),
+        "run_shell_command(git commit)".to_string(),
+    ];
+    for c in checks {
+        let c = c.trim();
+        if !c.is_empty() {
+            allowed.push(format!("run_shell_command({c})"));
+        }
+    }
+    let allowed: Vec<String> = allowed
+        .iter()
+        .map(|a| format!("--allowed-tools {}", quote(a)))
+        .collect();
     format!(
         "{TRUST_ENV}=true gemini -p '' -m {DEFAULT_MODEL} --approval-mode auto_edit \
-         --output-format json"
+         --output-format json {}",
+        allowed.join(" ")
     )
 }
 
@@ -148,10 +169,14 @@ fn u(v: &Value, key: &str) -> u64 {
 }
 
 /// In the default approval mode Gemini CLI leaves the edit and shell tools out; a call to one is
-/// reported as `Error executing tool write_file: Tool "write_file" not found` (measured, 0.61.0).
+/// reported as `Error executing tool write_file: Tool "write_file" not found`, and a shell command
+/// outside `--allowed-tools` as `Error executing tool run_shell_command: Tool execution denied by
+/// policy.` (measured, 0.61.0).
 fn excluded_tools(text: &str) -> Vec<String> {
     static NOT_FOUND: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r#"^Error executing tool (\S+): Tool "\S+" not found"#)
+        Regex::new(
+            r#"^Error executing tool (\S+): (?:Tool "\S+" not found|Tool execution denied by policy)"#,
+        )
             .unwrap_or_else(|e| panic!("bad built-in pattern: {e}"))
     });
     text.lines()

@@ -88,7 +88,7 @@ impl PresetKind {
         match self {
             PresetKind::Claude => claude::default_command(checks),
             PresetKind::Codex => codex::default_command(brl),
-            PresetKind::Gemini => gemini::default_command(),
+            PresetKind::Gemini => gemini::default_command(checks),
             PresetKind::Opencode => opencode::default_command(),
             PresetKind::Aider => aider::default_command(),
             PresetKind::Custom => custom::default_command(),

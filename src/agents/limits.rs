@@ -65,7 +65,9 @@ const LINE_MARKERS: &[&str] = &[
 
 /// The limit an error message speaks of, if any.
 pub fn in_error(text: &str, now: DateTime<Utc>) -> Option<Limit> {
-    let kind = if USAGE.is_match(text) {
+    // Claude Code: "Server is temporarily limiting requests (not your usage limit)"
+    let not_usage = text.to_ascii_lowercase().contains("not your usage limit");
+    let kind = if USAGE.is_match(text) && !not_usage {
         LimitKind::UsageLimit
     } else if OVERLOADED.is_match(text) {
         LimitKind::Overloaded
@@ -132,6 +134,9 @@ static RETRY_IN: LazyLock<Regex> = LazyLock::new(|| {
 static TRY_AGAIN_AT: LazyLock<Regex> = LazyLock::new(|| {
     re(r"(?i)try again at ([A-Za-z]{3,9} \d{1,2}(?:st|nd|rd|th)?,? \d{4},? \d{1,2}:\d\d ?[AP]M)")
 });
+/// Codex: "… or try again at 11:03 PM." — a local time of day (measured, 0.171.0).
+static TRY_AGAIN_CLOCK: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(?i)try again at (\d{1,2})(?::(\d\d))? ?([AP]M)\b"));
 static RESETS_CLOCK: LazyLock<Regex> = LazyLock::new(|| {
     re(
         r"(?i)resets? (?:at )?(?:([A-Za-z]{3,9}) (\d{1,2}),? (?:at )?)?(\d{1,2})(?::(\d\d))?\s*(am|pm)(?:\s*\(([^)]+)\))?",
@@ -189,6 +194,12 @@ fn reset(text: &str, now: DateTime<Utc>) -> (Option<DateTime<Utc>>, Option<u64>)
     if let Some(t) = TRY_AGAIN_AT.captures(text).and_then(|c| local_date(&c[1])) {
         return (Some(t), None);
     }
+    if let Some(t) = TRY_AGAIN_CLOCK
+        .captures(text)
+        .and_then(|c| next_local(&c[1], c.get(2).map(|m| m.as_str()), &c[3], now))
+    {
+        return (Some(t), None);
+    }
     if let Some(t) = RESETS_CLOCK.captures(text).and_then(|c| clock(&c, now)) {
         return (Some(t), None);
     }
@@ -210,23 +221,43 @@ fn local_date(s: &str) -> Option<DateTime<Utc>> {
         .map(|t| t.with_timezone(&Utc))
 }
 
+/// The next instant, after `now`, at that local time of day.
+fn next_local(
+    hour: &str,
+    minute: Option<&str>,
+    ampm: &str,
+    now: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    let time = twelve_hour(hour, minute, ampm)?;
+    let today = now.with_timezone(&Local).date_naive();
+    [today, today + chrono::Duration::days(1)]
+        .into_iter()
+        .filter_map(|d| Local.from_local_datetime(&d.and_time(time)).earliest())
+        .map(|t| t.with_timezone(&Utc))
+        .find(|t| *t > now)
+}
+
+/// `11`, `03`, `PM` → 23:03.
+fn twelve_hour(hour: &str, minute: Option<&str>, ampm: &str) -> Option<NaiveTime> {
+    let mut h: u32 = hour.parse().ok()?;
+    let m: u32 = minute.map_or(Some(0), |m| m.parse().ok())?;
+    if h == 0 || h > 12 {
+        return None;
+    }
+    if h == 12 {
+        h = 0;
+    }
+    if ampm.eq_ignore_ascii_case("pm") {
+        h += 12;
+    }
+    NaiveTime::from_hms_opt(h, m, 0)
+}
+
 /// "resets 6pm (UTC)", "resets Apr 23 at 4pm (UTC)", "resets at 9am": the next such instant. A
 /// named zone other than UTC cannot be converted without a zone database: no reset time then
 /// (the scheduler backs off instead of guessing).
 fn clock(c: &regex::Captures, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-    let mut hour: u32 = c[3].parse().ok()?;
-    let minute: u32 = c.get(4).map_or(Some(0), |m| m.as_str().parse().ok())?;
-    if hour == 0 || hour > 12 {
-        return None;
-    }
-    let pm = c[5].eq_ignore_ascii_case("pm");
-    if hour == 12 {
-        hour = 0;
-    }
-    if pm {
-        hour += 12;
-    }
-    let time = NaiveTime::from_hms_opt(hour, minute, 0)?;
+    let time = twelve_hour(&c[3], c.get(4).map(|m| m.as_str()), &c[5])?;
     let zone = c.get(6).map(|m| m.as_str().trim());
     let to_utc = |n: NaiveDateTime| -> Option<DateTime<Utc>> {
         match zone {

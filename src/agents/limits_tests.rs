@@ -21,6 +21,7 @@ fn every_pattern_compiles() {
         &*RETRY_DELAY,
         &*RETRY_IN,
         &*TRY_AGAIN_AT,
+        &*TRY_AGAIN_CLOCK,
         &*RESETS_CLOCK,
     ] {
         assert!(!r.as_str().is_empty());
@@ -106,6 +107,31 @@ fn codex_usage_limit_json_and_wording() {
     .unwrap();
     assert_eq!(l.kind, LimitKind::RateLimit);
     assert_eq!(l.resets_at, None);
+}
+
+#[test]
+fn codex_time_of_day_is_the_next_such_local_time() {
+    let l = in_error(
+        "You’ve hit your usage limit. … or try again at 11:03 PM.",
+        now(),
+    )
+    .unwrap();
+    assert_eq!(l.kind, LimitKind::UsageLimit);
+    let t = l.resets_at.unwrap();
+    assert!(t > now() && t <= now() + chrono::Duration::days(1), "{t}");
+    let local = t.with_timezone(&Local);
+    assert_eq!(local.format("%H:%M").to_string(), "23:03");
+}
+
+#[test]
+fn claude_says_when_it_is_not_the_usage_limit() {
+    let l = in_error(
+        "API Error: Server is temporarily limiting requests (not your usage limit) · Rate limit \
+         reached: usage limit exceeded for this key",
+        now(),
+    )
+    .unwrap();
+    assert_eq!(l.kind, LimitKind::RateLimit);
 }
 
 #[test]

@@ -66,6 +66,24 @@ fn claude_default_edits_commits_and_runs_the_checks() {
 }
 
 #[test]
+fn gemini_default_allows_commits_and_the_checks_by_prefix() {
+    let cmd = PresetKind::Gemini.default_command(&["npx vitest run"], "brl");
+    let words = cmdline::words(&cmd).unwrap();
+    // one flag per rule: Gemini CLI honours only the first of `--allowed-tools a b` (probed)
+    let inv = &cmdline::find(&cmd, &["gemini"]).unwrap()[0];
+    assert_eq!(
+        inv.values(&["--allowed-tools"]),
+        vec![
+            "run_shell_command(git add)",
+            "run_shell_command(git commit)",
+            "run_shell_command(npx vitest run)"
+        ]
+    );
+    let at = words.iter().position(|w| w == "--approval-mode").unwrap();
+    assert_eq!(words[at + 1], "auto_edit");
+}
+
+#[test]
 fn claude_flags_that_switch_the_gate_off_are_refused_by_name() {
     let p = Preset::unchecked(PresetKind::Claude, "");
     for (cmd, flag) in [

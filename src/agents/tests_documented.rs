@@ -80,8 +80,9 @@ fn gemini_documented_edit_and_denial() {
     assert_eq!(
         p.denial_reason(&r.denials).as_deref(),
         Some(
-            "run_shell_command ×1 denied — the agent command lacks an approval mode that allows \
-             them (--approval-mode auto_edit)"
+            "run_shell_command ×1 denied — the agent command does not allow them \
+             (--approval-mode auto_edit for edits, --allowed-tools \
+             'run_shell_command(<prefix>)' for commands)"
         )
     );
 }
@@ -262,5 +263,27 @@ fn claude_denial_labels() {
             ("Bash(npm run)", 1),
             ("Edit", 2)
         ]
+    );
+}
+
+#[test]
+fn claude_usage_limit_text_and_529_status() {
+    let p = preset(PresetKind::Claude);
+    let out = r#"{"type":"result","subtype":"success","is_error":true,"num_turns":1,"result":"Claude AI usage limit reached|1765000000","total_cost_usd":0}"#;
+    let l = p.parse_result_at(out, "", now()).limit.unwrap();
+    assert_eq!(l.kind, LimitKind::UsageLimit);
+    assert_eq!(l.resets_at.unwrap().timestamp(), 1765000000);
+    let out = r#"{"type":"result","subtype":"success","is_error":true,"api_error_status":529,"result":"API Error: Repeated 529 responses","total_cost_usd":0}"#;
+    assert_eq!(
+        p.parse_result_at(out, "", now()).limit.unwrap().kind,
+        LimitKind::Overloaded
+    );
+    // a successful answer that talks about rate limits is no limit
+    let out = r#"{"type":"result","subtype":"success","is_error":false,"result":"Added a 429 rate limit (rate_limit_error) to the API."}"#;
+    assert_eq!(p.parse_result_at(out, "", now()).limit, None);
+    let out = r#"{"type":"result","subtype":"error_max_turns","is_error":false,"num_turns":30}"#;
+    assert_eq!(
+        p.parse_result_at(out, "", now()).error_kind.as_deref(),
+        Some("error_max_turns")
     );
 }

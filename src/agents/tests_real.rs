@@ -1,59 +1,117 @@
-//! Each parser on REAL captured output.
-//!
-//! Fixtures under `tests/fixtures/agents/<cli>/`: `edit`, `denied` and `rate_limited` are REAL
-//! captures (Claude Code 2.1.197, Codex 0.171.0, Gemini CLI 0.61.0, opencode 1.18.33, aider 0.86.2,
-//! each against brl's scripted fake model API, saved by the real-agent suite); `documented-*`
-//! files are written from each CLI's documented output format for what the fake API does not
-//! produce (cached tokens, reset times in the agent's own words, retried errors, prompt echoes).
+//! Each parser on REAL captured output: what Claude Code 2.1.197, Codex 0.171.0, Gemini CLI
+//! 0.61.0, opencode 1.18.33 and aider 0.86.2 printed against brl's scripted fake model API
+//! (`tests/fixtures/agents/<cli>/<case>.{stdout,stderr,exit}`, saved by the real-agent suite; see
+//! the README there). The suite may capture them again, so ids and token counts are checked
+//! against the fixture's own text, never hard-coded; what the fake model was scripted to say
+//! (answers, the tools it called, the errors it returned) is checked exactly.
 
-use super::tests::{close, fixture, now, preset};
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::tests::{close, now, preset};
 use super::*;
 
-// ---- results: Claude Code (real captures) ----
+struct Case {
+    stdout: String,
+    stderr: String,
+    r: AgentResult,
+}
+
+fn case(kind: PresetKind, name: &str) -> Case {
+    let dir = format!(
+        "{}/tests/fixtures/agents/{}",
+        env!("CARGO_MANIFEST_DIR"),
+        kind.name()
+    );
+    let read = |ext: &str| {
+        std::fs::read_to_string(format!("{dir}/{name}.{ext}"))
+            .unwrap_or_else(|e| panic!("{dir}/{name}.{ext}: {e}"))
+    };
+    let (stdout, stderr) = (read("stdout"), read("stderr"));
+    let r = preset(kind).parse_result_at(&stdout, &stderr, now());
+    Case { stdout, stderr, r }
+}
+
+/// The first number after `"key":` in the text: an oracle independent of the parsers' JSON reading.
+fn number_after(text: &str, key: &str) -> f64 {
+    let re = Regex::new(&format!(r#""{key}":\s*([0-9.]+)"#)).unwrap();
+    re.captures(text)
+        .and_then(|c| c[1].parse().ok())
+        .unwrap_or_else(|| panic!("no {key} in the fixture"))
+}
+
+/// Every number after `"key":` in the text, summed.
+fn sum_after(text: &str, key: &str) -> u64 {
+    let re = Regex::new(&format!(r#""{key}":\s*([0-9]+)"#)).unwrap();
+    re.captures_iter(text)
+        .filter_map(|c| c[1].parse::<u64>().ok())
+        .sum()
+}
+
+fn id_in_text(id: &Option<String>, text: &str) {
+    let id = id.as_deref().expect("a session id");
+    assert!(!id.is_empty() && text.contains(id), "{id}");
+}
+
+fn hook_inputs(kind: PresetKind) -> Vec<serde_json::Value> {
+    static OBJECTS: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\}\s*\{").unwrap());
+    let path = format!(
+        "{}/tests/fixtures/agents/{}/hook_inputs.jsonl",
+        env!("CARGO_MANIFEST_DIR"),
+        kind.name()
+    );
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    // one JSON per line (a last line may lack its newline)
+    let text = OBJECTS.replace_all(&text, "}\n{");
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{path}: {e}: {l}")))
+        .collect()
+}
+
+// ---- Claude Code ----
 
 #[test]
-fn claude_real_edit() {
-    let r = preset(PresetKind::Claude).parse_result_at(
-        fixture!("claude/edit.stdout"),
-        fixture!("claude/edit.stderr"),
-        now(),
-    );
-    assert!(close(r.cost_usd, 0.352455), "{r:?}");
-    assert_eq!(r.cost_source, Some(CostSource::Reported));
-    assert_eq!(r.input_tokens, Some(116855));
-    assert_eq!(r.output_tokens, Some(126));
-    assert_eq!(r.turns, Some(4));
-    assert_eq!(
-        r.session_id.as_deref(),
-        Some("022bdd72-6005-403e-bb73-89101b19d02e")
-    );
-    assert_eq!(r.model.as_deref(), Some("claude-sonnet-5"));
-    assert!(!r.is_error && r.error_kind.is_none() && r.limit.is_none());
-    assert!(r.denials.is_empty());
+fn claude_edit_and_commit() {
+    for name in ["edit", "commit", "stream_json"] {
+        let Case { stdout, r, .. } = case(PresetKind::Claude, name);
+        assert!(
+            close(r.cost_usd, number_after(&stdout, "total_cost_usd")),
+            "{name}: {r:?}"
+        );
+        assert_eq!(r.cost_source, Some(CostSource::Reported));
+        assert_eq!(
+            r.turns,
+            Some(number_after(&stdout, "num_turns") as u64),
+            "{name}"
+        );
+        assert!(
+            r.input_tokens.unwrap_or(0) > 0 && r.output_tokens.unwrap_or(0) > 0,
+            "{name}"
+        );
+        id_in_text(&r.session_id, &stdout);
+        assert!(
+            !r.is_error && r.limit.is_none() && r.denials.is_empty(),
+            "{name}: {r:?}"
+        );
+    }
+    let r = case(PresetKind::Claude, "edit").r;
     assert_eq!(
         r.answer.as_deref(),
         Some("I created hello.txt and edited greeting.txt.")
     );
+    assert_eq!(
+        case(PresetKind::Claude, "commit").r.answer.as_deref(),
+        Some("Committed.")
+    );
 }
 
 #[test]
-fn claude_real_denied_run_names_the_denied_tools() {
+fn claude_denied_run_names_the_denied_tools() {
     let p = preset(PresetKind::Claude);
-    let r = p.parse_result_at(fixture!("claude/denied.stdout"), "", now());
-    assert!(!r.is_error, "Claude says success even when denied");
-    assert_eq!(
-        r.denials,
-        vec![
-            Denial {
-                tool: "Write".into(),
-                count: 1
-            },
-            Denial {
-                tool: "Bash(git commit)".into(),
-                count: 1
-            }
-        ]
-    );
+    let Case { stdout, r, .. } = case(PresetKind::Claude, "denied");
+    assert!(stdout.contains(r#""subtype":"success""#) && !r.is_error);
     assert_eq!(
         p.denial_reason(&r.denials).as_deref(),
         Some(
@@ -61,83 +119,59 @@ fn claude_real_denied_run_names_the_denied_tools() {
              (--permission-mode acceptEdits) or an --allowedTools rule for them"
         )
     );
-    assert!(close(r.cost_usd, 0.29247));
+    assert!(r.cost_usd.unwrap_or(0.0) > 0.0, "a denied run still costs");
 }
 
 #[test]
-fn claude_real_429_is_a_limit() {
-    let r = preset(PresetKind::Claude).parse_result_at(
-        fixture!("claude/rate_limited.stdout"),
-        fixture!("claude/rate_limited.stderr"),
-        now(),
-    );
+fn claude_limits() {
+    let r = case(PresetKind::Claude, "rate_limited").r;
     assert!(r.is_error);
     assert_eq!(r.error_kind.as_deref(), Some("api_error_429"));
-    let l = r.limit.expect("a limit");
-    assert!(
-        matches!(l.kind, LimitKind::RateLimit | LimitKind::UsageLimit),
-        "{l:?}"
-    );
-    assert!(l.message.contains("429"), "{}", l.message);
+    assert!(r.limit.is_some());
+    // "Server is temporarily limiting requests (not your usage limit)"
+    let r = case(PresetKind::Claude, "usage_limit").r;
+    assert_eq!(r.limit.map(|l| l.kind), Some(LimitKind::RateLimit));
+    let r = case(PresetKind::Claude, "overloaded").r;
+    assert_eq!(r.error_kind.as_deref(), Some("api_error_529"));
+    assert_eq!(r.limit.map(|l| l.kind), Some(LimitKind::Overloaded));
 }
 
 #[test]
-fn claude_usage_limit_text_and_529_status() {
-    let p = preset(PresetKind::Claude);
-    let out = r#"{"type":"result","subtype":"success","is_error":true,"num_turns":1,"result":"Claude AI usage limit reached|1765000000","total_cost_usd":0}"#;
-    let l = p.parse_result_at(out, "", now()).limit.unwrap();
-    assert_eq!(l.kind, LimitKind::UsageLimit);
-    assert_eq!(l.resets_at.unwrap().timestamp(), 1765000000);
-    let out = r#"{"type":"result","subtype":"success","is_error":true,"api_error_status":529,"result":"API Error: Repeated 529 responses","total_cost_usd":0}"#;
-    assert_eq!(
-        p.parse_result_at(out, "", now()).limit.unwrap().kind,
-        LimitKind::Overloaded
-    );
-    // a successful answer that talks about rate limits is no limit
-    let out = r#"{"type":"result","subtype":"success","is_error":false,"result":"Added a 429 rate limit (rate_limit_error) to the API."}"#;
-    assert_eq!(p.parse_result_at(out, "", now()).limit, None);
-    let out = r#"{"type":"result","subtype":"error_max_turns","is_error":false,"num_turns":30}"#;
-    assert_eq!(
-        p.parse_result_at(out, "", now()).error_kind.as_deref(),
-        Some("error_max_turns")
-    );
+fn claude_hook_inputs_are_known_tools() {
+    for v in hook_inputs(PresetKind::Claude) {
+        let tool = v["tool_name"].as_str().unwrap();
+        assert!(PresetKind::Claude.tool_class(tool).is_some(), "{tool}");
+    }
 }
 
-// ---- results: real captures of the other four CLIs ----
-
-fn real(kind: PresetKind, case: &str) -> AgentResult {
-    let dir = format!(
-        "{}/tests/fixtures/agents/{}",
-        env!("CARGO_MANIFEST_DIR"),
-        kind.name()
-    );
-    let read = |ext: &str| {
-        std::fs::read_to_string(format!("{dir}/{case}.{ext}"))
-            .unwrap_or_else(|e| panic!("{dir}/{case}.{ext}: {e}"))
-    };
-    preset(kind).parse_result_at(&read("stdout"), &read("stderr"), now())
-}
+// ---- Codex ----
 
 #[test]
-fn codex_real_captures() {
-    let r = real(PresetKind::Codex, "edit");
-    assert_eq!(r.input_tokens, Some(21126));
-    assert_eq!(r.output_tokens, Some(73));
-    assert_eq!(r.turns, Some(1));
-    assert_eq!(
-        r.session_id.as_deref(),
-        Some("01a24293-dec7-72a1-9591-2741ac94d6df")
+fn codex_runs() {
+    let Case { stdout, r, .. } = case(PresetKind::Codex, "edit");
+    let (input, output) = (
+        sum_after(&stdout, "input_tokens"),
+        sum_after(&stdout, "output_tokens"),
     );
-    // 21126 × 1.25 + 73 × 10 per million (gpt-5-codex, the preset's model)
-    assert!(close(r.cost_usd, 0.0271375), "{:?}", r.cost_usd);
+    assert!(input > 0 && output > 0);
+    assert_eq!(
+        (r.input_tokens, r.output_tokens),
+        (Some(input), Some(output))
+    );
+    // the preset's model, gpt-5-codex: $1.25 in, $10 out per million
+    let want = (input as f64 * 1.25 + output as f64 * 10.0) / 1e6;
+    assert!(close(r.cost_usd, want), "{:?} vs {want}", r.cost_usd);
     assert_eq!(r.cost_source, Some(CostSource::Computed));
+    id_in_text(&r.session_id, &stdout);
     assert_eq!(
         r.answer.as_deref(),
         Some("Added hello.txt and updated greeting.txt.")
     );
     assert!(!r.is_error && r.denials.is_empty() && r.limit.is_none());
 
-    let r = real(PresetKind::Codex, "denied");
+    // a read-only sandbox: the rejection is only on stderr, and the turn still completes
+    let Case { stderr, r, .. } = case(PresetKind::Codex, "denied");
+    assert!(stderr.contains("patch rejected"));
     assert_eq!(
         r.denials,
         vec![Denial {
@@ -145,112 +179,145 @@ fn codex_real_captures() {
             count: 1
         }]
     );
-    assert!(!r.is_error, "a denied Codex run still completes its turn");
+    assert!(!r.is_error);
 
-    let r = real(PresetKind::Codex, "rate_limited");
+    // no --json: the answer alone on stdout, the prompt echoed on stderr, no tokens
+    let r = case(PresetKind::Codex, "plain").r;
+    assert_eq!(
+        r.answer.as_deref(),
+        Some("The change is fine.\nVERDICT: approve\n")
+    );
+    assert_eq!((r.input_tokens, r.cost_usd), (None, None));
+}
+
+#[test]
+fn codex_limits() {
+    let r = case(PresetKind::Codex, "rate_limited").r;
     assert!(r.is_error);
     assert_eq!(r.error_kind.as_deref(), Some("turn_failed"));
     assert_eq!(r.limit.map(|l| l.kind), Some(LimitKind::RateLimit));
+    // "try again at 11:03 PM.": the next 23:03 on this machine's clock
+    let l = case(PresetKind::Codex, "usage_limit").r.limit.unwrap();
+    assert_eq!(l.kind, LimitKind::UsageLimit);
+    let t = l.resets_at.expect("a reset time");
+    assert!(t > now() && t <= now() + chrono::Duration::days(1), "{t}");
+    assert_eq!(
+        t.with_timezone(&chrono::Local).format("%H:%M").to_string(),
+        "23:03"
+    );
 }
 
 #[test]
-fn codex_real_hook_payloads() {
-    let shell: serde_json::Value =
-        serde_json::from_str(fixture!("codex/hook-pretooluse-shell.json")).unwrap();
-    assert_eq!(shell["tool_name"], "Bash");
+fn codex_hook_inputs_name_every_patched_path() {
+    let inputs = hook_inputs(PresetKind::Codex);
+    let mut patched = Vec::new();
+    for v in &inputs {
+        let tool = v["tool_name"].as_str().unwrap();
+        assert!(PresetKind::Codex.tool_class(tool).is_some(), "{tool}");
+        patched.extend(codex::patch_paths(
+            v["tool_input"]["command"].as_str().unwrap(),
+        ));
+    }
+    let tools: Vec<&str> = inputs
+        .iter()
+        .map(|v| v["tool_name"].as_str().unwrap())
+        .collect();
+    assert_eq!(tools, vec!["Bash", "apply_patch", "Bash"]);
     assert_eq!(
-        PresetKind::Codex.tool_class(shell["tool_name"].as_str().unwrap()),
-        Some(ToolClass::Shell)
-    );
-    assert!(codex::patch_paths(shell["tool_input"]["command"].as_str().unwrap()).is_empty());
-    let patch: serde_json::Value =
-        serde_json::from_str(fixture!("codex/hook-pretooluse-patch.json")).unwrap();
-    let cmd = patch["tool_input"]["command"].as_str().unwrap();
-    assert_eq!(
-        codex::patch_paths(cmd),
+        patched,
         vec![
             (codex::PatchOp::Add, "hello.txt".to_string()),
-            (codex::PatchOp::Update, "a.txt".to_string())
+            (codex::PatchOp::Update, "greeting.txt".to_string()),
+            (codex::PatchOp::Add, "second.txt".to_string()),
         ]
     );
-    let moved = "*** Begin Patch\n*** Update File: src/a.rs\n*** Move to: ../outside.rs\n@@\n-a\n+b\n*** Delete File: /etc/passwd\n*** End Patch\n*** Add File: not-in-a-patch\n";
+}
+
+// ---- Gemini CLI ----
+
+#[test]
+fn gemini_runs() {
+    let Case { stdout, r, .. } = case(PresetKind::Gemini, "edit");
+    let (input, output) = (
+        sum_after(&stdout, "prompt") / 2,
+        sum_after(&stdout, "candidates") / 2,
+    );
+    // (each count appears twice: per model and per role)
     assert_eq!(
-        codex::patch_paths(moved),
-        vec![
-            (codex::PatchOp::Update, "src/a.rs".to_string()),
-            (codex::PatchOp::MoveTo, "../outside.rs".to_string()),
-            (codex::PatchOp::Delete, "/etc/passwd".to_string())
-        ]
+        (r.input_tokens, r.output_tokens),
+        (Some(input), Some(output))
     );
-}
-
-#[test]
-fn gemini_real_hook_payload() {
-    let v: serde_json::Value =
-        serde_json::from_str(fixture!("gemini/hook-beforetool-write.json")).unwrap();
-    assert_eq!(v["hook_event_name"], "BeforeTool");
-    let tool = v["tool_name"].as_str().unwrap();
-    assert_eq!(PresetKind::Gemini.tool_class(tool), Some(ToolClass::Write));
-    assert!(v["tool_input"]["file_path"].as_str().is_some());
-}
-
-#[test]
-fn gemini_real_captures() {
-    let r = real(PresetKind::Gemini, "edit");
-    assert_eq!(r.input_tokens, Some(29878));
-    assert_eq!(r.output_tokens, Some(107));
-    assert_eq!(r.turns, Some(3));
+    let want = (input as f64 * 1.25 + output as f64 * 10.0) / 1e6;
+    assert!(close(r.cost_usd, want), "{:?} vs {want}", r.cost_usd);
     assert_eq!(r.model.as_deref(), Some("gemini-2.5-pro"));
-    assert!(close(r.cost_usd, 0.0384175), "{:?}", r.cost_usd);
-    assert!(!r.is_error && r.denials.is_empty() && r.limit.is_none());
-
-    // default approval mode: the edit tools are left out, and calls to them fail
-    let p = preset(PresetKind::Gemini);
-    let r = real(PresetKind::Gemini, "denied");
-    assert_eq!(
-        p.denial_reason(&r.denials).as_deref(),
-        Some(
-            "write_file ×1, replace ×1 denied — the agent command lacks an approval mode that \
-             allows them (--approval-mode auto_edit)"
-        )
-    );
-
-    // the error JSON comes on stderr, after a stack trace
-    let r = real(PresetKind::Gemini, "rate_limited");
-    assert!(r.is_error);
-    assert_eq!(
-        r.session_id.as_deref(),
-        Some("7d458e15-ef31-4478-90c6-cd12a9eacbde")
-    );
-    let l = r.limit.unwrap();
-    assert_eq!(l.kind, LimitKind::UsageLimit, "daily quota: {}", l.message);
-}
-
-#[test]
-fn opencode_real_captures() {
-    let r = real(PresetKind::Opencode, "edit");
-    assert_eq!(r.turns, Some(4));
-    assert_eq!(r.input_tokens, Some(31822));
-    assert_eq!(r.output_tokens, Some(126));
-    assert_eq!(
-        r.session_id.as_deref(),
-        Some("ses_dbd6648d8ffeywpwqTfauzEKC4")
-    );
-    // the fake provider has no price in opencode (cost 0): the table prices the preset's model
-    assert_eq!(r.cost_source, Some(CostSource::Computed));
-    assert!(
-        close(r.cost_usd, (31822.0 * 3.0 + 126.0 * 15.0) / 1e6),
-        "{:?}",
-        r.cost_usd
-    );
+    id_in_text(&r.session_id, &stdout);
     assert_eq!(
         r.answer.as_deref(),
         Some("I created hello.txt and edited greeting.txt.")
     );
-    assert!(r.denials.is_empty());
+    assert!(!r.is_error && r.denials.is_empty() && r.limit.is_none());
+
+    // no approval mode: the edit tools are left out, and calls to them fail
+    let p = preset(PresetKind::Gemini);
+    let r = case(PresetKind::Gemini, "denied").r;
+    assert_eq!(
+        p.denial_reason(&r.denials).as_deref(),
+        Some(
+            "write_file ×1, replace ×1 denied — the agent command does not allow them \
+             (--approval-mode auto_edit for edits, --allowed-tools \
+             'run_shell_command(<prefix>)' for commands)"
+        )
+    );
+    // auto_edit without --allowed-tools: no shell at all; with it, other commands are denied
+    for name in ["auto_edit_shell", "auto_edit_allowed_shell"] {
+        let r = case(PresetKind::Gemini, name).r;
+        assert_eq!(
+            r.denials,
+            vec![Denial {
+                tool: "run_shell_command".into(),
+                count: 1
+            }],
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn gemini_daily_quota_on_stderr() {
+    let Case { stdout, stderr, r } = case(PresetKind::Gemini, "rate_limited");
+    assert!(stdout.is_empty(), "the error JSON comes on stderr");
+    assert!(r.is_error);
+    id_in_text(&r.session_id, &stderr);
+    assert_eq!(r.limit.map(|l| l.kind), Some(LimitKind::UsageLimit));
+}
+
+#[test]
+fn gemini_hook_inputs_are_known_tools() {
+    for v in hook_inputs(PresetKind::Gemini) {
+        assert_eq!(v["hook_event_name"], "BeforeTool");
+        let tool = v["tool_name"].as_str().unwrap();
+        assert!(PresetKind::Gemini.tool_class(tool).is_some(), "{tool}");
+    }
+}
+
+// ---- opencode ----
+
+#[test]
+fn opencode_runs() {
+    let Case { stdout, r, .. } = case(PresetKind::Opencode, "edit");
+    let steps = stdout.matches(r#""type":"step_finish""#).count() as u64;
+    assert_eq!(r.turns, Some(steps));
+    id_in_text(&r.session_id, &stdout);
+    assert!(r.input_tokens.unwrap_or(0) > 0);
+    assert!(r.cost_usd.is_some() && r.cost_source.is_some(), "{r:?}");
+    assert_eq!(
+        r.answer.as_deref(),
+        Some("I created hello.txt and edited greeting.txt.")
+    );
+    assert!(r.denials.is_empty() && !r.is_error);
 
     // denied tools are not offered; the model's calls come back as the `invalid` tool
-    let r = real(PresetKind::Opencode, "denied");
+    let r = case(PresetKind::Opencode, "denied").r;
     assert_eq!(
         r.denials,
         vec![
@@ -265,24 +332,43 @@ fn opencode_real_captures() {
         ]
     );
 
-    let r = real(PresetKind::Opencode, "rate_limited");
+    let Case { stdout, r, .. } = case(PresetKind::Opencode, "rate_limited");
     assert!(r.is_error);
     let l = r.limit.unwrap();
-    // anthropic-ratelimit-unified-reset: 1796417291, passed on in the error's headers
-    assert_eq!(l.resets_at.map(|t| t.timestamp()), Some(1796417291));
+    if let Some(epoch) = Regex::new(r#"ratelimit-unified-reset":"(\d+)""#)
+        .unwrap()
+        .captures(&stdout)
+    {
+        assert_eq!(
+            l.resets_at.map(|t| t.timestamp().to_string()),
+            Some(epoch[1].to_string())
+        );
+    } else {
+        assert!(
+            l.resets_at.is_some() || l.retry_after_secs.is_some(),
+            "{l:?}"
+        );
+    }
 }
 
+// ---- aider ----
+
 #[test]
-fn aider_real_captures() {
-    let r = real(PresetKind::Aider, "edit");
-    assert!(close(r.cost_usd, 0.0027));
+fn aider_runs() {
+    let Case { stdout, r, .. } = case(PresetKind::Aider, "edit");
+    let cost: f64 = Regex::new(r"\$([0-9.]+) session")
+        .unwrap()
+        .captures_iter(&stdout)
+        .last()
+        .map(|c| c[1].parse().unwrap())
+        .expect("aider printed its cost");
+    assert!(close(r.cost_usd, cost));
     assert_eq!(r.cost_source, Some(CostSource::Reported));
-    assert_eq!(r.input_tokens, Some(738));
-    assert_eq!(r.output_tokens, Some(32));
-    assert_eq!(r.model.as_deref(), Some("openai/fake-model"));
+    assert!(r.input_tokens.unwrap_or(0) > 0 && r.output_tokens.unwrap_or(0) > 0);
     assert!(r.limit.is_none() && r.denials.is_empty());
 
-    let r = real(PresetKind::Aider, "denied");
+    // --dry-run: the edits are not applied
+    let r = case(PresetKind::Aider, "denied").r;
     assert_eq!(
         r.denials,
         vec![Denial {
@@ -292,7 +378,7 @@ fn aider_real_captures() {
     );
 
     // aider exits 0 after giving up on a rate-limited request
-    let r = real(PresetKind::Aider, "rate_limited");
+    let r = case(PresetKind::Aider, "rate_limited").r;
     assert!(r.is_error);
     assert_eq!(r.limit.map(|l| l.kind), Some(LimitKind::RateLimit));
 }

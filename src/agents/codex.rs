@@ -10,7 +10,8 @@
 //! shell (`$BRL_HOME`, `$BRL_SESSION` expand), gets Claude-shaped JSON on stdin (`tool_name`
 //! `"Bash"`, `tool_input.command`), and exit 2 blocks the call. A patch arrives as a `Bash`
 //! command `apply_patch <<'EOF' … EOF` — the gate must check every path in it ([`patch_paths`]).
-//! Both payloads are saved under `tests/fixtures/agents/codex/hook-pretooluse-*.json`.
+//! The real-agent suite keeps what Codex hands a hook in `tests/fixtures/agents/codex/hook_inputs.jsonl`
+//! (shell calls as `Bash`, the freeform patch tool as `apply_patch`, a heredoc patch as `Bash`).
 
 use serde_json::Value;
 

@@ -9,7 +9,7 @@
 //! `.gemini/settings.json` (`{"hooks":{"BeforeTool":[{"matcher":".*","hooks":[{"type":
 //! "command","command":"…"}]}]}}`) runs with `$BRL_HOME`/`$BRL_SESSION` expanded, gets
 //! `tool_name` (`write_file`, `replace`, `run_shell_command`) and `tool_input` as JSON on stdin,
-//! and exit 2 blocks the call (payload saved in `tests/fixtures/agents/gemini/`). Hooks are on by
+//! and exit 2 blocks the call (`tests/fixtures/agents/gemini/hook_inputs.jsonl`). Hooks are on by
 //! default; a user's `hooksConfig.enabled = false` would switch them off.
 
 use std::sync::LazyLock;

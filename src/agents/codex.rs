@@ -66,9 +66,10 @@ pub fn default_command(brl: &str) -> String {
 /// switched off; and an interactive `codex` (without `exec`).
 pub fn check(found: &[Invocation]) -> Result<(), String> {
     for inv in found {
-        if inv.args.first().map(String::as_str) != Some("exec")
-            && inv.args.first().map(String::as_str) != Some("e")
-        {
+        // global options may come first: `codex -c k=v exec …`
+        let exec = inv.args.iter().any(|a| a == "exec")
+            || inv.args.first().map(String::as_str) == Some("e");
+        if !exec {
             return Err(
                 "`codex` without `exec` waits for a person at a terminal (fix: `codex exec …`)"
                     .into(),

@@ -71,7 +71,7 @@ pub fn default_command() -> String {
 /// wait for a person at a terminal.
 pub fn check(found: &[Invocation]) -> Result<(), String> {
     for inv in found {
-        if inv.args.first().map(String::as_str) != Some("run") {
+        if !inv.args.iter().any(|a| a == "run") {
             return Err(
                 "`opencode` without `run` opens its terminal UI and waits for a person (fix: \
                  `opencode run …`)"

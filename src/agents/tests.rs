@@ -137,6 +137,8 @@ fn codex_without_its_hook_flags_is_refused_by_name() {
     assert!(e.contains("--disable hooks"), "{e}");
     let e = p.check_command(&format!("{good} --worktree")).unwrap_err();
     assert!(e.contains("--worktree"), "{e}");
+    let global_first = good.replacen("codex exec", "codex -c model_reasoning_effort=high exec", 1);
+    p.check_command(&global_first).unwrap();
     let e = p.check_command("codex --json").unwrap_err();
     assert!(e.contains("exec"), "{e}");
 }

@@ -300,3 +300,5 @@ mod tests;
 mod tests_documented;
 #[cfg(test)]
 mod tests_real;
+#[cfg(test)]
+mod tests_warnings;

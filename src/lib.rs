@@ -4,10 +4,12 @@
 //! Layers, bottom to top (arrows only point down):
 //! - [`config`], [`home`]: the configuration and the one place that knows the home's paths;
 //! - [`store`] (files on disk), [`git`], [`proc`], [`checks`], [`agent`]: adapters that do IO;
+//!   [`agents`] knows each agent CLI (its command line, hooks, result format, state files);
 //! - [`outcome`] (pure), [`cycle`], [`decision`], [`worker`]: the engine;
 //! - [`cmd`]: the command-line face.
 
 pub mod agent;
+pub mod agents;
 pub mod chaos;
 pub mod checks;
 pub mod cli;

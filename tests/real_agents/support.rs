@@ -1,0 +1,279 @@
+//! What the real-agent tests share: the CLIs (installed once per run by `tests/agent-clis.sh`
+//! under a lock file), a temp git repo, a private HOME, a bounded run of a CLI with its output
+//! captured, and the saving of captured outputs as fixtures.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+pub const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+/// Where each CLI is: `claude`, `codex`, `gemini`, `opencode`, `aider` → its binary.
+pub fn clis() -> &'static HashMap<String, PathBuf> {
+    static CLIS: OnceLock<HashMap<String, PathBuf>> = OnceLock::new();
+    CLIS.get_or_init(install)
+}
+
+pub fn cli(name: &str) -> PathBuf {
+    clis()
+        .get(name)
+        .unwrap_or_else(|| {
+            panic!(
+                "tests/agent-clis.sh printed no `{name}=` line: {:?}",
+                clis()
+            )
+        })
+        .clone()
+}
+
+/// Runs `tests/agent-clis.sh` once for this test run: other test processes wait on an exclusive
+/// lock of `target/agent-clis.lock` (the script is idempotent, so a second run only checks).
+fn install() -> HashMap<String, PathBuf> {
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .expect("target dir")
+        .to_path_buf();
+    let lock_path = target.join("agent-clis.lock");
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .unwrap_or_else(|e| panic!("open {}: {e}", lock_path.display()));
+    use std::os::fd::AsRawFd;
+    // SAFETY: flock on a file descriptor we own; released when `lock` is dropped.
+    let rc = unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX) };
+    assert_eq!(rc, 0, "flock {}", lock_path.display());
+    let cache = target.join("agent-clis");
+    let out = Command::new("bash")
+        .arg(Path::new(ROOT).join("tests/agent-clis.sh"))
+        .arg(&cache)
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("bash runs tests/agent-clis.sh");
+    drop(lock);
+    assert!(
+        out.status.success(),
+        "tests/agent-clis.sh failed ({}); its stderr is above",
+        out.status
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let map: HashMap<String, PathBuf> = text
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.trim().to_string(), PathBuf::from(v.trim())))
+        .collect();
+    assert_eq!(
+        map.len(),
+        5,
+        "five CLIs expected from tests/agent-clis.sh: {text}"
+    );
+    map
+}
+
+/// A temp dir (under the cargo target dir, not /tmp: Codex refuses to put its helper binaries
+/// under /tmp) with a git repo `repo/` holding `greeting.txt`, and an empty `home/`.
+pub struct Place {
+    pub dir: tempfile::TempDir,
+    pub repo: PathBuf,
+    pub home: PathBuf,
+}
+
+impl Place {
+    pub fn new(tag: &str) -> Place {
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("real-{tag}-"))
+            .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+            .expect("tempdir");
+        let repo = dir.path().join("repo");
+        let home = dir.path().join("home");
+        std::fs::create_dir_all(&repo).expect("mkdir repo");
+        std::fs::create_dir_all(&home).expect("mkdir home");
+        git(&repo, &["init", "-q", "-b", "main"]);
+        git(&repo, &["config", "user.name", "Test"]);
+        git(&repo, &["config", "user.email", "test@example.invalid"]);
+        std::fs::write(repo.join("greeting.txt"), "hello world\n").expect("write");
+        git(&repo, &["add", "."]);
+        git(&repo, &["commit", "-q", "-m", "init"]);
+        Place { dir, repo, home }
+    }
+
+    pub fn read(&self, rel: &str) -> Option<String> {
+        std::fs::read_to_string(self.repo.join(rel)).ok()
+    }
+
+    /// The repo path as the CLIs see it (canonical: no symlinks).
+    pub fn repo_abs(&self) -> String {
+        std::fs::canonicalize(&self.repo)
+            .expect("canonical repo")
+            .display()
+            .to_string()
+    }
+}
+
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// What a CLI run gave.
+#[derive(Debug)]
+pub struct Run {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+    pub timed_out: bool,
+    #[allow(dead_code)]
+    pub secs: f64,
+}
+
+impl Run {
+    /// The last line of stdout that is a JSON object (Claude's result, Gemini's `-o json`).
+    pub fn json(&self) -> serde_json::Value {
+        let trimmed = self.stdout.trim();
+        if let Ok(v) = serde_json::from_str::<serde_json::Value>(trimmed) {
+            return v;
+        }
+        self.jsonl()
+            .into_iter()
+            .last()
+            .unwrap_or_else(|| panic!("no JSON on stdout: {self:#?}"))
+    }
+
+    /// Every stdout line that is JSON (Codex `--json`, opencode `--format json`).
+    pub fn jsonl(&self) -> Vec<serde_json::Value> {
+        self.stdout
+            .lines()
+            .filter_map(|l| serde_json::from_str(l.trim()).ok())
+            .filter(|v: &serde_json::Value| v.is_object())
+            .collect()
+    }
+}
+
+/// A CLI run: a clean environment (PATH, HOME in the place, no keys of the machine) plus `env`,
+/// in `cwd`, `stdin` fed when given, killed with its process group after `timeout`.
+pub fn run(
+    bin: &Path,
+    args: &[&str],
+    cwd: &Path,
+    home: &Path,
+    env: &[(&str, String)],
+    stdin: Option<&str>,
+    timeout: Duration,
+) -> Run {
+    let out_path = home.join(format!("run-{}.stdout", unique()));
+    let err_path = home.join(format!("run-{}.stderr", unique()));
+    let stdout = std::fs::File::create(&out_path).expect("stdout file");
+    let stderr = std::fs::File::create(&err_path).expect("stderr file");
+    let mut cmd = Command::new(bin);
+    cmd.args(args)
+        .current_dir(cwd)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("LANG", "C.UTF-8")
+        .env("TERM", "dumb")
+        .env("NO_COLOR", "1")
+        .env("TMPDIR", home)
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(stdout)
+        .stderr(stderr)
+        .process_group(0);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let start = Instant::now();
+    let mut child = cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("spawn {}: {e}", bin.display()));
+    if let (Some(text), Some(mut pipe)) = (stdin, child.stdin.take()) {
+        let _ = pipe.write_all(text.as_bytes());
+    }
+    let pid = child.id() as i32;
+    let mut timed_out = false;
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            break Some(s);
+        }
+        if start.elapsed() > timeout {
+            timed_out = true;
+            // SAFETY: signals the process group this test started (pgid = the child's pid).
+            unsafe { libc::kill(-pid, libc::SIGKILL) };
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    // The CLI may have left helpers behind in its group: end them too (ours, by group id).
+    // SAFETY: as above; ESRCH when the group is already gone is fine.
+    unsafe { libc::kill(-pid, libc::SIGKILL) };
+    Run {
+        code: status.and_then(|s| s.code()),
+        stdout: std::fs::read_to_string(&out_path).unwrap_or_default(),
+        stderr: std::fs::read_to_string(&err_path).unwrap_or_default(),
+        timed_out,
+        secs: start.elapsed().as_secs_f64(),
+    }
+}
+
+fn unique() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    N.fetch_add(1, Ordering::SeqCst)
+}
+
+/// Saves a run under `tests/fixtures/agents/<cli>/<case>.{stdout,stderr,exit}` when
+/// `BRL_SAVE_AGENT_FIXTURES=1` (else under the place, for a look after a failure), with the
+/// temp dir and the server's port replaced by `<TMP>` and `<PORT>` so the fixture is the same on
+/// every machine.
+pub fn save(cli: &str, case: &str, place: &Place, port: u16, run: &Run) {
+    let base = if std::env::var("BRL_SAVE_AGENT_FIXTURES").as_deref() == Ok("1") {
+        Path::new(ROOT).join("tests/fixtures/agents").join(cli)
+    } else {
+        place.dir.path().join("captured").join(cli)
+    };
+    std::fs::create_dir_all(&base).expect("mkdir fixtures");
+    let tmp = place.dir.path().display().to_string();
+    let tmp_canon = std::fs::canonicalize(place.dir.path())
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|_| tmp.clone());
+    let clean = |s: &str| {
+        s.replace(&tmp_canon, "<TMP>")
+            .replace(&tmp, "<TMP>")
+            .replace(&format!("127.0.0.1:{port}"), "127.0.0.1:<PORT>")
+            .replace(ROOT, "<ROOT>")
+    };
+    std::fs::write(base.join(format!("{case}.stdout")), clean(&run.stdout)).expect("save");
+    std::fs::write(base.join(format!("{case}.stderr")), clean(&run.stderr)).expect("save");
+    let exit = match (run.code, run.timed_out) {
+        (_, true) => "timeout\n".to_string(),
+        (Some(c), _) => format!("{c}\n"),
+        (None, _) => "signal\n".to_string(),
+    };
+    std::fs::write(base.join(format!("{case}.exit")), exit).expect("save");
+}
+
+/// The text of every request body the fake model got, for "the prompt reached the model".
+pub fn bodies(reqs: &[crate::fake_model::Recorded]) -> String {
+    reqs.iter()
+        .map(|r| r.body.to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
+}

@@ -1,1 +1,160 @@
-//! gemini
+//! Gemini CLI (`gemini -p`), against the fake Gemini API via `GOOGLE_GEMINI_BASE_URL`, with an
+//! API-key auth selected in `~/.gemini/settings.json` and telemetry, usage statistics and update
+//! checks off.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::fake_model::{FakeModel, Script, Turn};
+use crate::support::{Place, Run, bodies, cli, run, save};
+
+const TIMEOUT: Duration = Duration::from_secs(150);
+
+fn gemini(place: &Place, server: &FakeModel, args: &[&str]) -> Run {
+    let dir = place.home.join(".gemini");
+    std::fs::create_dir_all(&dir).expect("mkdir .gemini");
+    let settings = json!({
+        "security": {"auth": {"selectedType": "gemini-api-key"}},
+        "privacy": {"usageStatisticsEnabled": false},
+        "telemetry": {"enabled": false},
+        "general": {"disableAutoUpdate": true, "disableUpdateNag": true},
+    });
+    std::fs::write(dir.join("settings.json"), settings.to_string()).expect("settings.json");
+    let env = vec![
+        ("GOOGLE_GEMINI_BASE_URL", server.url()),
+        ("GEMINI_API_KEY", "fake-gemini-key".to_string()),
+        ("GEMINI_CLI_TRUST_WORKSPACE", "true".to_string()),
+    ];
+    run(
+        &cli("gemini"),
+        args,
+        &place.repo,
+        &place.home,
+        &env,
+        None,
+        TIMEOUT,
+    )
+}
+
+fn edit_script(repo: &str) -> Script {
+    Script::new(vec![
+        Turn::call(
+            "write_file",
+            json!({"file_path": format!("{repo}/hello.txt"), "content": "hi from gemini\n"}),
+        ),
+        Turn::call(
+            "replace",
+            json!({"file_path": format!("{repo}/greeting.txt"),
+                   "old_string": "hello world", "new_string": "hello gemini",
+                   "instruction": "Change the greeting"}),
+        ),
+        Turn::text("I created hello.txt and edited greeting.txt."),
+    ])
+}
+
+const MODEL: &str = "gemini-2.5-pro";
+
+#[test]
+fn gemini_edits_files_with_auto_edit() {
+    let place = Place::new("gemini");
+    let server = FakeModel::start(edit_script(&place.repo_abs()));
+    let r = gemini(
+        &place,
+        &server,
+        &[
+            "-m",
+            MODEL,
+            "--approval-mode",
+            "auto_edit",
+            "-o",
+            "json",
+            "-p",
+            "Create hello.txt and fix the greeting (prompt-marker-gemini-1)",
+        ],
+    );
+    save("gemini", "edit", &place, server.addr.port(), &r);
+    let diag = format!("{r:#?}\nrequests:\n{}", server.dump());
+    assert_eq!(r.code, Some(0), "{diag}");
+    assert_eq!(
+        place.read("hello.txt").as_deref(),
+        Some("hi from gemini\n"),
+        "{diag}"
+    );
+    assert_eq!(
+        place.read("greeting.txt").as_deref(),
+        Some("hello gemini\n"),
+        "{diag}"
+    );
+    let v = r.json();
+    assert!(
+        v["response"]
+            .as_str()
+            .unwrap_or("")
+            .contains("I created hello.txt"),
+        "{diag}"
+    );
+    assert!(v["stats"].is_object(), "{diag}");
+    assert!(
+        v["stats"].to_string().contains("totalTokens") || v["stats"].to_string().contains("tokens"),
+        "{diag}"
+    );
+    assert_eq!(server.turns_taken(), 3, "{diag}");
+    assert!(
+        bodies(&server.requests()).contains("prompt-marker-gemini-1"),
+        "{diag}"
+    );
+}
+
+#[test]
+fn gemini_default_approval_denies_the_write() {
+    let place = Place::new("gemini-deny");
+    let server = FakeModel::start(edit_script(&place.repo_abs()));
+    let r = gemini(
+        &place,
+        &server,
+        &["-m", MODEL, "-o", "json", "-p", "Create hello.txt"],
+    );
+    save("gemini", "denied", &place, server.addr.port(), &r);
+    let diag = format!("{r:#?}\nrequests:\n{}", server.dump());
+    assert_eq!(place.read("hello.txt"), None, "{diag}");
+    assert_eq!(
+        place.read("greeting.txt").as_deref(),
+        Some("hello world\n"),
+        "{diag}"
+    );
+    assert_eq!(r.code, Some(0), "a denied run still exits 0: {diag}");
+    // Without an approval mode the write tools are not offered: the calls fail as unknown tools.
+    let v = r.json();
+    assert_eq!(
+        v["stats"]["tools"]["byName"]["write_file"]["fail"], 1,
+        "{diag}"
+    );
+    assert_eq!(
+        v["stats"]["tools"]["byName"]["replace"]["fail"], 1,
+        "{diag}"
+    );
+    assert!(r.stderr.contains("Tool \"write_file\" not found"), "{diag}");
+}
+
+#[test]
+fn gemini_rate_limited_gives_up_with_an_error() {
+    let place = Place::new("gemini-429");
+    let reset = chrono::Utc::now().timestamp() + 3600;
+    let server = FakeModel::start(Script::new(vec![Turn::rate_limited(3600, reset)]));
+    let r = gemini(
+        &place,
+        &server,
+        &["-m", MODEL, "-o", "json", "-p", "Create hello.txt"],
+    );
+    save("gemini", "rate_limited", &place, server.addr.port(), &r);
+    let diag = format!("{r:#?}\nrequests:\n{}", server.dump());
+    assert!(!r.timed_out, "{diag}");
+    assert_eq!(r.code, Some(173), "{diag}");
+    assert!(r.stderr.contains("TerminalQuotaError"), "{diag}");
+    assert_eq!(
+        server.turns_taken(),
+        1,
+        "a daily quota is not retried: {diag}"
+    );
+}

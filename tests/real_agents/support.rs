@@ -178,6 +178,9 @@ pub fn run(
     let err_path = home.join(format!("run-{}.stderr", unique()));
     let stdout = std::fs::File::create(&out_path).expect("stdout file");
     let stderr = std::fs::File::create(&err_path).expect("stderr file");
+    // A TMPDIR of its own, beside HOME (not above it: Codex will not put helpers in a temp dir).
+    let tmp = home.with_file_name("tmp");
+    std::fs::create_dir_all(&tmp).expect("mkdir tmp");
     let mut cmd = Command::new(bin);
     cmd.args(args)
         .current_dir(cwd)
@@ -187,7 +190,7 @@ pub fn run(
         .env("LANG", "C.UTF-8")
         .env("TERM", "dumb")
         .env("NO_COLOR", "1")
-        .env("TMPDIR", home)
+        .env("TMPDIR", &tmp)
         .stdin(if stdin.is_some() {
             Stdio::piped()
         } else {

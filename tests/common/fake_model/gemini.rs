@@ -13,7 +13,9 @@ pub(crate) fn model_from_path(path: &str) -> Option<String> {
     Some(rest.split(':').next()?.to_string())
 }
 
-pub(crate) fn error_body(status: u16, message: &str) -> Value {
+/// Google's error shape. A 429 carries the details Google sends for a spent quota: a
+/// QuotaFailure naming a per-day quota, an ErrorInfo, and a RetryInfo with the delay.
+pub(crate) fn error_body(status: u16, message: &str, retry_after: Option<u64>) -> Value {
     let s = match status {
         429 => "RESOURCE_EXHAUSTED",
         503 | 529 => "UNAVAILABLE",
@@ -21,7 +23,22 @@ pub(crate) fn error_body(status: u16, message: &str) -> Value {
         401 | 403 => "PERMISSION_DENIED",
         _ => "INTERNAL",
     };
-    json!({"error": {"code": status, "message": message, "status": s}})
+    let mut error = json!({"code": status, "message": message, "status": s});
+    if status == 429 {
+        let delay = retry_after.unwrap_or(60);
+        error["details"] = json!([
+            {"@type": "type.googleapis.com/google.rpc.QuotaFailure",
+             "violations": [{"quotaMetric":
+                                 "generativelanguage.googleapis.com/generate_content_requests",
+                             "quotaId": "GenerateRequestsPerDayPerProjectPerModel",
+                             "quotaValue": "50"}]},
+            {"@type": "type.googleapis.com/google.rpc.ErrorInfo",
+             "reason": "RATE_LIMIT_EXCEEDED", "domain": "googleapis.com"},
+            {"@type": "type.googleapis.com/google.rpc.RetryInfo",
+             "retryDelay": format!("{delay}s")},
+        ]);
+    }
+    json!({ "error": error })
 }
 
 pub(crate) fn answer(a: &Answer) -> Response {

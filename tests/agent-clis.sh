@@ -6,7 +6,8 @@
 # version is not installed again, so reruns take a second.
 #
 # Usage: bash tests/agent-clis.sh [CACHE_DIR]   (default: <cargo target dir>/agent-clis)
-# Prints one `name=path` line per CLI on stdout (claude, codex, gemini, opencode, aider); progress
+# Prints one `name=path` line per CLI on stdout (claude, codex, gemini, opencode, aider, and
+# opencode-config: the plugin dir opencode wants in ~/.config/opencode); progress
 # and versions go to stderr. Installs node/npm and python3-venv with apt-get when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -65,6 +66,21 @@ npm_cli() {
   echo "$name=$dir/node_modules/.bin/$bin"
 }
 
+# opencode installs its plugin package from npm into its global config dir (~/.config/opencode)
+# at start when it is missing there; installed here once, a test copies it into the CLI's HOME so
+# opencode runs offline. Printed as `opencode-config=<dir>`.
+opencode_config() {
+  local dir="$CACHE/opencode-config" stamp="$CACHE/opencode-config/.installed-$OPENCODE_VERSION"
+  if [ ! -f "$stamp" ] || [ ! -d "$dir/node_modules/@opencode-ai/plugin" ]; then
+    say "installing @opencode-ai/plugin@$OPENCODE_VERSION into $dir (npm, opencode's config dir)"
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    npm install --prefix "$dir" --save-exact --loglevel=error "@opencode-ai/plugin@$OPENCODE_VERSION" >&2
+    touch "$stamp"
+  fi
+  echo "opencode-config=$dir"
+}
+
 aider_cli() {
   local dir="$CACHE/aider" stamp="$CACHE/aider/.installed-$AIDER_VERSION"
   if [ ! -f "$stamp" ] || [ ! -x "$dir/bin/aider" ]; then
@@ -84,6 +100,7 @@ out+=("$(npm_cli claude @anthropic-ai/claude-code "$CLAUDE_VERSION" claude)")
 out+=("$(npm_cli codex @openai/codex "$CODEX_VERSION" codex)")
 out+=("$(npm_cli gemini @google/gemini-cli "$GEMINI_VERSION" gemini)")
 out+=("$(npm_cli opencode opencode-ai "$OPENCODE_VERSION" opencode)")
+out+=("$(opencode_config)")
 out+=("$(aider_cli)")
 
 say "versions: claude $CLAUDE_VERSION, codex $CODEX_VERSION, gemini $GEMINI_VERSION, opencode $OPENCODE_VERSION, aider $AIDER_VERSION (cache $CACHE)"

@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use crate::fake_model::{FakeModel, Script, Turn};
-use crate::support::{Place, Run, bodies, cli, git, run, save};
+use crate::support::{Place, Run, assert_offline, bodies, cli, git, run, save};
 
 const TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -79,6 +79,7 @@ fn aider_edits_files_in_whole_format() {
     );
     save("aider", "edit", &place, server.addr.port(), &r);
     let diag = format!("{r:#?}\nrequests:\n{}", server.dump());
+    assert_offline(&r);
     assert_eq!(r.code, Some(0), "{diag}");
     assert_eq!(
         place.read("hello.txt").as_deref(),
@@ -117,6 +118,7 @@ fn aider_dry_run_changes_nothing() {
     );
     save("aider", "denied", &place, server.addr.port(), &r);
     let diag = format!("{r:#?}\nrequests:\n{}", server.dump());
+    assert_offline(&r);
     assert_eq!(r.code, Some(0), "{diag}");
     assert_eq!(place.read("hello.txt"), None, "{diag}");
     assert_eq!(
@@ -134,6 +136,7 @@ fn aider_rate_limited_reports_the_error() {
     let r = aider(&place, &server, &[], "Create hello.txt");
     save("aider", "rate_limited", &place, server.addr.port(), &r);
     let diag = format!("{r:#?}\nrequests:\n{}", server.dump());
+    assert_offline(&r);
     // aider retries with back-off for about a minute, then gives up — and still exits 0.
     assert!(!r.timed_out, "{diag}");
     assert_eq!(r.code, Some(0), "{diag}");

@@ -5,7 +5,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::fake_model::{FakeModel, Script, Turn};
-use crate::support::{Place, Run, bodies, cli, run, save};
+use crate::support::{Place, Run, assert_offline, bodies, cli, run, save};
 
 const TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -68,6 +68,7 @@ fn claude_edits_files_with_accept_edits() {
     );
     save("claude", "edit", &place, server.addr.port(), &r);
     let diag = format!("{r:#?}\nrequests:\n{}", server.dump());
+    assert_offline(&r);
     assert_eq!(r.code, Some(0), "{diag}");
     assert_eq!(
         place.read("hello.txt").as_deref(),
@@ -128,6 +129,7 @@ fn claude_without_permission_mode_reports_denials() {
     );
     save("claude", "denied", &place, server.addr.port(), &r);
     let diag = format!("{r:#?}\nrequests:\n{}", server.dump());
+    assert_offline(&r);
     assert_eq!(
         place.read("hello.txt"),
         None,
@@ -161,6 +163,7 @@ fn claude_rate_limited_is_an_error_result() {
     );
     save("claude", "rate_limited", &place, server.addr.port(), &r);
     let diag = format!("{r:#?}\nrequests:\n{}", server.dump());
+    assert_offline(&r);
     assert!(!r.timed_out, "{diag}");
     let v: Value = r.json();
     assert_eq!(v["is_error"], true, "{diag}");

@@ -6,12 +6,12 @@ use std::time::Duration;
 use serde_json::json;
 
 use crate::fake_model::{FakeModel, Script, Turn};
-use crate::support::{Place, Run, bodies, cli, run, save};
+use crate::support::{Place, Run, assert_offline, bodies, cli, run, save};
 
 const TIMEOUT: Duration = Duration::from_secs(120);
 
 /// CODEX_HOME with a provider that points at the fake server; no retries (a 429 is reported at
-/// once), no update check, no analytics.
+/// once), no update check, no analytics, no plugin or app sync.
 fn codex_home(place: &Place, server: &FakeModel) -> std::path::PathBuf {
     let dir = place.home.join(".codex");
     std::fs::create_dir_all(&dir).expect("mkdir codex home");
@@ -30,6 +30,16 @@ env_key = "FAKE_OPENAI_KEY"
 wire_api = "responses"
 request_max_retries = 0
 stream_max_retries = 0
+
+# Off: what would reach the internet (curated plugins from github.com, apps/connectors,
+# update checks).
+[features]
+plugins = false
+remote_plugin = false
+apps = false
+plugin_sharing = false
+in_app_updates = false
+tool_suggest = false
 "#,
         server.url()
     );
@@ -92,6 +102,7 @@ fn codex_edits_files_with_apply_patch() {
     );
     save("codex", "edit", &place, server.addr.port(), &r);
     let diag = format!("{r:#?}\nrequests:\n{}", server.dump());
+    assert_offline(&r);
     assert_eq!(r.code, Some(0), "{diag}");
     assert_eq!(
         place.read("hello.txt").as_deref(),
@@ -148,6 +159,7 @@ fn codex_read_only_sandbox_denies_the_patch() {
     );
     save("codex", "denied", &place, server.addr.port(), &r);
     let diag = format!("{r:#?}\nrequests:\n{}", server.dump());
+    assert_offline(&r);
     assert_eq!(place.read("hello.txt"), None, "{diag}");
     assert_eq!(
         place.read("greeting.txt").as_deref(),
@@ -186,6 +198,7 @@ fn codex_rate_limited_fails_the_turn() {
     );
     save("codex", "rate_limited", &place, server.addr.port(), &r);
     let diag = format!("{r:#?}\nrequests:\n{}", server.dump());
+    assert_offline(&r);
     assert!(!r.timed_out, "{diag}");
     assert_ne!(r.code, Some(0), "{diag}");
     assert!(

@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::json;
 
 use crate::fake_model::{FakeModel, Script, Turn};
-use crate::support::{Place, Run, bodies, cli, run, save};
+use crate::support::{Place, Run, assert_offline, bodies, cli, run, save};
 
 const TIMEOUT: Duration = Duration::from_secs(150);
 
@@ -75,6 +75,7 @@ fn gemini_edits_files_with_auto_edit() {
     );
     save("gemini", "edit", &place, server.addr.port(), &r);
     let diag = format!("{r:#?}\nrequests:\n{}", server.dump());
+    assert_offline(&r);
     assert_eq!(r.code, Some(0), "{diag}");
     assert_eq!(
         place.read("hello.txt").as_deref(),
@@ -117,6 +118,7 @@ fn gemini_default_approval_denies_the_write() {
     );
     save("gemini", "denied", &place, server.addr.port(), &r);
     let diag = format!("{r:#?}\nrequests:\n{}", server.dump());
+    assert_offline(&r);
     assert_eq!(place.read("hello.txt"), None, "{diag}");
     assert_eq!(
         place.read("greeting.txt").as_deref(),
@@ -149,6 +151,7 @@ fn gemini_rate_limited_gives_up_with_an_error() {
     );
     save("gemini", "rate_limited", &place, server.addr.port(), &r);
     let diag = format!("{r:#?}\nrequests:\n{}", server.dump());
+    assert_offline(&r);
     assert!(!r.timed_out, "{diag}");
     assert_eq!(r.code, Some(173), "{diag}");
     assert!(r.stderr.contains("TerminalQuotaError"), "{diag}");

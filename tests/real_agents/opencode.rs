@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::fake_model::{FakeModel, Script, Turn};
-use crate::support::{Place, Run, bodies, cli, run, save};
+use crate::support::{Place, Run, assert_offline, bodies, cli, run, save};
 
 const TIMEOUT: Duration = Duration::from_secs(40);
 
@@ -29,6 +29,15 @@ fn opencode(place: &Place, server: &FakeModel, permission: Option<Value>, args: 
     if let Some(p) = permission {
         config["permission"] = p;
     }
+    // opencode's config dir with its plugin package already there (it would fetch it from npm).
+    let config_dir = place.home.join(".config/opencode");
+    std::fs::create_dir_all(&config_dir).expect("mkdir opencode config dir");
+    let cached = cli("opencode-config");
+    for f in ["package.json", "package-lock.json"] {
+        std::fs::copy(cached.join(f), config_dir.join(f)).expect("copy opencode config");
+    }
+    std::os::unix::fs::symlink(cached.join("node_modules"), config_dir.join("node_modules"))
+        .expect("link opencode plugin modules");
     let path = place.home.join("opencode.json");
     std::fs::write(&path, config.to_string()).expect("opencode.json");
     let env = vec![
@@ -83,6 +92,7 @@ fn opencode_run_edits_files() {
     );
     save("opencode", "edit", &place, server.addr.port(), &r);
     let diag = format!("{r:#?}\nrequests:\n{}", server.dump());
+    assert_offline(&r);
     assert_eq!(r.code, Some(0), "{diag}");
     assert_eq!(
         place.read("hello.txt").as_deref(),
@@ -131,6 +141,7 @@ fn opencode_denied_edits_change_nothing() {
     );
     save("opencode", "denied", &place, server.addr.port(), &r);
     let diag = format!("{r:#?}\nrequests:\n{}", server.dump());
+    assert_offline(&r);
     assert_eq!(r.code, Some(0), "a denied run still exits 0: {diag}");
     assert_eq!(place.read("hello.txt"), None, "{diag}");
     // Denied tools are not offered: the call comes back as an "invalid" tool.
@@ -155,6 +166,7 @@ fn opencode_rate_limited_reports_an_error() {
     );
     save("opencode", "rate_limited", &place, server.addr.port(), &r);
     let diag = format!("{r:#?}\nrequests:\n{}", server.dump());
+    assert_offline(&r);
     // opencode waits out `retry-after` (silently: with an hour it sleeps an hour), retries a
     // few times, then ends with an error event naming the status.
     assert!(!r.timed_out, "{diag}");

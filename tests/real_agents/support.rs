@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 
 pub const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
-/// Where each CLI is: `claude`, `codex`, `gemini`, `opencode`, `aider` → its binary.
+/// Where each CLI is: `claude`, `codex`, `gemini`, `opencode`, `aider` → its binary (and
+/// `opencode-config` → the plugin dir opencode wants in its config dir).
 pub fn clis() -> &'static HashMap<String, PathBuf> {
     static CLIS: OnceLock<HashMap<String, PathBuf>> = OnceLock::new();
     CLIS.get_or_init(install)
@@ -69,8 +70,8 @@ fn install() -> HashMap<String, PathBuf> {
         .collect();
     assert_eq!(
         map.len(),
-        5,
-        "five CLIs expected from tests/agent-clis.sh: {text}"
+        6,
+        "five CLIs and opencode-config expected from tests/agent-clis.sh: {text}"
     );
     map
 }
@@ -136,6 +137,10 @@ pub struct Run {
     pub stdout: String,
     pub stderr: String,
     pub timed_out: bool,
+    /// Whether the run was watched with strace, and every connection it tried to an address
+    /// that is not loopback (an IP and port, e.g. a DNS server or a telemetry host).
+    pub traced: bool,
+    pub outside: Vec<String>,
     #[allow(dead_code)]
     pub secs: f64,
 }
@@ -181,7 +186,18 @@ pub fn run(
     // A TMPDIR of its own, beside HOME (not above it: Codex will not put helpers in a temp dir).
     let tmp = home.with_file_name("tmp");
     std::fs::create_dir_all(&tmp).expect("mkdir tmp");
-    let mut cmd = Command::new(bin);
+    // Under strace when the machine has it, to see every connection the CLI opens.
+    let trace_path = home.join(format!("run-{}.connects", unique()));
+    let traced = strace_works();
+    let mut cmd = if traced {
+        let mut c = Command::new("strace");
+        c.args(["-f", "-qq", "-e", "trace=connect", "-o"])
+            .arg(&trace_path)
+            .arg(bin);
+        c
+    } else {
+        Command::new(bin)
+    };
     cmd.args(args)
         .current_dir(cwd)
         .env_clear()
@@ -227,13 +243,72 @@ pub fn run(
     // The CLI may have left helpers behind in its group: end them too (ours, by group id).
     // SAFETY: as above; ESRCH when the group is already gone is fine.
     unsafe { libc::kill(-pid, libc::SIGKILL) };
+    let outside = if traced {
+        outside_connects(&std::fs::read_to_string(&trace_path).unwrap_or_default())
+    } else {
+        Vec::new()
+    };
     Run {
+        traced,
+        outside,
         code: status.and_then(|s| s.code()),
         stdout: std::fs::read_to_string(&out_path).unwrap_or_default(),
         stderr: std::fs::read_to_string(&err_path).unwrap_or_default(),
         timed_out,
         secs: start.elapsed().as_secs_f64(),
     }
+}
+
+/// The run reached nothing but loopback (checked when strace is there to watch it).
+pub fn assert_offline(run: &Run) {
+    assert!(
+        run.outside.is_empty(),
+        "the CLI tried to connect beyond loopback: {:?}\n{run:#?}",
+        run.outside
+    );
+    if !run.traced {
+        eprintln!("(strace is missing or not allowed here: connections were not watched)");
+    }
+}
+
+fn strace_works() -> bool {
+    static WORKS: OnceLock<bool> = OnceLock::new();
+    *WORKS.get_or_init(|| {
+        Command::new("strace")
+            .args([
+                "-f",
+                "-qq",
+                "-e",
+                "trace=connect",
+                "-o",
+                "/dev/null",
+                "true",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    })
+}
+
+/// The non-loopback `connect()` targets in an strace log (AF_INET / AF_INET6).
+fn outside_connects(trace: &str) -> Vec<String> {
+    let re = regex::Regex::new(
+        r#"sin_port=htons\((\d+)\), (?:sin_addr=inet_addr\("([^"]+)"\)|sin6_flowinfo=[^,]*, inet_pton\(AF_INET6, "([^"]+)")"#,
+    )
+    .expect("regex");
+    let mut out: Vec<String> = re
+        .captures_iter(trace)
+        .filter_map(|c| {
+            let port = c.get(1)?.as_str();
+            let ip = c.get(2).or(c.get(3))?.as_str();
+            let loopback = ip.starts_with("127.") || ip == "::1" || ip == "::ffff:127.0.0.1";
+            (!loopback).then(|| format!("{ip}:{port}"))
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
 }
 
 fn unique() -> u64 {

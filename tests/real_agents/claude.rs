@@ -175,3 +175,102 @@ fn claude_rate_limited_is_an_error_result() {
     );
     assert!(server.turns_taken() >= 1, "{diag}");
 }
+
+#[test]
+fn claude_runs_project_pre_tool_use_hooks_offline() {
+    let place = Place::new("claude-hook");
+    let hook = crate::support::hook_script(&place);
+    let settings_dir = place.repo.join(".claude");
+    std::fs::create_dir_all(&settings_dir).expect("mkdir .claude");
+    let settings = json!({"hooks": {"PreToolUse": [{"matcher": "*", "hooks": [
+        {"type": "command", "command": hook.display().to_string()}]}]}});
+    std::fs::write(settings_dir.join("settings.json"), settings.to_string()).expect("settings");
+    let outside = place.dir.path().join("outside.txt");
+    let server = FakeModel::start(Script::new(vec![
+        Turn::call(
+            "Bash",
+            json!({"command": format!("touch {} # BLOCKME", outside.display()),
+                   "description": "touch a file outside"}),
+        ),
+        Turn::call(
+            "Write",
+            json!({"file_path": format!("{}/hello.txt", place.repo_abs()),
+                   "content": "hi\n"}),
+        ),
+        Turn::text("Done."),
+    ]));
+    let r = claude(
+        &place,
+        &server,
+        &[
+            "-p",
+            "--permission-mode",
+            "acceptEdits",
+            "--allowedTools",
+            "Bash(touch:*)",
+            "--output-format",
+            "json",
+            "Create hello.txt",
+        ],
+        &[],
+    );
+    save("claude", "hook_block", &place, server.addr.port(), &r);
+    let inputs = crate::support::hook_inputs(&place);
+    let text = inputs
+        .iter()
+        .map(|v| v.to_string())
+        .collect::<Vec<_>>()
+        .join("\n");
+    crate::support::save_text(
+        "claude",
+        "hook_inputs.jsonl",
+        &place,
+        server.addr.port(),
+        &text,
+    );
+    let diag = format!("{r:#?}\nhook inputs:\n{text}\nrequests:\n{}", server.dump());
+    assert_offline(&r);
+    assert_eq!(r.code, Some(0), "{diag}");
+    assert!(!outside.exists(), "the hook blocked the Bash call: {diag}");
+    assert_eq!(place.read("hello.txt").as_deref(), Some("hi\n"), "{diag}");
+    let tools: Vec<&str> = inputs
+        .iter()
+        .filter_map(|v| v["tool_name"].as_str())
+        .collect();
+    assert_eq!(tools, ["Bash", "Write"], "{diag}");
+    assert_eq!(inputs[0]["hook_event_name"], "PreToolUse", "{diag}");
+    assert!(
+        inputs[0]["tool_input"]["command"].as_str().is_some(),
+        "{diag}"
+    );
+    // The block reason went back to the model as the tool's result.
+    let second = server
+        .requests()
+        .into_iter()
+        .filter(|q| q.turn.is_some())
+        .nth(1)
+        .unwrap_or_else(|| panic!("no second model request: {diag}"));
+    assert!(
+        second.body.to_string().contains("blocked by the test gate"),
+        "{diag}"
+    );
+}
+
+#[test]
+fn claude_overloaded_529_is_an_error_result() {
+    let place = Place::new("claude-529");
+    let server = FakeModel::start(Script::new(vec![Turn::overloaded()]));
+    let r = claude(
+        &place,
+        &server,
+        &["-p", "--output-format", "json", "Create hello.txt"],
+        &[("CLAUDE_CODE_MAX_RETRIES", "1".to_string())],
+    );
+    save("claude", "overloaded", &place, server.addr.port(), &r);
+    let diag = format!("{r:#?}\nrequests:\n{}", server.dump());
+    assert_offline(&r);
+    assert!(!r.timed_out, "{diag}");
+    let v = r.json();
+    assert_eq!(v["is_error"], true, "{diag}");
+    assert_eq!(v["api_error_status"], 529, "{diag}");
+}

@@ -348,6 +348,55 @@ pub fn save(cli: &str, case: &str, place: &Place, port: u16, run: &Run) {
     std::fs::write(base.join(format!("{case}.exit")), exit).expect("save");
 }
 
+/// Saves `text` as `tests/fixtures/agents/<cli>/<name>` (with `BRL_SAVE_AGENT_FIXTURES=1`; else
+/// under the place), cleaned like [`save`].
+pub fn save_text(cli: &str, name: &str, place: &Place, port: u16, text: &str) {
+    let run = Run {
+        code: Some(0),
+        stdout: text.to_string(),
+        stderr: String::new(),
+        timed_out: false,
+        traced: false,
+        outside: Vec::new(),
+        secs: 0.0,
+    };
+    save(cli, name, place, port, &run);
+    // `save` wrote <name>.stdout/.stderr/.exit: keep only the text under its own name.
+    let base = if std::env::var("BRL_SAVE_AGENT_FIXTURES").as_deref() == Ok("1") {
+        Path::new(ROOT).join("tests/fixtures/agents").join(cli)
+    } else {
+        place.dir.path().join("captured").join(cli)
+    };
+    let _ = std::fs::rename(base.join(format!("{name}.stdout")), base.join(name));
+    let _ = std::fs::remove_file(base.join(format!("{name}.stderr")));
+    let _ = std::fs::remove_file(base.join(format!("{name}.exit")));
+}
+
+/// A hook command for the CLIs that run hooks: it appends each hook input (one JSON per line) to
+/// `<home>/hook-inputs.jsonl` and blocks (exit 2, reason on stderr) any call whose input
+/// mentions `BLOCKME`; it allows everything else (exit 0).
+pub fn hook_script(place: &Place) -> PathBuf {
+    let path = place.home.join("hook.sh");
+    let log = place.home.join("hook-inputs.jsonl");
+    let script = format!(
+        "#!/bin/sh\ninput=$(cat)\nprintf '%s\\n' \"$input\" | tr -d '\\n' >> '{log}'\necho >> '{log}'\n\
+         case \"$input\" in *BLOCKME*) echo 'blocked by the test gate: BLOCKME' >&2; exit 2;; esac\nexit 0\n",
+        log = log.display()
+    );
+    std::fs::write(&path, script).expect("write hook");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod hook");
+    path
+}
+
+pub fn hook_inputs(place: &Place) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(place.home.join("hook-inputs.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
 /// The text of every request body the fake model got, for "the prompt reached the model".
 pub fn bodies(reqs: &[crate::fake_model::Recorded]) -> String {
     reqs.iter()

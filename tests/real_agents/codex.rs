@@ -15,8 +15,26 @@ const TIMEOUT: Duration = Duration::from_secs(120);
 fn codex_home(place: &Place, server: &FakeModel) -> std::path::PathBuf {
     let dir = place.home.join(".codex");
     std::fs::create_dir_all(&dir).expect("mkdir codex home");
+    // The model's metadata as OpenAI's catalog gives it for its own models: with it Codex offers
+    // the freeform `apply_patch` tool (its real edit path) and warns of no unknown model.
+    let catalog = dir.join("catalog.json");
+    let model = json!({"models": [{
+        "slug": "fake-codex", "display_name": "fake-codex", "description": "fake model for tests",
+        "default_reasoning_level": "low",
+        "supported_reasoning_levels": [{"effort": "low", "description": "Low"}],
+        "shell_type": "unified_exec", "visibility": "list", "supported_in_api": true,
+        "priority": 1, "base_instructions": "You are a coding agent.",
+        "supports_reasoning_summaries": false, "default_reasoning_summary": "none",
+        "support_verbosity": false, "default_verbosity": null,
+        "apply_patch_tool_type": "freeform",
+        "truncation_policy": {"mode": "tokens", "limit": 10000},
+        "supports_parallel_tool_calls": false, "context_window": 200000,
+        "effective_context_window_percent": 95, "experimental_supported_tools": [],
+        "input_modalities": ["text"], "supports_search_tool": false}]});
+    std::fs::write(&catalog, model.to_string()).expect("write catalog.json");
     let config = format!(
-        r#"model = "gpt-5-codex"
+        r#"model = "fake-codex"
+model_catalog_json = "{}"
 model_provider = "fake"
 check_for_update_on_startup = false
 
@@ -41,6 +59,7 @@ plugin_sharing = false
 in_app_updates = false
 tool_suggest = false
 "#,
+        catalog.display(),
         server.url()
     );
     std::fs::write(dir.join("config.toml"), config).expect("write config.toml");
@@ -48,7 +67,18 @@ tool_suggest = false
 }
 
 fn codex(place: &Place, server: &FakeModel, args: &[&str]) -> Run {
+    codex_with(place, server, "", args)
+}
+
+/// `extra_config` is appended to config.toml (e.g. hooks).
+fn codex_with(place: &Place, server: &FakeModel, extra_config: &str, args: &[&str]) -> Run {
     let home = codex_home(place, server);
+    if !extra_config.is_empty() {
+        let path = home.join("config.toml");
+        let mut config = std::fs::read_to_string(&path).expect("read config.toml");
+        config.push_str(extra_config);
+        std::fs::write(&path, config).expect("write config.toml");
+    }
     let env = vec![
         ("CODEX_HOME", home.display().to_string()),
         ("FAKE_OPENAI_KEY", "sk-fake-key".to_string()),
@@ -74,10 +104,21 @@ const PATCH: &str = "*** Begin Patch
 +hello codex
 *** End Patch";
 
+/// The patch through Codex's freeform `apply_patch` tool (a custom tool call whose input is the
+/// patch text), as OpenAI's models send it.
 fn patch_turn() -> Turn {
     Turn::call(
+        "apply_patch",
+        serde_json::Value::String(format!("{PATCH}\n")),
+    )
+}
+
+/// The same patch as a shell command (`apply_patch <<'EOF' … EOF`), which Codex intercepts and
+/// applies itself: the other way models send it.
+fn shell_patch_turn(patch: &str) -> Turn {
+    Turn::call(
         "exec_command",
-        json!({"cmd": format!("apply_patch <<'EOF'\n{PATCH}\nEOF\n")}),
+        json!({"cmd": format!("apply_patch <<'EOF'\n{patch}\nEOF\n")}),
     )
 }
 
@@ -174,7 +215,7 @@ fn codex_read_only_sandbox_denies_the_patch() {
         .nth(1)
         .unwrap_or_else(|| panic!("no second model request: {diag}"));
     assert!(
-        second.body.to_string().contains("function_call_output"),
+        second.body.to_string().contains("custom_tool_call_output"),
         "{diag}"
     );
 }
@@ -203,6 +244,87 @@ fn codex_rate_limited_fails_the_turn() {
     assert_ne!(r.code, Some(0), "{diag}");
     assert!(
         r.jsonl().iter().any(|e| e["type"] == "turn.failed"),
+        "{diag}"
+    );
+}
+
+#[test]
+fn codex_runs_pre_tool_use_hooks_for_shell_and_apply_patch() {
+    let place = Place::new("codex-hook");
+    let hook = crate::support::hook_script(&place);
+    let hooks = format!(
+        "\n[[hooks.PreToolUse]]\nmatcher = \"*\"\n[[hooks.PreToolUse.hooks]]\ntype = \"command\"\ncommand = \"{}\"\n",
+        hook.display()
+    );
+    let server = FakeModel::start(Script::new(vec![
+        Turn::call(
+            "exec_command",
+            json!({"cmd": "touch blocked.txt # BLOCKME"}),
+        ),
+        patch_turn(),
+        shell_patch_turn("*** Begin Patch\n*** Add File: second.txt\n+two\n*** End Patch"),
+        Turn::text("Done."),
+    ]));
+    let r = codex_with(
+        &place,
+        &server,
+        &hooks,
+        &[
+            "exec",
+            "-s",
+            "workspace-write",
+            "--skip-git-repo-check",
+            "--dangerously-bypass-hook-trust",
+            "--json",
+            "Create hello.txt",
+        ],
+    );
+    save("codex", "hook_block", &place, server.addr.port(), &r);
+    let inputs = crate::support::hook_inputs(&place);
+    let text = inputs
+        .iter()
+        .map(|v| v.to_string())
+        .collect::<Vec<_>>()
+        .join("\n");
+    crate::support::save_text(
+        "codex",
+        "hook_inputs.jsonl",
+        &place,
+        server.addr.port(),
+        &text,
+    );
+    let diag = format!("{r:#?}\nhook inputs:\n{text}\nrequests:\n{}", server.dump());
+    assert_offline(&r);
+    assert_eq!(r.code, Some(0), "{diag}");
+    assert_eq!(
+        place.read("blocked.txt"),
+        None,
+        "the hook blocked the shell call: {diag}"
+    );
+    assert_eq!(
+        place.read("hello.txt").as_deref(),
+        Some("hi from codex\n"),
+        "{diag}"
+    );
+    assert_eq!(place.read("second.txt").as_deref(), Some("two\n"), "{diag}");
+    let tools: Vec<&str> = inputs
+        .iter()
+        .filter_map(|v| v["tool_name"].as_str())
+        .collect();
+    assert_eq!(tools, ["Bash", "apply_patch", "Bash"], "{diag}");
+    assert!(text.contains("BLOCKME"), "{diag}");
+    assert!(
+        text.contains("*** Add File: hello.txt"),
+        "the patch reached the hook: {diag}"
+    );
+    let second = server
+        .requests()
+        .into_iter()
+        .filter(|q| q.turn.is_some())
+        .nth(1)
+        .unwrap_or_else(|| panic!("no second model request: {diag}"));
+    assert!(
+        second.body.to_string().contains("blocked by the test gate"),
         "{diag}"
     );
 }

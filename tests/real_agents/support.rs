@@ -332,8 +332,11 @@ pub fn save(cli: &str, case: &str, place: &Place, port: u16, run: &Run) {
     let tmp_canon = std::fs::canonicalize(place.dir.path())
         .map(|p| p.display().to_string())
         .unwrap_or_else(|_| tmp.clone());
+    // Claude names its project dir after the path with `/` as `-`.
+    let tmp_slug = tmp_canon.replace(['/', '.'], "-");
     let clean = |s: &str| {
         s.replace(&tmp_canon, "<TMP>")
+            .replace(&tmp_slug, "<TMP-SLUG>")
             .replace(&tmp, "<TMP>")
             .replace(&format!("127.0.0.1:{port}"), "127.0.0.1:<PORT>")
             .replace(ROOT, "<ROOT>")

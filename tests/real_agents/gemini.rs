@@ -161,3 +161,71 @@ fn gemini_rate_limited_gives_up_with_an_error() {
         "a daily quota is not retried: {diag}"
     );
 }
+
+#[test]
+fn gemini_runs_project_before_tool_hooks() {
+    let place = Place::new("gemini-hook");
+    let hook = crate::support::hook_script(&place);
+    let project = place.repo.join(".gemini");
+    std::fs::create_dir_all(&project).expect("mkdir .gemini");
+    let settings = json!({"hooks": {"BeforeTool": [{"matcher": "*", "hooks": [
+        {"type": "command", "command": hook.display().to_string(), "name": "test-gate"}]}]}});
+    std::fs::write(project.join("settings.json"), settings.to_string()).expect("settings");
+    let repo = place.repo_abs();
+    let server = FakeModel::start(Script::new(vec![
+        Turn::call(
+            "run_shell_command",
+            json!({"command": "touch blocked.txt # BLOCKME", "description": "touch"}),
+        ),
+        Turn::call(
+            "write_file",
+            json!({"file_path": format!("{repo}/hello.txt"), "content": "hi\n"}),
+        ),
+        Turn::text("Done."),
+    ]));
+    let r = gemini(
+        &place,
+        &server,
+        &[
+            "-m",
+            MODEL,
+            "--yolo",
+            "-o",
+            "json",
+            "-p",
+            "Create hello.txt",
+        ],
+    );
+    save("gemini", "hook_block", &place, server.addr.port(), &r);
+    let inputs = crate::support::hook_inputs(&place);
+    let text = inputs
+        .iter()
+        .map(|v| v.to_string())
+        .collect::<Vec<_>>()
+        .join("\n");
+    crate::support::save_text(
+        "gemini",
+        "hook_inputs.jsonl",
+        &place,
+        server.addr.port(),
+        &text,
+    );
+    let diag = format!("{r:#?}\nhook inputs:\n{text}\nrequests:\n{}", server.dump());
+    assert_offline(&r);
+    assert_eq!(r.code, Some(0), "{diag}");
+    assert_eq!(
+        place.read("blocked.txt"),
+        None,
+        "the hook blocked the shell call: {diag}"
+    );
+    assert_eq!(place.read("hello.txt").as_deref(), Some("hi\n"), "{diag}");
+    let tools: Vec<&str> = inputs
+        .iter()
+        .filter_map(|v| v["tool_name"].as_str())
+        .collect();
+    assert_eq!(tools, ["run_shell_command", "write_file"], "{diag}");
+    assert!(
+        bodies(&server.requests()).contains("blocked by the test gate"),
+        "the block reason reached the model: {diag}"
+    );
+}

@@ -274,3 +274,103 @@ fn claude_overloaded_529_is_an_error_result() {
     assert_eq!(v["is_error"], true, "{diag}");
     assert_eq!(v["api_error_status"], 529, "{diag}");
 }
+
+#[test]
+fn claude_commits_with_allowed_git_tools() {
+    let place = Place::new("claude-commit");
+    let repo = place.repo_abs();
+    let server = FakeModel::start(Script::new(vec![
+        Turn::call(
+            "Write",
+            json!({"file_path": format!("{repo}/hello.txt"), "content": "hi\n"}),
+        ),
+        Turn::call(
+            "Bash",
+            json!({"command": "git add hello.txt", "description": "stage"}),
+        ),
+        Turn::call(
+            "Bash",
+            json!({"command": "git commit -m 'Add hello.txt'", "description": "commit"}),
+        ),
+        Turn::text("Committed."),
+    ]));
+    let r = claude(
+        &place,
+        &server,
+        &[
+            "-p",
+            "Create and commit hello.txt",
+            "--permission-mode",
+            "acceptEdits",
+            "--output-format",
+            "json",
+            "--allowedTools",
+            "Bash(git add:*)",
+            "Bash(git commit:*)",
+        ],
+        &[],
+    );
+    save("claude", "commit", &place, server.addr.port(), &r);
+    let diag = format!("{r:#?}\nrequests:\n{}", server.dump());
+    assert_offline(&r);
+    assert_eq!(r.code, Some(0), "{diag}");
+    let v = r.json();
+    assert_eq!(
+        v["permission_denials"].as_array().map(Vec::len),
+        Some(0),
+        "{diag}"
+    );
+    let log = crate::support::git(&place.repo, &["log", "--format=%s", "-n", "1"]);
+    assert_eq!(log, "Add hello.txt", "{diag}");
+}
+
+/// A project PreToolUse hook that blocks `touch blocked.txt # BLOCKME`, and Claude run with
+/// `flags` added: returns whether the hook ran and whether the file was made.
+fn hook_with_flags(tag: &str, flags: &[&str]) -> (bool, bool, Run) {
+    let place = Place::new(tag);
+    let hook = crate::support::hook_script(&place);
+    let settings_dir = place.repo.join(".claude");
+    std::fs::create_dir_all(&settings_dir).expect("mkdir .claude");
+    let settings = json!({"hooks": {"PreToolUse": [{"matcher": "*", "hooks": [
+        {"type": "command", "command": hook.display().to_string()}]}]}});
+    std::fs::write(settings_dir.join("settings.json"), settings.to_string()).expect("settings");
+    let server = FakeModel::start(Script::new(vec![
+        Turn::call(
+            "Bash",
+            json!({"command": "touch blocked.txt # BLOCKME", "description": "touch"}),
+        ),
+        Turn::text("Done."),
+    ]));
+    let mut args = vec!["-p", "Touch a file", "--output-format", "json"];
+    args.extend_from_slice(flags);
+    args.extend_from_slice(&["--allowedTools", "Bash(touch:*)"]);
+    let r = claude(&place, &server, &args, &[]);
+    save("claude", tag, &place, server.addr.port(), &r);
+    assert_offline(&r);
+    assert!(!r.timed_out, "{r:#?}");
+    let ran = !crate::support::hook_inputs(&place).is_empty();
+    let made = place.read("blocked.txt").is_some();
+    (ran, made, r)
+}
+
+#[test]
+fn claude_flags_that_drop_project_hooks() {
+    // The project hook runs (and blocks) in a plain run…
+    let (ran, made, r) = hook_with_flags("hooks_default", &[]);
+    assert!(ran && !made, "the hook ran and blocked: {r:#?}");
+    // …and does not with these flags: the gate would be silently off.
+    let (ran, made, r) =
+        hook_with_flags("hooks_setting_sources_user", &["--setting-sources", "user"]);
+    assert!(
+        !ran && made,
+        "--setting-sources user: no project hooks: {r:#?}"
+    );
+    let (ran, made, r) = hook_with_flags("hooks_bare", &["--bare"]);
+    assert!(!ran && made, "--bare: no hooks: {r:#?}");
+    // With `project` among the sources the hook is back.
+    let (ran, made, r) = hook_with_flags(
+        "hooks_setting_sources_project",
+        &["--setting-sources", "user,project"],
+    );
+    assert!(ran && !made, "--setting-sources user,project: {r:#?}");
+}

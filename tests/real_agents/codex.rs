@@ -328,3 +328,85 @@ fn codex_runs_pre_tool_use_hooks_for_shell_and_apply_patch() {
         "{diag}"
     );
 }
+
+/// A shell call the test hook blocks, with the hook given on the command line
+/// (`-c hooks.PreToolUse=[…]`, as brl passes it) and `flags` added: whether the hook ran and
+/// whether the file was made.
+fn cli_hook_with_flags(tag: &str, flags: &[&str]) -> (bool, bool, Run) {
+    let place = Place::new(tag);
+    let hook = crate::support::hook_script(&place);
+    let server = FakeModel::start(Script::new(vec![
+        Turn::call(
+            "exec_command",
+            json!({"cmd": "touch blocked.txt # BLOCKME"}),
+        ),
+        Turn::text("Done."),
+    ]));
+    let hooks = format!(
+        "hooks.PreToolUse=[{{matcher=\"*\",hooks=[{{type=\"command\",command=\"{}\"}}]}}]",
+        hook.display()
+    );
+    let mut args = vec![
+        "exec",
+        "-s",
+        "workspace-write",
+        "--skip-git-repo-check",
+        "--json",
+        "-c",
+        hooks.as_str(),
+    ];
+    args.extend_from_slice(flags);
+    args.push("Touch a file");
+    let r = codex(&place, &server, &args);
+    save("codex", tag, &place, server.addr.port(), &r);
+    assert_offline(&r);
+    assert!(!r.timed_out, "{r:#?}");
+    let ran = !crate::support::hook_inputs(&place).is_empty();
+    let made = place.read("blocked.txt").is_some();
+    (ran, made, r)
+}
+
+#[test]
+fn codex_command_line_hooks_need_the_trust_bypass() {
+    let (ran, made, r) =
+        cli_hook_with_flags("hooks_cli_trusted", &["--dangerously-bypass-hook-trust"]);
+    assert!(
+        ran && !made,
+        "with the bypass the hook runs and blocks: {r:#?}"
+    );
+    let (ran, made, r) = cli_hook_with_flags("hooks_cli_untrusted", &[]);
+    assert!(!ran && made, "without it the hook is skipped: {r:#?}");
+}
+
+#[test]
+fn codex_plain_mode_answer_is_on_stdout_prompt_on_stderr() {
+    let place = Place::new("codex-plain");
+    let server = FakeModel::start(Script::new(vec![Turn::text(
+        "The change is fine.\nVERDICT: approve",
+    )]));
+    let r = codex(
+        &place,
+        &server,
+        &[
+            "exec",
+            "-s",
+            "read-only",
+            "--skip-git-repo-check",
+            "Review this. Answer with a line VERDICT: approve or VERDICT: reject (prompt-marker-plain)",
+        ],
+    );
+    save("codex", "plain", &place, server.addr.port(), &r);
+    let diag = format!("{r:#?}\nrequests:\n{}", server.dump());
+    assert_offline(&r);
+    assert_eq!(r.code, Some(0), "{diag}");
+    assert_eq!(
+        r.stdout.trim(),
+        "The change is fine.\nVERDICT: approve",
+        "{diag}"
+    );
+    assert!(
+        r.stderr.contains("prompt-marker-plain"),
+        "the echoed prompt: {diag}"
+    );
+    assert!(!r.stdout.contains("prompt-marker-plain"), "{diag}");
+}

@@ -19,6 +19,8 @@ mod aider;
 mod claude;
 #[path = "real_agents/codex.rs"]
 mod codex;
+#[path = "real_agents/fake_model_self.rs"]
+mod fake_model_self;
 #[path = "real_agents/gemini.rs"]
 mod gemini;
 #[path = "real_agents/opencode.rs"]

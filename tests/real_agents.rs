@@ -15,10 +15,14 @@ mod support;
 
 #[path = "real_agents/aider.rs"]
 mod aider;
+#[path = "real_agents/capture.rs"]
+mod capture;
 #[path = "real_agents/claude.rs"]
 mod claude;
 #[path = "real_agents/codex.rs"]
 mod codex;
+#[path = "real_agents/codex_hooks.rs"]
+mod codex_hooks;
 #[path = "real_agents/fake_model_self.rs"]
 mod fake_model_self;
 #[path = "real_agents/gemini.rs"]

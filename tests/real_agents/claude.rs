@@ -4,8 +4,9 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use crate::capture::save;
 use crate::fake_model::{FakeModel, Script, Turn};
-use crate::support::{Place, Run, assert_offline, bodies, cli, run, save};
+use crate::support::{Place, Run, assert_offline, bodies, cli, run};
 
 const TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -179,7 +180,7 @@ fn claude_rate_limited_is_an_error_result() {
 #[test]
 fn claude_runs_project_pre_tool_use_hooks_offline() {
     let place = Place::new("claude-hook");
-    let hook = crate::support::hook_script(&place);
+    let hook = crate::capture::hook_script(&place);
     let settings_dir = place.repo.join(".claude");
     std::fs::create_dir_all(&settings_dir).expect("mkdir .claude");
     let settings = json!({"hooks": {"PreToolUse": [{"matcher": "*", "hooks": [
@@ -215,13 +216,13 @@ fn claude_runs_project_pre_tool_use_hooks_offline() {
         &[],
     );
     save("claude", "hook_block", &place, server.addr.port(), &r);
-    let inputs = crate::support::hook_inputs(&place);
+    let inputs = crate::capture::hook_inputs(&place);
     let text = inputs
         .iter()
         .map(|v| v.to_string())
         .collect::<Vec<_>>()
         .join("\n");
-    crate::support::save_text(
+    crate::capture::save_text(
         "claude",
         "hook_inputs.jsonl",
         &place,
@@ -328,7 +329,7 @@ fn claude_commits_with_allowed_git_tools() {
 /// `flags` added: returns whether the hook ran and whether the file was made.
 fn hook_with_flags(tag: &str, flags: &[&str]) -> (bool, bool, Run) {
     let place = Place::new(tag);
-    let hook = crate::support::hook_script(&place);
+    let hook = crate::capture::hook_script(&place);
     let settings_dir = place.repo.join(".claude");
     std::fs::create_dir_all(&settings_dir).expect("mkdir .claude");
     let settings = json!({"hooks": {"PreToolUse": [{"matcher": "*", "hooks": [
@@ -348,7 +349,7 @@ fn hook_with_flags(tag: &str, flags: &[&str]) -> (bool, bool, Run) {
     save("claude", tag, &place, server.addr.port(), &r);
     assert_offline(&r);
     assert!(!r.timed_out, "{r:#?}");
-    let ran = !crate::support::hook_inputs(&place).is_empty();
+    let ran = !crate::capture::hook_inputs(&place).is_empty();
     let made = place.read("blocked.txt").is_some();
     (ran, made, r)
 }

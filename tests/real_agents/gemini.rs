@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use serde_json::json;
 
+use crate::capture::save;
 use crate::fake_model::{FakeModel, Script, Turn};
-use crate::support::{Place, Run, assert_offline, bodies, cli, run, save};
+use crate::support::{Place, Run, assert_offline, bodies, cli, run};
 
 const TIMEOUT: Duration = Duration::from_secs(150);
 
@@ -165,7 +166,7 @@ fn gemini_rate_limited_gives_up_with_an_error() {
 #[test]
 fn gemini_runs_project_before_tool_hooks() {
     let place = Place::new("gemini-hook");
-    let hook = crate::support::hook_script(&place);
+    let hook = crate::capture::hook_script(&place);
     let project = place.repo.join(".gemini");
     std::fs::create_dir_all(&project).expect("mkdir .gemini");
     let settings = json!({"hooks": {"BeforeTool": [{"matcher": "*", "hooks": [
@@ -197,13 +198,13 @@ fn gemini_runs_project_before_tool_hooks() {
         ],
     );
     save("gemini", "hook_block", &place, server.addr.port(), &r);
-    let inputs = crate::support::hook_inputs(&place);
+    let inputs = crate::capture::hook_inputs(&place);
     let text = inputs
         .iter()
         .map(|v| v.to_string())
         .collect::<Vec<_>>()
         .join("\n");
-    crate::support::save_text(
+    crate::capture::save_text(
         "gemini",
         "hook_inputs.jsonl",
         &place,

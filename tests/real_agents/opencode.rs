@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use crate::capture::save;
 use crate::fake_model::{FakeModel, Script, Turn};
-use crate::support::{Place, Run, assert_offline, bodies, cli, run, save};
+use crate::support::{Place, Run, assert_offline, bodies, cli, run};
 
 const TIMEOUT: Duration = Duration::from_secs(40);
 

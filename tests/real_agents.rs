@@ -19,6 +19,8 @@ mod aider;
 mod capture;
 #[path = "real_agents/claude.rs"]
 mod claude;
+#[path = "real_agents/claude_hooks.rs"]
+mod claude_hooks;
 #[path = "real_agents/codex.rs"]
 mod codex;
 #[path = "real_agents/codex_hooks.rs"]

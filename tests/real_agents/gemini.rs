@@ -230,3 +230,43 @@ fn gemini_runs_project_before_tool_hooks() {
         "the block reason reached the model: {diag}"
     );
 }
+
+#[test]
+fn gemini_auto_edit_does_not_run_shell_commands() {
+    let place = Place::new("gemini-shell");
+    let server = FakeModel::start(Script::new(vec![
+        Turn::call(
+            "run_shell_command",
+            json!({"command": "touch ran.txt", "description": "touch"}),
+        ),
+        Turn::text("Done."),
+    ]));
+    let r = gemini(
+        &place,
+        &server,
+        &[
+            "-m",
+            MODEL,
+            "--approval-mode",
+            "auto_edit",
+            "-o",
+            "json",
+            "-p",
+            "Touch a file",
+        ],
+    );
+    save("gemini", "auto_edit_shell", &place, server.addr.port(), &r);
+    let diag = format!("{r:#?}\nrequests:\n{}", server.dump());
+    assert_offline(&r);
+    assert_eq!(r.code, Some(0), "{diag}");
+    assert_eq!(
+        place.read("ran.txt"),
+        None,
+        "auto_edit ran no shell command: {diag}"
+    );
+    let v = r.json();
+    assert_eq!(
+        v["stats"]["tools"]["byName"]["run_shell_command"]["fail"], 1,
+        "{diag}"
+    );
+}

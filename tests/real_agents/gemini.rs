@@ -270,3 +270,49 @@ fn gemini_auto_edit_does_not_run_shell_commands() {
         "{diag}"
     );
 }
+
+#[test]
+fn gemini_auto_edit_runs_shell_commands_it_is_allowed() {
+    let place = Place::new("gemini-allowed");
+    let server = FakeModel::start(Script::new(vec![
+        Turn::call(
+            "run_shell_command",
+            json!({"command": "git add greeting.txt", "description": "stage"}),
+        ),
+        Turn::call(
+            "run_shell_command",
+            json!({"command": "touch ran.txt", "description": "touch"}),
+        ),
+        Turn::text("Done."),
+    ]));
+    std::fs::write(place.repo.join("greeting.txt"), "hello gemini\n").expect("write");
+    let r = gemini(
+        &place,
+        &server,
+        &[
+            "-m",
+            MODEL,
+            "--approval-mode",
+            "auto_edit",
+            "--allowed-tools",
+            "run_shell_command(git add)",
+            "-o",
+            "json",
+            "-p",
+            "Stage the greeting",
+        ],
+    );
+    save(
+        "gemini",
+        "auto_edit_allowed_shell",
+        &place,
+        server.addr.port(),
+        &r,
+    );
+    let diag = format!("{r:#?}\nrequests:\n{}", server.dump());
+    assert_offline(&r);
+    assert_eq!(r.code, Some(0), "{diag}");
+    let staged = crate::support::git(&place.repo, &["diff", "--cached", "--name-only"]);
+    assert_eq!(staged, "greeting.txt", "the allowed command ran: {diag}");
+    assert_eq!(place.read("ran.txt"), None, "the other one did not: {diag}");
+}

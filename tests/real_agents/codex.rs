@@ -255,6 +255,60 @@ fn codex_rate_limited_fails_the_turn() {
 }
 
 #[test]
+fn codex_usage_limit_names_the_reset_time() {
+    let place = Place::new("codex-usage-limit");
+    let reset = chrono::Utc::now().timestamp() + 3 * 3600;
+    let server = FakeModel::start(Script::new(vec![Turn::error_body(
+        429,
+        &[],
+        json!({"error": {"type": "usage_limit_reached", "plan_type": "plus",
+                         "resets_at": reset}}),
+    )]));
+    let r = codex(
+        &place,
+        &server,
+        &[
+            "exec",
+            "-s",
+            "workspace-write",
+            "--skip-git-repo-check",
+            "--json",
+            "Create hello.txt",
+        ],
+    );
+    save("codex", "usage_limit", &place, server.addr.port(), &r);
+    let diag = format!("{r:#?}\nrequests:\n{}", server.dump());
+    assert_offline(&r);
+    assert!(!r.timed_out, "{diag}");
+    assert_eq!(r.code, Some(1), "{diag}");
+    let failed = r
+        .jsonl()
+        .into_iter()
+        .find(|e| e["type"] == "turn.failed")
+        .unwrap_or_else(|| panic!("no turn.failed: {diag}"));
+    let message = failed["error"]["message"]
+        .as_str()
+        .unwrap_or("")
+        .to_lowercase();
+    assert!(message.contains("usage limit"), "{diag}");
+    // The reset is given as a local time of day (TZ is unset here: UTC).
+    let at = chrono::DateTime::from_timestamp(reset, 0)
+        .expect("reset time")
+        .format("%-I:%M %p")
+        .to_string()
+        .to_lowercase();
+    assert!(
+        message.contains(&format!("try again at {at}")),
+        "{at}: {diag}"
+    );
+    assert_eq!(
+        server.turns_taken(),
+        1,
+        "a usage limit is not retried: {diag}"
+    );
+}
+
+#[test]
 fn codex_plain_mode_answer_is_on_stdout_prompt_on_stderr() {
     let place = Place::new("codex-plain");
     let server = FakeModel::start(Script::new(vec![Turn::text(

@@ -43,13 +43,16 @@ pub enum Turn {
     /// Text and then tool calls (either may be empty); the turn ends with "tool use" when there
     /// are calls, else with a normal stop.
     Reply { text: String, calls: Vec<Call> },
-    /// An HTTP error: status, extra headers, JSON body in the protocol's error shape (built by
-    /// [`Turn::rate_limited`] / [`Turn::overloaded`], or given raw). A `sticky` error answers
-    /// every later request too (for CLIs that retry), without being used up.
+    /// An HTTP error: status, extra headers, and a JSON body in the protocol's error shape made
+    /// from `message` — or `body` verbatim when given (a provider's own shape, e.g. OpenAI's
+    /// `usage_limit_reached`). Built by [`Turn::rate_limited`], [`Turn::overloaded`],
+    /// [`Turn::error_body`]. A `sticky` error answers every later request too (for CLIs that
+    /// retry), without being used up.
     Error {
         status: u16,
         headers: Vec<(String, String)>,
         message: String,
+        body: Option<Value>,
         sticky: bool,
     },
 }
@@ -99,6 +102,7 @@ impl Turn {
                 ("x-ratelimit-remaining-requests".into(), "0".into()),
             ],
             message: "Rate limit reached: usage limit exceeded for this key".into(),
+            body: None,
             sticky: true,
         }
     }
@@ -109,6 +113,23 @@ impl Turn {
             status: 529,
             headers: Vec::new(),
             message: "Overloaded".into(),
+            body: None,
+            sticky: true,
+        }
+    }
+}
+
+impl Turn {
+    /// An HTTP error with this exact JSON body and headers; sticky.
+    pub fn error_body(status: u16, headers: &[(&str, String)], body: Value) -> Turn {
+        Turn::Error {
+            status,
+            headers: headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+            message: String::new(),
+            body: Some(body),
             sticky: true,
         }
     }

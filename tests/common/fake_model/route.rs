@@ -171,19 +171,23 @@ pub(crate) async fn handle(
         status,
         headers,
         message,
+        body,
         ..
     } = &turn
     {
-        let body = match proto {
-            Protocol::Anthropic => anthropic::error_body(*status, message),
-            Protocol::Gemini { .. } => {
-                let retry = headers
-                    .iter()
-                    .find(|(k, _)| k.eq_ignore_ascii_case("retry-after"))
-                    .and_then(|(_, v)| v.parse().ok());
-                gemini::error_body(*status, message, retry)
-            }
-            _ => chat::error_body(*status, message),
+        let body = match (body, proto) {
+            (Some(raw), _) => raw.clone(),
+            (None, proto) => match proto {
+                Protocol::Anthropic => anthropic::error_body(*status, message),
+                Protocol::Gemini { .. } => {
+                    let retry = headers
+                        .iter()
+                        .find(|(k, _)| k.eq_ignore_ascii_case("retry-after"))
+                        .and_then(|(_, v)| v.parse().ok());
+                    gemini::error_body(*status, message, retry)
+                }
+                _ => chat::error_body(*status, message),
+            },
         };
         let mut r = json_response(*status, body);
         for (k, v) in headers {

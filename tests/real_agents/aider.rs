@@ -12,38 +12,17 @@ use crate::support::{Place, Run, assert_offline, bodies, cli, git, run};
 
 const TIMEOUT: Duration = Duration::from_secs(120);
 
+/// The preset's own flags; the model, the server and the switches come from `AIDER_*`
+/// variables (`FakeModel::aider_env`).
 fn aider(place: &Place, server: &FakeModel, extra: &[&str], message: &str) -> Run {
-    let base = format!("{}/v1", server.url());
-    // The model's metadata and price, so aider neither fetches litellm's price list from the
-    // internet (it does for a model it does not know) nor reports a cost of nothing.
-    let metadata = place.home.join("model-metadata.json");
-    let info = serde_json::json!({"openai/fake-model": {
-        "max_input_tokens": 128000, "max_output_tokens": 8192, "max_tokens": 8192,
-        "input_cost_per_token": 0.000003, "output_cost_per_token": 0.000015,
-        "litellm_provider": "openai", "mode": "chat"}});
-    std::fs::write(&metadata, info.to_string()).expect("model metadata");
-    let metadata = metadata.display().to_string();
     let mut args = vec![
-        "--model-metadata-file",
-        metadata.as_str(),
-        "--model",
-        "openai/fake-model",
-        "--openai-api-base",
-        base.as_str(),
         "--yes-always",
         "--no-pretty",
-        "--no-check-update",
-        "--analytics-disable",
-        "--no-show-model-warnings",
-        "--no-show-release-notes",
         "--message-file",
         "/dev/stdin",
     ];
     args.extend_from_slice(extra);
-    let env = vec![
-        ("OPENAI_API_KEY", "sk-fake-key".to_string()),
-        ("LITELLM_LOCAL_MODEL_COST_MAP", "True".to_string()),
-    ];
+    let env = server.aider_env(&place.home);
     run(
         &cli("aider"),
         &args,

@@ -16,15 +16,8 @@ pub(crate) fn claude(
     args: &[&str],
     extra: &[(&str, String)],
 ) -> Run {
-    let mut env = vec![
-        ("ANTHROPIC_BASE_URL", server.url()),
-        ("ANTHROPIC_API_KEY", "sk-ant-fake-key".to_string()),
-        ("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1".to_string()),
-        ("DISABLE_TELEMETRY", "1".to_string()),
-        ("DISABLE_AUTOUPDATER", "1".to_string()),
-        ("DISABLE_ERROR_REPORTING", "1".to_string()),
-    ];
-    env.extend(extra.iter().cloned());
+    let mut env = server.claude_env();
+    env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.clone())));
     run(
         &cli("claude"),
         args,

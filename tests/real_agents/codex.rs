@@ -1,5 +1,5 @@
 //! Codex (`codex exec`), against the fake OpenAI Responses API through a custom
-//! `model_providers` entry in a CODEX_HOME config.toml.
+//! `model_providers` entry in a CODEX_HOME config.toml (`FakeModel::codex_env`).
 
 use std::time::Duration;
 
@@ -10,62 +10,6 @@ use crate::fake_model::{FakeModel, Script, Turn};
 use crate::support::{Place, Run, assert_offline, bodies, cli, run};
 
 const TIMEOUT: Duration = Duration::from_secs(120);
-
-/// CODEX_HOME with a provider that points at the fake server; no retries (a 429 is reported at
-/// once), no update check, no analytics, no plugin or app sync.
-fn codex_home(place: &Place, server: &FakeModel) -> std::path::PathBuf {
-    let dir = place.home.join(".codex");
-    std::fs::create_dir_all(&dir).expect("mkdir codex home");
-    // The model's metadata as OpenAI's catalog gives it for its own models: with it Codex offers
-    // the freeform `apply_patch` tool (its real edit path) and warns of no unknown model.
-    let catalog = dir.join("catalog.json");
-    let model = json!({"models": [{
-        "slug": "fake-codex", "display_name": "fake-codex", "description": "fake model for tests",
-        "default_reasoning_level": "low",
-        "supported_reasoning_levels": [{"effort": "low", "description": "Low"}],
-        "shell_type": "unified_exec", "visibility": "list", "supported_in_api": true,
-        "priority": 1, "base_instructions": "You are a coding agent.",
-        "supports_reasoning_summaries": false, "default_reasoning_summary": "none",
-        "support_verbosity": false, "default_verbosity": null,
-        "apply_patch_tool_type": "freeform",
-        "truncation_policy": {"mode": "tokens", "limit": 10000},
-        "supports_parallel_tool_calls": false, "context_window": 200000,
-        "effective_context_window_percent": 95, "experimental_supported_tools": [],
-        "input_modalities": ["text"], "supports_search_tool": false}]});
-    std::fs::write(&catalog, model.to_string()).expect("write catalog.json");
-    let config = format!(
-        r#"model = "fake-codex"
-model_catalog_json = "{}"
-model_provider = "fake"
-check_for_update_on_startup = false
-
-[analytics]
-enabled = false
-
-[model_providers.fake]
-name = "fake"
-base_url = "{}/v1"
-env_key = "FAKE_OPENAI_KEY"
-wire_api = "responses"
-request_max_retries = 0
-stream_max_retries = 0
-
-# Off: what would reach the internet (curated plugins from github.com, apps/connectors,
-# update checks).
-[features]
-plugins = false
-remote_plugin = false
-apps = false
-plugin_sharing = false
-in_app_updates = false
-tool_suggest = false
-"#,
-        catalog.display(),
-        server.url()
-    );
-    std::fs::write(dir.join("config.toml"), config).expect("write config.toml");
-    dir
-}
 
 pub(crate) fn codex(place: &Place, server: &FakeModel, args: &[&str]) -> Run {
     codex_with(place, server, "", args)
@@ -78,17 +22,7 @@ pub(crate) fn codex_with(
     extra_config: &str,
     args: &[&str],
 ) -> Run {
-    let home = codex_home(place, server);
-    if !extra_config.is_empty() {
-        let path = home.join("config.toml");
-        let mut config = std::fs::read_to_string(&path).expect("read config.toml");
-        config.push_str(extra_config);
-        std::fs::write(&path, config).expect("write config.toml");
-    }
-    let env = vec![
-        ("CODEX_HOME", home.display().to_string()),
-        ("FAKE_OPENAI_KEY", "sk-fake-key".to_string()),
-    ];
+    let env = server.codex_env(&place.home, extra_config);
     run(
         &cli("codex"),
         args,

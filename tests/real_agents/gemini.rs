@@ -1,6 +1,6 @@
 //! Gemini CLI (`gemini -p`), against the fake Gemini API via `GOOGLE_GEMINI_BASE_URL`, with an
 //! API-key auth selected in `~/.gemini/settings.json` and telemetry, usage statistics and update
-//! checks off.
+//! checks off (`FakeModel::gemini_env`).
 
 use std::time::Duration;
 
@@ -13,20 +13,7 @@ use crate::support::{Place, Run, assert_offline, bodies, cli, run};
 const TIMEOUT: Duration = Duration::from_secs(150);
 
 fn gemini(place: &Place, server: &FakeModel, args: &[&str]) -> Run {
-    let dir = place.home.join(".gemini");
-    std::fs::create_dir_all(&dir).expect("mkdir .gemini");
-    let settings = json!({
-        "security": {"auth": {"selectedType": "gemini-api-key"}},
-        "privacy": {"usageStatisticsEnabled": false},
-        "telemetry": {"enabled": false},
-        "general": {"disableAutoUpdate": true, "disableUpdateNag": true},
-    });
-    std::fs::write(dir.join("settings.json"), settings.to_string()).expect("settings.json");
-    let env = vec![
-        ("GOOGLE_GEMINI_BASE_URL", server.url()),
-        ("GEMINI_API_KEY", "fake-gemini-key".to_string()),
-        ("GEMINI_CLI_TRUST_WORKSPACE", "true".to_string()),
-    ];
+    let env = server.gemini_env(&place.home);
     run(
         &cli("gemini"),
         args,
@@ -54,8 +41,6 @@ fn edit_script(repo: &str) -> Script {
     ])
 }
 
-const MODEL: &str = "gemini-2.5-pro";
-
 #[test]
 fn gemini_edits_files_with_auto_edit() {
     let place = Place::new("gemini");
@@ -64,8 +49,6 @@ fn gemini_edits_files_with_auto_edit() {
         &place,
         &server,
         &[
-            "-m",
-            MODEL,
             "--approval-mode",
             "auto_edit",
             "-o",
@@ -102,6 +85,14 @@ fn gemini_edits_files_with_auto_edit() {
         "{diag}"
     );
     assert_eq!(server.turns_taken(), 3, "{diag}");
+    // The model named in settings.json is used for every call (no routing calls to others).
+    assert!(
+        server
+            .requests()
+            .iter()
+            .all(|q| q.path.contains(crate::fake_model::clients::GEMINI_MODEL)),
+        "{diag}"
+    );
     assert!(
         bodies(&server.requests()).contains("prompt-marker-gemini-1"),
         "{diag}"
@@ -112,11 +103,7 @@ fn gemini_edits_files_with_auto_edit() {
 fn gemini_default_approval_denies_the_write() {
     let place = Place::new("gemini-deny");
     let server = FakeModel::start(edit_script(&place.repo_abs()));
-    let r = gemini(
-        &place,
-        &server,
-        &["-m", MODEL, "-o", "json", "-p", "Create hello.txt"],
-    );
+    let r = gemini(&place, &server, &["-o", "json", "-p", "Create hello.txt"]);
     save("gemini", "denied", &place, server.addr.port(), &r);
     let diag = format!("{r:#?}\nrequests:\n{}", server.dump());
     assert_offline(&r);
@@ -145,11 +132,7 @@ fn gemini_rate_limited_gives_up_with_an_error() {
     let place = Place::new("gemini-429");
     let reset = chrono::Utc::now().timestamp() + 3600;
     let server = FakeModel::start(Script::new(vec![Turn::rate_limited(3600, reset)]));
-    let r = gemini(
-        &place,
-        &server,
-        &["-m", MODEL, "-o", "json", "-p", "Create hello.txt"],
-    );
+    let r = gemini(&place, &server, &["-o", "json", "-p", "Create hello.txt"]);
     save("gemini", "rate_limited", &place, server.addr.port(), &r);
     let diag = format!("{r:#?}\nrequests:\n{}", server.dump());
     assert_offline(&r);
@@ -187,15 +170,7 @@ fn gemini_runs_project_before_tool_hooks() {
     let r = gemini(
         &place,
         &server,
-        &[
-            "-m",
-            MODEL,
-            "--yolo",
-            "-o",
-            "json",
-            "-p",
-            "Create hello.txt",
-        ],
+        &["--yolo", "-o", "json", "-p", "Create hello.txt"],
     );
     save("gemini", "hook_block", &place, server.addr.port(), &r);
     let inputs = crate::capture::hook_inputs(&place);
@@ -245,8 +220,6 @@ fn gemini_auto_edit_does_not_run_shell_commands() {
         &place,
         &server,
         &[
-            "-m",
-            MODEL,
             "--approval-mode",
             "auto_edit",
             "-o",
@@ -290,8 +263,6 @@ fn gemini_auto_edit_runs_shell_commands_it_is_allowed() {
         &place,
         &server,
         &[
-            "-m",
-            MODEL,
             "--approval-mode",
             "auto_edit",
             "--allowed-tools",

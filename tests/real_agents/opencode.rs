@@ -13,42 +13,7 @@ use crate::support::{Place, Run, assert_offline, bodies, cli, run};
 const TIMEOUT: Duration = Duration::from_secs(40);
 
 fn opencode(place: &Place, server: &FakeModel, permission: Option<Value>, args: &[&str]) -> Run {
-    let mut config = json!({
-        "$schema": "https://opencode.ai/config.json",
-        "autoupdate": false,
-        "share": "disabled",
-        "provider": {"fake": {
-            "npm": "@ai-sdk/openai-compatible",
-            "name": "Fake",
-            "options": {"baseURL": format!("{}/v1", server.url()), "apiKey": "sk-fake-key"},
-            "models": {"fake-model": {"name": "Fake model",
-                                      "cost": {"input": 3.0, "output": 15.0}}},
-        }},
-        "model": "fake/fake-model",
-        "small_model": "fake/fake-model",
-    });
-    if let Some(p) = permission {
-        config["permission"] = p;
-    }
-    // opencode's config dir with its plugin package already there (it would fetch it from npm).
-    let config_dir = place.home.join(".config/opencode");
-    std::fs::create_dir_all(&config_dir).expect("mkdir opencode config dir");
-    let cached = cli("opencode-config");
-    for f in ["package.json", "package-lock.json"] {
-        std::fs::copy(cached.join(f), config_dir.join(f)).expect("copy opencode config");
-    }
-    std::os::unix::fs::symlink(cached.join("node_modules"), config_dir.join("node_modules"))
-        .expect("link opencode plugin modules");
-    let path = place.home.join("opencode.json");
-    std::fs::write(&path, config.to_string()).expect("opencode.json");
-    let env = vec![
-        ("OPENCODE_CONFIG", path.display().to_string()),
-        ("OPENCODE_DISABLE_MODELS_FETCH", "1".to_string()),
-        ("OPENCODE_DISABLE_AUTOUPDATE", "1".to_string()),
-        ("OPENCODE_DISABLE_LSP_DOWNLOAD", "1".to_string()),
-        ("OPENCODE_DISABLE_DEFAULT_PLUGINS", "1".to_string()),
-        ("OPENCODE_DISABLE_SHARE", "1".to_string()),
-    ];
+    let env = server.opencode_env(&place.home, &cli("opencode-config"), permission);
     run(
         &cli("opencode"),
         args,

@@ -175,7 +175,7 @@ pub fn run(
     args: &[&str],
     cwd: &Path,
     home: &Path,
-    env: &[(&str, String)],
+    env: &[(String, String)],
     stdin: Option<&str>,
     timeout: Duration,
 ) -> Run {

@@ -16,6 +16,7 @@
 
 mod anthropic;
 mod chat;
+pub mod clients;
 mod gemini;
 mod responses;
 mod route;

@@ -31,3 +31,5 @@ mod fake_model_self;
 mod gemini;
 #[path = "real_agents/opencode.rs"]
 mod opencode;
+#[path = "real_agents/worktree.rs"]
+mod worktree;

@@ -14,7 +14,7 @@ const TIMEOUT: Duration = Duration::from_secs(120);
 
 /// The preset's own flags; the model, the server and the switches come from `AIDER_*`
 /// variables (`FakeModel::aider_env`).
-fn aider(place: &Place, server: &FakeModel, extra: &[&str], message: &str) -> Run {
+pub(crate) fn aider(place: &Place, server: &FakeModel, extra: &[&str], message: &str) -> Run {
     let mut args = vec![
         "--yes-always",
         "--no-pretty",
@@ -34,7 +34,7 @@ fn aider(place: &Place, server: &FakeModel, extra: &[&str], message: &str) -> Ru
     )
 }
 
-const WHOLE_EDIT: &str = "I will create hello.txt and update greeting.txt.
+pub(crate) const WHOLE_EDIT: &str = "I will create hello.txt and update greeting.txt.
 
 hello.txt
 ```

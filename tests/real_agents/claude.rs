@@ -30,7 +30,7 @@ pub(crate) fn claude(
 }
 
 /// Write a new file, then Read and Edit an existing one, then say done.
-fn edit_script(repo: &str) -> Script {
+pub(crate) fn edit_script(repo: &str) -> Script {
     Script::new(vec![
         Turn::call(
             "Write",

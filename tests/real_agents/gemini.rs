@@ -12,7 +12,7 @@ use crate::support::{Place, Run, assert_offline, bodies, cli, run};
 
 const TIMEOUT: Duration = Duration::from_secs(150);
 
-fn gemini(place: &Place, server: &FakeModel, args: &[&str]) -> Run {
+pub(crate) fn gemini(place: &Place, server: &FakeModel, args: &[&str]) -> Run {
     let env = server.gemini_env(&place.home);
     run(
         &cli("gemini"),
@@ -25,7 +25,7 @@ fn gemini(place: &Place, server: &FakeModel, args: &[&str]) -> Run {
     )
 }
 
-fn edit_script(repo: &str) -> Script {
+pub(crate) fn edit_script(repo: &str) -> Script {
     Script::new(vec![
         Turn::call(
             "write_file",

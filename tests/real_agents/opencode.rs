@@ -12,7 +12,12 @@ use crate::support::{Place, Run, assert_offline, bodies, cli, run};
 
 const TIMEOUT: Duration = Duration::from_secs(40);
 
-fn opencode(place: &Place, server: &FakeModel, permission: Option<Value>, args: &[&str]) -> Run {
+pub(crate) fn opencode(
+    place: &Place,
+    server: &FakeModel,
+    permission: Option<Value>,
+    args: &[&str],
+) -> Run {
     let env = server.opencode_env(&place.home, &cli("opencode-config"), permission);
     run(
         &cli("opencode"),
@@ -25,7 +30,7 @@ fn opencode(place: &Place, server: &FakeModel, permission: Option<Value>, args: 
     )
 }
 
-fn edit_script(repo: &str) -> Script {
+pub(crate) fn edit_script(repo: &str) -> Script {
     Script::new(vec![
         Turn::call(
             "write",

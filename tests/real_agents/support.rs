@@ -103,6 +103,18 @@ impl Place {
         Place { dir, repo, home }
     }
 
+    /// Like [`Place::new`], but `repo` is a linked worktree (on branch `brl/test`) of a main
+    /// repo beside it — where brl runs its agents.
+    pub fn worktree(tag: &str) -> Place {
+        let mut place = Place::new(tag);
+        let main = place.dir.path().join("main");
+        std::fs::rename(&place.repo, &main).expect("move the main repo");
+        let wt = place.repo.display().to_string();
+        git(&main, &["worktree", "add", "-q", "-b", "brl/test", &wt]);
+        place.repo = PathBuf::from(wt);
+        place
+    }
+
     pub fn read(&self, rel: &str) -> Option<String> {
         std::fs::read_to_string(self.repo.join(rel)).ok()
     }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use crate::support::{Place, ROOT, Run};
 
 /// Saves a run under `tests/fixtures/agents/<cli>/<case>.{stdout,stderr,exit}` when
-/// `BRL_SAVE_AGENT_FIXTURES=1` (else under the place, for a look after a failure), with the
+/// `BRL_SAVE_AGENT_FIXTURES=1` (else into the test's temp dir, removed with it: a failing test prints the whole run), with the
 /// temp dir and the server's port replaced by `<TMP>` and `<PORT>` so the fixture is the same on
 /// every machine.
 pub fn save(cli: &str, case: &str, place: &Place, port: u16, run: &Run) {

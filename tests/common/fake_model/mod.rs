@@ -12,6 +12,22 @@
 //! from the script; the others get a short text answer. aider offers no tools (it parses edits
 //! out of the text), so its scripts use [`Consume::Every`]. When the script is used up, the model
 //! answers "Done." so the CLI ends its loop instead of hanging.
+//!
+//! Use from a test binary (it needs no other test support):
+//!
+//! ```ignore
+//! #[path = "common/fake_model/mod.rs"]
+//! mod fake_model;
+//! use fake_model::{FakeModel, Script, Turn};
+//!
+//! let server = FakeModel::start(Script::new(vec![
+//!     Turn::call("Write", json!({"file_path": "/abs/repo/hello.txt", "content": "hi\n"})),
+//!     Turn::text("Done."),
+//! ]));
+//! let env = server.claude_env(); // or codex_env(home, ""), gemini_env(home), … (clients.rs)
+//! // run `claude -p --permission-mode acceptEdits …` (or brl with that preset) with `env`
+//! assert!(server.requests().iter().any(|r| r.body.to_string().contains("my prompt")));
+//! ```
 #![allow(dead_code)]
 
 mod anthropic;

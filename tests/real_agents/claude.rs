@@ -292,3 +292,47 @@ fn claude_stream_json_ends_with_the_result() {
         "{diag}"
     );
 }
+
+#[test]
+fn claude_subscription_usage_limit_names_the_reset() {
+    let place = Place::new("claude-usage-limit");
+    let reset = chrono::Utc::now().timestamp() + 3 * 3600;
+    let server = FakeModel::start(Script::new(vec![Turn::rate_limited(3 * 3600, reset)]));
+    // Signed in to a subscription (an OAuth token) instead of an API key.
+    let mut env: Vec<(String, String)> = server
+        .claude_env()
+        .into_iter()
+        .filter(|(k, _)| k != "ANTHROPIC_API_KEY")
+        .collect();
+    env.push(("CLAUDE_CODE_OAUTH_TOKEN".into(), "sk-ant-oat01-fake".into()));
+    let r = run(
+        &cli("claude"),
+        &["-p", "--output-format", "json", "Create hello.txt"],
+        &place.repo,
+        &place.home,
+        &env,
+        None,
+        TIMEOUT,
+    );
+    save("claude", "usage_limit", &place, server.addr.port(), &r);
+    let diag = format!("{r:#?}\nrequests:\n{}", server.dump());
+    assert_offline(&r);
+    assert_eq!(r.code, Some(1), "{diag}");
+    let v = r.json();
+    assert_eq!(v["is_error"], true, "{diag}");
+    assert_eq!(v["api_error_status"], 429, "{diag}");
+    let result = v["result"].as_str().unwrap_or("");
+    assert!(
+        result.starts_with("You've hit your session limit · resets "),
+        "{diag}"
+    );
+    assert!(
+        result.ends_with("(UTC)"),
+        "the reset as a local time: {diag}"
+    );
+    assert_eq!(
+        server.turns_taken(),
+        1,
+        "a usage limit is not retried: {diag}"
+    );
+}

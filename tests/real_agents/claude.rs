@@ -292,3 +292,89 @@ fn claude_stream_json_ends_with_the_result() {
         "{diag}"
     );
 }
+
+/// Claude Code signed in to a subscription (an OAuth token instead of an API key).
+fn claude_subscribed(place: &Place, server: &FakeModel) -> Run {
+    let mut env: Vec<(String, String)> = server
+        .claude_env()
+        .into_iter()
+        .filter(|(k, _)| k != "ANTHROPIC_API_KEY")
+        .collect();
+    env.push(("CLAUDE_CODE_OAUTH_TOKEN".into(), "sk-ant-oat01-fake".into()));
+    run(
+        &cli("claude"),
+        &["-p", "--output-format", "json", "Create hello.txt"],
+        &place.repo,
+        &place.home,
+        &env,
+        None,
+        TIMEOUT,
+    )
+}
+
+#[test]
+fn claude_subscription_session_limit_names_the_reset() {
+    let place = Place::new("claude-session-limit");
+    let reset = chrono::Utc::now().timestamp() + 3 * 3600;
+    let server = FakeModel::start(Script::new(vec![Turn::rate_limited(3 * 3600, reset)]));
+    let r = claude_subscribed(&place, &server);
+    save("claude", "session_limit", &place, server.addr.port(), &r);
+    let diag = format!("{r:#?}\nrequests:\n{}", server.dump());
+    assert_offline(&r);
+    assert_eq!(r.code, Some(1), "{diag}");
+    let v = r.json();
+    assert_eq!(v["is_error"], true, "{diag}");
+    assert_eq!(v["api_error_status"], 429, "{diag}");
+    let result = v["result"].as_str().unwrap_or("");
+    assert!(
+        result.starts_with("You've hit your session limit · resets "),
+        "{diag}"
+    );
+    assert!(
+        result.ends_with("(UTC)"),
+        "the reset as a local time: {diag}"
+    );
+    assert_eq!(
+        server.turns_taken(),
+        1,
+        "a usage limit is not retried: {diag}"
+    );
+}
+
+/// A 429 whose headers do not name the subscription window that ran out: Claude says it is not
+/// the usage limit (captured as `usage_limit`, the name the presets' tests read it by).
+#[test]
+fn claude_subscription_429_without_a_window_is_not_the_usage_limit() {
+    let place = Place::new("claude-usage-limit");
+    let reset = chrono::Utc::now().timestamp() + 3 * 3600;
+    let server = FakeModel::start(Script::new(vec![Turn::Error {
+        status: 429,
+        headers: vec![
+            ("retry-after".into(), (3 * 3600).to_string()),
+            (
+                "anthropic-ratelimit-unified-status".into(),
+                "rejected".into(),
+            ),
+            (
+                "anthropic-ratelimit-unified-reset".into(),
+                reset.to_string(),
+            ),
+        ],
+        message: "Rate limit reached: usage limit exceeded for this key".into(),
+        body: None,
+        sticky: true,
+    }]));
+    let r = claude_subscribed(&place, &server);
+    save("claude", "usage_limit", &place, server.addr.port(), &r);
+    let diag = format!("{r:#?}\nrequests:\n{}", server.dump());
+    assert_offline(&r);
+    assert_eq!(r.code, Some(1), "{diag}");
+    let v = r.json();
+    assert_eq!(v["api_error_status"], 429, "{diag}");
+    assert!(
+        v["result"].as_str().unwrap_or("").starts_with(
+            "API Error: Server is temporarily limiting requests (not your usage limit)"
+        ),
+        "{diag}"
+    );
+}

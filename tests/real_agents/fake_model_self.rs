@@ -135,6 +135,10 @@ fn sticky_rate_limit_answers_every_request_with_its_headers() {
             h("anthropic-ratelimit-unified-reset").as_deref(),
             Some("1900000000")
         );
+        assert_eq!(
+            h("anthropic-ratelimit-unified-representative-claim").as_deref(),
+            Some("five_hour")
+        );
         let body: Value = serde_json::from_str(&body).expect("json");
         assert_eq!(body["error"]["type"], "rate_limit_exceeded");
     }

@@ -104,6 +104,9 @@ impl Turn {
                 ("retry-after".into(), retry_after_secs.to_string()),
                 ("anthropic-ratelimit-requests-reset".into(), reset.clone()),
                 ("anthropic-ratelimit-tokens-reset".into(), reset.clone()),
+                // Anthropic's subscription ("unified") limit headers: which window ran out, when it
+                // resets, and that no extra usage is available — with them Claude Code signed in
+                // to a subscription reports "You've hit your session limit · resets <time>".
                 (
                     "anthropic-ratelimit-unified-status".into(),
                     "rejected".into(),
@@ -111,6 +114,30 @@ impl Turn {
                 (
                     "anthropic-ratelimit-unified-reset".into(),
                     reset_epoch.to_string(),
+                ),
+                (
+                    "anthropic-ratelimit-unified-representative-claim".into(),
+                    "five_hour".into(),
+                ),
+                (
+                    "anthropic-ratelimit-unified-5h-status".into(),
+                    "rejected".into(),
+                ),
+                (
+                    "anthropic-ratelimit-unified-5h-reset".into(),
+                    reset_epoch.to_string(),
+                ),
+                (
+                    "anthropic-ratelimit-unified-5h-utilization".into(),
+                    "1.0".into(),
+                ),
+                (
+                    "anthropic-ratelimit-unified-overage-status".into(),
+                    "rejected".into(),
+                ),
+                (
+                    "anthropic-ratelimit-unified-overage-disabled-reason".into(),
+                    "org_level_disabled".into(),
                 ),
                 (
                     "x-ratelimit-reset-requests".into(),

@@ -22,7 +22,7 @@ fn re(s: &str) -> Regex {
 
 static USAGE: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)usage_limit_reached|usage limit (has been )?(reached|exceeded)|hit your (usage )?limit|\b(5-hour|weekly|daily|session) limit reached|\blimit reached\b.*\breset|exceeded your current quota|insufficient_quota|quota exceeded.*per ?day|per ?day.*quota|exhausted your (daily |monthly )?quota|daily quota|out of credits|credit balance is too low",
+        r"(?i)usage_limit_reached|usage limit (has been )?(reached|exceeded)|hit your (usage |session |weekly |daily |5-hour |opus |sonnet )?limit|\b(5-hour|weekly|daily|session) limit reached|\blimit reached\b.*\breset|exceeded your current quota|insufficient_quota|quota exceeded.*per ?day|per ?day.*quota|exhausted your (daily |monthly )?quota|daily quota|out of credits|credit balance is too low",
     )
 });
 static OVERLOADED: LazyLock<Regex> =
@@ -56,6 +56,8 @@ const LINE_MARKERS: &[&str] = &[
     "usage limit has been reached",
     "hit your limit",
     "hit your usage limit",
+    "hit your session limit",
+    "hit your weekly limit",
     "rate limited you",
     "servers are overloaded",
     "overloadederror",

@@ -131,6 +131,21 @@ fn claude_limits() {
     // "Server is temporarily limiting requests (not your usage limit)"
     let r = case(PresetKind::Claude, "usage_limit").r;
     assert_eq!(r.limit.map(|l| l.kind), Some(LimitKind::RateLimit));
+    // Signed in to a subscription: "You've hit your session limit · resets 11:13pm (UTC)".
+    let c = case(PresetKind::Claude, "session_limit");
+    let l = c.r.limit.expect("the session limit is a limit");
+    assert_eq!(l.kind, LimitKind::UsageLimit);
+    let t = l.resets_at.expect("a reset time");
+    assert!(t > now() && t <= now() + chrono::Duration::days(1), "{t}");
+    let said = Regex::new(r"resets (\d{1,2}):(\d{2})(am|pm) \(UTC\)")
+        .unwrap()
+        .captures(&c.stdout)
+        .map(|m| {
+            let h: u32 = m[1].parse().unwrap();
+            format!("{:02}:{}", (h % 12) + if &m[3] == "pm" { 12 } else { 0 }, &m[2])
+        })
+        .expect("the capture says when it resets");
+    assert_eq!(t.format("%H:%M").to_string(), said);
     let r = case(PresetKind::Claude, "overloaded").r;
     assert_eq!(r.error_kind.as_deref(), Some("api_error_529"));
     assert_eq!(r.limit.map(|l| l.kind), Some(LimitKind::Overloaded));

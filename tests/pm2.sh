@@ -327,7 +327,7 @@ pm2q stop "$APP" || fail "pm2 stop failed"
 stop_secs=$((SECONDS - t))
 [ "$stop_secs" -le 5 ] || fail "pm2 stop took ${stop_secs} s"
 [ "$(pm2_field 1)" = stopped ] || fail "PM2 says $APP is $(pm2_field 1) after pm2 stop"
-brl status | grep -q "^control room: not running" || fail "brl status still sees a control room after pm2 stop"
+st=$(brl status); grep -q "^control room: not running" <<<"$st" || fail "brl status still sees a control room after pm2 stop"
 workers_alive || fail "the workers should keep running after pm2 stop"
 check_panes "after pm2 stop"
 # Grants given before the stop are still served; nothing new is granted. (Grants first, then the
@@ -374,7 +374,7 @@ sleep 7 # > restart_delay (5 s)
 [ "$(pm2_field 2)" = 0 ] && [ "$(pm2_field 3)" = "$restarts" ] ||
   fail "PM2 restarted $APP after brl down: $("$PM2" jlist 2>/dev/null | q pm2 "$APP")"
 case "$(pm2_field 1)" in stopped | "waiting restart") ;; *) fail "PM2 says $APP is $(pm2_field 1) after brl down" ;; esac
-brl status | grep -q "^control room: not running" || fail "a control room runs after brl down"
+st=$(brl status); grep -q "^control room: not running" <<<"$st" || fail "a control room runs after brl down"
 [ -z "$(tmux -L "$SOCKET" list-panes -a -F '#{pane_id}' 2>/dev/null)" ] || fail "panes survived brl down"
 [ "$(status_rows | awk -F'\t' '$1 ~ /^s[0-9]/ && $2 == "true"' | wc -l)" -eq 0 ] || fail "workers survived brl down"
 timing "brl down under PM2"

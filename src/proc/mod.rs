@@ -199,20 +199,19 @@ fn run_streams(
 
     let mut captured: Vec<u8> = Vec::new();
     let mut captured_err: Vec<u8> = Vec::new();
-    let mut take = |(stream, chunk): (Stream, Vec<u8>),
-                    captured: &mut Vec<u8>,
-                    captured_err: &mut Vec<u8>| {
-        sink(stream, &chunk);
-        let into = match stream {
-            Stream::Stdout => captured,
-            Stream::Stderr => captured_err,
+    let mut take =
+        |(stream, chunk): (Stream, Vec<u8>), captured: &mut Vec<u8>, captured_err: &mut Vec<u8>| {
+            sink(stream, &chunk);
+            let into = match stream {
+                Stream::Stdout => captured,
+                Stream::Stderr => captured_err,
+            };
+            into.extend_from_slice(&chunk);
+            if into.len() > MAX_CAPTURE {
+                let cut = into.len() - MAX_CAPTURE / 2;
+                into.drain(..cut);
+            }
         };
-        into.extend_from_slice(&chunk);
-        if into.len() > MAX_CAPTURE {
-            let cut = into.len() - MAX_CAPTURE / 2;
-            into.drain(..cut);
-        }
-    };
     let deadline = start + spec.timeout;
     let end = loop {
         if let Ok(chunk) = rx.recv_timeout(Duration::from_millis(50)) {

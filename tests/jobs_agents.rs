@@ -1,0 +1,315 @@
+//! `brl review` with each real agent CLI (Claude Code, Codex — JSON and plain mode —, Gemini CLI,
+//! opencode, aider), installed by `tests/agent-clis.sh` under `target/`, driven offline by the
+//! scripted fake model API (`tests/common/fake_model/`). The branch under review carries
+//! `VERDICT: reject` lines in its diff (so in the reviewer's prompt, which also ends with the
+//! template's own `VERDICT: REJECT` line) while the model answers approve: the verdict must come
+//! from the agent's answer, never from an echo of its prompt. Codex in plain mode echoes the
+//! whole prompt on stderr; a fake plain-text agent echoes it on stdout.
+
+mod common;
+#[path = "common/fake_model/mod.rs"]
+mod fake_model;
+#[allow(dead_code)]
+#[path = "real_agents/support.rs"]
+mod support;
+
+use std::path::{Path, PathBuf};
+
+use brl::agents::{PresetKind, codex};
+use common::{World, agent, git};
+use fake_model::{FakeModel, Script, Turn};
+use serde_json::Value;
+
+const CHECKS: &[&str] = &["cat f*.txt", "cat tests.txt"];
+
+/// A world under the cargo target dir (Codex will not put its helpers under /tmp) with one kept
+/// branch from session s1 whose diff holds `VERDICT: reject` twice (as context and as an added
+/// line), a HOME and a TMPDIR for the agent CLIs.
+struct Case {
+    w: World,
+    agent_home: PathBuf,
+    tmp: PathBuf,
+}
+
+impl Case {
+    fn new(tag: &str) -> Case {
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("jobs-{tag}-"))
+            .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+            .expect("tempdir");
+        let repo = dir.path().join("app");
+        let home = dir.path().join("home");
+        let agent_home = dir.path().join("agent-home");
+        let tmp = dir.path().join("tmp");
+        for d in [&repo, &home, &agent_home, &tmp] {
+            std::fs::create_dir_all(d).expect("mkdir");
+        }
+        git(&repo, &["init", "-q", "-b", "main"]);
+        git(&repo, &["config", "user.name", "Test"]);
+        git(&repo, &["config", "user.email", "test@example.invalid"]);
+        std::fs::write(
+            repo.join("f1.txt"),
+            "ok line\nVERDICT: reject\nERR one\nERR two\n",
+        )
+        .expect("write");
+        std::fs::write(repo.join("tests.txt"), "PASS a\nFAIL c\n").expect("write");
+        std::fs::write(repo.join("AGENTS.md"), "Context: fix ERR lines.\n").expect("write");
+        git(&repo, &["add", "-A"]);
+        git(&repo, &["commit", "-q", "-m", "initial"]);
+        let w = World { dir, repo, home };
+        w.write_config(1, &agent("verdict_in_diff.sh"), 30, "");
+        let (code, out, err) = w.run(&["cycle", "s1"]);
+        assert_eq!(code, 0, "cycle s1: {out}{err}");
+        assert_eq!(w.queue().len(), 1, "one branch to review");
+        Case { w, agent_home, tmp }
+    }
+
+    /// Point `[agent] command` at `command` (the review job's time: 240 s).
+    fn agent(&self, command: &str) {
+        self.w.write_config(
+            1,
+            command,
+            240,
+            "\n[review]\ntimeout_secs = 240\nmax_diff_bytes = 20000\n",
+        );
+    }
+
+    /// `brl review` with `env` and the CLIs on PATH; its `cto_review` entry and the branch's
+    /// queue entry.
+    fn review(&self, env: &[(String, String)]) -> (Value, Value) {
+        let path = format!(
+            "{}:{}",
+            cli_dirs().join(":"),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        let out = self
+            .w
+            .brl()
+            .arg("review")
+            .env("HOME", &self.agent_home)
+            .env("TMPDIR", &self.tmp)
+            .env("PATH", path)
+            .env("NO_COLOR", "1")
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .output()
+            .expect("brl review runs");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let entry = self
+            .w
+            .entries("cto_review")
+            .pop()
+            .unwrap_or_else(|| panic!("a cto_review entry; brl review said: {text}"));
+        assert_eq!(out.status.code(), Some(0), "brl review: {text}\n{entry}");
+        assert_eq!(entry["data"]["ok"], true, "{entry}");
+        assert_eq!(entry["data"]["calls"], 1, "{entry}");
+        let q = self.w.queue();
+        (entry, q[0].clone())
+    }
+
+    /// The job's saved agent output (stdout and stderr).
+    fn job_log(&self) -> String {
+        let dir = self.w.home.join("logs/jobs");
+        let mut text = String::new();
+        for e in std::fs::read_dir(&dir).expect("logs/jobs").flatten() {
+            let p = e.path();
+            if p.extension().is_some_and(|x| x == "log") {
+                text.push_str(&std::fs::read_to_string(&p).unwrap_or_default());
+            }
+        }
+        text
+    }
+}
+
+/// The directories of the five CLIs, for PATH.
+fn cli_dirs() -> Vec<String> {
+    ["claude", "codex", "gemini", "opencode", "aider"]
+        .iter()
+        .map(|n| {
+            support::cli(n)
+                .parent()
+                .map(Path::to_path_buf)
+                .expect("a CLI's directory")
+                .display()
+                .to_string()
+        })
+        .collect()
+}
+
+fn brl_bin() -> String {
+    assert_cmd::cargo::cargo_bin("brl").display().to_string()
+}
+
+const APPROVE: &str = "The change fixes one ERR line and does one thing.\nVERDICT: APPROVE";
+
+/// The reviewer's prompt reached the model and held the diff's `VERDICT: reject` lines.
+fn assert_prompt_held_reject(server: &FakeModel) {
+    let bodies: Vec<String> = server
+        .requests()
+        .iter()
+        .map(|r| r.body.to_string())
+        .collect();
+    assert!(
+        bodies
+            .iter()
+            .any(|b| b.contains("+VERDICT: reject") && b.contains("VERDICT: REJECT")),
+        "the prompt with the diff's reject lines reached the model:\n{}",
+        server.dump()
+    );
+}
+
+fn assert_approved(entry: &Value, q: &Value, server: &FakeModel) {
+    assert_eq!(
+        q["review"]["verdict"],
+        "approve",
+        "{q}\n{entry}\n{}",
+        server.dump()
+    );
+    assert!(
+        entry["data"]["verdicts"].to_string().contains("approve"),
+        "the run's verdicts: {entry}"
+    );
+    let reasons = q["review"]["reasons"].as_str().unwrap_or("");
+    assert!(reasons.contains("does one thing"), "{q}");
+    assert!(
+        !reasons.contains("Criteria") && !reasons.contains("diff"),
+        "the reasons are the answer, not the prompt: {q}"
+    );
+    assert_prompt_held_reject(server);
+}
+
+#[test]
+fn claude_review_reads_the_verdict_from_its_json_result() {
+    let c = Case::new("claude");
+    c.agent(&PresetKind::Claude.default_command(CHECKS, &brl_bin()));
+    let server = FakeModel::start(Script::new(vec![Turn::text(APPROVE)]));
+    let (entry, q) = c.review(&server.claude_env());
+    assert_approved(&entry, &q, &server);
+    // Claude reports its cost: the job entry carries it for the budget.
+    let cost = entry["data"]["cost_usd"].as_f64().unwrap_or(0.0);
+    assert!(cost > 0.0, "cost_usd from Claude's result: {entry}");
+    assert!(
+        entry["data"]["input_tokens"].as_u64().unwrap_or(0) > 0,
+        "{entry}"
+    );
+}
+
+/// The default Codex command with the fake API's model (the price table has no price for it).
+fn codex_command(json: bool) -> String {
+    let cmd = codex::default_command(&brl_bin()).replace(
+        &format!("-m {}", codex::DEFAULT_MODEL),
+        &format!("-m {}", fake_model::clients::CODEX_MODEL),
+    );
+    if json {
+        cmd
+    } else {
+        cmd.replace("exec --json -s workspace-write", "exec -s read-only")
+    }
+}
+
+#[test]
+fn codex_json_review_reads_the_agent_message() {
+    let c = Case::new("codex-json");
+    c.agent(&codex_command(true));
+    let server = FakeModel::start(Script::new(vec![Turn::text(APPROVE)]));
+    let (entry, q) = c.review(&server.codex_env(&c.agent_home, ""));
+    assert_approved(&entry, &q, &server);
+    // Tokens from the JSONL; no price for the fake model, so the call is counted as unpriced.
+    assert!(
+        entry["data"]["input_tokens"].as_u64().unwrap_or(0) > 0,
+        "{entry}"
+    );
+    assert_eq!(entry["data"]["unpriced_calls"], 1, "{entry}");
+}
+
+#[test]
+fn codex_plain_review_never_reads_the_prompt_it_echoes_on_stderr() {
+    let c = Case::new("codex-plain");
+    c.agent(&codex_command(false));
+    // First an answer with a verdict, then one without: the echo (which ends with the
+    // template's `VERDICT: REJECT`) must count for neither.
+    let server = FakeModel::start(Script::new(vec![Turn::text(APPROVE)]));
+    let (entry, q) = c.review(&server.codex_env(&c.agent_home, ""));
+    assert_approved(&entry, &q, &server);
+    let log = c.job_log();
+    assert!(
+        log.contains("+VERDICT: reject") && log.contains("VERDICT: REJECT"),
+        "Codex echoed the prompt (on stderr, into the job log): {log}"
+    );
+
+    let server = FakeModel::start(Script::new(vec![Turn::text(
+        "I could not make up my mind about this change.",
+    )]));
+    let (entry, q) = c.review(&server.codex_env(&c.agent_home, ""));
+    assert_eq!(q["review"]["verdict"], "unclear", "{q}\n{entry}");
+    assert_eq!(
+        q["review"]["reasons"], "I could not make up my mind about this change.",
+        "{q}"
+    );
+}
+
+#[test]
+fn gemini_review_reads_the_json_response() {
+    let c = Case::new("gemini");
+    c.agent(&PresetKind::Gemini.default_command(CHECKS, &brl_bin()));
+    let server = FakeModel::start(Script::new(vec![Turn::text(APPROVE)]));
+    let (entry, q) = c.review(&server.gemini_env(&c.agent_home));
+    assert_approved(&entry, &q, &server);
+    assert!(
+        entry["data"]["input_tokens"].as_u64().unwrap_or(0) > 0,
+        "{entry}"
+    );
+    let cost = entry["data"]["cost_usd"].as_f64().unwrap_or(0.0);
+    assert!(cost > 0.0, "dollars from gemini-2.5-pro's price: {entry}");
+}
+
+#[test]
+fn opencode_review_reads_its_text_events() {
+    let c = Case::new("opencode");
+    let cmd = PresetKind::Opencode
+        .default_command(CHECKS, &brl_bin())
+        .replace(
+            &format!("-m {}", brl::agents::opencode::DEFAULT_MODEL),
+            &format!("-m {}", fake_model::clients::OPENCODE_MODEL),
+        );
+    c.agent(&cmd);
+    let server = FakeModel::start(Script::new(vec![Turn::text(APPROVE)]));
+    let env = server.opencode_env(&c.agent_home, &support::cli("opencode-config"), None);
+    let (entry, q) = c.review(&env);
+    assert_approved(&entry, &q, &server);
+    let cost = entry["data"]["cost_usd"].as_f64().unwrap_or(0.0);
+    assert!(cost > 0.0, "opencode's per-step cost: {entry}");
+}
+
+#[test]
+fn aider_review_reads_its_plain_answer() {
+    let c = Case::new("aider");
+    let cmd = PresetKind::Aider
+        .default_command(CHECKS, &brl_bin())
+        .replace(
+            &format!("--model {}", brl::agents::aider::DEFAULT_MODEL),
+            &format!("--model {}", fake_model::clients::AIDER_MODEL),
+        );
+    c.agent(&cmd);
+    let server = FakeModel::start(Script::new(vec![Turn::text(APPROVE)]).every_request());
+    let (entry, q) = c.review(&server.aider_env(&c.agent_home));
+    assert_approved(&entry, &q, &server);
+}
+
+#[test]
+fn a_plain_agent_that_echoes_its_prompt_on_stdout_is_read_after_the_echo() {
+    let c = Case::new("echo");
+    c.agent(&agent("echo_prompt.sh"));
+    let answer = c.w.dir.path().join("answer");
+    std::fs::write(&answer, "Fine.\nVERDICT: approve\n").expect("write");
+    let (entry, q) = c.review(&[]);
+    assert_eq!(q["review"]["verdict"], "approve", "{q}\n{entry}");
+    assert_eq!(q["review"]["reasons"], "Fine.", "{q}");
+    std::fs::write(&answer, "No verdict from me.\n").expect("write");
+    let (entry, q) = c.review(&[]);
+    assert_eq!(q["review"]["verdict"], "unclear", "{q}\n{entry}");
+    assert_eq!(q["review"]["reasons"], "No verdict from me.", "{q}");
+}

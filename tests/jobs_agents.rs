@@ -33,12 +33,21 @@ struct Case {
 
 impl Case {
     fn new(tag: &str) -> Case {
+        Case::make(tag, false)
+    }
+
+    /// With `home_inside`, the brl home is `app/.brl/` (git-ignored), inside the user's checkout.
+    fn make(tag: &str, home_inside: bool) -> Case {
         let dir = tempfile::Builder::new()
             .prefix(&format!("jobs-{tag}-"))
             .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
             .expect("tempdir");
         let repo = dir.path().join("app");
-        let home = dir.path().join("home");
+        let home = if home_inside {
+            repo.join(".brl")
+        } else {
+            dir.path().join("home")
+        };
         let agent_home = dir.path().join("agent-home");
         let tmp = dir.path().join("tmp");
         for d in [&repo, &home, &agent_home, &tmp] {
@@ -54,6 +63,7 @@ impl Case {
         .expect("write");
         std::fs::write(repo.join("tests.txt"), "PASS a\nFAIL c\n").expect("write");
         std::fs::write(repo.join("AGENTS.md"), "Context: fix ERR lines.\n").expect("write");
+        std::fs::write(repo.join(".gitignore"), ".brl/\n").expect("write");
         git(&repo, &["add", "-A"]);
         git(&repo, &["commit", "-q", "-m", "initial"]);
         let w = World { dir, repo, home };
@@ -77,6 +87,14 @@ impl Case {
     /// `brl review` with `env` and the CLIs on PATH; its `cto_review` entry and the branch's
     /// queue entry.
     fn review(&self, env: &[(String, String)]) -> (Value, Value) {
+        let entry = self.job("review", "cto_review", env);
+        assert_eq!(entry["data"]["calls"], 1, "{entry}");
+        let q = self.w.queue();
+        (entry, q[0].clone())
+    }
+
+    /// `brl <job>` with `env` and the CLIs on PATH, which must succeed; its `kind` entry.
+    fn job(&self, job: &str, kind: &str, env: &[(String, String)]) -> Value {
         let path = format!(
             "{}:{}",
             cli_dirs().join(":"),
@@ -85,7 +103,7 @@ impl Case {
         let out = self
             .w
             .brl()
-            .arg("review")
+            .arg(job)
             .env("HOME", &self.agent_home)
             .env("TMPDIR", &self.tmp)
             .env("PATH", path)
@@ -100,14 +118,12 @@ impl Case {
         );
         let entry = self
             .w
-            .entries("cto_review")
+            .entries(kind)
             .pop()
-            .unwrap_or_else(|| panic!("a cto_review entry; brl review said: {text}"));
-        assert_eq!(out.status.code(), Some(0), "brl review: {text}\n{entry}");
+            .unwrap_or_else(|| panic!("a {kind} entry; brl {job} said: {text}"));
+        assert_eq!(out.status.code(), Some(0), "brl {job}: {text}\n{entry}");
         assert_eq!(entry["data"]["ok"], true, "{entry}");
-        assert_eq!(entry["data"]["calls"], 1, "{entry}");
-        let q = self.w.queue();
-        (entry, q[0].clone())
+        entry
     }
 
     /// The job's saved agent output (stdout and stderr).
@@ -312,4 +328,67 @@ fn a_plain_agent_that_echoes_its_prompt_on_stdout_is_read_after_the_echo() {
     let (entry, q) = c.review(&[]);
     assert_eq!(q["review"]["verdict"], "unclear", "{q}\n{entry}");
     assert_eq!(q["review"]["reasons"], "No verdict from me.", "{q}");
+}
+
+/// The doctor's agent runs in the job's scratch directory: a git repository brl owns, so aider
+/// (which works in a git repository, climbing to a parent one or running `git init`) keeps its
+/// files there — never in the user's checkout, even when the brl home lies inside it.
+#[test]
+fn aider_as_doctor_works_in_brls_scratch_repository_not_the_users_checkout() {
+    let c = Case::make("aider-doctor", true);
+    let cmd = PresetKind::Aider
+        .default_command(CHECKS, &brl_bin())
+        .replace(
+            &format!("--model {}", brl::agents::aider::DEFAULT_MODEL),
+            &format!("--model {}", fake_model::clients::AIDER_MODEL),
+        );
+    c.w.write_config(
+        1,
+        &cmd,
+        240,
+        "\n[doctor]\nadvise = true\ntimeout_secs = 240\n",
+    );
+    let before_log = git(&c.w.repo, &["log", "--all", "--oneline"]);
+    let advice = "Keep to one ERR line per cycle.";
+    let server = FakeModel::start(Script::new(vec![Turn::text(advice)]).every_request());
+    let entry = c.job(
+        "doctor",
+        "doctor_analysis",
+        &server.aider_env(&c.agent_home),
+    );
+    let got = entry["data"]["sessions"]["s1"]["advice"]
+        .as_str()
+        .unwrap_or("");
+    assert!(
+        got.contains(advice),
+        "the advice is aider's answer: {entry}\n{}",
+        c.job_log()
+    );
+    assert!(
+        !got.contains("ralph") && !got.contains("Evidence"),
+        "never the prompt: {entry}"
+    );
+    let scratch = c.w.home.join("logs/jobs/scratch/doctor");
+    let top = git(&scratch, &["rev-parse", "--show-toplevel"]);
+    assert_eq!(
+        std::fs::canonicalize(&top).expect("toplevel"),
+        std::fs::canonicalize(&scratch).expect("scratch"),
+        "the scratch directory is a repository of its own"
+    );
+    assert_eq!(
+        git(&c.w.repo, &["status", "--porcelain", "--ignored=no"]),
+        "",
+        "nothing of aider's in the user's checkout"
+    );
+    assert_eq!(git(&c.w.repo, &["log", "--all", "--oneline"]), before_log);
+    let aider_files: Vec<String> = std::fs::read_dir(&scratch)
+        .expect("scratch")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".aider"))
+        .collect();
+    assert!(
+        !aider_files.is_empty(),
+        "aider kept its files in the scratch repository"
+    );
 }

@@ -392,3 +392,30 @@ fn aider_as_doctor_works_in_brls_scratch_repository_not_the_users_checkout() {
         "aider kept its files in the scratch repository"
     );
 }
+
+/// The jobs read answers through the agent's preset, which checks the command first: a Codex
+/// command that would run without brl's gate fails the run with the config error (naming the
+/// flag and the fix), logged in the job's entry — no agent is started.
+#[test]
+fn a_preset_command_that_fails_its_check_fails_the_job_with_the_config_error() {
+    let c = Case::new("bad-codex");
+    c.agent("codex exec --json -s workspace-write --skip-git-repo-check");
+    let out = c.w.brl().arg("review").output().expect("brl review runs");
+    assert_ne!(out.status.code(), Some(0));
+    let entry = c.w.entries("cto_review").pop().expect("a cto_review entry");
+    assert_eq!(entry["data"]["ok"], false, "{entry}");
+    let error = entry["data"]["error"].as_str().unwrap_or("");
+    assert!(
+        error.contains("[agent] command") && error.contains("--dangerously-bypass-hook-trust"),
+        "{entry}"
+    );
+    assert_eq!(entry["data"]["calls"], 0, "no agent call was made: {entry}");
+    assert!(
+        !c.w.home.join("logs/jobs").exists()
+            || std::fs::read_dir(c.w.home.join("logs/jobs"))
+                .expect("logs/jobs")
+                .flatten()
+                .all(|e| !e.file_name().to_string_lossy().ends_with("-review.log")),
+        "no agent ran, so no agent output was saved"
+    );
+}

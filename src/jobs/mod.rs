@@ -5,12 +5,14 @@
 //! timeout_secs`, shared by all its agent calls) and appends exactly one log entry with its
 //! figures, calls and cost — also when it fails.
 
+mod ask;
 pub mod doctor;
 pub mod review;
+mod scratch;
 pub mod skills;
 pub mod standup;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
@@ -18,11 +20,8 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use serde_json::{Value, json};
 
-use crate::agent::{self, Call};
 use crate::config::Config;
 use crate::home::Home;
-use crate::outcome::AgentExit;
-use crate::prompt;
 use crate::store::atomic::{LockGuard, lock_owner};
 use crate::store::log::{self, Entry};
 
@@ -140,102 +139,22 @@ pub struct Ctx<'a> {
     pub cancel: Option<&'a AtomicBool>,
     pub calls: u32,
     pub cost_usd: f64,
-    /// Where agents without a worktree of their own run: an empty scratch directory.
+    /// The tokens the agents reported over the run's calls.
+    pub tally: Tally,
+    /// Where agents without a worktree of their own run: the job's scratch git repository
+    /// (see [`scratch`]).
     pub scratch: PathBuf,
 }
 
-/// An agent's answer.
-#[derive(Debug, Clone)]
-pub struct Answer {
-    /// The text: Claude Code's `result`, else the whole output.
-    pub text: String,
-    pub cost_usd: f64,
-    /// Where the whole output is saved.
-    pub output: PathBuf,
-}
+pub use ask::{Answer, Tally, strip_echo};
 
 impl Ctx<'_> {
-    /// Ask the agent in `role`: the prompt from `prompts/<role>.md` rendered with `vars`, run
-    /// with `BRL_ROLE=<role>` (and `BRL_SESSION` when given) in `cwd`, within the job's time.
-    /// An agent that fails or times out is an error naming the role and its saved output.
-    pub fn ask(
-        &mut self,
-        role: &str,
-        session: Option<&str>,
-        vars: &[(&str, String)],
-        cwd: Option<&Path>,
-    ) -> Result<Answer, JobError> {
-        let left = self.deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Err(self.timed_out());
-        }
-        let (template, source) = prompt::template(self.home, role)?;
-        let text = prompt::render(&template, &source, vars)?;
-        let stamp = self.started.format("%Y%m%d-%H%M%S");
-        self.calls += 1;
-        let output = self.home.logs_dir().join("jobs").join(format!(
-            "{stamp}-{}-{:02}-{role}{}.log",
-            self.job.name(),
-            self.calls,
-            session.map(|s| format!("-{s}")).unwrap_or_default()
-        ));
-        std::fs::create_dir_all(&self.scratch)?;
-        let run = agent::run(Call {
-            command: &self.config.agent.command,
-            timeout: left,
-            home: self.home.root(),
-            session,
-            branch: None,
-            cycle_id: None,
-            role,
-            cwd: cwd.unwrap_or(&self.scratch),
-            prompt: text,
-            output_path: output.clone(),
-            echo: self.echo,
-            cancel: self.cancel,
-            pgid_file: None,
-        })?;
-        let claude = run.claude.clone();
-        let cost = claude.as_ref().and_then(|c| c.cost_usd).unwrap_or(0.0);
-        self.cost_usd += cost;
-        match run.exit {
-            AgentExit::Exited(0) => Ok(Answer {
-                text: answer_text(&run.output),
-                cost_usd: cost,
-                output,
-            }),
-            AgentExit::TimedOut => Err(self.timed_out()),
-            other => Err(JobError::Failed(format!(
-                "the agent as `{role}`{} ended with {}; its output is in {}",
-                session.map(|s| format!(" for {s}")).unwrap_or_default(),
-                describe_exit(&other),
-                output.display()
-            ))),
-        }
-    }
-
     fn timed_out(&self) -> JobError {
         JobError::TimedOut {
             job: self.job.name(),
             secs: self.job.timeout(self.config).as_secs(),
         }
     }
-}
-
-fn describe_exit(e: &AgentExit) -> String {
-    match e {
-        AgentExit::Exited(c) => format!("exit code {c}"),
-        AgentExit::Signaled(s) => format!("signal {s}"),
-        AgentExit::TimedOut => "a timeout".into(),
-        AgentExit::Interrupted => "an interruption".into(),
-    }
-}
-
-/// The agent's words: Claude Code's JSON `result` when the output is one, else the output.
-pub fn answer_text(output: &str) -> String {
-    agent::result_json(output)
-        .and_then(|v| v["result"].as_str().map(str::to_string))
-        .unwrap_or_else(|| output.trim().to_string())
 }
 
 /// Run `job` now in this process: take its lock, run it, append its one log entry. Returns the
@@ -262,7 +181,12 @@ pub fn run(
         cancel,
         calls: 0,
         cost_usd: 0.0,
-        scratch: home.logs_dir().join("jobs").join("scratch"),
+        tally: Tally::default(),
+        scratch: home
+            .logs_dir()
+            .join("jobs")
+            .join("scratch")
+            .join(job.name()),
     };
     let result = match job {
         Job::Review => review::run(&mut ctx),
@@ -275,7 +199,10 @@ pub fn run(
     };
     data["ok"] = json!(result.is_ok());
     data["calls"] = json!(ctx.calls);
+    // `cost_usd` is what the budget counts (every job entry has it, 0 when nothing was spent
+    // or the agent reported no cost: then `unpriced_calls` says how many calls).
     data["cost_usd"] = json!(crate::scheduler::budget::round_usd(ctx.cost_usd));
+    ctx.tally.write(&mut data);
     data["duration_secs"] = json!(started.elapsed().as_secs_f64().round());
     log::append(
         &home.log_path(),

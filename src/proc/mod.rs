@@ -46,9 +46,19 @@ pub enum End {
 #[derive(Debug)]
 pub struct Run {
     pub end: End,
-    /// stdout and stderr merged, as arrived (bounded; lossy UTF-8).
+    /// [`run`], [`run_with`]: stdout and stderr merged, as arrived. [`run_split`]: stdout alone.
+    /// Bounded; lossy UTF-8.
     pub output: String,
+    /// [`run_split`]: stderr alone (bounded; lossy UTF-8). Empty when the streams were merged.
+    pub stderr: String,
     pub duration: Duration,
+}
+
+/// Which of the command's output streams a chunk came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stream {
+    Stdout,
+    Stderr,
 }
 
 /// Named instants inside [`run_with`] (the chaos harness's crash points for the agent).
@@ -84,8 +94,32 @@ pub fn run(spec: Spec, sink: &mut dyn FnMut(&[u8])) -> io::Result<Run> {
 /// `spec.pgid_file` (fsync'd) BEFORE the command can run: no command runs unseen, even when this
 /// process is killed right after the spawn.
 pub fn run_with(spec: Spec, sink: &mut dyn FnMut(&[u8]), hooks: Hooks) -> io::Result<Run> {
+    run_streams(spec, false, &mut |_, chunk| sink(chunk), hooks)
+}
+
+/// [`run_with`] with stdout and stderr kept apart: `sink` gets each chunk with its stream, the
+/// run's `output` is stdout alone and its `stderr` the rest. For callers that read an answer
+/// from stdout while the command talks (or echoes its input) on stderr — the jobs' agents.
+pub fn run_split(spec: Spec, sink: &mut dyn FnMut(Stream, &[u8]), hooks: Hooks) -> io::Result<Run> {
+    run_streams(spec, true, sink, hooks)
+}
+
+/// The one body of [`run_with`] and [`run_split`]: with `split` false both streams share one
+/// pipe (so their order as arrived is kept) and every chunk is tagged [`Stream::Stdout`].
+fn run_streams(
+    spec: Spec,
+    split: bool,
+    sink: &mut dyn FnMut(Stream, &[u8]),
+    hooks: Hooks,
+) -> io::Result<Run> {
     let start = Instant::now();
-    let (mut reader, writer) = io::pipe()?;
+    let (reader, writer) = io::pipe()?;
+    let (err_reader, err_writer) = if split {
+        let (r, w) = io::pipe()?;
+        (Some(r), w)
+    } else {
+        (None, writer.try_clone()?)
+    };
     let (gate_read, gate_write) = io::pipe()?;
     // Kept away from 0-2 and from 3 (where the child wants it); close-on-exec in this process.
     // SAFETY: fcntl duplicates a descriptor we own; the result is checked.
@@ -105,8 +139,8 @@ pub fn run_with(spec: Spec, sink: &mut dyn FnMut(&[u8]), hooks: Hooks) -> io::Re
         .current_dir(spec.cwd)
         .envs(spec.env.iter().map(|(k, v)| (k, v)))
         .process_group(0)
-        .stdout(writer.try_clone()?)
-        .stderr(writer)
+        .stdout(writer)
+        .stderr(err_writer)
         .stdin(if spec.stdin.is_some() {
             Stdio::piped()
         } else {
@@ -155,34 +189,33 @@ pub fn run_with(spec: Spec, sink: &mut dyn FnMut(&[u8]), hooks: Hooks) -> io::Re
             let _ = stdin.write_all(&input);
         });
     }
-    let (tx, rx) = mpsc::channel::<Vec<u8>>();
-    let reader_thread = std::thread::spawn(move || {
-        let mut buf = vec![0u8; 64 * 1024];
-        loop {
-            match reader.read(&mut buf) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => {
-                    if tx.send(buf[..n].to_vec()).is_err() {
-                        break;
-                    }
-                }
-            }
-        }
-    });
+    let (tx, rx) = mpsc::channel::<(Stream, Vec<u8>)>();
+    let mut readers = vec![read_into(reader, Stream::Stdout, tx.clone())];
+    if let Some(r) = err_reader {
+        readers.push(read_into(r, Stream::Stderr, tx.clone()));
+    }
+    // Only the readers hold senders now: the channel disconnects when both pipes reach EOF.
+    drop(tx);
 
     let mut captured: Vec<u8> = Vec::new();
-    let mut take = |chunk: Vec<u8>, captured: &mut Vec<u8>| {
-        sink(&chunk);
-        captured.extend_from_slice(&chunk);
-        if captured.len() > MAX_CAPTURE {
-            let cut = captured.len() - MAX_CAPTURE / 2;
-            captured.drain(..cut);
-        }
-    };
+    let mut captured_err: Vec<u8> = Vec::new();
+    let mut take =
+        |(stream, chunk): (Stream, Vec<u8>), captured: &mut Vec<u8>, captured_err: &mut Vec<u8>| {
+            sink(stream, &chunk);
+            let into = match stream {
+                Stream::Stdout => captured,
+                Stream::Stderr => captured_err,
+            };
+            into.extend_from_slice(&chunk);
+            if into.len() > MAX_CAPTURE {
+                let cut = into.len() - MAX_CAPTURE / 2;
+                into.drain(..cut);
+            }
+        };
     let deadline = start + spec.timeout;
     let end = loop {
         if let Ok(chunk) = rx.recv_timeout(Duration::from_millis(50)) {
-            take(chunk, &mut captured);
+            take(chunk, &mut captured, &mut captured_err);
         }
         if exited_without_reaping(pid) {
             kill_group(pid, libc::SIGKILL);
@@ -204,14 +237,16 @@ pub fn run_with(spec: Spec, sink: &mut dyn FnMut(&[u8]), hooks: Hooks) -> io::Re
     let drain_deadline = Instant::now() + Duration::from_secs(2);
     loop {
         match rx.recv_timeout(Duration::from_millis(50)) {
-            Ok(chunk) => take(chunk, &mut captured),
+            Ok(chunk) => take(chunk, &mut captured, &mut captured_err),
             Err(mpsc::RecvTimeoutError::Disconnected) => break,
             Err(mpsc::RecvTimeoutError::Timeout) if Instant::now() > drain_deadline => break,
             Err(mpsc::RecvTimeoutError::Timeout) => {}
         }
     }
-    if reader_thread.is_finished() {
-        let _ = reader_thread.join();
+    for reader in readers {
+        if reader.is_finished() {
+            let _ = reader.join();
+        }
     }
     if let Some(f) = &spec.pgid_file {
         let _ = std::fs::remove_file(f);
@@ -219,7 +254,29 @@ pub fn run_with(spec: Spec, sink: &mut dyn FnMut(&[u8]), hooks: Hooks) -> io::Re
     Ok(Run {
         end,
         output: String::from_utf8_lossy(&captured).into_owned(),
+        stderr: String::from_utf8_lossy(&captured_err).into_owned(),
         duration: start.elapsed(),
+    })
+}
+
+/// A thread that reads `pipe` to EOF and sends each chunk, tagged `stream`, to `tx`.
+fn read_into(
+    mut pipe: io::PipeReader,
+    stream: Stream,
+    tx: mpsc::Sender<(Stream, Vec<u8>)>,
+) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            match pipe.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    if tx.send((stream, buf[..n].to_vec())).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
     })
 }
 

@@ -132,3 +132,42 @@ fn cancel_stops_it() {
     let r = run(s, &mut |_| {}).expect("run");
     assert_eq!(r.end, End::Cancelled);
 }
+
+#[test]
+fn split_run_keeps_stdout_and_stderr_apart() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let mut seen: Vec<(Stream, Vec<u8>)> = Vec::new();
+    let r = run_split(
+        spec(
+            "echo out1; echo err1 >&2; cat >&2; echo out2; exit 4",
+            d.path(),
+            Duration::from_secs(10),
+        ),
+        &mut |s, c| seen.push((s, c.to_vec())),
+        Hooks::NONE,
+    )
+    .expect("run");
+    assert_eq!(r.end, End::Exited(4));
+    assert_eq!(r.output, "out1\nout2\n");
+    assert_eq!(r.stderr, "err1\nfrom stdin\n");
+    let of = |want: Stream| -> Vec<u8> {
+        seen.iter()
+            .filter(|(s, _)| *s == want)
+            .flat_map(|(_, c)| c.clone())
+            .collect()
+    };
+    assert_eq!(of(Stream::Stdout), r.output.as_bytes());
+    assert_eq!(of(Stream::Stderr), r.stderr.as_bytes());
+}
+
+#[test]
+fn merged_run_leaves_stderr_empty() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let r = run(
+        spec("echo a; echo b >&2", d.path(), Duration::from_secs(10)),
+        &mut |_| {},
+    )
+    .expect("run");
+    assert_eq!(r.output, "a\nb\n");
+    assert_eq!(r.stderr, "");
+}

@@ -2,7 +2,8 @@
 //! hook from the worktree's `.claude/settings.json`, Gemini CLI a `BeforeTool` hook from
 //! `.gemini/settings.json` (each merged in: every existing key and hook kept, ours added once),
 //! Codex takes it on its command line (the preset's command carries it: nothing to install),
-//! opencode and aider have no hooks (no gate). The matcher is `*`: every tool call reaches the
+//! opencode and aider have no hooks (no gate); a custom command gets Claude Code's file in case
+//! it wraps Claude Code. The matcher is `*`: every tool call reaches the
 //! gate, so a tool it does not know is blocked rather than never seen.
 //!
 //! Keeping the settings file out of the agent's commits, per worktree (a linked worktree has its
@@ -112,6 +113,10 @@ pub fn install_for(kind: PresetKind, worktree: &Path, command: &str) -> anyhow::
             install_settings(worktree, path, event, command)
         }
         HookSupport::CommandLine { .. } => Ok(Installed::nothing(Change::OnCommandLine)),
+        // A custom command is often a wrapper around Claude Code: its project hook costs nothing
+        // when it is not, and guards it when it is (brl still says "no safety gate", since it
+        // cannot know).
+        HookSupport::None { .. } if kind == PresetKind::Custom => install(worktree, command),
         HookSupport::None { .. } => Ok(Installed::nothing(Change::NoHooks)),
     }
 }

@@ -266,20 +266,24 @@ fn each_agent_gets_the_gate_its_own_way() {
     assert_eq!(v["hooks"]["BeforeTool"][0]["matcher"], "*");
     assert_eq!(v["hooks"]["BeforeTool"][0]["hooks"][0]["command"], CMD);
     assert!(v["hooks"].get("PreToolUse").is_none(), "{v}");
-    // Codex takes it on its command line; opencode, aider and custom have none.
+    // Codex takes it on its command line; opencode and aider have none.
     assert_eq!(
         install_for(PresetKind::Codex, &wt, CMD)
             .expect("codex")
             .settings,
         Change::OnCommandLine
     );
-    for k in [PresetKind::Opencode, PresetKind::Aider, PresetKind::Custom] {
+    for k in [PresetKind::Opencode, PresetKind::Aider] {
         assert_eq!(
             install_for(k, &wt, CMD).expect("none").settings,
             Change::NoHooks
         );
     }
     assert!(!wt.join(".claude").exists());
+    // A custom command may wrap Claude Code: it gets Claude's hook file.
+    let r = install_for(PresetKind::Custom, &wt, CMD).expect("custom");
+    assert_eq!(r.settings, Change::Added);
+    assert_eq!(our_groups(&settings(&wt)), 1);
     // Untracked Gemini settings: a self-ignoring .gemini/.gitignore, nothing committed.
     let (_tmp2, _repo2, wt2) = fixture(&[]);
     let r = install_for(PresetKind::Gemini, &wt2, CMD).expect("gemini");

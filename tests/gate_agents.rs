@@ -23,6 +23,7 @@ use serde_json::{Value, json};
 
 use brl::agents::{PresetKind, codex};
 use brl::gate::install::{hook_command, install_for};
+use brl::gate::tools::{Kind, kind};
 use fake_model::{FakeModel, Script, Turn};
 use support::{Run, assert_offline, cli, git, run};
 
@@ -167,6 +168,19 @@ impl Setup {
             assert_eq!(b["data"]["tool"], tools[i], "{diag}");
             assert_eq!(b["data"]["rule"], rules[i], "{diag}");
         }
+        // Every tool the CLI offered its model is one the gate knows (else every call of it would
+        // be blocked as unknown: a CLI upgrade that adds tools shows up here).
+        let offered = offered_tools(server);
+        assert!(offered.len() > 3, "{offered:?}\n{diag}");
+        let unknown: Vec<&String> = offered
+            .iter()
+            .filter(|t| kind(t) == Kind::Unknown)
+            .collect();
+        assert!(
+            unknown.is_empty(),
+            "tools the gate does not know (add them to src/gate/tools.rs MEASURED or the \
+             preset's tool_class): {unknown:?}"
+        );
         // The block reason went back to the model.
         let bodies = support::bodies(&server.requests());
         assert!(bodies.contains("brl gate blocked"), "{diag}");
@@ -317,4 +331,37 @@ fn codex_runs_brl_gate_from_its_command_line_and_it_blocks() {
         ["Bash", "apply_patch"],
         ["rm-outside-worktree", "write-outside-worktree"],
     );
+}
+
+/// The names of every tool the CLI offered the model (Anthropic and Responses: `tools[].name`;
+/// Gemini: `tools[].functionDeclarations[].name`).
+fn offered_tools(server: &FakeModel) -> Vec<String> {
+    let mut names: Vec<String> = server
+        .requests()
+        .iter()
+        .flat_map(|r| {
+            r.body["tools"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .flat_map(|t| {
+                    let mut v = vec![t["name"].clone()];
+                    v.extend(
+                        t["functionDeclarations"]
+                            .as_array()
+                            .cloned()
+                            .unwrap_or_default()
+                            .into_iter()
+                            .map(|f| f["name"].clone()),
+                    );
+                    v
+                })
+                .filter_map(|n| n.as_str().map(str::to_string))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    names.sort();
+    names.dedup();
+    names
 }

@@ -133,6 +133,12 @@ pub fn check(input: &HookInput, ctx: &Context) -> Verdict {
             )),
         },
         Kind::Ask => Err(Block::new("ask-user", ASK, tool)),
+        Kind::OwnWorktree => Err(Block::new(
+            "own-worktree",
+            "brl gave this session its own git worktree and reviews the work done there; do \
+             not make or switch to another worktree: work in the current directory",
+            tool,
+        )),
         Kind::Pass => Ok(()),
         Kind::Unknown if ctx.allow_tools.iter().any(|t| t == tool) => Ok(()),
         Kind::Unknown => Err(Block::new(

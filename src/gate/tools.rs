@@ -20,6 +20,43 @@ const WITH_HOOKS: [PresetKind; 3] = [PresetKind::Claude, PresetKind::Codex, Pres
 /// shell the agent started earlier (which the gate already checked).
 const SHELL_HELPERS: &[&str] = &["BashOutput", "KillShell", "KillBash"];
 
+/// Tools the pinned CLIs really offer their model (every request's tool list, recorded by
+/// `tests/gate_agents.rs`) that the presets' `tool_class` tables do not name, and what the gate
+/// does with them. That test fails when a CLI offers a tool the gate does not know.
+const MEASURED: &[(&str, Kind)] = &[
+    // Claude Code 2.1.197: scheduling, task lists, messages to its own sub-agents, reports.
+    ("CronCreate", Kind::Pass),
+    ("CronDelete", Kind::Pass),
+    ("CronList", Kind::Pass),
+    ("ScheduleWakeup", Kind::Pass),
+    ("ReportFindings", Kind::Pass),
+    ("SendMessage", Kind::Pass),
+    ("TaskCreate", Kind::Pass),
+    ("TaskGet", Kind::Pass),
+    ("TaskList", Kind::Pass),
+    ("TaskOutput", Kind::Pass),
+    ("TaskStop", Kind::Pass),
+    ("TaskUpdate", Kind::Pass),
+    ("Workflow", Kind::Pass),
+    // … and its own git worktrees: the session's work must stay in the session's worktree.
+    ("EnterWorktree", Kind::OwnWorktree),
+    ("ExitWorktree", Kind::OwnWorktree),
+    // Codex 0.171.0: goals, sub-agents, and a question for the user.
+    ("create_goal", Kind::Pass),
+    ("get_goal", Kind::Pass),
+    ("update_goal", Kind::Pass),
+    ("multi_agent_v1", Kind::Pass),
+    ("request_user_input", Kind::Ask),
+    // Gemini CLI 0.61.0: skills, plans, sub-agents, topics, background processes, search.
+    ("activate_skill", Kind::Pass),
+    ("enter_plan_mode", Kind::Pass),
+    ("invoke_agent", Kind::Pass),
+    ("update_topic", Kind::Pass),
+    ("grep_search", Kind::Pass),
+    ("list_background_processes", Kind::Pass),
+    ("read_background_output", Kind::Pass),
+];
+
 /// What the gate does with a call of `tool`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
@@ -31,6 +68,9 @@ pub enum Kind {
     Patch,
     /// Asks a person: always blocked (nobody is there).
     Ask,
+    /// Makes or enters a git worktree of the agent's own: always blocked (the session's work
+    /// must stay in the worktree brl gave it).
+    OwnWorktree,
     /// Reads, reaches the network through the agent's own permission checks, keeps the agent's
     /// own notes, or helps with a shell already checked: passes.
     Pass,
@@ -47,6 +87,9 @@ pub fn class(tool: &str) -> Option<ToolClass> {
 pub fn kind(tool: &str) -> Kind {
     if SHELL_HELPERS.contains(&tool) {
         return Kind::Pass;
+    }
+    if let Some((_, k)) = MEASURED.iter().find(|(name, _)| *name == tool) {
+        return *k;
     }
     match class(tool) {
         Some(ToolClass::Shell) => Kind::Shell,
@@ -155,6 +198,9 @@ mod tests {
             ("read_file", Kind::Pass),
             ("BashOutput", Kind::Pass),
             ("AskUserQuestion", Kind::Ask),
+            ("request_user_input", Kind::Ask),
+            ("EnterWorktree", Kind::OwnWorktree),
+            ("TaskCreate", Kind::Pass),
             ("mcp__db__execute", Kind::Unknown),
             ("", Kind::Unknown),
         ] {

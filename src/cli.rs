@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+use crate::agents::PresetKind;
 use crate::defaults::Preset;
 
 /// brl — a control room for AI coding agents that work unattended.
@@ -32,6 +33,12 @@ pub enum Command {
         /// Which checks to configure.
         #[arg(long, value_enum, default_value = "typescript")]
         preset: Preset,
+        /// Which agent CLI the sessions run: claude, codex, gemini, opencode, aider or custom.
+        /// Writes that preset's command line (one that really edits headless, keeps brl's gate
+        /// loaded where the agent has hooks, and may run the configured checks) and
+        /// `preset = "<name>"` under [agent], with a comment on what it allows and forbids.
+        #[arg(long, value_name = "AGENT", default_value = "claude", value_parser = parse_agent)]
+        agent: PresetKind,
         /// Overwrite files that already exist.
         #[arg(long)]
         force: bool,
@@ -224,4 +231,8 @@ pub enum TierArg {
     AutoSafe,
     #[value(name = "proposed")]
     Proposed,
+}
+
+fn parse_agent(name: &str) -> Result<PresetKind, String> {
+    PresetKind::parse(name)
 }

@@ -58,6 +58,8 @@ pub fn prompt(role: &str) -> Option<&'static str> {
     FILES.iter().find(|(p, _)| *p == want).map(|(_, c)| *c)
 }
 
+use crate::agents::PresetKind;
+
 /// Which kind of project the checks are set up for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Preset {
@@ -67,49 +69,40 @@ pub enum Preset {
     Custom,
 }
 
-/// A commented `brl.toml` for `repo` with the checks of `preset`.
-pub fn config_toml(repo: &str, preset: Preset) -> String {
-    let checks = match preset {
-        Preset::Typescript => {
-            r#"[checks.typecheck]
-command = "npx tsc --noEmit"
-parser = "tsc"
+/// The type check and test commands of `preset`, each with its parser.
+pub fn check_commands(preset: Preset) -> [(&'static str, &'static str); 2] {
+    match preset {
+        Preset::Typescript => [("npx tsc --noEmit", "tsc"), ("npx vitest run", "vitest")],
+        Preset::Rust => [
+            ("cargo check --keep-going", "cargo"),
+            ("cargo test --no-fail-fast", "cargo-test"),
+        ],
+        Preset::Python => [("mypy .", "mypy"), ("python -m pytest -q", "pytest")],
+        Preset::Custom => [("make typecheck", "exit-code"), ("make test", "exit-code")],
+    }
+}
 
-[checks.test]
-command = "npx vitest run"
-parser = "vitest""#
-        }
-        Preset::Rust => {
-            r#"[checks.typecheck]
-command = "cargo check --keep-going"
-parser = "cargo"
-
-[checks.test]
-command = "cargo test --no-fail-fast"
-parser = "cargo-test""#
-        }
-        Preset::Python => {
-            r#"[checks.typecheck]
-command = "mypy ."
-parser = "mypy"
-
-[checks.test]
-command = "python -m pytest -q"
-parser = "pytest""#
-        }
-        Preset::Custom => {
-            r#"# Edit these: any command works. `exit-code` counts 0 errors on exit 0, else 1;
+/// A commented `brl.toml` for `repo` with the checks of `preset` and the agent `agent` (its
+/// preset's command, which may name `brl`, the path of the brl executable: Codex runs the gate
+/// from its command line).
+pub fn config_toml(repo: &str, preset: Preset, agent: PresetKind, brl: &str) -> String {
+    let [(typecheck, tc_parser), (test, test_parser)] = check_commands(preset);
+    let custom_note = if preset == Preset::Custom {
+        r#"# Edit these: any command works. `exit-code` counts 0 errors on exit 0, else 1;
 # `regex` counts matching output lines (errors = "<regex>" for a type check;
 # failures = "<regex>" and passed = "<regex>" for tests).
-[checks.typecheck]
-command = "make typecheck"
-parser = "exit-code"
-
-[checks.test]
-command = "make test"
-parser = "exit-code""#
-        }
+"#
+    } else {
+        ""
     };
+    let checks = format!(
+        "{custom_note}[checks.typecheck]\ncommand = {}\nparser = {}\n\n[checks.test]\ncommand = {}\nparser = {}",
+        toml_string(typecheck),
+        toml_string(tc_parser),
+        toml_string(test),
+        toml_string(test_parser)
+    );
+    let agent_section = agent_section(agent, &[typecheck, test], brl);
     let repo = toml_string(repo);
     format!(
         r#"# brl.toml — the configuration of this brl home. Unknown keys are errors.
@@ -123,13 +116,7 @@ sessions = 3
 # A file in the target repo that every cycle's prompt includes (optional).
 context_file = "AGENTS.md"
 
-[agent]
-# Run through `sh -c` in the session's worktree; the prompt arrives on stdin. Claude Code's JSON
-# result (--output-format json) is understood: its cost and turns go into the log.
-command = "claude -p --model sonnet --output-format json"
-# The agent's whole process group is killed past this.
-timeout_secs = 1800
-
+{agent_section}
 [checks]
 # At most this many type checks run at once, across all sessions.
 max_parallel_typechecks = 2
@@ -198,9 +185,11 @@ skills_max_bytes = 8192
 context_max_bytes = 16384
 
 [gate]
-# `brl gate`, the safety hook brl installs in each worktree (.claude/settings.json), blocks the
-# agent's rm -rf outside its worktree, git reset --hard, forced pushes and pushes to main,
-# git clean -f, DROP/TRUNCATE, deploys, printing secrets, edits outside the worktree and
+# `brl gate`, the safety hook brl installs where the agent loads hooks (Claude Code:
+# .claude/settings.json; Gemini CLI: .gemini/settings.json; Codex: its command line; opencode,
+# aider and custom commands have none), blocks the agent's rm -rf outside its worktree,
+# git reset --hard, forced pushes and pushes to main, git clean -f, DROP/TRUNCATE, deploys,
+# printing secrets, edits and patches outside the worktree, tools it does not know, and
 # questions nobody is there to answer. Your additions: regexes matched against each simple
 # command, quotes removed and spaces collapsed, as written and without `VAR=x` prefixes and
 # wrappers (sudo, env, command, timeout, npx, ...).
@@ -208,6 +197,8 @@ context_max_bytes = 16384
 # deny = ["^docker system prune", "^aws "]
 # Exempt from the built-in rules (never from `deny`):
 # allow = ["^rm -rf /tmp/myapp-"]
+# Tools the gate does not know (an MCP server's, say) that may run anyway:
+# allow_tools = ["mcp__db__query"]
 
 [notify]
 # Notifications from the control room (`brl up`): a branch kept and waiting for review, a review
@@ -274,6 +265,26 @@ window_cycles = 10
 # reject = ["r", "ctrl-r"]
 # quit = "q"
 "#
+    )
+}
+
+/// The `[agent]` section for `agent`: which preset, what its command allows and forbids, the
+/// command itself (allowing the project's `checks`), and the time limit.
+pub fn agent_section(agent: PresetKind, checks: &[&str], brl: &str) -> String {
+    format!(
+        r#"[agent]
+# Which agent CLI runs: claude, codex, gemini, opencode, aider or custom (`brl init --agent`).
+# brl reads its result (cost, tokens, turns, denials, limits) and installs its gate by it.
+preset = {preset}
+{comment}
+# Run through `sh -c` in the session's worktree; the prompt arrives on stdin.
+command = {command}
+# The agent's whole process group is killed past this.
+timeout_secs = 1800
+"#,
+        preset = toml_string(agent.name()),
+        comment = agent.comment(),
+        command = toml_string(&agent.default_command(checks, brl)),
     )
 }
 
@@ -365,116 +376,5 @@ module.exports = {{
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::config::Config;
-    use std::path::Path;
-
-    #[test]
-    fn every_preset_is_a_valid_config() {
-        for p in [
-            Preset::Typescript,
-            Preset::Rust,
-            Preset::Python,
-            Preset::Custom,
-        ] {
-            let text = config_toml("../my \"app\"", p);
-            let c = Config::parse(Path::new("brl.toml"), &text)
-                .unwrap_or_else(|e| panic!("{p:?}: {e}"));
-            assert_eq!(c.repo, Path::new("../my \"app\""));
-            assert!(c.checks.typecheck.is_some() && c.checks.test.is_some());
-            // No fixed session or port: both come from the home.
-            assert!(c.tmux.session_derived && c.server.listen_derived, "{p:?}");
-        }
-    }
-
-    #[test]
-    fn ralph_prompt_is_embedded() {
-        assert!(prompt("ralph").is_some_and(|p| p.contains("{{branch}}")));
-        assert!(prompt("nope").is_none());
-    }
-
-    #[test]
-    fn pm2_app_names_are_safe() {
-        assert_eq!(pm2_app_name(Path::new("/srv/brl-app")), "brl-brl-app");
-        assert_eq!(pm2_app_name(Path::new("/x/my home \"1\"")), "brl-my-home-1");
-        assert_eq!(pm2_app_name(Path::new("/x/42")), "brl-42");
-        assert_eq!(pm2_app_name(Path::new("/")), "brl-home");
-        assert_eq!(pm2_app_name(Path::new("/x/été")), "brl-t");
-        assert_eq!(pm2_app_name(Path::new("/x/--a--b..")), "brl-a-b");
-    }
-
-    #[test]
-    fn pm2_ecosystem_escapes_every_string() {
-        let home = Path::new("/tmp/a \"q\" b\\c\nd/home");
-        let exe = Path::new("/opt/it's \"brl\"/brl");
-        let text = pm2_ecosystem(home, exe);
-        // The object literal between `module.exports = ` and the final `;` is JSON but for
-        // unquoted keys and trailing commas: quote the keys, drop the commas, and parse it.
-        let body = text
-            .split_once("module.exports = ")
-            .expect("module.exports")
-            .1
-            .trim_end()
-            .trim_end_matches(';');
-        let keys = regex::Regex::new(r"(?m)^(\s*)([a-z_]+):").expect("regex");
-        let quoted = keys.replace_all(body, "$1\"$2\":");
-        let quoted = quoted.replace("{ BRL_LOG:", "{ \"BRL_LOG\":");
-        let trailing = regex::Regex::new(r",(\s*[\]}])").expect("regex");
-        let json = trailing.replace_all(&quoted, "$1");
-        let v: serde_json::Value =
-            serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}:\n{json}"));
-        let app = &v["apps"][0];
-        let h = home.display().to_string();
-        assert_eq!(app["script"], exe.display().to_string());
-        assert_eq!(app["cwd"], h);
-        assert_eq!(
-            app["args"],
-            serde_json::json!(["--home", h, "up", "--no-tui"])
-        );
-        assert_eq!(app["out_file"], format!("{h}/logs/pm2-out.log"));
-        assert_eq!(app["error_file"], format!("{h}/logs/pm2-error.log"));
-        assert_eq!(app["name"], "brl-home");
-        assert_eq!(app["interpreter"], "none");
-        assert_eq!(app["env"]["BRL_LOG"], "info");
-        // No raw newline of a path leaked into the text (it would end a `//` comment early).
-        assert!(!text.contains("c\nd"));
-    }
-
-    /// Where node is installed (tests/pm2.sh installs it), it `require`s the file as PM2 does.
-    #[test]
-    fn node_requires_the_pm2_ecosystem() {
-        let Ok(out) = std::process::Command::new("node").arg("--version").output() else {
-            eprintln!("node is not installed; skipped (tests/pm2.sh runs it)");
-            return;
-        };
-        assert!(out.status.success());
-        let dir = tempfile::tempdir().expect("tempdir");
-        let home = dir.path().join("it's a \"home\" \\ with\nnewline");
-        std::fs::create_dir_all(&home).expect("mkdir");
-        let file = home.join("ecosystem.config.js");
-        std::fs::write(&file, pm2_ecosystem(&home, Path::new("/usr/bin/b'r\"l"))).expect("write");
-        let out = std::process::Command::new("node")
-            .arg("-e")
-            .arg("const a = require(process.argv[1]).apps[0]; process.stdout.write(JSON.stringify([a.name, a.cwd, a.script, a.args]))")
-            .arg(&file)
-            .output()
-            .expect("node runs");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-        let h = home.display().to_string();
-        assert_eq!(
-            v,
-            serde_json::json!([
-                "brl-it-s-a-home-with-newline",
-                h,
-                "/usr/bin/b'r\"l",
-                ["--home", h, "up", "--no-tui"]
-            ])
-        );
-    }
-}
+#[path = "defaults_tests.rs"]
+mod tests;

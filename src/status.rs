@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use chrono::Utc;
 use serde_json::{Value, json};
 
+use crate::agents::HookSupport;
 use crate::config::Config;
 use crate::home::Home;
 use crate::scheduler::MemoryReader;
@@ -108,6 +109,7 @@ pub fn snapshot(home: &Home, config: &Config, memory: &mut MemoryReader) -> Valu
     };
     json!({
         "home": home.root(),
+        "agent": agent(home, &config.agent.command),
         "today": today,
         "at": now,
         "control_room": {"pid": control_room_pid(home)},
@@ -118,6 +120,58 @@ pub fn snapshot(home: &Home, config: &Config, memory: &mut MemoryReader) -> Valu
     })
 }
 
+/// The agent the home runs: its preset, whether brl's gate applies (and how), and what the
+/// preset warns about its command.
+pub fn agent(home: &Home, command: &str) -> Value {
+    let kind = match crate::gate::install::configured_agent(home) {
+        Ok(k) => k,
+        Err(e) => return json!({"error": format!("{e:#}")}),
+    };
+    let preset = crate::agents::Preset::unchecked(kind, command);
+    let gate = match kind.hooks() {
+        HookSupport::ProjectSettings { path, event } => format!("{event} hook in {path}"),
+        HookSupport::CommandLine { .. } => "PreToolUse hook on its command line".to_string(),
+        HookSupport::None { .. } => NO_GATE.to_string(),
+    };
+    let warnings: Vec<String> = preset
+        .warnings(command)
+        .into_iter()
+        .filter(|w| !w.starts_with(NO_GATE))
+        .chain(preset.check_command(command).err())
+        .collect();
+    json!({
+        "preset": kind.name(),
+        "gate": kind.hooks().has_gate(),
+        "gate_how": gate,
+        "warnings": warnings,
+    })
+}
+
+/// What brl says wherever it shows an agent without hooks (opencode, aider, custom).
+pub const NO_GATE: &str = "no safety gate for this agent";
+
+/// The agent line(s) for `brl status` and `brl up`.
+pub fn describe_agent(a: &Value) -> String {
+    if let Some(e) = a["error"].as_str() {
+        return format!("agent: ERROR {e}\n");
+    }
+    let name = a["preset"].as_str().unwrap_or("?");
+    let mut out = if a["gate"].as_bool() == Some(true) {
+        format!(
+            "agent: {name} — brl gate on ({})\n",
+            a["gate_how"].as_str().unwrap_or("?")
+        )
+    } else {
+        format!("agent: {name} — {NO_GATE}\n")
+    };
+    for w in a["warnings"].as_array().into_iter().flatten() {
+        if let Some(w) = w.as_str() {
+            out.push_str(&format!("  warning: {w}\n"));
+        }
+    }
+    out
+}
+
 /// The snapshot in plain words, for `brl status`.
 pub fn describe(v: &Value) -> String {
     let mut out = String::new();
@@ -126,6 +180,9 @@ pub fn describe(v: &Value) -> String {
         None => out.push_str(
             "control room: not running — no cycles are granted (start it with `brl up`)\n",
         ),
+    }
+    if v.get("agent").is_some() {
+        out.push_str(&describe_agent(&v["agent"]));
     }
     if let Some(m) = v["memory"].as_object()
         && let Some(p) = m.get("used_percent").and_then(Value::as_f64)
@@ -232,5 +289,60 @@ fn counts(v: &Value) -> String {
         "empty".into()
     } else {
         parts.join(", ")
+    }
+}
+
+#[cfg(test)]
+mod agent_tests {
+    use super::*;
+
+    fn agent_of(toml: &str, command: &str) -> String {
+        let d = tempfile::tempdir().expect("tempdir");
+        let home = Home::new(d.path());
+        std::fs::write(home.config_path(), toml).expect("write");
+        describe_agent(&agent(&home, command))
+    }
+
+    #[test]
+    fn agents_without_hooks_say_there_is_no_gate() {
+        for (preset, command) in [
+            ("opencode", "opencode run --format json"),
+            ("aider", "aider --yes-always --message-file /dev/stdin"),
+            ("custom", "./my-agent.sh"),
+        ] {
+            let toml = format!("[agent]\npreset = \"{preset}\"\ncommand = \"{command}\"\n");
+            let text = agent_of(&toml, command);
+            assert!(
+                text.starts_with(&format!(
+                    "agent: {preset} — no safety gate for this agent\n"
+                )),
+                "{text}"
+            );
+        }
+        // Detected from the command when the preset key is absent.
+        let text = agent_of("[agent]\ncommand = \"aider -m x\"\n", "aider --message x");
+        assert!(text.contains("aider — no safety gate"), "{text}");
+    }
+
+    #[test]
+    fn agents_with_hooks_say_how_the_gate_runs_and_what_is_wrong() {
+        let cmd = "claude -p --output-format json";
+        let text = agent_of(&format!("[agent]\ncommand = \"{cmd}\"\n"), cmd);
+        assert!(
+            text.starts_with(
+                "agent: claude — brl gate on (PreToolUse hook in .claude/settings.json)"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("  warning: no --permission-mode"), "{text}");
+        let cmd = "codex exec --json -s workspace-write";
+        let text = agent_of(&format!("[agent]\ncommand = \"{cmd}\"\n"), cmd);
+        assert!(text.contains("codex — brl gate on"), "{text}");
+        assert!(text.contains("--dangerously-bypass-hook-trust"), "{text}");
+        let text = agent_of("[agent]\npreset = \"vi\"\n", "x");
+        assert!(
+            text.starts_with("agent: ERROR") && text.contains("vi"),
+            "{text}"
+        );
     }
 }

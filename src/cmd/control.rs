@@ -29,6 +29,16 @@ pub fn up(home: &Home, sessions: Option<NonZeroU32>, no_tui: bool) -> anyhow::Re
             "PM2's variables are kept from the tmux server, the workers and the agents"
         );
     }
+    // Which agent runs and whether brl's gate guards it ("no safety gate for this agent").
+    let agent = crate::status::agent(home, &config.agent.command);
+    print!("{}", crate::status::describe_agent(&agent));
+    if agent["gate"].as_bool() == Some(false) {
+        tracing::warn!(
+            preset = agent["preset"].as_str().unwrap_or("?"),
+            "{}",
+            crate::status::NO_GATE
+        );
+    }
     let stop = super::stop_flag()?;
     control::run(
         home,

@@ -1,11 +1,12 @@
-//! `brl init`: a commented brl.toml and the default prompts/, skills/, layouts/ in the home; with
-//! `--pm2` also `ecosystem.config.js`. Existing files are kept unless `--force`, so `init --pm2`
+//! `brl init`: a commented brl.toml (with the `--agent` preset's command) and the default
+//! prompts/, skills/, layouts/ in the home; with `--pm2` also `ecosystem.config.js`. Existing files are kept unless `--force`, so `init --pm2`
 //! on a home that is already set up adds only the ecosystem file.
 
 use std::path::Path;
 
 use anyhow::Context;
 
+use crate::agents::{HookSupport, Preset as AgentPreset, PresetKind};
 use crate::defaults::{self, Preset};
 use crate::home::Home;
 
@@ -13,6 +14,7 @@ pub fn run(
     home: &Home,
     repo: &Option<std::path::PathBuf>,
     preset: Preset,
+    agent: PresetKind,
     force: bool,
     pm2: bool,
 ) -> anyhow::Result<i32> {
@@ -25,8 +27,13 @@ pub fn run(
             .to_string(),
         None => "../app".to_string(),
     };
-    let mut files: Vec<(String, String)> =
-        vec![("brl.toml".into(), defaults::config_toml(&repo_text, preset))];
+    let exe = std::env::current_exe().context("cannot find the brl executable")?;
+    let exe = exe.canonicalize().unwrap_or(exe);
+    let brl = exe.to_string_lossy().into_owned();
+    let mut files: Vec<(String, String)> = vec![(
+        "brl.toml".into(),
+        defaults::config_toml(&repo_text, preset, agent, &brl),
+    )];
     files.extend(
         defaults::FILES
             .iter()
@@ -34,8 +41,6 @@ pub fn run(
     );
     files.push(("logs/.gitkeep".into(), String::new()));
     if pm2 {
-        let exe = std::env::current_exe()
-            .context("cannot find the brl executable for the PM2 ecosystem file")?;
         files.push((PM2_FILE.into(), defaults::pm2_ecosystem(home.root(), &exe)));
     }
     let mut skipped = 0;
@@ -64,6 +69,12 @@ pub fn run(
     if skipped > 0 {
         println!("{skipped} existing file(s) left as they were");
     }
+    if wrote_config {
+        let [(typecheck, _), (test, _)] = defaults::check_commands(preset);
+        for line in agent_lines(agent, &agent.default_command(&[typecheck, test], &brl)) {
+            println!("{line}");
+        }
+    }
     match home.load_config() {
         Ok(config) => {
             for line in super::control::where_lines(&config) {
@@ -89,6 +100,38 @@ pub fn run(
         );
     }
     Ok(0)
+}
+
+/// What `brl init` says about the agent it configured: which preset, whether the gate applies,
+/// and the preset's warnings about the command.
+pub fn agent_lines(agent: PresetKind, command: &str) -> Vec<String> {
+    let gate = match agent.hooks() {
+        HookSupport::ProjectSettings { path, event } => {
+            format!("brl gate is installed in each worktree as its {event} hook ({path})")
+        }
+        HookSupport::CommandLine { .. } => {
+            "brl gate runs as its PreToolUse hook, given on the command line above".to_string()
+        }
+        HookSupport::None { own_deny } => format!(
+            "no safety gate for this agent{}",
+            own_deny
+                .map(|d| format!("; brl relies on {d} instead"))
+                .unwrap_or_default()
+        ),
+    };
+    let mut out = vec![format!("agent: {} — {gate}", agent.name())];
+    let preset = AgentPreset::unchecked(agent, command);
+    out.extend(
+        preset
+            .warnings(command)
+            .into_iter()
+            .filter(|w| !w.starts_with("no safety gate"))
+            .map(|w| format!("warning: {w}")),
+    );
+    if let Err(e) = preset.check_command(command) {
+        out.push(format!("warning: {e}"));
+    }
+    out
 }
 
 /// The PM2 ecosystem file `--pm2` writes, relative to the home.
@@ -125,6 +168,45 @@ fn check_repo(home: &Home, repo: &Path) {
                     home.root().display()
                 );
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn agent_lines_say_the_gate_and_the_warnings() {
+        let lines = agent_lines(PresetKind::Claude, "claude -p --output-format json");
+        assert!(
+            lines[0].starts_with("agent: claude — brl gate is installed"),
+            "{lines:?}"
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with("warning: no --permission-mode")),
+            "{lines:?}"
+        );
+        let lines = agent_lines(PresetKind::Claude, "claude -p --bare");
+        assert!(lines.iter().any(|l| l.contains("`--bare`")), "{lines:?}");
+        for k in [PresetKind::Opencode, PresetKind::Aider, PresetKind::Custom] {
+            let lines = agent_lines(k, &k.default_command(&["make test"], "/b"));
+            assert!(
+                lines[0].contains("no safety gate for this agent"),
+                "{lines:?}"
+            );
+            assert_eq!(
+                lines.len(),
+                1,
+                "the preset's own command warns of nothing: {lines:?}"
+            );
+        }
+        for k in [PresetKind::Claude, PresetKind::Codex, PresetKind::Gemini] {
+            let lines = agent_lines(k, &k.default_command(&["make test"], "/b"));
+            assert_eq!(lines.len(), 1, "{lines:?}");
+            assert!(!lines[0].contains("no safety gate"), "{lines:?}");
         }
     }
 }

@@ -46,9 +46,10 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Init {
             repo,
             preset,
+            agent,
             force,
             pm2,
-        } => init::run(&home, &repo, preset, force, pm2),
+        } => init::run(&home, &repo, preset, agent, force, pm2),
         Command::Cycle {
             session,
             task,

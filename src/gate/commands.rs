@@ -40,15 +40,22 @@ pub fn builtin(c: &Cmd) -> Option<Hit> {
 /// The hook's own settings in the worktree: the agent must not switch the gate off.
 pub fn hook_settings(p: &Path, ctx: &Context) -> Option<String> {
     let wt = ctx.worktree.as_deref()?;
-    let dir = wt.join(".claude");
-    [dir.join("settings.json"), dir.join("settings.local.json")]
-        .contains(&p.to_path_buf())
-        .then(|| {
-            format!(
-                "{} holds brl's safety hook for this session; it is not to be changed by the agent",
-                p.display()
-            )
-        })
+    // Claude Code's and Gemini CLI's project settings hold the hook; Codex's project config
+    // could switch its hooks off.
+    [
+        ".claude/settings.json",
+        ".claude/settings.local.json",
+        ".gemini/settings.json",
+        ".codex/config.toml",
+    ]
+    .iter()
+    .any(|rel| wt.join(rel) == p)
+    .then(|| {
+        format!(
+            "{} holds brl's safety hook for this session; it is not to be changed by the agent",
+            p.display()
+        )
+    })
 }
 
 fn redirects(c: &Cmd) -> Option<Hit> {

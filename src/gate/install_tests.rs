@@ -1,4 +1,6 @@
 use super::*;
+
+const CLAUDE_GITIGNORE: &str = ".claude/.gitignore";
 use std::fs;
 use std::process::Command;
 use tempfile::TempDir;
@@ -81,7 +83,7 @@ fn assert_not_committed(wt: &Path) {
     assert!(!staged.contains(".claude"), "staged: {staged}");
     let (_, out) = git_out(wt, &["commit", "-m", "agent work"]);
     assert!(!out.contains(".claude"), "{out}");
-    for f in [SETTINGS, CLAUDE_GITIGNORE] {
+    for f in [SETTINGS, ".claude/.gitignore"] {
         let (_, committed) = git_out(wt, &["show", &format!("HEAD:{f}")]);
         assert!(!committed.contains("gate --home"), "{committed}");
         assert!(!committed.contains("Written by brl"), "{committed}");
@@ -250,4 +252,75 @@ fn a_reused_worktree_follows_the_repositorys_settings() {
     assert_eq!(v["env"]["FOO"], "2");
     assert_eq!(our_groups(&v), 1);
     assert_not_committed(&wt);
+}
+
+#[test]
+fn each_agent_gets_the_gate_its_own_way() {
+    let (_tmp, _repo, wt) = fixture(&[(".gemini/settings.json", "")]);
+    // Gemini CLI: a BeforeTool hook in .gemini/settings.json (here tracked, empty).
+    let r = install_for(PresetKind::Gemini, &wt, CMD).expect("gemini");
+    assert_eq!(r.kept_out, KeptOut::SkipWorktree);
+    let v: Value =
+        serde_json::from_str(&fs::read_to_string(wt.join(".gemini/settings.json")).expect("read"))
+            .expect("json");
+    assert_eq!(v["hooks"]["BeforeTool"][0]["matcher"], "*");
+    assert_eq!(v["hooks"]["BeforeTool"][0]["hooks"][0]["command"], CMD);
+    assert!(v["hooks"].get("PreToolUse").is_none(), "{v}");
+    // Codex takes it on its command line; opencode and aider have none.
+    assert_eq!(
+        install_for(PresetKind::Codex, &wt, CMD)
+            .expect("codex")
+            .settings,
+        Change::OnCommandLine
+    );
+    for k in [PresetKind::Opencode, PresetKind::Aider] {
+        assert_eq!(
+            install_for(k, &wt, CMD).expect("none").settings,
+            Change::NoHooks
+        );
+    }
+    assert!(!wt.join(".claude").exists());
+    // A custom command may wrap Claude Code: it gets Claude's hook file.
+    let r = install_for(PresetKind::Custom, &wt, CMD).expect("custom");
+    assert_eq!(r.settings, Change::Added);
+    assert_eq!(our_groups(&settings(&wt)), 1);
+    // Untracked Gemini settings: a self-ignoring .gemini/.gitignore, nothing committed.
+    let (_tmp2, _repo2, wt2) = fixture(&[]);
+    let r = install_for(PresetKind::Gemini, &wt2, CMD).expect("gemini");
+    assert_eq!(r.kept_out, KeptOut::ClaudeGitignore);
+    git(&wt2, &["add", "-A"]);
+    let staged = git(&wt2, &["diff", "--cached", "--name-only"]);
+    assert!(!staged.contains(".gemini"), "staged: {staged}");
+    assert_eq!(git(&wt2, &["status", "--porcelain"]), "");
+}
+
+#[test]
+fn the_configured_agent_is_read_from_brl_toml() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let home = Home::new(d.path());
+    assert_eq!(configured_agent(&home).expect("none"), PresetKind::Claude);
+    let cases = [
+        (
+            "[agent]\npreset = \"gemini\"\ncommand = \"x\"\n",
+            PresetKind::Gemini,
+        ),
+        (
+            "[agent]\ncommand = \"codex exec --json\"\n",
+            PresetKind::Codex,
+        ),
+        (
+            "[agent]\ncommand = \"aider --yes-always\"\n",
+            PresetKind::Aider,
+        ),
+        ("repo = \"r\"\n", PresetKind::Claude),
+    ];
+    for (text, want) in cases {
+        fs::write(home.config_path(), text).expect("write");
+        assert_eq!(configured_agent(&home).expect(text), want, "{text}");
+    }
+    fs::write(home.config_path(), "[agent]\npreset = \"vim\"\n").expect("write");
+    let e = configured_agent(&home)
+        .expect_err("unknown preset")
+        .to_string();
+    assert!(e.contains("[agent] preset") && e.contains("vim"), "{e}");
 }

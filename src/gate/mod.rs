@@ -1,12 +1,15 @@
-//! `brl gate`: the safety hook. Claude Code runs it before each tool call of an agent (a
-//! `PreToolUse` hook, installed by brl in every session's worktree) with the call as JSON on
+//! `brl gate`: the safety hook. The agent CLI runs it before each tool call (Claude Code and
+//! Codex as a `PreToolUse` hook, Gemini CLI as a `BeforeTool` hook) with the call as JSON on
 //! stdin; exit 0 lets the call run, exit 2 blocks it and the reason printed on stderr goes back
 //! to the agent.
 //!
-//! Dumb tripwires on purpose: a small shell splitter ([`shell`]), the command a word list really
-//! runs ([`argv`]), paths against the worktree ([`paths`]), and pure rules ([`rules`], with
-//! [`commands`], [`git`], [`deploy`] and [`secrets`]); [`run`] does the IO of one hook call and [`install`]
-//! writes the hook into a worktree's `.claude/settings.json`.
+//! Dumb tripwires on purpose: what each agent's tool is ([`tools`]: shell, file write/edit,
+//! patch, read; a tool it does not know is blocked unless `[gate] allow_tools` names it), a small
+//! shell splitter ([`shell`]), the command a word list really runs ([`argv`]), paths against the
+//! worktree ([`paths`]), and pure rules ([`rules`], with [`commands`], [`git`], [`deploy`] and
+//! [`secrets`]); [`run`] does the IO of one hook call and [`install`] writes the hook where the
+//! session's agent loads it (`.claude/settings.json`, `.gemini/settings.json`; Codex gets it on
+//! its command line).
 
 use std::path::PathBuf;
 
@@ -23,10 +26,11 @@ pub mod rules;
 pub mod run;
 pub mod secrets;
 pub mod shell;
+pub mod tools;
 
 pub use rules::{Block, Context, Verdict, check};
 
-/// The part of Claude Code's `PreToolUse` hook input the gate reads. Other fields
+/// The part of a hook input the gate reads (Claude-shaped for all three agents). Other fields
 /// (`transcript_path`, `permission_mode`, `tool_use_id`, …) are ignored.
 #[derive(Clone, Debug, Deserialize)]
 pub struct HookInput {
@@ -57,3 +61,7 @@ impl HookInput {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "agents_tests.rs"]
+mod agents_tests;

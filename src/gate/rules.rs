@@ -9,13 +9,13 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use regex::Regex;
-use serde_json::Value;
 
 use super::HookInput;
 use super::argv::{self, Argv};
 use super::commands::{self, Cmd};
 use super::paths::{self, Place};
 use super::shell::{self, Simple};
+use super::tools::{self, Kind};
 
 /// Scripts nested deeper than this (`bash -c "sh -c '…'"`) are blocked unread.
 const MAX_DEPTH: usize = 12;
@@ -36,6 +36,8 @@ pub struct Context {
     pub deny: Vec<Regex>,
     /// `[gate] allow` patterns.
     pub allow: Vec<Regex>,
+    /// `[gate] allow_tools`: tool names the gate does not know that may run anyway.
+    pub allow_tools: Vec<String>,
     /// Resolves symlinks in an absolute, normalised path ([`paths::canonicalize_prefix`] for
     /// real; the identity in pure tests).
     pub resolve: fn(&Path) -> PathBuf,
@@ -50,6 +52,7 @@ impl Context {
             main: main.to_string(),
             deny: Vec::new(),
             allow: Vec::new(),
+            allow_tools: Vec::new(),
             resolve: |p| p.to_path_buf(),
         }
     }
@@ -96,32 +99,83 @@ const ASK: &str = "nobody is there to answer: brl runs this session unattended. 
 yourself, pick the smallest safe option, write down the choice and why (in the commit message \
 or a code comment), and go on.";
 
-/// The verdict on one tool call.
+/// The verdict on one tool call, whichever agent (Claude Code, Codex, Gemini CLI) made it.
 pub fn check(input: &HookInput, ctx: &Context) -> Verdict {
     let cwd = input
         .cwd
         .clone()
         .or_else(|| ctx.worktree.clone())
         .map(|c| paths::normalize(&c));
-    let field = |k: &str| input.tool_input.get(k).and_then(Value::as_str);
-    let result = match input.tool_name.as_str() {
-        "Bash" => match field("command") {
-            Some(cmd) => bash(cmd, cwd, ctx),
+    let tool = input.tool_name.as_str();
+    let result = match tools::kind(tool) {
+        Kind::Shell => match tools::shell_script(tool, &input.tool_input) {
+            Ok(cmd) => {
+                let cwd = match tools::workdir(&input.tool_input) {
+                    Some(dir) => paths::locate(dir, cwd.as_deref(), ctx, false)
+                        .ok()
+                        .map(|(p, _)| p),
+                    None => cwd,
+                };
+                bash(&cmd, cwd.clone(), ctx).and_then(|()| patch(&cmd, cwd, ctx, false))
+            }
+            Err(why) => Err(Block::new("bad-input", why, "")),
+        },
+        Kind::File => {
+            let (path, key) = tools::file_target(tool, &input.tool_input);
+            file(path, key, cwd, ctx)
+        }
+        Kind::Patch => match tools::patch_text(&input.tool_input) {
+            Some(text) => patch(text, cwd, ctx, true),
             None => Err(Block::new(
                 "bad-input",
-                "the Bash call has no `command` string",
+                format!("the {tool} call has no patch text in `command`"),
                 "",
             )),
         },
-        "Write" | "Edit" | "MultiEdit" => file(field("file_path"), "file_path", cwd, ctx),
-        "NotebookEdit" => file(field("notebook_path"), "notebook_path", cwd, ctx),
-        "AskUserQuestion" => Err(Block::new("ask-user", ASK, "AskUserQuestion")),
-        _ => Ok(()),
+        Kind::Ask => Err(Block::new("ask-user", ASK, tool)),
+        Kind::OwnWorktree => Err(Block::new(
+            "own-worktree",
+            "brl gave this session its own git worktree and reviews the work done there; do \
+             not make or switch to another worktree: work in the current directory",
+            tool,
+        )),
+        Kind::Pass => Ok(()),
+        Kind::Unknown if ctx.allow_tools.iter().any(|t| t == tool) => Ok(()),
+        Kind::Unknown => Err(Block::new(
+            "unknown-tool",
+            format!(
+                "`{tool}` is a tool brl's gate does not know, so it cannot tell whether the \
+                 call writes outside the worktree or runs commands; blocked to be safe. Use the \
+                 shell or file tools instead. (A person who trusts it can let it through: \
+                 `allow_tools = [\"{tool}\"]` under [gate] in brl.toml.)"
+            ),
+            tool,
+        )),
     };
     match result {
         Ok(()) => Verdict::Allow,
         Err(b) => Verdict::Block(b),
     }
+}
+
+/// Every path a patch names must lie inside the worktree (and not be the hook's settings).
+/// `required`: the text is an `apply_patch` call's own, so a patch naming no path at all is
+/// malformed (blocked: what it would touch cannot be checked); in a shell script, a script
+/// without a patch is just a script.
+fn patch(text: &str, cwd: Option<PathBuf>, ctx: &Context, required: bool) -> Result<(), Block> {
+    let found = tools::patch_paths(text);
+    if found.is_empty() && required {
+        return Err(Block::new(
+            "bad-input",
+            "the patch names no file (`*** Add File:`, `*** Update File:`, `*** Delete File:` \
+             between `*** Begin Patch` and `*** End Patch`), so what it changes cannot be checked",
+            text.chars().take(200).collect::<String>(),
+        ));
+    }
+    for (_, path) in &found {
+        file(Some(path), "patch path", cwd.clone(), ctx)?;
+    }
+    Ok(())
 }
 
 /// A file tool's target must lie inside the worktree, and not be the hook's own settings.
@@ -259,128 +313,5 @@ impl Walk<'_> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn input(tool: &str, tool_input: Value) -> HookInput {
-        HookInput {
-            tool_name: tool.into(),
-            tool_input,
-            cwd: Some(PathBuf::from("/w/worktrees/s1")),
-            session_id: None,
-            hook_event_name: None,
-        }
-    }
-
-    fn verdict(tool: &str, tool_input: Value) -> Verdict {
-        check(
-            &input(tool, tool_input),
-            &Context::for_tests("/w/worktrees/s1"),
-        )
-    }
-
-    fn blocked(cmd: &str) -> bool {
-        matches!(
-            verdict("Bash", json!({ "command": cmd })),
-            Verdict::Block(_)
-        )
-    }
-
-    #[test]
-    fn file_tools_stay_inside_the_worktree() {
-        let ok = |tool: &str, key: &str, p: &str| {
-            verdict(tool, json!({ key: p, "content": "x" })) == Verdict::Allow
-        };
-        assert!(ok("Write", "file_path", "/w/worktrees/s1/src/a.rs"));
-        assert!(ok("Edit", "file_path", "src/a.rs"));
-        assert!(ok("MultiEdit", "file_path", "/w/worktrees/s1/x/../y.rs"));
-        assert!(ok(
-            "NotebookEdit",
-            "notebook_path",
-            "/w/worktrees/s1/n.ipynb"
-        ));
-        assert!(!ok("Write", "file_path", "/etc/passwd"));
-        assert!(!ok("Edit", "file_path", "../s2/src/a.rs"));
-        assert!(!ok("Write", "file_path", "/w/worktrees/s1/../s2/a"));
-        assert!(!ok("Write", "file_path", "~/.bashrc"));
-        assert!(!ok("Write", "file_path", "/w/worktrees/s1/.git"));
-        assert!(!ok("Write", "file_path", ".claude/settings.json"));
-        assert!(!ok("Edit", "file_path", ".claude/settings.local.json"));
-        assert!(!ok("NotebookEdit", "file_path", "/w/worktrees/s1/n.ipynb"));
-        assert!(ok("Read", "file_path", "/etc/passwd"));
-    }
-
-    #[test]
-    fn ask_user_is_always_blocked() {
-        match verdict("AskUserQuestion", json!({ "questions": [] })) {
-            Verdict::Block(b) => assert!(b.reason.contains("nobody is there"), "{b:?}"),
-            v => panic!("{v:?}"),
-        }
-    }
-
-    #[test]
-    fn cd_is_followed() {
-        assert!(blocked("cd .. && rm -rf s2"));
-        assert!(blocked("cd /tmp; rm -rf build"));
-        assert!(!blocked("cd src && rm -rf gen"));
-        assert!(blocked("cd \"$X\" && rm -rf build"));
-        assert!(!blocked("(cd /tmp && ls) ; rm -rf build"));
-    }
-
-    #[test]
-    fn deny_beats_allow_and_allow_beats_builtins() {
-        let mut ctx = Context::for_tests("/w/worktrees/s1");
-        ctx.allow = vec![Regex::new(r"^git push --force origin brl/").expect("re")];
-        ctx.deny = vec![Regex::new(r"^cargo publish").expect("re")];
-        let v = |cmd: &str, ctx: &Context| check(&input("Bash", json!({ "command": cmd })), ctx);
-        assert_eq!(v("git push --force origin brl/s1/x", &ctx), Verdict::Allow);
-        assert!(matches!(
-            v("git push --force origin main", &ctx),
-            Verdict::Block(_)
-        ));
-        assert!(
-            matches!(v("FOO=1 cargo publish --dry-run", &ctx), Verdict::Block(b) if b.rule == "deny")
-        );
-        ctx.allow.push(Regex::new("cargo").expect("re"));
-        assert!(matches!(v("cargo publish", &ctx), Verdict::Block(b) if b.rule == "deny"));
-        // An allowed outer command does not cover its nested script.
-        ctx.allow = vec![Regex::new("^bash -c").expect("re")];
-        assert!(matches!(
-            v("bash -c 'git reset --hard'", &ctx),
-            Verdict::Block(_)
-        ));
-    }
-
-    #[test]
-    fn random_shell_like_input_never_panics() {
-        let pieces = [
-            "rm", " -rf ", "/", "~", "..", "$", "(", ")", "`", "'", "\"", "\\", "<<", "EOF", "\n",
-            "|", "&&", ";", "{", "}", "$HOME", "git push", " -f", "*", "@", "=", "é", "<(", "#",
-            "cd ", "sh -c ", "xargs ", "find ", "-exec", "<<<", ">", "2>&1", "\t", "${", ":+",
-        ];
-        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
-        let ctx = Context::for_tests("/w/worktrees/s1");
-        for _ in 0..3000 {
-            let mut cmd = String::new();
-            for _ in 0..(x % 24) {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                cmd.push_str(pieces[(x % pieces.len() as u64) as usize]);
-            }
-            let _ = check(&input("Bash", json!({ "command": cmd })), &ctx);
-            let _ = check(&input("Write", json!({ "file_path": cmd })), &ctx);
-        }
-    }
-
-    #[test]
-    fn deep_nesting_is_blocked() {
-        let mut cmd = "ls".to_string();
-        for _ in 0..20 {
-            cmd = format!("echo $({cmd})");
-        }
-        assert!(blocked(&cmd));
-        assert!(!blocked("echo $(echo $(echo $(ls)))"));
-    }
-}
+#[path = "rules_tests.rs"]
+mod tests;

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use super::HookInput;
 use super::paths::{canonicalize_prefix, normalize};
 use super::rules::{Block, Context, Verdict, check};
+use super::tools;
 use crate::config::GateConfig;
 use crate::home::Home;
 use crate::store::log::{self, Entry};
@@ -20,12 +21,20 @@ use crate::store::log::{self, Entry};
 pub const BLOCK: i32 = 2;
 
 /// Only what the gate needs from brl.toml; every other key is ignored (and not validated).
+/// `[gate]` is read as a table first so that `allow_tools` is understood whether or not the
+/// config's own `GateConfig` knows that key yet.
 #[derive(Deserialize)]
-struct GateFile {
+struct RawGateFile {
     #[serde(default = "default_main")]
     main: String,
     #[serde(default)]
+    gate: toml::Table,
+}
+
+struct GateFile {
+    main: String,
     gate: GateConfig,
+    allow_tools: Vec<String>,
 }
 
 fn default_main() -> String {
@@ -92,7 +101,7 @@ pub fn decide(
         Ok(i) => i,
         Err(e) => {
             return Decision::bad_input(format!(
-                "the hook input is not the JSON of a Claude Code PreToolUse call ({e})"
+                "the hook input is not the JSON of an agent's tool-call hook (Claude Code PreToolUse, Codex PreToolUse, Gemini CLI BeforeTool) ({e})"
             ));
         }
     };
@@ -106,13 +115,18 @@ pub fn decide(
     });
     let mut ctx = Context::new(worktree, home_dir, "main");
     ctx.resolve = canonicalize_prefix;
-    if input.tool_name == "Bash" {
-        // Only Bash reads brl.toml: the main branch and the user's patterns.
+    if matches!(
+        tools::kind(&input.tool_name),
+        tools::Kind::Shell | tools::Kind::Unknown
+    ) {
+        // Only shell calls and unknown tools read brl.toml: the main branch, the user's
+        // patterns and the tools the user lets through.
         match load(home) {
             Ok(f) => {
                 ctx.main = f.main;
                 ctx.deny = f.gate.deny.into_iter().map(|p| p.0).collect();
                 ctx.allow = f.gate.allow.into_iter().map(|p| p.0).collect();
+                ctx.allow_tools = f.allow_tools;
             }
             Err(reason) => {
                 return Decision {
@@ -139,12 +153,39 @@ fn load(home: &Home) -> Result<GateFile, String> {
             path.display()
         )
     })?;
-    toml::from_str(&text).map_err(|e| {
+    let invalid = |e: String| {
         format!(
             "{} is invalid ({}); nothing runs until a person fixes it",
             path.display(),
-            e.to_string().trim()
+            e.trim()
         )
+    };
+    let mut raw: RawGateFile = toml::from_str(&text).map_err(|e| invalid(e.to_string()))?;
+    let allow_tools = match raw.gate.remove("allow_tools") {
+        None => Vec::new(),
+        Some(toml::Value::Array(items)) => items
+            .into_iter()
+            .map(|v| match v {
+                toml::Value::String(s) => Ok(s),
+                other => Err(invalid(format!(
+                    "[gate] allow_tools holds {other}, not a tool name in quotes; write e.g. \
+                     allow_tools = [\"mcp__db__query\"]"
+                ))),
+            })
+            .collect::<Result<_, _>>()?,
+        Some(other) => {
+            return Err(invalid(format!(
+                "[gate] allow_tools is {other}, not a list of tool names; write e.g. \
+                 allow_tools = [\"mcp__db__query\"]"
+            )));
+        }
+    };
+    let gate = GateConfig::deserialize(toml::Value::Table(raw.gate))
+        .map_err(|e| invalid(format!("[gate]: {e}")))?;
+    Ok(GateFile {
+        main: raw.main,
+        gate,
+        allow_tools,
     })
 }
 
@@ -177,9 +218,13 @@ fn record(home: &Home, d: &Decision, b: &Block) -> std::io::Result<()> {
     });
     if let Some(i) = &d.input {
         data["tool"] = json!(i.tool_name);
-        for key in ["command", "file_path", "notebook_path"] {
+        for key in ["command", "cmd", "file_path", "notebook_path"] {
             if let Some(v) = i.tool_input.get(key).filter(|v| v.is_string()) {
-                let name = if key == "command" { "command" } else { "path" };
+                let name = if key == "command" || key == "cmd" {
+                    "command"
+                } else {
+                    "path"
+                };
                 data[name] = v.clone();
             }
         }

@@ -10,7 +10,10 @@ fn main() {
     // the pane copier) keep ignoring SIGPIPE: they handle a vanished reader themselves.
     if !matches!(
         cli.command,
-        Command::Up { .. } | Command::Worker { .. } | Command::Demo { .. } | Command::PaneLog { .. }
+        Command::Up { .. }
+            | Command::Worker { .. }
+            | Command::Demo { .. }
+            | Command::PaneLog { .. }
     ) {
         // SAFETY: setting a signal's disposition to its default before any thread is started.
         unsafe {

@@ -142,7 +142,11 @@ fn claude_limits() {
         .captures(&c.stdout)
         .map(|m| {
             let h: u32 = m[1].parse().unwrap();
-            format!("{:02}:{}", (h % 12) + if &m[3] == "pm" { 12 } else { 0 }, &m[2])
+            format!(
+                "{:02}:{}",
+                (h % 12) + if &m[3] == "pm" { 12 } else { 0 },
+                &m[2]
+            )
         })
         .expect("the capture says when it resets");
     assert_eq!(t.format("%H:%M").to_string(), said);

@@ -59,7 +59,7 @@ pub fn kill_session_processes(home: &Home, s: &str, worker: Option<u32>) -> Vec<
 
 /// `pid` is alive and leads its own terminal session (as a tmux pane's process does).
 pub fn leads_session(pid: i32) -> bool {
-    crate::proc::is_running(pid) && stat(pid).is_some_and(|st| st.session == pid)
+    crate::proc::is_running(pid) && crate::proc::stat(pid).is_some_and(|st| st.session == pid)
 }
 
 /// The process groups with a live (not zombie) member in one of the terminal `sessions`, never
@@ -75,7 +75,7 @@ pub fn groups_of_sessions(sessions: &[i32]) -> Vec<i32> {
     let mut groups: Vec<i32> = procs
         .filter_map(|e| {
             let pid: i32 = e.ok()?.file_name().to_str()?.parse().ok()?;
-            let st = stat(pid)?;
+            let st = crate::proc::stat(pid)?;
             (st.state != 'Z' && sessions.contains(&st.session) && st.pgrp > 1)
                 .then_some(st.pgrp)
                 .filter(|g| Some(*g) != own)
@@ -93,28 +93,6 @@ pub fn wait_gone(sessions: &[i32]) {
     while !groups_of_sessions(sessions).is_empty() && Instant::now() < end {
         std::thread::sleep(Duration::from_millis(50));
     }
-}
-
-struct Stat {
-    state: char,
-    pgrp: i32,
-    session: i32,
-}
-
-/// A process's state, group and terminal session from `/proc/<pid>/stat`; `None` when gone.
-fn stat(pid: i32) -> Option<Stat> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // After the command's closing parenthesis: state ppid pgrp session …
-    let mut f = text.rsplit(')').next()?.split_whitespace();
-    let state = f.next()?.chars().next()?;
-    let _ppid = f.next()?;
-    let pgrp = f.next()?.parse().ok()?;
-    let session = f.next()?.parse().ok()?;
-    Some(Stat {
-        state,
-        pgrp,
-        session,
-    })
 }
 
 fn pgid_of(pid: i32) -> Option<i32> {

@@ -12,10 +12,9 @@ use std::time::SystemTime;
 
 use git2::{Delta, FileMode, Oid, Tree};
 
-use super::tree_update::{
-    BLOB, Change, GITLINK, OnDisk, follow_tree, held_open, on_disk, only_tracked,
-};
+use super::tree_update::{BLOB, Change, GITLINK, OnDisk, follow_tree, on_disk, only_tracked};
 use super::{Ctx, Result, Target, msg};
+use crate::proc::held_open;
 
 impl Target {
     /// Why main's checked-out working trees cannot follow main from `old` to `new`, if they

@@ -9,6 +9,7 @@ use git2::{ObjectType, Oid, Tree};
 
 use super::worktree::WorkTree;
 use super::{Ctx, GitError, Result, msg};
+use crate::proc::held_open;
 
 /// A file that differs between main's old and new trees: (blob, mode) on each side.
 pub(super) struct Change {
@@ -242,31 +243,4 @@ fn remove_empty_parents(root: &Path, full: &Path) {
         }
         dir = d.parent();
     }
-}
-
-/// Does any process have `path` open? (Scans `/proc/*/fd`; Linux.)
-pub(crate) fn held_open(path: &Path) -> bool {
-    let want = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
-    let Ok(procs) = std::fs::read_dir("/proc") else {
-        return false;
-    };
-    for p in procs.flatten() {
-        if !p
-            .file_name()
-            .to_string_lossy()
-            .bytes()
-            .all(|b| b.is_ascii_digit())
-        {
-            continue;
-        }
-        let Ok(fds) = std::fs::read_dir(p.path().join("fd")) else {
-            continue;
-        };
-        for fd in fds.flatten() {
-            if std::fs::read_link(fd.path()).is_ok_and(|l| l == want) {
-                return true;
-            }
-        }
-    }
-    false
 }

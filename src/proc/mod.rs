@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 mod sweep;
 
-pub use sweep::{held_open, is_running, kill_in_dir, kill_orphaned_group};
+pub use sweep::{Stat, held_open, is_running, kill_in_dir, kill_orphaned_group, stat};
 
 /// Output kept for parsing is bounded; past this, the oldest part is dropped.
 const MAX_CAPTURE: usize = 64 * 1024 * 1024;

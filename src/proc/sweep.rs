@@ -17,7 +17,7 @@ pub fn kill_orphaned_group(pgid_file: &Path) -> Option<i32> {
     let pgid: i32 = pgid.parse().ok()?;
     let members = std::fs::read_dir("/proc").ok()?.filter_map(|e| {
         let pid: i32 = e.ok()?.file_name().to_str()?.parse().ok()?;
-        (stat(pid)?.1 == pgid).then_some(pid)
+        (stat(pid)?.pgrp == pgid).then_some(pid)
     });
     let ours = members.into_iter().any(|pid| {
         std::fs::read_link(format!("/proc/{pid}/cwd")).is_ok_and(|cwd| cwd.starts_with(dir))
@@ -49,13 +49,7 @@ fn self_and_ancestors() -> Vec<i32> {
 }
 
 fn parent_of(pid: i32) -> Option<i32> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    text.rsplit(')')
-        .next()?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()
+    stat(pid).map(|st| st.ppid)
 }
 
 /// The live processes of this user (pids from `/proc`), without this process and its ancestors.
@@ -106,24 +100,53 @@ pub fn kill_in_dir(dir: &Path) -> Vec<i32> {
     killed
 }
 
-/// Does a live process (of this user) hold `path` open? Read from `/proc/*/fd`.
+/// Does any live process (of any user, as far as `/proc` shows them) hold `path` open? Read
+/// from `/proc/*/fd`, comparing canonical paths. Used before removing a lock file a dead
+/// process left: a lock someone still holds is never removed.
 pub fn held_open(path: &Path) -> bool {
-    own_processes().into_iter().any(|pid| {
-        std::fs::read_dir(format!("/proc/{pid}/fd")).is_ok_and(|fds| {
-            fds.flatten()
-                .any(|fd| std::fs::read_link(fd.path()).is_ok_and(|t| t == path))
+    let want = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+    let Ok(procs) = std::fs::read_dir("/proc") else {
+        return false;
+    };
+    procs
+        .flatten()
+        .filter(|p| {
+            p.file_name()
+                .to_str()
+                .is_some_and(|n| n.parse::<i32>().is_ok())
         })
-    })
+        .any(|p| {
+            std::fs::read_dir(p.path().join("fd")).is_ok_and(|fds| {
+                fds.flatten()
+                    .any(|fd| std::fs::read_link(fd.path()).is_ok_and(|l| l == want))
+            })
+        })
 }
 
-/// A process's state letter and process group, from `/proc/<pid>/stat`; `None` when it is gone.
-fn stat(pid: i32) -> Option<(char, i32)> {
+/// What `/proc/<pid>/stat` says of a process (the one reader of that file in brl).
+pub struct Stat {
+    pub state: char,
+    pub ppid: i32,
+    pub pgrp: i32,
+    /// The terminal session it belongs to (a tmux pane's process leads its own).
+    pub session: i32,
+}
+
+/// A process's [`Stat`]; `None` when it is gone.
+pub fn stat(pid: i32) -> Option<Stat> {
     let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Fields after the command's closing parenthesis: state ppid pgrp …
-    let mut fields = text.rsplit(')').next()?.split_whitespace();
-    let state = fields.next()?.chars().next()?;
-    let pgrp = fields.nth(1)?.parse().ok()?;
-    Some((state, pgrp))
+    // Fields after the command's closing parenthesis: state ppid pgrp session …
+    let mut f = text.rsplit(')').next()?.split_whitespace();
+    let state = f.next()?.chars().next()?;
+    let ppid = f.next()?.parse().ok()?;
+    let pgrp = f.next()?.parse().ok()?;
+    let session = f.next()?.parse().ok()?;
+    Some(Stat {
+        state,
+        ppid,
+        pgrp,
+        session,
+    })
 }
 
 /// Does any live (not zombie) process belong to group `pgid`?
@@ -134,12 +157,12 @@ fn group_alive(pgid: i32) -> bool {
                 .to_str()
                 .and_then(|n| n.parse::<i32>().ok())
                 .and_then(stat)
-                .is_some_and(|(st, g)| g == pgid && st != 'Z')
+                .is_some_and(|st| st.pgrp == pgid && st.state != 'Z')
         })
     })
 }
 
 /// Is `pid` running? A zombie waiting for its reaper counts as gone.
 pub fn is_running(pid: i32) -> bool {
-    stat(pid).is_some_and(|(state, _)| state != 'Z')
+    stat(pid).is_some_and(|st| st.state != 'Z')
 }

@@ -74,6 +74,9 @@ pub enum Outcome {
     AgentFailed,
     Timeout,
     Interrupted,
+    /// The agent hit a usage or rate limit (or the API was overloaded) and changed nothing: not
+    /// a judgement of the work; its task returns uncounted and the scheduler waits for the reset.
+    RateLimited,
     Error,
 }
 
@@ -86,6 +89,7 @@ impl Outcome {
             Outcome::AgentFailed => "agent_failed",
             Outcome::Timeout => "timeout",
             Outcome::Interrupted => "interrupted",
+            Outcome::RateLimited => "rate_limited",
             Outcome::Error => "error",
         }
     }
@@ -107,8 +111,23 @@ pub struct Facts<'a> {
     pub timeout_secs: u64,
 }
 
-/// The outcome and the reason in words (`"errors 12 → 14"`).
+/// What the agent itself reported that bears on the outcome.
+#[derive(Clone, Debug, Default)]
+pub struct Signals {
+    /// The agent said it hit a limit: the limit in words (`usage limit, resets 23:03: …`).
+    pub limit: Option<String>,
+    /// The agent was denied tools: the reason naming them ([`crate::agents::denial_reason`]).
+    pub denied: Option<String>,
+}
+
+/// The outcome and the reason in words (`"errors 12 → 14"`), with nothing reported by the agent.
 pub fn evaluate(f: &Facts) -> (Outcome, String) {
+    evaluate_run(f, &Signals::default())
+}
+
+/// [`evaluate`] with what the agent reported: a limit hit without a change is `rate_limited`; a
+/// denial without a change is named in the reason (never a silent `no_change`).
+pub fn evaluate_run(f: &Facts, sig: &Signals) -> (Outcome, String) {
     match f.agent {
         AgentExit::Interrupted => {
             return (
@@ -128,6 +147,21 @@ pub fn evaluate(f: &Facts) -> (Outcome, String) {
         _ => {}
     }
     if !f.changed {
+        // A limit, not the agent's judgement: whatever the exit code, the cycle did not happen.
+        if let Some(limit) = &sig.limit {
+            return (
+                Outcome::RateLimited,
+                format!("the agent hit a limit and changed nothing: {limit}"),
+            );
+        }
+        if let (Some(denied), AgentExit::Exited(_)) = (&sig.denied, f.agent) {
+            // Not a silent no_change: the agent was not allowed to work.
+            let outcome = match f.agent {
+                AgentExit::Exited(0) => Outcome::NoChange,
+                _ => Outcome::AgentFailed,
+            };
+            return (outcome, format!("the agent changed nothing: {denied}"));
+        }
         return match f.agent {
             AgentExit::Exited(0) => (Outcome::NoChange, "the agent changed nothing".into()),
             AgentExit::Exited(127) => (
@@ -223,6 +257,110 @@ mod tests {
             after,
             timeout_secs: 30,
         })
+    }
+
+    #[test]
+    fn a_limit_without_a_change_is_rate_limited_whatever_the_exit() {
+        let b = m(1, 1, 1);
+        for agent in [AgentExit::Exited(0), AgentExit::Exited(1)] {
+            let (o, r) = evaluate_run(
+                &Facts {
+                    agent,
+                    changed: false,
+                    before: &b,
+                    after: None,
+                    timeout_secs: 30,
+                },
+                &Signals {
+                    limit: Some("usage limit, resumes at 23:03".into()),
+                    denied: None,
+                },
+            );
+            assert_eq!(o, Outcome::RateLimited);
+            assert!(r.contains("usage limit, resumes at 23:03"), "{r}");
+        }
+        // Work done before the limit is judged by the normal rules.
+        let (o, _) = evaluate_run(
+            &Facts {
+                agent: AgentExit::Exited(1),
+                changed: true,
+                before: &b,
+                after: Some(&m(0, 1, 1)),
+                timeout_secs: 30,
+            },
+            &Signals {
+                limit: Some("rate limit".into()),
+                denied: None,
+            },
+        );
+        assert_eq!(o, Outcome::Kept);
+        // A stop by the operator still wins.
+        let (o, _) = evaluate_run(
+            &Facts {
+                agent: AgentExit::Interrupted,
+                changed: false,
+                before: &b,
+                after: None,
+                timeout_secs: 30,
+            },
+            &Signals {
+                limit: Some("rate limit".into()),
+                denied: None,
+            },
+        );
+        assert_eq!(o, Outcome::Interrupted);
+    }
+
+    #[test]
+    fn denied_and_unchanged_names_the_denied_tools() {
+        let b = m(1, 1, 1);
+        let denied =
+            "Edit ×3, Bash(git commit) ×1 denied — the agent command lacks a permission mode";
+        let (o, r) = evaluate_run(
+            &Facts {
+                agent: AgentExit::Exited(0),
+                changed: false,
+                before: &b,
+                after: None,
+                timeout_secs: 30,
+            },
+            &Signals {
+                limit: None,
+                denied: Some(denied.into()),
+            },
+        );
+        assert_eq!(o, Outcome::NoChange);
+        assert_eq!(r, format!("the agent changed nothing: {denied}"));
+        let (o, r) = evaluate_run(
+            &Facts {
+                agent: AgentExit::Exited(2),
+                changed: false,
+                before: &b,
+                after: None,
+                timeout_secs: 30,
+            },
+            &Signals {
+                limit: None,
+                denied: Some(denied.into()),
+            },
+        );
+        assert_eq!(o, Outcome::AgentFailed);
+        assert!(r.contains("Edit ×3"), "{r}");
+        // Denied but it changed something anyway: judged by the checks.
+        let (o, _) = evaluate_run(
+            &Facts {
+                agent: AgentExit::Exited(0),
+                changed: true,
+                before: &b,
+                after: Some(&b),
+                timeout_secs: 30,
+            },
+            &Signals {
+                limit: None,
+                denied: Some(denied.into()),
+            },
+        );
+        assert_eq!(o, Outcome::Kept);
     }
 
     #[test]

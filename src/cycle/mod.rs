@@ -22,6 +22,7 @@ use name::reserve_branch;
 pub use spec::{Report, TaskSpec};
 
 use crate::agent;
+use crate::agents::AgentResult;
 use crate::checks::{self, CheckError, MeasureCtx};
 use crate::config::Config;
 use crate::git::{self, Target};
@@ -29,6 +30,7 @@ use crate::home::Home;
 use crate::inflight::{self, Inflight};
 use crate::outcome::{self, AgentExit, Counts, Facts, Measure, Outcome};
 use crate::prompt;
+use crate::scheduler::limits::{self, AgentLimit};
 use crate::store::atomic::{LockGuard, lock_owner};
 use crate::store::log::{self, Entry, Filter};
 
@@ -144,6 +146,15 @@ pub fn run(home: &Home, config: &Config, session: &str, opts: &Options) -> anyho
     log::append(&home.log_path(), &entry)
         .with_context(|| format!("cannot append to {}", home.log_path().display()))?;
     crate::chaos::point("cycle:after-log");
+    if let Some((limit, true)) = &c.data.limited {
+        // Once per limit (the first cycle to hit it): the scheduler pauses every session using
+        // this agent until `resume_at`.
+        let data = serde_json::to_value(limit).unwrap_or_else(|_| json!({}));
+        let entry = Entry::new("agent_limited", Some(session), data);
+        if let Err(e) = log::append(&home.log_path(), &entry) {
+            crate::say_err!("{session}: cannot log the agent's limit: {e}");
+        }
+    }
     inflight::clear(home, session)?;
     match &c.data.blocked {
         Some(why) => blocked::set(home, session, why),
@@ -171,8 +182,11 @@ struct Data {
     after: Option<Measure>,
     baseline_cached: bool,
     agent: Option<Value>,
-    cost_usd: Option<f64>,
-    num_turns: Option<u64>,
+    /// What the agent reported, read by its preset.
+    result: Option<AgentResult>,
+    /// The agent's limit as kept for the scheduler, and whether this cycle was the first to
+    /// hit it (then it logs `agent_limited`).
+    limited: Option<(AgentLimit, bool)>,
     head: Option<String>,
     commits: usize,
     subject: String,
@@ -319,8 +333,10 @@ impl Cycle<'_> {
                 output_path.display()
             );
         }
+        let preset = self.config.preset();
         let run = agent::run(agent::Call {
             command: &self.config.agent.command,
+            preset: &preset,
             timeout: Duration::from_secs(self.config.agent.timeout_secs.get()),
             home: self.home.root(),
             session: Some(self.session),
@@ -336,11 +352,9 @@ impl Cycle<'_> {
         })
         .with_context(|| format!("cannot start the agent `{}`", self.config.agent.command))?;
         self.data.durations.push(("hack", t.elapsed().as_millis()));
-        self.data.agent = Some(json!({ "exit": describe_exit(run.exit), "claude": run.claude }));
-        if let Some(c) = &run.claude {
-            self.data.cost_usd = c.cost_usd;
-            self.data.num_turns = c.num_turns;
-        }
+        self.data.agent = Some(agent_block(&run.exit, preset.name(), &run.result));
+        self.note_limit(preset.name(), &run.result);
+        self.data.result = Some(run.result);
         if matches!(run.exit, AgentExit::TimedOut | AgentExit::Interrupted) {
             return Ok(self.decide(run.exit, true));
         }
@@ -394,19 +408,60 @@ impl Cycle<'_> {
         Ok(self.decide(run.exit, true))
     }
 
+    /// The agent hit a limit: keep it for the scheduler (no cycle for this agent until it
+    /// resets); a clean run starts the back-off again.
+    fn note_limit(&mut self, preset: &str, result: &AgentResult) {
+        let now = Utc::now();
+        let kept = match &result.limit {
+            Some(limit) => {
+                limits::record(self.home, preset, limit, Some(self.session), now).map(Some)
+            }
+            None => limits::clear(self.home, preset).map(|()| None),
+        };
+        match kept {
+            Ok(k) => self.data.limited = k,
+            Err(e) => self
+                .data
+                .notes
+                .push(format!("could not keep the agent's limit: {e}")),
+        }
+    }
+
+    /// What the agent reported that bears on the outcome: a limit, tools denied.
+    fn signals(&self) -> outcome::Signals {
+        let Some(r) = &self.data.result else {
+            return outcome::Signals::default();
+        };
+        let now = Utc::now();
+        let limit = r.limit.as_ref().map(|l| {
+            let resume = match &self.data.limited {
+                Some((kept, _)) => limits::describe(kept, now),
+                None => format!("{:?}", l.kind),
+            };
+            format!("{resume}: {}", l.message)
+        });
+        outcome::Signals {
+            limit,
+            denied: self.config.preset().denial_reason(&r.denials),
+        }
+    }
+
     fn decide(&self, agent: AgentExit, changed: bool) -> (Outcome, String) {
         let none = Measure {
             counts: Counts::default(),
             typecheck: outcome::CheckState::NotConfigured,
             test: outcome::CheckState::NotConfigured,
         };
-        outcome::evaluate(&Facts {
-            agent,
-            changed,
-            before: self.data.before.as_ref().unwrap_or(&none),
-            after: self.data.after.as_ref(),
-            timeout_secs: self.config.agent.timeout_secs.get(),
-        })
+        outcome::evaluate_run(
+            &Facts {
+                agent,
+                changed,
+                before: self.data.before.as_ref().unwrap_or(&none),
+                after: self.data.after.as_ref(),
+                timeout_secs: self.config.agent.timeout_secs.get(),
+            },
+            &self.signals(),
+        )
     }
 
     fn measure_ctx(&self) -> MeasureCtx<'_> {
@@ -423,6 +478,14 @@ impl Cycle<'_> {
     fn output_path(&self) -> PathBuf {
         PathBuf::from(format!("{}.log", self.prefix.display()))
     }
+}
+
+/// The entry's `agent` block: how it ended, its preset and everything it reported.
+fn agent_block(exit: &AgentExit, preset: &str, result: &AgentResult) -> Value {
+    let mut v = serde_json::to_value(result).unwrap_or_else(|_| json!({}));
+    v["exit"] = json!(describe_exit(*exit));
+    v["preset"] = json!(preset);
+    v
 }
 
 fn describe_exit(e: AgentExit) -> String {

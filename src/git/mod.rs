@@ -323,9 +323,25 @@ fn open_worktree(worktree: &Path) -> Result<Repository> {
 }
 
 /// In a worktree: if there are uncommitted changes (modified, deleted, or new untracked
-/// non-ignored files), stage everything and commit on the current HEAD with `message`.
-/// Returns the new commit id, or None when there was nothing to commit.
+/// non-ignored files), stage everything and commit on the current HEAD with `message` —
+/// everything but agent state: the caches and settings any agent preset leaves in a worktree
+/// ([`crate::agents::all_state_paths`]: `.aider*`, `.claude/settings.local.json`, …) never enter
+/// a branch through brl. Returns the new commit id, or None when there was nothing to commit.
 pub fn commit_all(worktree: &Path, message: &str) -> Result<Option<Oid>> {
+    let state = crate::agents::all_state_paths();
+    commit_all_except(worktree, message, &|rel| {
+        crate::agents::is_state_path(&state, rel)
+    })
+}
+
+/// [`commit_all`] leaving out every path (relative to the worktree, `/`-separated) for which
+/// `leave_out` says yes: an untracked one stays untracked, a change to a tracked one stays
+/// unstaged.
+pub fn commit_all_except(
+    worktree: &Path,
+    message: &str,
+    leave_out: &dyn Fn(&str) -> bool,
+) -> Result<Option<Oid>> {
     let repo = open_worktree(worktree)?;
     let what = || format!("cannot commit the changes in {}", worktree.display());
     {
@@ -340,10 +356,15 @@ pub fn commit_all(worktree: &Path, message: &str) -> Result<Option<Oid>> {
         }
     }
     let mut index = repo.index().ctx(what)?;
+    // 0: stage it; 1: leave it out.
+    let mut pick = |path: &Path, _spec: &[u8]| -> i32 {
+        let rel = path.to_string_lossy().replace('\\', "/");
+        i32::from(leave_out(&rel))
+    };
     index
-        .add_all(["*"], IndexAddOption::DEFAULT, None)
+        .add_all(["*"], IndexAddOption::DEFAULT, Some(&mut pick))
         .ctx(what)?;
-    index.update_all(["*"], None).ctx(what)?;
+    index.update_all(["*"], Some(&mut pick)).ctx(what)?;
     index.write().ctx(what)?;
     let tree_id = index.write_tree().ctx(what)?;
     let parent = match repo.head() {

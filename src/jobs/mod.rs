@@ -182,6 +182,7 @@ impl Ctx<'_> {
         std::fs::create_dir_all(&self.scratch)?;
         let run = agent::run(Call {
             command: &self.config.agent.command,
+            preset: &self.config.preset(),
             timeout: left,
             home: self.home.root(),
             session,
@@ -195,8 +196,7 @@ impl Ctx<'_> {
             cancel: self.cancel,
             pgid_file: None,
         })?;
-        let claude = run.claude.clone();
-        let cost = claude.as_ref().and_then(|c| c.cost_usd).unwrap_or(0.0);
+        let cost = run.result.cost_usd.unwrap_or(0.0);
         self.cost_usd += cost;
         match run.exit {
             AgentExit::Exited(0) => Ok(Answer {

@@ -3,6 +3,7 @@
 //! or a clock. The control room does the IO around it (`crate::control`).
 
 pub mod budget;
+pub mod limits;
 pub mod memory;
 
 use serde::Serialize;
@@ -40,6 +41,8 @@ pub struct Inputs<'a> {
     pub today: &'a Usage,
     pub daily_usd: Option<f64>,
     pub max_cycles_per_day: Option<u32>,
+    /// The agent every session uses hit a limit that has not reset yet.
+    pub agent_limit: Option<&'a limits::AgentLimit>,
 }
 
 /// One grant to give.
@@ -66,6 +69,12 @@ pub enum Skip {
     MaxRunning { running: u32, max_running: u32 },
     /// No ready task and `[scheduler] self_plan = false`.
     NoTask,
+    /// The agent hit a usage or rate limit: nothing until it resets.
+    AgentLimited {
+        preset: String,
+        kind: String,
+        resume_at: chrono::DateTime<chrono::Utc>,
+    },
     /// A `[budget]` limit is reached for today (UTC).
     Budget {
         limit: &'static str,
@@ -95,6 +104,17 @@ pub fn decide(inp: &Inputs) -> Plan {
             .then(a.name.cmp(&b.name))
     });
     let names = |v: &[&SessionView]| v.iter().map(|s| s.name.clone()).collect::<Vec<_>>();
+    if let Some(l) = inp.agent_limit {
+        let skip = Skip::AgentLimited {
+            preset: l.preset.clone(),
+            kind: l.kind.clone(),
+            resume_at: l.resume_at,
+        };
+        return Plan {
+            grants: vec![],
+            skipped: Some((skip, names(&idle))),
+        };
+    }
     if let Some(limit) = budget::reached(inp.today, inp.daily_usd, inp.max_cycles_per_day) {
         let skip = Skip::Budget {
             limit,
@@ -219,7 +239,41 @@ mod tests {
             max_running: 0,
             ready_tasks: 0,
             self_plan: true,
+            agent_limit: None,
         }
+    }
+
+    #[test]
+    fn an_agent_limit_grants_nothing_until_it_resets() {
+        let ss = [s("s1", true, true, false, 3), s("s2", true, true, false, 2)];
+        let now: chrono::DateTime<chrono::Utc> = "2026-12-04T20:00:00Z".parse().expect("ts");
+        let limit = crate::agents::Limit {
+            kind: crate::agents::LimitKind::UsageLimit,
+            resets_at: Some("2026-12-04T23:03:00Z".parse().expect("ts")),
+            retry_after_secs: None,
+            message: "usage limit reached".into(),
+        };
+        let (kept, _) = limits::next(None, "claude", &limit, Some("s1"), now);
+        let all = vec![kept];
+        let mut i = inputs(&ss);
+        i.ready_tasks = 2;
+        i.agent_limit = limits::active_in(&all, "claude", now);
+        let p = decide(&i);
+        assert!(p.grants.is_empty());
+        let (skip, who) = p.skipped.expect("skipped");
+        assert_eq!(who, vec!["s1".to_string(), "s2".to_string()]);
+        assert_eq!(
+            skip,
+            Skip::AgentLimited {
+                preset: "claude".into(),
+                kind: "usage_limit".into(),
+                resume_at: "2026-12-04T23:03:00Z".parse().expect("ts"),
+            }
+        );
+        // At the reset time the limit is no longer active: both sessions get a cycle again.
+        let reset: chrono::DateTime<chrono::Utc> = "2026-12-04T23:03:00Z".parse().expect("ts");
+        i.agent_limit = limits::active_in(&all, "claude", reset);
+        assert_eq!(granted(&decide(&i)), vec![("s1", true), ("s2", true)]);
     }
 
     fn granted(p: &Plan) -> Vec<(&str, bool)> {

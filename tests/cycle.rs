@@ -172,7 +172,9 @@ fn claude_json_figures_go_into_the_entry() {
     assert_eq!(e["data"]["outcome"], "kept");
     assert_eq!(e["data"]["cost_usd"], 0.0312);
     assert_eq!(e["data"]["num_turns"], 4);
-    assert_eq!(e["data"]["agent"]["claude"]["session_id"], "sess-1");
+    assert_eq!(e["data"]["agent"]["session_id"], "sess-1");
+    assert_eq!(e["data"]["agent"]["preset"], "custom");
+    assert_eq!(e["data"]["cost_source"], "reported");
 }
 
 #[test]

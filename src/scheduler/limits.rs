@@ -188,6 +188,19 @@ pub fn active(
     Ok(active_in(&load(home)?, preset, now).cloned())
 }
 
+/// Every agent limited at `now`, in words ([`describe`]), for the dashboard and `brl status`;
+/// a limits file that cannot be read is said so (it stops nothing).
+pub fn lines(home: &Home, now: DateTime<Utc>) -> Vec<String> {
+    match load(home) {
+        Ok(all) => all
+            .iter()
+            .filter(|l| l.is_active(now))
+            .map(|l| describe(l, now))
+            .collect(),
+        Err(e) => vec![format!("agent limits unknown: {e}")],
+    }
+}
+
 /// Record that `preset` hit `limit` at `now`; returns the kept limit and whether it is news.
 pub fn record(
     home: &Home,

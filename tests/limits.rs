@@ -65,6 +65,7 @@ fn a_usage_limit_pauses_every_session_until_the_reset_then_the_fleet_resumes() {
     env.push(("CLAUDE_CODE_MAX_RETRIES".into(), "0".into()));
     env.push(("HOME".into(), agent_home.display().to_string()));
     let env_ref: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    assert_eq!(r.w.run(&["task", "add", "fix f1"]).0, 0);
     r.up_with_env(&[], &env_ref);
 
     wait_for(120, "a rate_limited cycle and agent_limited", || {
@@ -97,6 +98,18 @@ fn a_usage_limit_pauses_every_session_until_the_reset_then_the_fleet_resumes() {
         cycle["data"]["branch_deleted"], true,
         "an empty branch goes"
     );
+
+    // The task came back uncounted: a limit is no judgement of it.
+    let with_task = r
+        .entries("ralph_cycle")
+        .into_iter()
+        .find(|c| c["data"]["task"] == "fix f1")
+        .expect("the task's cycle");
+    assert_eq!(with_task["data"]["outcome"], "rate_limited", "{with_task}");
+    assert_eq!(with_task["data"]["task_state"], "pending", "{with_task}");
+    let (_, out, _) = r.w.run(&["task", "list", "--json"]);
+    let tasks: Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(tasks[0]["attempts"], 0, "{tasks}");
 
     // Until the reset: no grant to any session, and the reason is logged.
     wait_for(60, "assignment_skipped (agent_limited)", || {

@@ -9,12 +9,13 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use chrono::Utc;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 mod blocked;
 mod finish;
 mod name;
 mod recover;
+mod reported;
 mod spec;
 
 pub use name::new_cycle_id;
@@ -30,7 +31,7 @@ use crate::home::Home;
 use crate::inflight::{self, Inflight};
 use crate::outcome::{self, AgentExit, Counts, Facts, Measure, Outcome};
 use crate::prompt;
-use crate::scheduler::limits::{self, AgentLimit};
+use crate::scheduler::limits::AgentLimit;
 use crate::store::atomic::{LockGuard, lock_owner};
 use crate::store::log::{self, Entry, Filter};
 
@@ -146,15 +147,7 @@ pub fn run(home: &Home, config: &Config, session: &str, opts: &Options) -> anyho
     log::append(&home.log_path(), &entry)
         .with_context(|| format!("cannot append to {}", home.log_path().display()))?;
     crate::chaos::point("cycle:after-log");
-    if let Some((limit, true)) = &c.data.limited {
-        // Once per limit (the first cycle to hit it): the scheduler pauses every session using
-        // this agent until `resume_at`.
-        let data = serde_json::to_value(limit).unwrap_or_else(|_| json!({}));
-        let entry = Entry::new("agent_limited", Some(session), data);
-        if let Err(e) = log::append(&home.log_path(), &entry) {
-            crate::say_err!("{session}: cannot log the agent's limit: {e}");
-        }
-    }
+    c.log_limit();
     inflight::clear(home, session)?;
     match &c.data.blocked {
         Some(why) => blocked::set(home, session, why),
@@ -352,7 +345,7 @@ impl Cycle<'_> {
         })
         .with_context(|| format!("cannot start the agent `{}`", self.config.agent.command))?;
         self.data.durations.push(("hack", t.elapsed().as_millis()));
-        self.data.agent = Some(agent_block(&run.exit, preset.name(), &run.result));
+        self.data.agent = Some(reported::agent_block(&run.exit, preset.name(), &run.result));
         self.note_limit(preset.name(), &run.result);
         self.data.result = Some(run.result);
         if matches!(run.exit, AgentExit::TimedOut | AgentExit::Interrupted) {
@@ -408,44 +401,6 @@ impl Cycle<'_> {
         Ok(self.decide(run.exit, true))
     }
 
-    /// The agent hit a limit: keep it for the scheduler (no cycle for this agent until it
-    /// resets); a clean run starts the back-off again.
-    fn note_limit(&mut self, preset: &str, result: &AgentResult) {
-        let now = Utc::now();
-        let kept = match &result.limit {
-            Some(limit) => {
-                limits::record(self.home, preset, limit, Some(self.session), now).map(Some)
-            }
-            None => limits::clear(self.home, preset).map(|()| None),
-        };
-        match kept {
-            Ok(k) => self.data.limited = k,
-            Err(e) => self
-                .data
-                .notes
-                .push(format!("could not keep the agent's limit: {e}")),
-        }
-    }
-
-    /// What the agent reported that bears on the outcome: a limit, tools denied.
-    fn signals(&self) -> outcome::Signals {
-        let Some(r) = &self.data.result else {
-            return outcome::Signals::default();
-        };
-        let now = Utc::now();
-        let limit = r.limit.as_ref().map(|l| {
-            let resume = match &self.data.limited {
-                Some((kept, _)) => limits::describe(kept, now),
-                None => format!("{:?}", l.kind),
-            };
-            format!("{resume}: {}", l.message)
-        });
-        outcome::Signals {
-            limit,
-            denied: self.config.preset().denial_reason(&r.denials),
-        }
-    }
-
     fn decide(&self, agent: AgentExit, changed: bool) -> (Outcome, String) {
         let none = Measure {
             counts: Counts::default(),
@@ -480,15 +435,7 @@ impl Cycle<'_> {
     }
 }
 
-/// The entry's `agent` block: how it ended, its preset and everything it reported.
-fn agent_block(exit: &AgentExit, preset: &str, result: &AgentResult) -> Value {
-    let mut v = serde_json::to_value(result).unwrap_or_else(|_| json!({}));
-    v["exit"] = json!(describe_exit(*exit));
-    v["preset"] = json!(preset);
-    v
-}
-
-fn describe_exit(e: AgentExit) -> String {
+pub(super) fn describe_exit(e: AgentExit) -> String {
     match e {
         AgentExit::Exited(c) => format!("exit code {c}"),
         AgentExit::Signaled(s) => format!("killed by signal {s}"),

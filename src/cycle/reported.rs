@@ -52,7 +52,7 @@ impl Cycle<'_> {
         let limit = r.limit.as_ref().map(|l| {
             let resume = match &self.data.limited {
                 Some((kept, _)) => limits::describe(kept, now),
-                None => format!("{:?}", l.kind),
+                None => limits::kind_name(l.kind).replace('_', " "),
             };
             format!("{resume}: {}", l.message)
         });

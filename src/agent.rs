@@ -1,20 +1,22 @@
 //! Invoking the agent: `[agent] command` through `sh -c` in the session's worktree, the prompt on
 //! stdin, `BRL_*` variables set, output streamed to the terminal and saved, a timeout that kills the
-//! whole process group. Claude Code's JSON result is understood; plain text from other agents is fine.
+//! whole process group. What the agent reported (cost, tokens, turns, denials, limits) is read by
+//! its preset ([`Preset::parse_result`]); plain text from a custom agent is fine.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
-use serde::Serialize;
-
+use crate::agents::{AgentResult, Preset};
 use crate::outcome::AgentExit;
 use crate::proc;
 
 /// What the agent is asked to do: one of `ralph`, `review`, `standup`, `doctor`, `skill`.
 pub struct Call<'a> {
     pub command: &'a str,
+    /// The agent's preset: how its output reads.
+    pub preset: &'a Preset,
     pub timeout: Duration,
     pub home: &'a Path,
     pub session: Option<&'a str>,
@@ -33,21 +35,12 @@ pub struct Call<'a> {
     pub pgid_file: Option<PathBuf>,
 }
 
-/// The figures of Claude Code's `--output-format json` result.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
-pub struct ClaudeResult {
-    pub cost_usd: Option<f64>,
-    pub num_turns: Option<u64>,
-    pub is_error: Option<bool>,
-    pub session_id: Option<String>,
-    /// The final text, cut to a few hundred characters.
-    pub result: Option<String>,
-}
-
 pub struct AgentRun {
     pub exit: AgentExit,
+    /// Everything the agent printed (stdout and stderr merged, as saved).
     pub output: String,
-    pub claude: Option<ClaudeResult>,
+    /// What the agent reported, read by its preset from the output.
+    pub result: AgentResult,
     pub duration: Duration,
 }
 
@@ -79,6 +72,7 @@ pub fn run(call: Call) -> std::io::Result<AgentRun> {
         pgid_file: call.pgid_file,
     };
     let echo = call.echo;
+    let call_preset = call.preset;
     let mut stdout = std::io::stdout();
     // A cycle's agent: the chaos harness may stop brl around its spawn.
     let hooks = if call.role == "ralph" {
@@ -106,11 +100,12 @@ pub fn run(call: Call) -> std::io::Result<AgentRun> {
         proc::End::TimedOut => AgentExit::TimedOut,
         proc::End::Cancelled => AgentExit::Interrupted,
     };
-    let claude = parse_claude_result(&run.output);
+    // stdout and stderr arrive merged; every preset's parser copes with that.
+    let result = call_preset.parse_result(&run.output, "");
     Ok(AgentRun {
         exit,
         output: run.output,
-        claude,
+        result,
         duration: run.duration,
     })
 }
@@ -126,38 +121,47 @@ pub fn result_json(output: &str) -> Option<serde_json::Value> {
         .find(|v| v.get("type").and_then(|t| t.as_str()) == Some("result"))
 }
 
-/// Claude Code's result object, when the output holds one (the whole output, or one line of it).
-pub fn parse_claude_result(output: &str) -> Option<ClaudeResult> {
-    result_json(output).map(|v| ClaudeResult {
-        cost_usd: v.get("total_cost_usd").and_then(|x| x.as_f64()),
-        num_turns: v.get("num_turns").and_then(|x| x.as_u64()),
-        is_error: v.get("is_error").and_then(|x| x.as_bool()),
-        session_id: v
-            .get("session_id")
-            .and_then(|x| x.as_str())
-            .map(String::from),
-        result: v
-            .get("result")
-            .and_then(|x| x.as_str())
-            .map(|s| s.chars().take(400).collect()),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::agents::PresetKind;
 
     #[test]
-    fn claude_json_result_is_read() {
-        let out = r#"{"type":"result","subtype":"success","is_error":false,"duration_ms":1234,"num_turns":7,"result":"Fixed the bug.","session_id":"abc","total_cost_usd":0.0421}"#;
-        let r = parse_claude_result(out).expect("result");
-        assert_eq!(r.cost_usd, Some(0.0421));
-        assert_eq!(r.num_turns, Some(7));
-        assert_eq!(r.is_error, Some(false));
-        assert_eq!(r.session_id.as_deref(), Some("abc"));
-        let mixed = format!("some noise\n{out}\n");
-        assert!(parse_claude_result(&mixed).is_some());
-        assert!(parse_claude_result("plain text agent output\n{not json").is_none());
-        assert!(parse_claude_result(r#"{"type":"assistant"}"#).is_none());
+    fn claude_result_line_is_found_in_noise() {
+        let out = r#"{"type":"result","subtype":"success","result":"Fixed."}"#;
+        assert!(result_json(&format!("noise\n{out}\n")).is_some());
+        assert!(result_json("plain text agent output\n{not json").is_none());
+        assert!(result_json(r#"{"type":"assistant"}"#).is_none());
+    }
+
+    #[test]
+    fn the_run_reads_the_result_with_the_preset() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let out = r#"{"type":"result","subtype":"success","is_error":false,"num_turns":7,"session_id":"abc","total_cost_usd":0.0421,"permission_denials":[{"tool_name":"Edit","tool_use_id":"t1","tool_input":{}}]}"#;
+        let command = format!("cat >/dev/null; echo '{out}'");
+        let preset = Preset::unchecked(PresetKind::Claude, "claude -p");
+        let run = run(Call {
+            command: &command,
+            preset: &preset,
+            timeout: Duration::from_secs(20),
+            home: tmp.path(),
+            session: None,
+            branch: None,
+            cycle_id: None,
+            role: "review",
+            cwd: tmp.path(),
+            prompt: "hi".into(),
+            output_path: tmp.path().join("out.log"),
+            echo: false,
+            cancel: None,
+            pgid_file: None,
+        })
+        .expect("ran");
+        assert_eq!(run.exit, AgentExit::Exited(0));
+        assert_eq!(run.result.cost_usd, Some(0.0421));
+        assert_eq!(run.result.turns, Some(7));
+        assert_eq!(run.result.session_id.as_deref(), Some("abc"));
+        assert_eq!(run.result.denials.len(), 1, "{:?}", run.result);
+        assert_eq!(run.result.denials[0].tool, "Edit");
     }
 }

@@ -48,9 +48,8 @@ fn every_preset_is_a_valid_config() {
     }
 }
 
-/// NEEDS wp-g's `[agent] preset` config key: un-ignore when both branches are merged.
+/// Every template brl init writes parses, with its `[agent] preset` key.
 #[test]
-#[ignore = "needs the [agent] preset key of branch wp-g; un-ignore after merging it"]
 fn the_written_file_parses_with_its_preset_key() {
     for p in CHECK_PRESETS {
         for agent in PresetKind::ALL {

@@ -74,6 +74,9 @@ pub enum Outcome {
     AgentFailed,
     Timeout,
     Interrupted,
+    /// The agent hit a usage or rate limit (or the API was overloaded) and changed nothing: not
+    /// a judgement of the work; its task returns uncounted and the scheduler waits for the reset.
+    RateLimited,
     Error,
 }
 
@@ -86,6 +89,7 @@ impl Outcome {
             Outcome::AgentFailed => "agent_failed",
             Outcome::Timeout => "timeout",
             Outcome::Interrupted => "interrupted",
+            Outcome::RateLimited => "rate_limited",
             Outcome::Error => "error",
         }
     }
@@ -107,8 +111,23 @@ pub struct Facts<'a> {
     pub timeout_secs: u64,
 }
 
-/// The outcome and the reason in words (`"errors 12 → 14"`).
+/// What the agent itself reported that bears on the outcome.
+#[derive(Clone, Debug, Default)]
+pub struct Signals {
+    /// The agent said it hit a limit: the limit in words (`usage limit, resets 23:03: …`).
+    pub limit: Option<String>,
+    /// The agent was denied tools: the reason naming them ([`crate::agents::denial_reason`]).
+    pub denied: Option<String>,
+}
+
+/// The outcome and the reason in words (`"errors 12 → 14"`), with nothing reported by the agent.
 pub fn evaluate(f: &Facts) -> (Outcome, String) {
+    evaluate_run(f, &Signals::default())
+}
+
+/// [`evaluate`] with what the agent reported: a limit hit without a change is `rate_limited`; a
+/// denial without a change is named in the reason (never a silent `no_change`).
+pub fn evaluate_run(f: &Facts, sig: &Signals) -> (Outcome, String) {
     match f.agent {
         AgentExit::Interrupted => {
             return (
@@ -128,6 +147,21 @@ pub fn evaluate(f: &Facts) -> (Outcome, String) {
         _ => {}
     }
     if !f.changed {
+        // A limit, not the agent's judgement: whatever the exit code, the cycle did not happen.
+        if let Some(limit) = &sig.limit {
+            return (
+                Outcome::RateLimited,
+                format!("the agent hit a limit and changed nothing: {limit}"),
+            );
+        }
+        if let (Some(denied), AgentExit::Exited(_)) = (&sig.denied, f.agent) {
+            // Not a silent no_change: the agent was not allowed to work.
+            let outcome = match f.agent {
+                AgentExit::Exited(0) => Outcome::NoChange,
+                _ => Outcome::AgentFailed,
+            };
+            return (outcome, format!("the agent changed nothing: {denied}"));
+        }
         return match f.agent {
             AgentExit::Exited(0) => (Outcome::NoChange, "the agent changed nothing".into()),
             AgentExit::Exited(127) => (
@@ -195,145 +229,5 @@ pub fn evaluate(f: &Facts) -> (Outcome, String) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn m(errors: u64, failures: u64, passed: u64) -> Measure {
-        Measure {
-            counts: Counts {
-                errors: Some(errors),
-                failures: Some(failures),
-                passed: Some(passed),
-            },
-            typecheck: CheckState::Ran,
-            test: CheckState::Ran,
-        }
-    }
-
-    fn run(
-        agent: AgentExit,
-        changed: bool,
-        before: &Measure,
-        after: Option<&Measure>,
-    ) -> (Outcome, String) {
-        evaluate(&Facts {
-            agent,
-            changed,
-            before,
-            after,
-            timeout_secs: 30,
-        })
-    }
-
-    #[test]
-    fn fewer_errors_is_kept() {
-        let (o, r) = run(
-            AgentExit::Exited(0),
-            true,
-            &m(12, 2, 10),
-            Some(&m(11, 2, 10)),
-        );
-        assert_eq!((o, r.as_str()), (Outcome::Kept, "errors 12 → 11"));
-    }
-
-    #[test]
-    fn equal_counts_are_kept() {
-        let (o, r) = run(AgentExit::Exited(0), true, &m(1, 1, 1), Some(&m(1, 1, 1)));
-        assert_eq!((o, r.as_str()), (Outcome::Kept, "no check got worse"));
-    }
-
-    #[test]
-    fn each_regression_discards() {
-        let b = m(12, 2, 10);
-        assert_eq!(
-            run(AgentExit::Exited(0), true, &b, Some(&m(14, 2, 10))),
-            (Outcome::Discarded, "errors 12 → 14".into())
-        );
-        assert_eq!(
-            run(AgentExit::Exited(0), true, &b, Some(&m(12, 3, 10))),
-            (Outcome::Discarded, "failures 2 → 3".into())
-        );
-        assert_eq!(
-            run(AgentExit::Exited(0), true, &b, Some(&m(12, 2, 9))),
-            (Outcome::Discarded, "passed 10 → 9".into())
-        );
-        // Fixing errors does not excuse breaking a test.
-        let (o, r) = run(AgentExit::Exited(0), true, &b, Some(&m(5, 3, 10)));
-        assert_eq!((o, r.as_str()), (Outcome::Discarded, "failures 2 → 3"));
-    }
-
-    #[test]
-    fn a_check_that_stops_running_discards() {
-        let b = m(1, 0, 5);
-        let mut a = m(0, 0, 0);
-        a.counts.failures = None;
-        a.counts.passed = None;
-        a.test = CheckState::Failed("no summary".into());
-        let (o, r) = run(AgentExit::Exited(0), true, &b, Some(&a));
-        assert_eq!(o, Outcome::Discarded);
-        assert!(
-            r.contains("test ran at baseline but failed to run after: no summary"),
-            "{r}"
-        );
-    }
-
-    #[test]
-    fn a_check_broken_at_baseline_does_not_block() {
-        let mut b = m(3, 0, 0);
-        b.test = CheckState::Failed("crash".into());
-        b.counts.failures = None;
-        b.counts.passed = None;
-        let mut a = m(2, 0, 0);
-        a.test = CheckState::Failed("crash".into());
-        assert_eq!(
-            run(AgentExit::Exited(0), true, &b, Some(&a)).0,
-            Outcome::Kept
-        );
-    }
-
-    #[test]
-    fn unconfigured_checks_compare_nothing() {
-        let none = Measure {
-            counts: Counts::default(),
-            typecheck: CheckState::NotConfigured,
-            test: CheckState::NotConfigured,
-        };
-        assert_eq!(
-            run(AgentExit::Exited(0), true, &none, Some(&none)).0,
-            Outcome::Kept
-        );
-    }
-
-    #[test]
-    fn agent_endings() {
-        let b = m(1, 1, 1);
-        assert_eq!(
-            run(AgentExit::Exited(0), false, &b, None).0,
-            Outcome::NoChange
-        );
-        assert_eq!(
-            run(AgentExit::Exited(3), false, &b, None),
-            (
-                Outcome::AgentFailed,
-                "the agent exited with code 3 and changed nothing".into()
-            )
-        );
-        assert_eq!(
-            run(AgentExit::Signaled(9), false, &b, None).0,
-            Outcome::AgentFailed
-        );
-        assert_eq!(
-            run(AgentExit::TimedOut, true, &b, Some(&b)).0,
-            Outcome::Timeout
-        );
-        assert_eq!(
-            run(AgentExit::Interrupted, true, &b, None).0,
-            Outcome::Interrupted
-        );
-        // A non-zero exit with a good change is still judged by the checks.
-        let (o, r) = run(AgentExit::Exited(1), true, &b, Some(&m(0, 1, 1)));
-        assert_eq!(o, Outcome::Kept);
-        assert!(r.ends_with("(the agent exited with code 1)"), "{r}");
-        assert_eq!(run(AgentExit::Exited(0), true, &b, None).0, Outcome::Error);
-    }
-}
+#[path = "outcome_tests.rs"]
+mod tests;

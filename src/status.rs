@@ -110,6 +110,7 @@ pub fn snapshot(home: &Home, config: &Config, memory: &mut MemoryReader) -> Valu
     json!({
         "home": home.root(),
         "agent": agent(home, &config.agent.command),
+        "agent_limits": crate::scheduler::limits::lines(home, now),
         "today": today,
         "at": now,
         "control_room": {"pid": control_room_pid(home)},
@@ -183,6 +184,11 @@ pub fn describe(v: &Value) -> String {
     }
     if v.get("agent").is_some() {
         out.push_str(&describe_agent(&v["agent"]));
+    }
+    for l in v["agent_limits"].as_array().into_iter().flatten() {
+        if let Some(l) = l.as_str() {
+            out.push_str(&format!("{l}\n"));
+        }
     }
     if let Some(m) = v["memory"].as_object()
         && let Some(p) = m.get("used_percent").and_then(Value::as_f64)

@@ -79,6 +79,13 @@ fn serve(
         let pause = pause.unwrap_or(fallback);
         match outcome {
             Some(Outcome::Interrupted) => break,
+            Some(Outcome::RateLimited) => {
+                // Not a failure of this worker: the control room waits for the reset.
+                crate::say!(
+                    "worker {session}: the agent hit a limit; no cycle is granted until it resets (the dashboard header says until when)"
+                );
+                failures = 0;
+            }
             Some(Outcome::Error | Outcome::AgentFailed | Outcome::Timeout) | None => failures += 1,
             Some(_) => failures = 0,
         }

@@ -172,7 +172,9 @@ fn claude_json_figures_go_into_the_entry() {
     assert_eq!(e["data"]["outcome"], "kept");
     assert_eq!(e["data"]["cost_usd"], 0.0312);
     assert_eq!(e["data"]["num_turns"], 4);
-    assert_eq!(e["data"]["agent"]["claude"]["session_id"], "sess-1");
+    assert_eq!(e["data"]["agent"]["session_id"], "sess-1");
+    assert_eq!(e["data"]["agent"]["preset"], "custom");
+    assert_eq!(e["data"]["cost_source"], "reported");
 }
 
 #[test]
@@ -299,4 +301,32 @@ fn an_error_after_the_agent_committed_keeps_its_commits_out_of_the_brl_branches(
     assert_eq!(subject.trim(), "fix one error in f1.txt");
     let notes = d["notes"].to_string();
     assert!(notes.contains(&kept), "{notes}");
+}
+
+#[test]
+fn agent_state_left_in_the_worktree_never_enters_the_branch() {
+    let w = World::new(1);
+    w.write_config(1, &agent("leave_state.sh"), 20, "");
+    let e = one_cycle(&w, "s1");
+    let d = &e["data"];
+    assert_eq!(d["outcome"], "kept", "{e}");
+    assert_eq!(d["committed_by_brl"], true, "{e}");
+    let branch = d["branch"].as_str().expect("branch");
+    let files = git(&w.repo, &["ls-tree", "-r", "--name-only", branch]);
+    assert!(files.contains("f1.txt"), "{files}");
+    for state in [
+        ".aider.chat.history.md",
+        ".aider.tags.cache.v4",
+        ".claude/settings.local.json",
+    ] {
+        assert!(!files.contains(state), "{state} committed: {files}");
+    }
+    // Still in the worktree for the agent's next run, untracked.
+    let wt = w.home.join("worktrees/s1");
+    assert!(wt.join(".aider.chat.history.md").exists());
+    assert!(wt.join(".claude/settings.local.json").exists());
+    // And the next cycle starts cleanly in that worktree.
+    w.write_config(1, &agent("fix_one.sh"), 20, "");
+    let e = one_cycle(&w, "s1");
+    assert_eq!(e["data"]["outcome"], "kept", "{e}");
 }

@@ -55,6 +55,7 @@ impl Config {
                     .into(),
             ));
         }
+        self.validate_agent(path, text)?;
         if self.main.trim().is_empty() || git2::Branch::name_is_valid(&self.main) != Ok(true) {
             let at = find_key(text, "", "main").unwrap_or(0);
             return Err(invalid(
@@ -333,7 +334,7 @@ pub(super) fn from_toml_error(path: &Path, text: &str, e: &toml::de::Error) -> C
 }
 
 /// 1-based line number of a byte offset.
-fn line_of(text: &str, offset: usize) -> usize {
+pub(super) fn line_of(text: &str, offset: usize) -> usize {
     let end = offset.min(text.len());
     text.as_bytes()[..end]
         .iter()
@@ -383,7 +384,7 @@ fn key_at(text: &str, offset: usize) -> String {
 }
 
 /// Byte offset of `key = ` inside `[table]` ("" for the top level), if present.
-fn find_key(text: &str, table: &str, key: &str) -> Option<usize> {
+pub(super) fn find_key(text: &str, table: &str, key: &str) -> Option<usize> {
     let mut current = String::new();
     let mut offset = 0;
     for line in text.split_inclusive('\n') {
@@ -394,6 +395,19 @@ fn find_key(text: &str, table: &str, key: &str) -> Option<usize> {
             && t.split('=').next().map(str::trim) == Some(key)
             && t.contains('=')
         {
+            return Some(offset);
+        }
+        offset += line.len();
+    }
+    None
+}
+
+/// The offset of the `[table]` header line (`table` as written between the brackets).
+pub(super) fn find_table(text: &str, table: &str) -> Option<usize> {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let t = line.trim();
+        if t.starts_with('[') && t.ends_with(']') && t[1..t.len() - 1].trim() == table {
             return Some(offset);
         }
         offset += line.len();

@@ -17,4 +17,8 @@ pub struct GateConfig {
     /// Exempt simple commands matching any of these from the built-in rules.
     #[serde(default)]
     pub allow: Vec<Pattern>,
+    /// Tool names the gate does not know (an MCP server's, a new agent version's) that may run
+    /// anyway; unknown tools are blocked otherwise.
+    #[serde(default)]
+    pub allow_tools: Vec<String>,
 }

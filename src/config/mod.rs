@@ -9,12 +9,14 @@ use serde::{Deserialize, Deserializer};
 
 use crate::checks::parse::{ParserKind, RegexRules};
 
+mod agent;
 mod control;
 mod errors;
 mod gate;
 mod jobs;
 pub mod keys;
 mod notify;
+pub use agent::AgentConfig;
 pub use control::{
     BudgetConfig, SchedulerConfig, ServerConfig, TmuxConfig, derived_port, derived_tmux_session,
 };
@@ -69,6 +71,10 @@ pub struct Config {
     /// The dashboard's keys: action name → key(s), replacing that action's defaults.
     #[serde(default)]
     pub keys: keys::KeysConfig,
+    /// `[prices."<model>"]`: dollars per million tokens, on top of the presets' defaults (for
+    /// agents that report tokens only).
+    #[serde(default)]
+    pub prices: crate::agents::PricesConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -85,15 +91,6 @@ impl Default for TasksConfig {
             max_pending: default_max_pending(),
         }
     }
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AgentConfig {
-    /// Run through `sh -c` in the session's worktree, the prompt on stdin.
-    pub command: String,
-    #[serde(default = "default_agent_timeout")]
-    pub timeout_secs: NonZeroU64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -219,9 +216,6 @@ fn default_main() -> String {
 }
 fn default_sessions() -> NonZeroU32 {
     NonZeroU32::new(3).expect("3 is not zero")
-}
-fn default_agent_timeout() -> NonZeroU64 {
-    NonZeroU64::new(1800).expect("not zero")
 }
 fn default_parallel_typechecks() -> NonZeroU32 {
     NonZeroU32::new(2).expect("not zero")

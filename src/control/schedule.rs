@@ -8,7 +8,9 @@ use serde_json::json;
 
 use crate::config::Config;
 use crate::home::Home;
-use crate::scheduler::{self, Inputs, MemoryReader, SessionView, Skip, SkipLog, Usage, budget};
+use crate::scheduler::{
+    self, Inputs, MemoryReader, SessionView, Skip, SkipLog, Usage, budget, limits,
+};
 use crate::store::atomic::LockGuard;
 use crate::store::control::{Control, GrantTask, SessionControl, Stamp};
 use crate::store::log::{self, Entry};
@@ -27,6 +29,9 @@ pub struct Scheduler {
     /// files (opening one wakes every watcher of the directory — one per worker).
     seen: BTreeMap<String, (Stamp, Control)>,
     budget_logged: Option<(chrono::NaiveDate, String)>,
+    /// The agent's limit that held the last decision back: when it resets, the next pass
+    /// decides at once instead of waiting for the interval.
+    limited_until: Option<chrono::DateTime<Utc>>,
 }
 
 /// What one pass did.
@@ -42,6 +47,8 @@ impl Scheduler {
     pub fn pass(&mut self, home: &Home, config: &Config, due: bool) -> Pass {
         let mut out = Pass::default();
         let now = Utc::now();
+        // An agent limit that reset since the last decision: resume by ourselves, now.
+        let due = due || self.limited_until.is_some_and(|t| now >= t);
         let mut views = Vec::new();
         for name in config.session_names() {
             let sc = SessionControl::new(home, &name);
@@ -129,7 +136,17 @@ impl Scheduler {
                 Usage::default()
             }
         };
+        let preset = config.preset();
+        let agent_limit = match limits::active(home, preset.name(), now) {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::error!("{e}");
+                None
+            }
+        };
+        self.limited_until = agent_limit.as_ref().map(|l| l.resume_at);
         let plan = scheduler::decide(&Inputs {
+            agent_limit: agent_limit.as_ref(),
             sessions: &views,
             memory: self.memory.read(),
             max_ram_percent: config.scheduler.max_ram_percent,
@@ -178,6 +195,7 @@ impl Scheduler {
                     Skip::MaxRunning { .. } => "max_running",
                     Skip::NoTask => "no_task",
                     Skip::Budget { .. } => "budget",
+                    Skip::AgentLimited { .. } => "agent_limited",
                 };
                 if let Skip::Budget { limit, .. } = skip {
                     self.budget_reached(home, now, limit, skip);

@@ -121,7 +121,8 @@ impl Cycle<'_> {
         };
         let tasks = Tasks::new(&self.home.tasks_path());
         let result = match outcome {
-            Outcome::Interrupted => tasks.release(id, reason),
+            // Not the task's fault: back to the queue, uncounted.
+            Outcome::Interrupted | Outcome::RateLimited => tasks.release(id, reason),
             _ => tasks.finish(
                 id,
                 outcome == Outcome::Kept,
@@ -175,8 +176,11 @@ impl Cycle<'_> {
             "committed_by_brl": d.committed_by_brl,
             "branch_deleted": d.branch_deleted,
             "agent": d.agent,
-            "cost_usd": d.cost_usd,
-            "num_turns": d.num_turns,
+            "cost_usd": d.result.as_ref().and_then(|r| r.cost_usd),
+            "cost_source": d.result.as_ref().and_then(|r| r.cost_source),
+            "num_turns": d.result.as_ref().and_then(|r| r.turns),
+            "denials": d.result.as_ref().map(|r| &r.denials).filter(|v| !v.is_empty()),
+            "limit": d.limited.as_ref().map(|(l, _)| l),
             "task": self.opts.task.as_ref().map(|t| t.title.clone()),
             "task_id": self.opts.task.as_ref().and_then(|t| t.id),
             "task_state": d.task_state,

@@ -9,12 +9,13 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use chrono::Utc;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 mod blocked;
 mod finish;
 mod name;
 mod recover;
+mod reported;
 mod spec;
 
 pub use name::new_cycle_id;
@@ -22,6 +23,7 @@ use name::reserve_branch;
 pub use spec::{Report, TaskSpec};
 
 use crate::agent;
+use crate::agents::AgentResult;
 use crate::checks::{self, CheckError, MeasureCtx};
 use crate::config::Config;
 use crate::git::{self, Target};
@@ -29,6 +31,7 @@ use crate::home::Home;
 use crate::inflight::{self, Inflight};
 use crate::outcome::{self, AgentExit, Counts, Facts, Measure, Outcome};
 use crate::prompt;
+use crate::scheduler::limits::AgentLimit;
 use crate::store::atomic::{LockGuard, lock_owner};
 use crate::store::log::{self, Entry, Filter};
 
@@ -144,6 +147,7 @@ pub fn run(home: &Home, config: &Config, session: &str, opts: &Options) -> anyho
     log::append(&home.log_path(), &entry)
         .with_context(|| format!("cannot append to {}", home.log_path().display()))?;
     crate::chaos::point("cycle:after-log");
+    c.log_limit();
     inflight::clear(home, session)?;
     match &c.data.blocked {
         Some(why) => blocked::set(home, session, why),
@@ -171,8 +175,11 @@ struct Data {
     after: Option<Measure>,
     baseline_cached: bool,
     agent: Option<Value>,
-    cost_usd: Option<f64>,
-    num_turns: Option<u64>,
+    /// What the agent reported, read by its preset.
+    result: Option<AgentResult>,
+    /// The agent's limit as kept for the scheduler, and whether this cycle was the first to
+    /// hit it (then it logs `agent_limited`).
+    limited: Option<(AgentLimit, bool)>,
     head: Option<String>,
     commits: usize,
     subject: String,
@@ -319,8 +326,10 @@ impl Cycle<'_> {
                 output_path.display()
             );
         }
+        let preset = self.config.preset();
         let run = agent::run(agent::Call {
             command: &self.config.agent.command,
+            preset: &preset,
             timeout: Duration::from_secs(self.config.agent.timeout_secs.get()),
             home: self.home.root(),
             session: Some(self.session),
@@ -336,11 +345,9 @@ impl Cycle<'_> {
         })
         .with_context(|| format!("cannot start the agent `{}`", self.config.agent.command))?;
         self.data.durations.push(("hack", t.elapsed().as_millis()));
-        self.data.agent = Some(json!({ "exit": describe_exit(run.exit), "claude": run.claude }));
-        if let Some(c) = &run.claude {
-            self.data.cost_usd = c.cost_usd;
-            self.data.num_turns = c.num_turns;
-        }
+        self.data.agent = Some(reported::agent_block(&run.exit, preset.name(), &run.result));
+        self.note_limit(preset.name(), &run.result);
+        self.data.result = Some(run.result);
         if matches!(run.exit, AgentExit::TimedOut | AgentExit::Interrupted) {
             return Ok(self.decide(run.exit, true));
         }
@@ -400,13 +407,16 @@ impl Cycle<'_> {
             typecheck: outcome::CheckState::NotConfigured,
             test: outcome::CheckState::NotConfigured,
         };
-        outcome::evaluate(&Facts {
-            agent,
-            changed,
-            before: self.data.before.as_ref().unwrap_or(&none),
-            after: self.data.after.as_ref(),
-            timeout_secs: self.config.agent.timeout_secs.get(),
-        })
+        outcome::evaluate_run(
+            &Facts {
+                agent,
+                changed,
+                before: self.data.before.as_ref().unwrap_or(&none),
+                after: self.data.after.as_ref(),
+                timeout_secs: self.config.agent.timeout_secs.get(),
+            },
+            &self.signals(),
+        )
     }
 
     fn measure_ctx(&self) -> MeasureCtx<'_> {
@@ -425,7 +435,7 @@ impl Cycle<'_> {
     }
 }
 
-fn describe_exit(e: AgentExit) -> String {
+pub(super) fn describe_exit(e: AgentExit) -> String {
     match e {
         AgentExit::Exited(c) => format!("exit code {c}"),
         AgentExit::Signaled(s) => format!("killed by signal {s}"),

@@ -8,10 +8,9 @@
 
 use std::path::{Path, PathBuf};
 
-use git2::{
-    BranchType, ErrorCode, IndexAddOption, Oid, Repository, Signature, Sort, StatusOptions,
-};
+use git2::{BranchType, ErrorCode, Oid, Repository, Signature, Sort, StatusOptions};
 
+mod commit;
 mod follow_main;
 mod merge;
 mod tree_update;
@@ -23,6 +22,8 @@ mod follow_tests;
 mod merge_tests;
 #[cfg(test)]
 mod tests;
+
+pub use commit::{commit_all, commit_all_except};
 
 #[derive(Debug, thiserror::Error)]
 pub enum GitError {
@@ -320,47 +321,6 @@ fn open_worktree(worktree: &Path) -> Result<Repository> {
             worktree.display()
         )
     })
-}
-
-/// In a worktree: if there are uncommitted changes (modified, deleted, or new untracked
-/// non-ignored files), stage everything and commit on the current HEAD with `message`.
-/// Returns the new commit id, or None when there was nothing to commit.
-pub fn commit_all(worktree: &Path, message: &str) -> Result<Option<Oid>> {
-    let repo = open_worktree(worktree)?;
-    let what = || format!("cannot commit the changes in {}", worktree.display());
-    {
-        let mut opts = StatusOptions::new();
-        opts.include_untracked(true)
-            .recurse_untracked_dirs(true)
-            .include_ignored(false)
-            .exclude_submodules(true);
-        let st = repo.statuses(Some(&mut opts)).ctx(what)?;
-        if st.is_empty() {
-            return Ok(None);
-        }
-    }
-    let mut index = repo.index().ctx(what)?;
-    index
-        .add_all(["*"], IndexAddOption::DEFAULT, None)
-        .ctx(what)?;
-    index.update_all(["*"], None).ctx(what)?;
-    index.write().ctx(what)?;
-    let tree_id = index.write_tree().ctx(what)?;
-    let parent = match repo.head() {
-        Ok(h) => Some(h.peel_to_commit().ctx(what)?),
-        Err(e) if e.code() == ErrorCode::UnbornBranch || e.code() == ErrorCode::NotFound => None,
-        Err(e) => return Err(e).ctx(what),
-    };
-    if parent.as_ref().is_some_and(|p| p.tree_id() == tree_id) {
-        return Ok(None);
-    }
-    let tree = repo.find_tree(tree_id).ctx(what)?;
-    let sig = signature(&repo)?;
-    let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
-    let id = repo
-        .commit(Some("HEAD"), &sig, &sig, message, &tree, &parents)
-        .ctx(what)?;
-    Ok(Some(id))
 }
 
 /// The branch name the worktree's HEAD points at (None when detached).

@@ -320,3 +320,28 @@ fn create_and_delete_branches() {
     fs::remove_dir_all(&wt).unwrap();
     t.delete_branch(&branch).unwrap();
 }
+
+#[test]
+fn commit_all_leaves_agent_state_out() {
+    let fx = Fx::new();
+    let t = fx.target();
+    t.create_branch("brl/st/1", t.main_commit().unwrap())
+        .unwrap();
+    let wt = fx.wt("st");
+    t.ensure_worktree("st", &wt, "brl/st/1").unwrap();
+    write(&wt, ".aider.chat.history.md", "# aider chat\n");
+    write(&wt, ".aider.tags.cache.v4/cache.db", "x");
+    write(&wt, ".claude/settings.local.json", "{}\n");
+    // Only agent state: nothing to commit.
+    assert_eq!(commit_all(&wt, "state only").unwrap(), None);
+    write(&wt, "a.txt", "real work\n");
+    let id = commit_all(&wt, "work").unwrap().expect("a commit");
+    let files = git(&wt, &["ls-tree", "-r", "--name-only", &id.to_string()]);
+    assert!(files.contains("a.txt"), "{files}");
+    assert!(
+        !files.contains(".aider") && !files.contains(".claude"),
+        "{files}"
+    );
+    // Still there, untracked, for the agent's next run.
+    assert!(wt.join(".aider.chat.history.md").exists());
+}

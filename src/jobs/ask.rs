@@ -29,10 +29,14 @@ pub struct Answer {
     pub output: PathBuf,
 }
 
-/// The preset the jobs read answers with. `[agent] preset` is not in the config yet (G adds
-/// it): until then the preset is detected from `[agent] command`, and the default prices apply.
+/// The preset the jobs read answers with: `[agent] preset` (else detected from `[agent]
+/// command`) with the `[prices]` table, the command checked as at config load.
 pub fn preset(config: &Config) -> Result<Preset, JobError> {
-    Preset::from_config(None, &config.agent.command).map_err(JobError::Failed)
+    let preset = config.preset();
+    preset
+        .check_command(&config.agent.command)
+        .map_err(JobError::Failed)?;
+    Ok(preset)
 }
 
 impl Ctx<'_> {

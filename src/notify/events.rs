@@ -17,7 +17,7 @@ const MAX_LINE: usize = 200;
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Event {
     /// `kept`, `review_decision`, `budget_reached`, `worker_died`, `session_blocked`,
-    /// `control_room_crashed`, `meeting`, `doctor` or `heartbeat`.
+    /// `control_room_crashed`, `meeting`, `doctor`, `agent_limited` or `heartbeat`.
     pub event: String,
     /// When it happened (the log entry's time; now for a heartbeat).
     pub ts: DateTime<Utc>,
@@ -64,6 +64,20 @@ pub fn from_entry(e: &Entry, home: &str) -> Option<Event> {
             budget_text(d),
             d.clone(),
         )),
+        "agent_limited" => {
+            let resume = match s("resume_source") {
+                "backoff" => "no reset time given; brl backs off and",
+                _ => "it",
+            };
+            let text = format!(
+                "agent {} hit a {} — no session gets a cycle until {} ({resume} resumes by itself): {}",
+                s("preset"),
+                s("kind").replace('_', " "),
+                s("resume_at"),
+                cut(s("message"))
+            );
+            Some(Event::new("agent_limited", e, home, text, d.clone()))
+        }
         "session_blocked" => {
             let who = e.session.as_deref().unwrap_or("a session");
             let text = format!(

@@ -264,3 +264,23 @@ fn a_blocked_session_is_notified_with_its_reason() {
     );
     assert!(from_entry(&entry("session_unblocked", Some("s2"), json!({})), "/h").is_none());
 }
+
+#[test]
+fn an_agent_limit_says_which_agent_and_until_when() {
+    let t = text(
+        "agent_limited",
+        Some("s1"),
+        json!({"preset": "claude", "kind": "usage_limit", "resume_at": "2026-11-21T23:03:00Z",
+               "resume_source": "agent", "message": "Claude AI usage limit reached|1764370980"}),
+    );
+    assert!(t.starts_with("agent claude hit a usage limit"), "{t}");
+    assert!(t.contains("until 2026-11-21T23:03:00Z"), "{t}");
+    assert!(t.contains("usage limit reached"), "{t}");
+    let t = text(
+        "agent_limited",
+        None,
+        json!({"preset": "codex", "kind": "rate_limit", "resume_at": "2026-11-21T01:03:03Z",
+               "resume_source": "backoff", "message": "429"}),
+    );
+    assert!(t.contains("backs off"), "{t}");
+}

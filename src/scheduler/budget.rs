@@ -1,5 +1,6 @@
 //! The day's limits: today's (UTC) agent cost and cycles, from the `ralph_cycle` entries of the
-//! experiment log. Budgets count work *done today*, never pending work; caps on pending work
+//! experiment log — and the cost of the jobs (review, standup, doctor), which run the agent too.
+//! Every agent's cost counts: what it reported, or its tokens priced by `[prices]`. Budgets count work *done today*, never pending work; caps on pending work
 //! (tasks) live with the task queue.
 
 use std::collections::BTreeMap;
@@ -17,7 +18,12 @@ pub struct Usage {
     pub cycles: u32,
     /// Per session: (cost, cycles).
     pub by_session: BTreeMap<String, (f64, u32)>,
+    /// Of `cost_usd`, what the jobs cost.
+    pub jobs_usd: f64,
 }
+
+/// The entries of the jobs that run the agent (their `cost_usd` counts against the budget).
+pub const JOB_KINDS: [&str; 3] = ["cto_review", "team_standup", "doctor_analysis"];
 
 /// Dollars as shown and logged: to 1/100 of a cent.
 pub fn round_usd(x: f64) -> f64 {
@@ -32,6 +38,15 @@ pub fn day_start(now: DateTime<Utc>) -> DateTime<Utc> {
 /// Sum the cycles recorded at or after `since` (pure).
 pub fn usage_of(entries: &[Entry], since: DateTime<Utc>) -> Usage {
     let mut u = Usage::default();
+    for e in entries
+        .iter()
+        .filter(|e| JOB_KINDS.contains(&e.kind.as_str()) && e.ts >= since)
+    {
+        let cost = e.data.get("cost_usd").and_then(|c| c.as_f64());
+        let cost = cost.filter(|c| c.is_finite() && *c > 0.0).unwrap_or(0.0);
+        u.cost_usd += cost;
+        u.jobs_usd += cost;
+    }
     for e in entries
         .iter()
         .filter(|e| e.kind == "ralph_cycle" && e.ts >= since)
@@ -53,9 +68,14 @@ pub fn usage_of(entries: &[Entry], since: DateTime<Utc>) -> Usage {
     u
 }
 
-/// Today's usage, read backwards from the end of the log until the day's first cycle.
+/// Today's usage, read backwards from the end of the log until the day's first entry.
 pub fn today(log_path: &Path, now: DateTime<Utc>) -> std::io::Result<Usage> {
-    Ok(usage_of(&today_cycles(log_path, now)?, day_start(now)))
+    let all = Filter {
+        kind: None,
+        session: None,
+    };
+    let entries = entries_since(log_path, day_start(now), usize::MAX, &all)?;
+    Ok(usage_of(&entries, day_start(now)))
 }
 
 /// Today's (UTC) `ralph_cycle` entries, oldest first, read backwards from the end of the log
@@ -75,9 +95,20 @@ pub fn cycles_since(
         kind: Some("ralph_cycle".into()),
         session: None,
     };
+    entries_since(log_path, since, max, &filter)
+}
+
+/// The entries `filter` takes at or after `since`, oldest first, read backwards from the end of
+/// the log until an older one — or until `max` were read (the newest `max` then).
+pub fn entries_since(
+    log_path: &Path,
+    since: DateTime<Utc>,
+    max: usize,
+    filter: &Filter,
+) -> std::io::Result<Vec<Entry>> {
     let mut n = 256.min(max);
     loop {
-        let tail = log::tail(log_path, n, &filter)?;
+        let tail = log::tail(log_path, n, filter)?;
         let reached = tail.entries.first().is_some_and(|e| e.ts < since);
         if reached || tail.entries.len() < n || n >= max {
             return Ok(tail.entries.into_iter().filter(|e| e.ts >= since).collect());
@@ -136,6 +167,34 @@ mod tests {
         let u = usage_of(&entries, day_start(tomorrow));
         assert_eq!((u.cycles, u.cost_usd), (0, 0.0));
         assert_eq!(reached(&u, Some(0.75), Some(3)), None);
+    }
+
+    #[test]
+    fn jobs_and_computed_costs_count_too() {
+        let mut job = cycle("2026-11-21T08:30:00Z", "s1", None);
+        job.kind = "cto_review".into();
+        job.session = None;
+        job.data = json!({"ok": true, "cost_usd": 0.5});
+        let mut computed = cycle("2026-11-21T09:00:00Z", "s2", Some(0.25));
+        computed.data["cost_source"] = json!("computed");
+        let mut other = cycle("2026-11-21T09:30:00Z", "s1", None);
+        other.kind = "gate_block".into();
+        other.data = json!({"cost_usd": 7.0});
+        let entries = vec![job, computed, other];
+        let now: DateTime<Utc> = "2026-11-21T10:00:00Z".parse().expect("ts");
+        let u = usage_of(&entries, day_start(now));
+        assert_eq!(u.cycles, 1, "jobs are not cycles");
+        assert!((u.cost_usd - 0.75).abs() < 1e-9, "{u:?}");
+        assert!((u.jobs_usd - 0.5).abs() < 1e-9, "{u:?}");
+        assert_eq!(reached(&u, Some(0.75), None), Some("daily_usd"));
+        // Read from a file, among other entries.
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("log.jsonl");
+        for e in &entries {
+            log::append(&path, e).expect("append");
+        }
+        let u = today(&path, now).expect("usage");
+        assert!((u.cost_usd - 0.75).abs() < 1e-9, "{u:?}");
     }
 
     #[test]

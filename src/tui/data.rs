@@ -156,6 +156,8 @@ pub struct Room {
     pub pid: Option<u32>,
     /// "pm2", "tmux", "terminal" — as the control room recorded it.
     pub supervisor: Option<String>,
+    /// Agents limited now, in words: "agent claude limited (usage limit) until 23:03".
+    pub agent_limits: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]

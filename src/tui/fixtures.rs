@@ -43,6 +43,7 @@ pub fn busy_home(now: DateTime<Utc>, sessions: usize, reviews: usize, log_entrie
         room: Room {
             pid: Some(4242),
             supervisor: Some("tmux".into()),
+            agent_limits: vec![],
         },
         memory: Some(Memory {
             used_percent: 41.3,

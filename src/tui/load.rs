@@ -224,6 +224,7 @@ pub fn room(home: &Home) -> Room {
     Room {
         pid,
         supervisor: pid.and_then(|_| lock_note(&control_lock_path(home))),
+        agent_limits: crate::scheduler::limits::lines(home, Utc::now()),
     }
 }
 

@@ -4,6 +4,10 @@
 //! The rules, tried in this order (K = `[doctor] loop_cycles`, the window = the session's last
 //! `[doctor] window_cycles` `ralph_cycle` entries):
 //!
+//! 0. **`misconfigured`** — the last K cycles (all of them, when fewer) changed nothing because
+//!    the agent was denied tools (their entries carry `denials`): brl's config, not the agent,
+//!    keeps the session from working. Evidence: the denied tools as the newest cycle's reason
+//!    names them, and the fix.
 //! 1. **`error_looping`** — the last K cycles were all not kept and all ended with the same
 //!    outcome and the same reason once normalised ([`normalise`]: lowercase, every run of digits
 //!    `#`, runs of white space one space). Evidence: the repeated text, the outcome and the
@@ -37,6 +41,7 @@ pub enum Class {
     Stuck,
     Idle,
     ErrorLooping,
+    Misconfigured,
 }
 
 impl Class {
@@ -46,6 +51,7 @@ impl Class {
             Class::Stuck => "stuck",
             Class::Idle => "idle",
             Class::ErrorLooping => "error_looping",
+            Class::Misconfigured => "misconfigured",
         }
     }
 }
@@ -57,6 +63,8 @@ pub struct CycleFact {
     pub outcome: String,
     pub branch: String,
     pub reason: String,
+    /// The agent was denied tools and the cycle changed nothing.
+    pub denied: bool,
 }
 
 impl CycleFact {
@@ -67,6 +75,12 @@ impl CycleFact {
             outcome: s("outcome").to_string(),
             branch: s("branch").to_string(),
             reason: s("reason").to_string(),
+            denied: e
+                .data
+                .get("denials")
+                .and_then(|d| d.as_array())
+                .is_some_and(|d| !d.is_empty())
+                && matches!(s("outcome"), "no_change" | "agent_failed"),
         }
     }
 
@@ -107,6 +121,25 @@ pub fn classify(f: &Facts, rules: &DoctorConfig) -> Diagnosis {
     let window = &f.cycles[f.cycles.len().saturating_sub(rules.window_cycles)..];
     let k = rules.loop_cycles.max(1);
     let kept = window.iter().filter(|c| c.kept()).count();
+
+    // 0. Denied, every recent cycle: the agent command lacks a permission.
+    if !window.is_empty() {
+        let last = &window[window.len().saturating_sub(k)..];
+        if last.iter().all(|c| c.denied) {
+            let newest = &last[last.len() - 1];
+            return Diagnosis::new(
+                Class::Misconfigured,
+                vec![
+                    format!(
+                        "the agent was denied tools and changed nothing in the last {} cycle(s): {}",
+                        last.len(),
+                        quote(&newest.reason)
+                    ),
+                    "fix: give [agent] command the permissions the agent needs (`brl init --agent <name>` shows each preset's command)".into(),
+                ],
+            );
+        }
+    }
 
     // 1. The same error K times in a row.
     if window.len() >= k {

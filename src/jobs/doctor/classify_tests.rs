@@ -24,6 +24,7 @@ fn cycle(mins: i64, outcome: &str, reason: &str) -> CycleFact {
         outcome: outcome.into(),
         branch: format!("brl/s1/{}", ts.format("%H%M")),
         reason: reason.into(),
+        denied: false,
     }
 }
 
@@ -251,4 +252,46 @@ fn normalise_and_age() {
     assert_eq!(age(now(), now() - Duration::seconds(7500)), "2 h 05 min");
     assert_eq!(age(now(), now() - Duration::seconds(59)), "59 s");
     assert_eq!(age(now(), now() + Duration::seconds(5)), "0 s");
+}
+
+#[test]
+fn denied_cycles_are_misconfigured_with_the_denied_tools_as_evidence() {
+    let why = "the agent changed nothing: Edit ×3, Bash(git commit) ×1 denied — the agent command lacks a permission mode";
+    let denied = |mins| CycleFact {
+        denied: true,
+        ..cycle(mins, "no_change", why)
+    };
+    // Even one cycle: a denial is the config's doing, not too early to tell.
+    let d = class(&[denied(5)], None);
+    assert_eq!(d.class, Class::Misconfigured);
+    assert!(d.evidence[0].contains("Edit ×3"), "{:?}", d.evidence);
+    assert!(d.evidence[1].starts_with("fix:"), "{:?}", d.evidence);
+    // Three denied in a row beat error_looping (same reason three times).
+    let d = class(&[denied(30), denied(20), denied(10)], None);
+    assert_eq!(d.class, Class::Misconfigured);
+    assert_eq!(d.class.as_str(), "misconfigured");
+    // A kept cycle among the last K: not misconfigured.
+    let d = class(
+        &[denied(30), cycle(20, "kept", "errors 3 → 2"), denied(10)],
+        None,
+    );
+    assert_eq!(d.class, Class::Productive);
+}
+
+#[test]
+fn denials_are_read_from_the_entry_only_without_a_change() {
+    let entry = |outcome: &str| Entry {
+        ts: now(),
+        kind: "ralph_cycle".into(),
+        session: Some("s1".into()),
+        data: serde_json::json!({"outcome": outcome, "branch": "b", "reason": "r",
+                                 "denials": [{"tool": "Edit", "count": 2}]}),
+    };
+    assert!(CycleFact::from_entry(&entry("no_change")).denied);
+    assert!(!CycleFact::from_entry(&entry("kept")).denied);
+    let plain = Entry {
+        data: serde_json::json!({"outcome": "no_change", "reason": "r"}),
+        ..entry("no_change")
+    };
+    assert!(!CycleFact::from_entry(&plain).denied);
 }

@@ -183,7 +183,23 @@ fn machine(app: &App, t: Theme) -> Vec<Part> {
             }
         }
     };
-    let mut parts = vec![room, part(8, mem, None)];
+    let mut parts = vec![room];
+    // An agent's limit stops every cycle: as important as who schedules.
+    for line in &d.room.agent_limits {
+        let short = line.replacen("agent ", "", 1).replacen(" limited", "", 1);
+        parts.push(part(
+            9,
+            vec![Span::styled(
+                line.clone(),
+                t.warn().add_modifier(Modifier::BOLD),
+            )],
+            Some(vec![Span::styled(
+                short,
+                t.warn().add_modifier(Modifier::BOLD),
+            )]),
+        ));
+    }
+    parts.push(part(8, mem, None));
     let (used, max) = d.typecheck;
     if max > 0 {
         parts.push(part(
@@ -256,4 +272,37 @@ fn fit_line(mut parts: Vec<Part>, w: usize, t: Theme) -> Line<'static> {
         spans.extend(p.long);
     }
     Line::from(fit_spans(spans, w, false))
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+
+    use crate::tui::fixtures::busy_home;
+    use crate::tui::update::{Msg, update};
+
+    #[test]
+    fn an_agent_limit_is_a_header_line_that_shortens_before_it_goes() {
+        let now = Utc
+            .with_ymd_and_hms(2026, 11, 21, 12, 0, 0)
+            .single()
+            .expect("a valid time");
+        let mut app = busy_home(now, 3, 2, 5);
+        app.data.room.agent_limits =
+            vec!["agent claude limited (usage limit) until 23:03:00".into()];
+        for (w, want) in [
+            (160, "agent claude limited (usage limit) until 23:03:00"),
+            (80, "claude (usage limit) until 23:03:00"),
+        ] {
+            update(&mut app, Msg::Resize(w, 24));
+            let mut term = Terminal::new(TestBackend::new(w, 24)).expect("a test terminal");
+            term.draw(|f| crate::tui::views::render(&app, f))
+                .expect("drawn");
+            let screen = term.backend().to_string();
+            let header: String = screen.lines().take(2).collect::<Vec<_>>().join("\n");
+            assert!(header.contains(want), "{w}: {header}");
+        }
+    }
 }

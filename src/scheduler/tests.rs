@@ -1,0 +1,211 @@
+use super::*;
+
+fn s(name: &str, alive: bool, idle: bool, granted: bool, waiting: i64) -> SessionView {
+    SessionView {
+        name: name.into(),
+        alive,
+        idle,
+        granted,
+        waiting_secs: waiting,
+    }
+}
+
+static NO_USAGE: std::sync::LazyLock<Usage> = std::sync::LazyLock::new(Usage::default);
+
+fn inputs(sessions: &[SessionView]) -> Inputs<'_> {
+    Inputs {
+        today: &NO_USAGE,
+        daily_usd: None,
+        max_cycles_per_day: None,
+        sessions,
+        memory: Some(Memory {
+            used: 40,
+            total: 100,
+            source: "host",
+        }),
+        max_ram_percent: 85,
+        max_running: 0,
+        ready_tasks: 0,
+        self_plan: true,
+        agent_limit: None,
+    }
+}
+
+#[test]
+fn an_agent_limit_grants_nothing_until_it_resets() {
+    let ss = [s("s1", true, true, false, 3), s("s2", true, true, false, 2)];
+    let now: chrono::DateTime<chrono::Utc> = "2026-12-04T20:00:00Z".parse().expect("ts");
+    let limit = crate::agents::Limit {
+        kind: crate::agents::LimitKind::UsageLimit,
+        resets_at: Some("2026-12-04T23:03:00Z".parse().expect("ts")),
+        retry_after_secs: None,
+        message: "usage limit reached".into(),
+    };
+    let (kept, _) = limits::next(None, "claude", &limit, Some("s1"), now);
+    let all = vec![kept];
+    let mut i = inputs(&ss);
+    i.ready_tasks = 2;
+    i.agent_limit = limits::active_in(&all, "claude", now);
+    let p = decide(&i);
+    assert!(p.grants.is_empty());
+    let (skip, who) = p.skipped.expect("skipped");
+    assert_eq!(who, vec!["s1".to_string(), "s2".to_string()]);
+    assert_eq!(
+        skip,
+        Skip::AgentLimited {
+            preset: "claude".into(),
+            kind: "usage_limit".into(),
+            resume_at: "2026-12-04T23:03:00Z".parse().expect("ts"),
+        }
+    );
+    // At the reset time the limit is no longer active: both sessions get a cycle again.
+    let reset: chrono::DateTime<chrono::Utc> = "2026-12-04T23:03:00Z".parse().expect("ts");
+    i.agent_limit = limits::active_in(&all, "claude", reset);
+    assert_eq!(granted(&decide(&i)), vec![("s1", true), ("s2", true)]);
+}
+
+fn granted(p: &Plan) -> Vec<(&str, bool)> {
+    p.grants
+        .iter()
+        .map(|g| (g.session.as_str(), g.with_task))
+        .collect()
+}
+
+#[test]
+fn idle_live_sessions_get_a_cycle_longest_waiting_first() {
+    let ss = [
+        s("s1", true, true, false, 5),
+        s("s2", true, false, true, 0),
+        s("s3", false, true, false, 50),
+        s("s4", true, true, false, 60),
+    ];
+    let p = decide(&inputs(&ss));
+    assert_eq!(granted(&p), vec![("s4", false), ("s1", false)]);
+    assert_eq!(p.skipped, None);
+}
+
+#[test]
+fn tasks_go_first_then_self_planning() {
+    let ss = [s("s1", true, true, false, 3), s("s2", true, true, false, 2)];
+    let mut i = inputs(&ss);
+    i.ready_tasks = 1;
+    assert_eq!(granted(&decide(&i)), vec![("s1", true), ("s2", false)]);
+    i.self_plan = false;
+    let p = decide(&i);
+    assert_eq!(granted(&p), vec![("s1", true)]);
+    assert_eq!(p.skipped, Some((Skip::NoTask, vec!["s2".into()])));
+}
+
+#[test]
+fn ram_gate_grants_nothing_and_says_why() {
+    let ss = [s("s1", true, true, false, 1)];
+    let mut i = inputs(&ss);
+    i.memory = Some(Memory {
+        used: 90,
+        total: 100,
+        source: "cgroup",
+    });
+    let p = decide(&i);
+    assert!(p.grants.is_empty());
+    let (skip, who) = p.skipped.expect("skipped");
+    assert_eq!(who, vec!["s1".to_string()]);
+    assert!(matches!(
+        skip,
+        Skip::Ram {
+            max_ram_percent: 85,
+            source: "cgroup",
+            ..
+        }
+    ));
+    // At the limit is still allowed; unknown memory is not gated.
+    i.memory = Some(Memory {
+        used: 85,
+        total: 100,
+        source: "host",
+    });
+    assert_eq!(decide(&i).grants.len(), 1);
+    i.memory = None;
+    assert_eq!(decide(&i).grants.len(), 1);
+}
+
+#[test]
+fn the_days_limits_stop_grants_until_the_next_day() {
+    let ss = [s("s1", true, true, false, 1)];
+    let spent = Usage {
+        cost_usd: 5.0,
+        cycles: 40,
+        ..Usage::default()
+    };
+    let mut i = inputs(&ss);
+    i.today = &spent;
+    i.daily_usd = Some(5.0);
+    let p = decide(&i);
+    assert!(p.grants.is_empty());
+    assert!(matches!(
+        p.skipped,
+        Some((
+            Skip::Budget {
+                limit: "daily_usd",
+                ..
+            },
+            _
+        ))
+    ));
+    i.daily_usd = Some(10.0);
+    i.max_cycles_per_day = Some(40);
+    assert!(matches!(
+        decide(&i).skipped,
+        Some((
+            Skip::Budget {
+                limit: "max_cycles_per_day",
+                ..
+            },
+            _
+        ))
+    ));
+    // A new day: the usage read from the log starts at zero again.
+    let fresh = Usage::default();
+    i.today = &fresh;
+    assert_eq!(decide(&i).grants.len(), 1);
+}
+
+#[test]
+fn max_running_caps_grants() {
+    let ss = [
+        s("s1", true, false, true, 0),
+        s("s2", true, true, false, 9),
+        s("s3", true, true, false, 1),
+    ];
+    let mut i = inputs(&ss);
+    i.max_running = 2;
+    let p = decide(&i);
+    assert_eq!(granted(&p), vec![("s2", false)]);
+    assert_eq!(
+        p.skipped,
+        Some((
+            Skip::MaxRunning {
+                running: 1,
+                max_running: 2
+            },
+            vec!["s3".into()]
+        ))
+    );
+}
+
+#[test]
+fn nobody_idle_nothing_to_do() {
+    let ss = [s("s1", true, false, true, 0)];
+    assert_eq!(decide(&inputs(&ss)), Plan::default());
+}
+
+#[test]
+fn skip_log_is_rate_limited() {
+    let mut l = SkipLog::default();
+    assert_eq!(l.should_log("ram", 0, 1800), Some(0));
+    assert_eq!(l.should_log("ram", 10, 1800), None);
+    assert_eq!(l.should_log("ram", 20, 1800), None);
+    assert_eq!(l.should_log("ram", 1800, 1800), Some(2));
+    assert_eq!(l.should_log("max_running", 1801, 1800), Some(0));
+    l.clear();
+    assert_eq!(l.should_log("max_running", 1802, 1800), Some(0));
+}

@@ -9,7 +9,7 @@ bash tests/deps.sh
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0
-cargo test --locked "$@" 2>&1 | tee "$log" || status=$?
+cargo test --locked --no-fail-fast "$@" 2>&1 | tee "$log" || status=$?
 # brl under a real PM2 (installed into target/ when missing); counted as one test. Skipped only
 # when the run is narrowed with cargo test arguments.
 pm2_passed=0

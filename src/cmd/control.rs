@@ -29,15 +29,15 @@ pub fn up(home: &Home, sessions: Option<NonZeroU32>, no_tui: bool) -> anyhow::Re
             "PM2's variables are kept from the tmux server, the workers and the agents"
         );
     }
-    // Which agent runs and whether brl's gate guards it ("no safety gate for this agent").
+    // Which agent runs and whether brl's gate guards it ("no safety gate for this agent"):
+    // logged (stdout carries JSON lines only in this mode).
     let agent = crate::status::agent(home, &config.agent.command);
-    print!("{}", crate::status::describe_agent(&agent));
+    let said = crate::status::describe_agent(&agent);
+    let said = said.trim_end();
     if agent["gate"].as_bool() == Some(false) {
-        tracing::warn!(
-            preset = agent["preset"].as_str().unwrap_or("?"),
-            "{}",
-            crate::status::NO_GATE
-        );
+        tracing::warn!(preset = agent["preset"].as_str().unwrap_or("?"), "{said}");
+    } else {
+        tracing::info!(preset = agent["preset"].as_str().unwrap_or("?"), "{said}");
     }
     let stop = super::stop_flag()?;
     control::run(

@@ -158,6 +158,9 @@ pub struct Room {
     pub supervisor: Option<String>,
     /// Agents limited now, in words: "agent claude limited (usage limit) until 23:03".
     pub agent_limits: Vec<String>,
+    /// The configured agent's preset when brl's gate cannot run inside it (opencode, aider,
+    /// custom): the header says so plainly.
+    pub ungated_agent: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -44,6 +44,7 @@ pub fn busy_home(now: DateTime<Utc>, sessions: usize, reviews: usize, log_entrie
             pid: Some(4242),
             supervisor: Some("tmux".into()),
             agent_limits: vec![],
+            ungated_agent: None,
         },
         memory: Some(Memory {
             used_percent: 41.3,

@@ -225,6 +225,10 @@ pub fn room(home: &Home) -> Room {
         pid,
         supervisor: pid.and_then(|_| lock_note(&control_lock_path(home))),
         agent_limits: crate::scheduler::limits::lines(home, Utc::now()),
+        ungated_agent: crate::gate::install::configured_agent(home)
+            .ok()
+            .filter(|k| !k.hooks().has_gate())
+            .map(|k| k.name().to_string()),
     }
 }
 

@@ -199,6 +199,16 @@ fn machine(app: &App, t: Theme) -> Vec<Part> {
             )]),
         ));
     }
+    if let Some(name) = &d.room.ungated_agent {
+        parts.push(part(
+            7,
+            vec![Span::styled(
+                format!("{name}: {}", crate::status::NO_GATE),
+                t.warn(),
+            )],
+            Some(vec![Span::styled(format!("{name}: no gate"), t.warn())]),
+        ));
+    }
     parts.push(part(8, mem, None));
     let (used, max) = d.typecheck;
     if max > 0 {
@@ -295,6 +305,28 @@ mod tests {
         for (w, want) in [
             (160, "agent claude limited (usage limit) until 23:03:00"),
             (80, "claude (usage limit) until 23:03:00"),
+        ] {
+            update(&mut app, Msg::Resize(w, 24));
+            let mut term = Terminal::new(TestBackend::new(w, 24)).expect("a test terminal");
+            term.draw(|f| crate::tui::views::render(&app, f))
+                .expect("drawn");
+            let screen = term.backend().to_string();
+            let header: String = screen.lines().take(2).collect::<Vec<_>>().join("\n");
+            assert!(header.contains(want), "{w}: {header}");
+        }
+    }
+
+    #[test]
+    fn an_agent_without_hooks_is_said_plainly_in_the_header() {
+        let now = Utc
+            .with_ymd_and_hms(2026, 11, 21, 12, 0, 0)
+            .single()
+            .expect("a valid time");
+        let mut app = busy_home(now, 3, 2, 5);
+        app.data.room.ungated_agent = Some("aider".into());
+        for (w, want) in [
+            (200, "aider: no safety gate for this agent"),
+            (80, "aider: no gate"),
         ] {
             update(&mut app, Msg::Resize(w, 24));
             let mut term = Terminal::new(TestBackend::new(w, 24)).expect("a test terminal");

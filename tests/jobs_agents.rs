@@ -257,23 +257,22 @@ fn aider_as_doctor_works_in_brls_scratch_repository_not_the_users_checkout() {
     );
 }
 
-/// The jobs read answers through the agent's preset, which checks the command first: a Codex
-/// command that would run without brl's gate fails the run with the config error (naming the
-/// flag and the fix), logged in the job's entry — no agent is started.
+/// A Codex command that would run without brl's gate is refused when brl.toml is read: the job
+/// fails with the config error (naming the flag and the fix) and no agent is started.
 #[test]
 fn a_preset_command_that_fails_its_check_fails_the_job_with_the_config_error() {
     let c = Case::new("bad-codex");
     c.agent("codex exec --json -s workspace-write --skip-git-repo-check");
     let out = c.w.brl().arg("review").output().expect("brl review runs");
     assert_ne!(out.status.code(), Some(0));
-    let entry = c.w.entries("cto_review").pop().expect("a cto_review entry");
-    assert_eq!(entry["data"]["ok"], false, "{entry}");
-    let error = entry["data"]["error"].as_str().unwrap_or("");
+    // Refused when brl.toml is read, before any job or agent runs: the error names the key,
+    // the missing flag and the fix.
+    let error = String::from_utf8_lossy(&out.stderr);
     assert!(
-        error.contains("[agent] command") && error.contains("--dangerously-bypass-hook-trust"),
-        "{entry}"
+        error.contains("agent.command") && error.contains("--dangerously-bypass-hook-trust"),
+        "{error}"
     );
-    assert_eq!(entry["data"]["calls"], 0, "no agent call was made: {entry}");
+    assert!(c.w.entries("cto_review").is_empty(), "no job ran: {error}");
     assert!(
         !c.w.home.join("logs/jobs").exists()
             || std::fs::read_dir(c.w.home.join("logs/jobs"))

@@ -225,16 +225,22 @@ fn codex_usage_limit_names_the_reset_time() {
         .unwrap_or("")
         .to_lowercase();
     assert!(message.contains("usage limit"), "{diag}");
-    // The reset is given as a local time of day (TZ is unset here: UTC).
-    let at = chrono::DateTime::from_timestamp(reset, 0)
-        .expect("reset time")
-        .format("%-I:%M %p")
-        .to_string()
-        .to_lowercase();
-    assert!(
-        message.contains(&format!("try again at {at}")),
-        "{at}: {diag}"
-    );
+    // The reset is given as a local time of day (TZ is unset here: UTC), with the date in front
+    // when it is not today ("try again at dec 5th, 2026 12:09 am" after 21:00 UTC).
+    let reset_at = chrono::DateTime::from_timestamp(reset, 0).expect("reset time");
+    let at = reset_at.format("%-I:%M %p").to_string().to_lowercase();
+    let said = message
+        .split("try again at ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no 'try again at': {diag}"));
+    assert!(said.contains(&at), "{at}: {diag}");
+    if reset_at.date_naive() != chrono::Utc::now().date_naive() {
+        let year = reset_at.format("%Y").to_string();
+        assert!(
+            said.contains(&year),
+            "a reset on another day names its date: {diag}"
+        );
+    }
     assert_eq!(
         server.turns_taken(),
         1,

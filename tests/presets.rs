@@ -219,12 +219,7 @@ fn codex_preset_edits_and_its_tokens_are_priced() {
     let e = b.cycle("codex", &command, &env, &prices);
     let d = diag(&e, &server);
     assert_kept(&b, &e, "codex", &d);
-    assert!(
-        e["data"]["agent"]["input_tokens"].as_u64().unwrap_or(0) > 0,
-        "{d}"
-    );
-    assert_eq!(e["data"]["cost_source"], "computed", "{d}");
-    assert!(cost(&e) > 0.0, "{d}");
+    assert_priced_from_tokens(&e, &d);
 }
 
 #[test]
@@ -244,12 +239,7 @@ fn gemini_preset_edits_and_its_tokens_are_priced() {
     let e = b.cycle("gemini", &command, &env, "");
     let d = diag(&e, &server);
     assert_kept(&b, &e, "gemini", &d);
-    assert!(
-        e["data"]["agent"]["input_tokens"].as_u64().unwrap_or(0) > 0,
-        "{d}"
-    );
-    assert_eq!(e["data"]["cost_source"], "computed", "{d}");
-    assert!(cost(&e) > 0.0, "{d}");
+    assert_priced_from_tokens(&e, &d);
 }
 
 #[test]
@@ -304,4 +294,14 @@ fn aider_preset_edits_and_its_caches_stay_out_of_the_branch() {
         })
         .unwrap_or_default();
     assert!(!left.is_empty(), "aider leaves its caches: {d}");
+}
+
+/// A token-only agent: tokens in the entry and dollars computed from the price table.
+fn assert_priced_from_tokens(e: &serde_json::Value, d: &str) {
+    assert!(
+        e["data"]["agent"]["input_tokens"].as_u64().unwrap_or(0) > 0,
+        "{d}"
+    );
+    assert_eq!(e["data"]["cost_source"], "computed", "{d}");
+    assert!(cost(e) > 0.0, "{d}");
 }

@@ -77,6 +77,10 @@ impl Home {
     pub fn control_dir(&self) -> PathBuf {
         self.logs_dir().join("control")
     }
+    /// Tests known to give different results on one commit (see `checks::flaky`).
+    pub fn flaky_path(&self) -> PathBuf {
+        self.logs_dir().join("flaky-tests.json")
+    }
     pub fn baseline_dir(&self) -> PathBuf {
         self.logs_dir().join("baseline")
     }

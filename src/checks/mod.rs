@@ -1,18 +1,21 @@
 //! Running the configured checks in a worktree and counting their output: the type check behind a
 //! cross-process semaphore, baselines cached by main's commit.
 
+pub mod confirm;
+pub mod flaky;
 pub mod parse;
+mod run;
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::sync::atomic::AtomicBool;
 
-use crate::config::{CheckConfig, Config};
+use crate::config::Config;
 use crate::home::{Home, short_hash};
-use crate::outcome::{CheckState, Counts, Measure};
-use crate::proc;
+use crate::outcome::{CheckState, Measure};
 use crate::store::atomic::{LockGuard, write_atomic};
+
+pub use run::typecheck_slot_path;
+use run::{run_check, typecheck_slot};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CheckError {
@@ -36,26 +39,35 @@ pub struct MeasureCtx<'a> {
 
 /// Run both checks (those configured) in the worktree as it is now.
 pub fn measure(ctx: &MeasureCtx, label: &str) -> Result<Measure, CheckError> {
-    let mut m = Measure {
-        counts: Counts::default(),
-        typecheck: CheckState::NotConfigured,
-        test: CheckState::NotConfigured,
-    };
+    let mut m = Measure::none();
     if let Some(tc) = &ctx.config.checks.typecheck {
         let _slot = typecheck_slot(ctx)?;
         let (state, parsed) = run_check(ctx, tc.get_ref(), &format!("{label}-typecheck"))?;
         m.typecheck = state;
-        m.counts.errors = parsed.and_then(|p| p.errors);
-    }
-    if let Some(test) = &ctx.config.checks.test {
-        let (state, parsed) = run_check(ctx, test.get_ref(), &format!("{label}-test"))?;
-        m.test = state;
         if let Some(p) = parsed {
-            m.counts.failures = p.failures;
-            m.counts.passed = p.passed;
+            m.counts.errors = p.errors;
+            m.names.errors = p.error_ids;
         }
     }
+    measure_tests(ctx, &format!("{label}-test"), &mut m)?;
     Ok(m)
+}
+
+/// Run the test check (if configured) and put what it found into `m`.
+pub(crate) fn measure_tests(
+    ctx: &MeasureCtx,
+    name: &str,
+    m: &mut Measure,
+) -> Result<(), CheckError> {
+    if let Some(test) = &ctx.config.checks.test {
+        let (state, parsed) = run_check(ctx, test.get_ref(), name)?;
+        m.test = state;
+        let p = parsed.unwrap_or_default();
+        m.counts.failures = p.failures;
+        m.counts.passed = p.passed;
+        m.names.failing = p.failing;
+    }
+    Ok(())
 }
 
 /// The baseline for `base` (main's commit): from the cache when a session already measured it with
@@ -76,7 +88,14 @@ pub fn baseline(ctx: &MeasureCtx, base: &str) -> Result<(Measure, bool), CheckEr
             ),
         }
     }
-    let m = measure(ctx, "baseline")?;
+    let first = measure(ctx, "baseline")?;
+    // Failing tests at baseline are confirmed by re-runs: one that passes on a re-run is flaky,
+    // and is neither counted as failing nor allowed to decide a later cycle.
+    let m = if first.counts.failures.is_some_and(|n| n > 0) {
+        confirm::rerun(ctx, "baseline", first, base, |_| true)?
+    } else {
+        first
+    };
     // A check that failed to run may be a passing fault: do not make it permanent.
     let all_ran = ![&m.typecheck, &m.test]
         .iter()
@@ -88,9 +107,10 @@ pub fn baseline(ctx: &MeasureCtx, base: &str) -> Result<(Measure, bool), CheckEr
     Ok((m, false))
 }
 
-/// Changes whenever a check's command or parser changes, so a new config re-measures.
+/// Changes whenever a check's command or parser changes, so a new config re-measures (and
+/// whenever the cached measure's format gains what older brl versions did not record).
 fn checks_fingerprint(config: &Config) -> u32 {
-    let mut s = String::new();
+    let mut s = format!("v2 confirm={}\u{1}", config.checks.confirm_runs);
     for c in [&config.checks.typecheck, &config.checks.test] {
         match c {
             Some(c) => {
@@ -108,74 +128,4 @@ fn checks_fingerprint(config: &Config) -> u32 {
         }
     }
     short_hash(s.as_bytes())
-}
-
-fn run_check(
-    ctx: &MeasureCtx,
-    check: &CheckConfig,
-    name: &str,
-) -> Result<(CheckState, Option<parse::Parsed>), CheckError> {
-    let out_path = PathBuf::from(format!("{}.{name}.log", ctx.output_prefix.display()));
-    if let Some(dir) = out_path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let mut out = std::fs::File::create(&out_path)?;
-    let timeout = ctx.config.checks.timeout_secs.get();
-    let spec = proc::Spec {
-        command: &check.command,
-        cwd: ctx.worktree,
-        env: vec![("BRL_HOME".into(), ctx.home.root().display().to_string())],
-        stdin: None,
-        timeout: Duration::from_secs(timeout),
-        cancel: ctx.cancel,
-        pgid_file: ctx.pgid_file.clone(),
-    };
-    let run = proc::run(spec, &mut |chunk| {
-        let _ = out.write_all(chunk);
-    })?;
-    let exit = match run.end {
-        proc::End::Cancelled => return Err(CheckError::Cancelled),
-        proc::End::TimedOut => {
-            return Ok((
-                CheckState::Failed(format!(
-                    "`{}` ran past [checks] timeout_secs = {timeout} (output: {})",
-                    check.command,
-                    out_path.display()
-                )),
-                None,
-            ));
-        }
-        proc::End::Exited(code) => Some(code),
-        proc::End::Signaled(_) => None,
-    };
-    match parse::parse(check.parser, &check.rules(), &run.output, exit) {
-        Ok(p) => Ok((CheckState::Ran, Some(p))),
-        Err(why) => Ok((
-            CheckState::Failed(format!("{why} (output: {})", out_path.display())),
-            None,
-        )),
-    }
-}
-
-/// One of `max_parallel_typechecks` slots, shared by every process using the home: a `flock`ed
-/// slot file each. A process that dies frees its slot.
-/// The lock of type-check slot `i` (held while a type check runs).
-pub fn typecheck_slot_path(home: &Home, i: u32) -> PathBuf {
-    home.locks_dir().join(format!("typecheck-slot-{i}.lock"))
-}
-
-fn typecheck_slot(ctx: &MeasureCtx) -> Result<LockGuard, CheckError> {
-    let n = ctx.config.checks.max_parallel_typechecks.get();
-    loop {
-        for i in 0..n {
-            let path = typecheck_slot_path(ctx.home, i);
-            if let Some(guard) = LockGuard::try_exclusive(&path)? {
-                return Ok(guard);
-            }
-        }
-        if ctx.cancel.is_some_and(|c| c.load(Ordering::SeqCst)) {
-            return Err(CheckError::Cancelled);
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
 }

@@ -65,11 +65,18 @@ pub struct RegexRules {
     pub passed: Option<Regex>,
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Parsed {
     pub errors: Option<u64>,
     pub failures: Option<u64>,
     pub passed: Option<u64>,
+    /// Names of the failing tests, where the parser can name them (None: it cannot).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failing: Option<Vec<String>>,
+    /// Identities of the errors (file + code + message, no line/column numbers), one per
+    /// diagnostic, duplicates kept (a multiset), where the parser can name them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_ids: Option<Vec<String>>,
 }
 
 /// `output` is stdout and stderr merged; `exit_code` is None when killed by a signal.
@@ -101,7 +108,7 @@ pub fn parse(
             Ok(Parsed {
                 errors: bad,
                 failures: bad,
-                passed: None,
+                ..Parsed::default()
             })
         }
         K::Tsc => parse_tsc(&o).map(errors),
@@ -123,9 +130,9 @@ fn errors(n: u64) -> Parsed {
 
 fn tests((failures, passed): (u64, u64)) -> Parsed {
     Parsed {
-        errors: None,
         failures: Some(failures),
         passed: Some(passed),
+        ..Parsed::default()
     }
 }
 
@@ -235,6 +242,7 @@ fn parse_regex(rules: &RegexRules, lines: &[&str]) -> Parsed {
         errors: count(&rules.errors),
         failures: count(&rules.failures),
         passed: count(&rules.passed),
+        ..Parsed::default()
     }
 }
 

@@ -326,7 +326,8 @@ fn regex_rules() {
         Parsed {
             errors: Some(2),
             failures: None,
-            passed: Some(2)
+            passed: Some(2),
+            ..Parsed::default()
         }
     );
     let p = parse(ParserKind::Regex, &RegexRules::default(), out, None).unwrap();
@@ -338,15 +339,15 @@ fn exit_code() {
     let ok = Parsed {
         errors: Some(0),
         failures: Some(0),
-        passed: None,
+        ..Parsed::default()
     };
     let bad = Parsed {
         errors: Some(1),
         failures: Some(1),
-        passed: None,
+        ..Parsed::default()
     };
     assert_eq!(run(ExitCode, "whatever", Some(0)), Ok(ok));
-    assert_eq!(run(ExitCode, "", Some(3)), Ok(bad));
+    assert_eq!(run(ExitCode, "", Some(3)), Ok(bad.clone()));
     assert_eq!(run(ExitCode, "", None), Ok(bad));
 }
 

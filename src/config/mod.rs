@@ -104,6 +104,13 @@ pub struct ChecksConfig {
     pub typecheck: Option<toml::Spanned<CheckConfig>>,
     #[serde(default)]
     pub test: Option<toml::Spanned<CheckConfig>>,
+    /// Re-runs of the test check on the same commit that must reproduce a test regression
+    /// before it discards a change (and that confirm a baseline's failures); 0 = no re-run.
+    #[serde(default = "default_confirm_runs")]
+    pub confirm_runs: u32,
+    /// Days a discarded cycle's commit stays reachable under `refs/brl/discarded/`.
+    #[serde(default = "default_keep_discarded_days")]
+    pub keep_discarded_days: u32,
 }
 
 impl Default for ChecksConfig {
@@ -113,8 +120,18 @@ impl Default for ChecksConfig {
             timeout_secs: default_check_timeout(),
             typecheck: None,
             test: None,
+            confirm_runs: default_confirm_runs(),
+            keep_discarded_days: default_keep_discarded_days(),
         }
     }
+}
+
+fn default_confirm_runs() -> u32 {
+    1
+}
+
+fn default_keep_discarded_days() -> u32 {
+    14
 }
 
 /// One check: a command and the parser that counts its output.

@@ -10,6 +10,9 @@ use crate::outcome::{Measure, Outcome};
 use crate::store::queue::{Queue, QueueEntry, Status};
 use crate::store::tasks::Tasks;
 
+/// At most this many test names and error identities per list in a `ralph_cycle` entry.
+const NAMES_IN_ENTRY: usize = 50;
+
 impl Cycle<'_> {
     /// Put the branch where the outcome says: the review queue, or gone. Returns the final
     /// outcome (a kept branch that cannot be queued is an error, and the branch stays).
@@ -62,17 +65,27 @@ impl Cycle<'_> {
                 ),
             };
         }
-        // An error after the agent committed work: keep the commits for a person to look at,
-        // outside the `brl/*` branches (those are exactly the review queue's).
-        if outcome == Outcome::Error && self.branch_has_commits() {
-            let refname = git::unjudged_ref(&self.id);
+        // Commits that were judged and discarded, or never judged (an error after the agent
+        // committed): kept for a person to look at, outside the `brl/*` branches (those are
+        // exactly the review queue's).
+        self.prune_discarded();
+        let keep = match outcome {
+            Outcome::Error => Some(git::unjudged_ref(&self.id)),
+            Outcome::Discarded => Some(git::discarded_ref(&self.id)),
+            _ => None,
+        };
+        if let Some(refname) = keep.filter(|_| self.branch_has_commits()) {
             match self.target.move_branch_to_ref(
                 &self.branch,
                 &refname,
-                "brl: keep the commits of a cycle that ended in error",
+                &format!(
+                    "brl: keep the commits of a cycle that ended {}",
+                    outcome.as_str()
+                ),
             ) {
                 Ok(_) => {
                     self.data.branch_deleted = true;
+                    self.data.kept_as = Some(refname.clone());
                     self.data.notes.push(format!(
                         "its commits are kept as {refname} (`git log {refname}`), not in the review queue"
                     ));
@@ -92,6 +105,19 @@ impl Cycle<'_> {
                 .push(format!("could not delete branch {}: {e}", self.branch)),
         }
         (outcome, reason)
+    }
+
+    /// Drop the kept commits of discarded cycles older than `[checks] keep_discarded_days`.
+    fn prune_discarded(&mut self) {
+        let days = self.config.checks.keep_discarded_days;
+        match self.target.prune_discarded(days, Utc::now()) {
+            Ok(gone) if !gone.is_empty() => tracing::info!(
+                "pruned {} discarded cycle(s) older than {days} days",
+                gone.len()
+            ),
+            Ok(_) => {}
+            Err(e) => self.data.notes.push(format!("{e}")),
+        }
     }
 
     /// Does the branch hold commits past its base? Counted here, not taken from the data: an
@@ -159,16 +185,33 @@ impl Cycle<'_> {
             m.as_ref()
                 .map(|m| json!({"typecheck": m.typecheck, "test": m.test}))
         };
+        // Which tests fail and which errors exist, as far as the parsers name them (capped: the
+        // full lists are in the checks' output files).
+        let names = |m: &Option<Measure>| {
+            m.as_ref().filter(|m| !m.names.is_empty()).map(|m| {
+                let cap = |v: &Option<Vec<String>>| {
+                    v.as_ref()
+                        .map(|v| v.iter().take(NAMES_IN_ENTRY).cloned().collect::<Vec<_>>())
+                };
+                json!({
+                    "failing": cap(&m.names.failing),
+                    "errors": cap(&m.names.errors),
+                    "flaky": m.names.flaky,
+                })
+            })
+        };
         json!({
             "cycle_id": self.id,
             "outcome": outcome.as_str(),
             "reason": reason,
             "branch": self.branch,
             "base": self.base,
-            "head": if outcome == Outcome::Kept { d.head.clone() } else { None },
+            "head": d.head,
+            "kept_as": d.kept_as,
             "before": counts(&d.before),
             "after": counts(&d.after),
             "checks": { "before": states(&d.before), "after": states(&d.after) },
+            "names": { "before": names(&d.before), "after": names(&d.after) },
             "baseline_cached": d.baseline_cached,
             "duration_ms": durations,
             "commits": d.commits,

@@ -13,6 +13,7 @@ use serde_json::Value;
 
 mod blocked;
 mod finish;
+mod judge;
 mod name;
 mod recover;
 mod reported;
@@ -22,14 +23,20 @@ pub use name::new_cycle_id;
 use name::reserve_branch;
 pub use spec::{Report, TaskSpec};
 
+/// The cycle cannot be judged (a configured check cannot run at baseline): the session is
+/// blocked with these words and the agent does not run.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct Blocked(String);
+
 use crate::agent;
 use crate::agents::AgentResult;
 use crate::checks::{self, CheckError, MeasureCtx};
 use crate::config::Config;
-use crate::git::{self, Target};
+use crate::git::Target;
 use crate::home::Home;
 use crate::inflight::{self, Inflight};
-use crate::outcome::{self, AgentExit, Counts, Facts, Measure, Outcome};
+use crate::outcome::{AgentExit, Measure, Outcome};
 use crate::prompt;
 use crate::scheduler::limits::AgentLimit;
 use crate::store::atomic::{LockGuard, lock_owner};
@@ -120,11 +127,17 @@ pub fn run(home: &Home, config: &Config, session: &str, opts: &Options) -> anyho
         worktree: home.worktree(session),
         prefix: home.session_logs_dir(session).join(&stamp),
         opts,
-        data: Data::default(),
+        data: Data {
+            flaky: checks::flaky::known(home),
+            ..Data::default()
+        },
     };
     let (outcome, reason) = match c.run() {
         Ok(decided) => decided,
-        Err(e) => (Outcome::Error, format!("{e:#}")),
+        Err(e) => match e.downcast::<Blocked>() {
+            Ok(Blocked(why)) => return c.abandon(why),
+            Err(e) => (Outcome::Error, format!("{e:#}")),
+        },
     };
     let (outcome, reason) = match (outcome, crate::proc::received_signal()) {
         (Outcome::Interrupted, Some(sig)) => (
@@ -180,11 +193,16 @@ struct Data {
     /// The agent's limit as kept for the scheduler, and whether this cycle was the first to
     /// hit it (then it logs `agent_limited`).
     limited: Option<(AgentLimit, bool)>,
+    /// The commit that was judged (the branch tip after the agent), kept or not.
     head: Option<String>,
     commits: usize,
+    /// Tests known to be flaky when the cycle started.
+    flaky: Vec<String>,
     subject: String,
     committed_by_brl: bool,
     branch_deleted: bool,
+    /// The ref a discarded or errored cycle's commits were kept under.
+    kept_as: Option<String>,
     notes: Vec<String>,
     task_state: Option<&'static str>,
     /// The worktree could not be made ready: why (the session is blocked).
@@ -243,13 +261,6 @@ impl Cycle<'_> {
             }
             self.data.worktree_ready = true;
         }
-        // The safety hook (`brl gate`); without it the agent runs unguarded, but the cycle goes on.
-        let gate =
-            crate::gate::install::install_for_session(self.home, self.session, &self.worktree);
-        if let Err(e) = gate {
-            let note = format!("brl gate not installed: {e:#}");
-            self.data.notes.push(note);
-        }
         let recent = log::tail(
             &self.home.log_path(),
             200,
@@ -290,6 +301,19 @@ impl Cycle<'_> {
         self.data
             .durations
             .push(("analyze", t.elapsed().as_millis()));
+        // Nothing the checks wrote may pass for the agent's work.
+        self.restore("the baseline checks")?;
+        // A check that cannot run proves nothing: stop the line before the agent spends anything.
+        if let Some(why) = judge::unusable(&before) {
+            return Err(Blocked(why).into());
+        }
+        // The safety hook (`brl gate`); without it the agent runs unguarded, but the cycle goes on.
+        let gate =
+            crate::gate::install::install_for_session(self.home, self.session, &self.worktree);
+        if let Err(e) = gate {
+            let note = format!("brl gate not installed: {e:#}");
+            self.data.notes.push(note);
+        }
 
         // Plan and hack: the agent does both.
         let (template, source) = prompt::template(self.home, "ralph")?;
@@ -352,71 +376,7 @@ impl Cycle<'_> {
             return Ok(self.decide(run.exit, true));
         }
 
-        // Evaluate: judge by the commits on the branch, not by what the agent printed.
-        self.phase("evaluate");
-        let t = Instant::now();
-        match git::worktree_head_branch(&self.worktree)? {
-            Some(b) if b == self.branch => {}
-            other => anyhow::bail!(
-                "the agent left the worktree {} on {} instead of the cycle's branch {}",
-                self.worktree.display(),
-                other.unwrap_or_else(|| "a detached HEAD".into()),
-                self.branch
-            ),
-        }
-        let message = format!(
-            "brl: commit the changes the agent left uncommitted\n\nThe agent ({}) ended ({}) with uncommitted changes in session {}'s worktree; brl committed them so they are evaluated and kept or discarded with the cycle.",
-            self.config.agent.command,
-            describe_exit(run.exit),
-            self.session
-        );
-        crate::chaos::point("cycle:before-leftover-commit");
-        let leftover = git::commit_all(&self.worktree, &message)?;
-        crate::chaos::point("cycle:after-leftover-commit");
-        if leftover.is_some() {
-            self.data.committed_by_brl = true;
-            self.data
-                .notes
-                .push("the agent left changes uncommitted; brl committed them".into());
-        }
-        let head = self.target.branch_tip(&self.branch)?;
-        let base = git2::Oid::from_str(&self.base)?;
-        let commits = self.target.commits_between(base, head)?;
-        self.data.commits = commits.len();
-        self.data.subject = commits.first().map(|(_, s)| s.clone()).unwrap_or_default();
-        self.data.head = Some(head.to_string());
-        let changed = !self.target.same_tree(base, head)?;
-        if !changed {
-            return Ok(self.decide(run.exit, false));
-        }
-        let after = match checks::measure(&self.measure_ctx(), "after") {
-            Ok(m) => m,
-            Err(CheckError::Cancelled) => return Ok(self.decide(AgentExit::Interrupted, true)),
-            Err(e) => return Err(e.into()),
-        };
-        self.data.after = Some(after);
-        self.data
-            .durations
-            .push(("evaluate", t.elapsed().as_millis()));
-        Ok(self.decide(run.exit, true))
-    }
-
-    fn decide(&self, agent: AgentExit, changed: bool) -> (Outcome, String) {
-        let none = Measure {
-            counts: Counts::default(),
-            typecheck: outcome::CheckState::NotConfigured,
-            test: outcome::CheckState::NotConfigured,
-        };
-        outcome::evaluate_run(
-            &Facts {
-                agent,
-                changed,
-                before: self.data.before.as_ref().unwrap_or(&none),
-                after: self.data.after.as_ref(),
-                timeout_secs: self.config.agent.timeout_secs.get(),
-            },
-            &self.signals(),
-        )
+        self.evaluate(run.exit)
     }
 
     fn measure_ctx(&self) -> MeasureCtx<'_> {

@@ -10,8 +10,10 @@ use std::path::{Path, PathBuf};
 
 use git2::{BranchType, ErrorCode, Oid, Repository, Signature, Sort, StatusOptions};
 
+mod clean;
 mod commit;
 mod follow_main;
+mod keep;
 mod merge;
 mod tree_update;
 mod worktree;
@@ -23,7 +25,9 @@ mod merge_tests;
 #[cfg(test)]
 mod tests;
 
+pub use clean::restore_worktree;
 pub use commit::{commit_all, commit_all_except};
+pub use keep::{DISCARDED_PREFIX, discarded_ref};
 
 #[derive(Debug, thiserror::Error)]
 pub enum GitError {

@@ -129,6 +129,7 @@ fn review_one(
         before: &before,
         after: Some(&after),
         timeout_secs: 0,
+        flaky: &crate::checks::flaky::known(ctx.home),
     });
     let figures = format!(
         "{} on {} → {} merged",

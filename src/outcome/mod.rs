@@ -1,7 +1,11 @@
 //! The evaluate decision: a pure function from what happened in a cycle to its outcome.
 //! No git, no processes, no clock — tested on its own.
 
+mod compare;
+
 use serde::{Deserialize, Serialize};
+
+pub use compare::{Diff, compare};
 
 /// The figures the checks report. `None` where a check is not configured or did not run.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,6 +56,40 @@ pub struct Measure {
     pub counts: Counts,
     pub typecheck: CheckState,
     pub test: CheckState,
+    /// What the checks named, where their parsers can name things.
+    #[serde(default, skip_serializing_if = "Names::is_empty")]
+    pub names: Names,
+}
+
+impl Measure {
+    /// Nothing measured: neither check configured.
+    pub fn none() -> Measure {
+        Measure {
+            counts: Counts::default(),
+            typecheck: CheckState::NotConfigured,
+            test: CheckState::NotConfigured,
+            names: Names::default(),
+        }
+    }
+}
+
+/// The identities behind the counts: which tests fail, which errors exist (file + code +
+/// message, no line numbers; a multiset), and which tests gave different results between runs of
+/// the same commit. `None` where the parser cannot name them: then counts decide.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Names {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failing: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flaky: Vec<String>,
+}
+
+impl Names {
+    pub fn is_empty(&self) -> bool {
+        self.failing.is_none() && self.errors.is_none() && self.flaky.is_empty()
+    }
 }
 
 /// How the agent's run ended.
@@ -109,6 +147,8 @@ pub struct Facts<'a> {
     /// The checks after the change; `None` when they were not run.
     pub after: Option<&'a Measure>,
     pub timeout_secs: u64,
+    /// Tests known to be flaky: they never decide a cycle by themselves.
+    pub flaky: &'a [String],
 }
 
 /// What the agent itself reported that bears on the outcome.
@@ -166,7 +206,7 @@ pub fn evaluate_run(f: &Facts, sig: &Signals) -> (Outcome, String) {
             AgentExit::Exited(0) => (Outcome::NoChange, "the agent changed nothing".into()),
             AgentExit::Exited(127) => (
                 Outcome::AgentFailed,
-                "the agent exited with code 127 and changed nothing: the shell did not find the command; check [agent] command in brl.toml".into(),
+                "the agent exited with code 127 and changed nothing: command not found (the shell did not find the agent's command); check [agent] command in brl.toml and that the agent is installed".into(),
             ),
             AgentExit::Exited(code) => (
                 Outcome::AgentFailed,
@@ -185,33 +225,17 @@ pub fn evaluate_run(f: &Facts, sig: &Signals) -> (Outcome, String) {
             "the checks were not run after the change".into(),
         );
     };
-    let mut worse = Vec::new();
-    for (name, before, now) in [
-        ("typecheck", &f.before.typecheck, &after.typecheck),
-        ("test", &f.before.test, &after.test),
-    ] {
-        if let (CheckState::Ran, CheckState::Failed(why)) = (before, now) {
-            worse.push(format!(
-                "{name} ran at baseline but failed to run after: {why}"
-            ));
+    // A check that cannot run at baseline proves nothing: nothing of this configuration is kept
+    // (the cycle blocks the session before the agent runs; this guards every other caller).
+    for (name, state) in [("typecheck", &f.before.typecheck), ("test", &f.before.test)] {
+        if let CheckState::Failed(why) = state {
+            return (
+                Outcome::Error,
+                format!("{name} cannot run at baseline, so nothing can be judged: {why}"),
+            );
         }
     }
-    let (b, a) = (&f.before.counts, &after.counts);
-    let mut better = Vec::new();
-    for (name, before, now, up_is_bad) in [
-        ("errors", b.errors, a.errors, true),
-        ("failures", b.failures, a.failures, true),
-        ("passed", b.passed, a.passed, false),
-    ] {
-        if let (Some(x), Some(y)) = (before, now) {
-            let text = format!("{name} {x} → {y}");
-            if (up_is_bad && y > x) || (!up_is_bad && y < x) {
-                worse.push(text);
-            } else if x != y {
-                better.push(text);
-            }
-        }
-    }
+    let Diff { worse, better, .. } = compare(f.before, after, f.flaky);
     if !worse.is_empty() {
         return (Outcome::Discarded, worse.join(", "));
     }
@@ -229,5 +253,4 @@ pub fn evaluate_run(f: &Facts, sig: &Signals) -> (Outcome, String) {
 }
 
 #[cfg(test)]
-#[path = "outcome_tests.rs"]
 mod tests;

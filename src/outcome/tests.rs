@@ -9,6 +9,7 @@ fn m(errors: u64, failures: u64, passed: u64) -> Measure {
         },
         typecheck: CheckState::Ran,
         test: CheckState::Ran,
+        names: Names::default(),
     }
 }
 
@@ -24,6 +25,7 @@ fn run(
         before,
         after,
         timeout_secs: 30,
+        flaky: &[],
     })
 }
 
@@ -38,6 +40,7 @@ fn a_limit_without_a_change_is_rate_limited_whatever_the_exit() {
                 before: &b,
                 after: None,
                 timeout_secs: 30,
+                flaky: &[],
             },
             &Signals {
                 limit: Some("usage limit, resumes at 23:03".into()),
@@ -55,6 +58,7 @@ fn a_limit_without_a_change_is_rate_limited_whatever_the_exit() {
             before: &b,
             after: Some(&m(0, 1, 1)),
             timeout_secs: 30,
+            flaky: &[],
         },
         &Signals {
             limit: Some("rate limit".into()),
@@ -70,6 +74,7 @@ fn a_limit_without_a_change_is_rate_limited_whatever_the_exit() {
             before: &b,
             after: None,
             timeout_secs: 30,
+            flaky: &[],
         },
         &Signals {
             limit: Some("rate limit".into()),
@@ -90,6 +95,7 @@ fn denied_and_unchanged_names_the_denied_tools() {
             before: &b,
             after: None,
             timeout_secs: 30,
+            flaky: &[],
         },
         &Signals {
             limit: None,
@@ -105,6 +111,7 @@ fn denied_and_unchanged_names_the_denied_tools() {
             before: &b,
             after: None,
             timeout_secs: 30,
+            flaky: &[],
         },
         &Signals {
             limit: None,
@@ -121,6 +128,7 @@ fn denied_and_unchanged_names_the_denied_tools() {
             before: &b,
             after: Some(&b),
             timeout_secs: 30,
+            flaky: &[],
         },
         &Signals {
             limit: None,
@@ -183,26 +191,24 @@ fn a_check_that_stops_running_discards() {
 }
 
 #[test]
-fn a_check_broken_at_baseline_does_not_block() {
+fn a_check_broken_at_baseline_keeps_nothing() {
     let mut b = m(3, 0, 0);
-    b.test = CheckState::Failed("crash".into());
+    b.test = CheckState::Failed("`pytest: not found`".into());
     b.counts.failures = None;
     b.counts.passed = None;
     let mut a = m(2, 0, 0);
-    a.test = CheckState::Failed("crash".into());
+    a.test = CheckState::Failed("`pytest: not found`".into());
+    let (o, r) = run(AgentExit::Exited(0), true, &b, Some(&a));
+    assert_eq!(o, Outcome::Error);
     assert_eq!(
-        run(AgentExit::Exited(0), true, &b, Some(&a)).0,
-        Outcome::Kept
+        r,
+        "test cannot run at baseline, so nothing can be judged: `pytest: not found`"
     );
 }
 
 #[test]
 fn unconfigured_checks_compare_nothing() {
-    let none = Measure {
-        counts: Counts::default(),
-        typecheck: CheckState::NotConfigured,
-        test: CheckState::NotConfigured,
-    };
+    let none = Measure::none();
     assert_eq!(
         run(AgentExit::Exited(0), true, &none, Some(&none)).0,
         Outcome::Kept
@@ -240,4 +246,120 @@ fn agent_endings() {
     assert_eq!(o, Outcome::Kept);
     assert!(r.ends_with("(the agent exited with code 1)"), "{r}");
     assert_eq!(run(AgentExit::Exited(0), true, &b, None).0, Outcome::Error);
+}
+
+fn named(errors: &[&str], failing: &[&str], passed: u64) -> Measure {
+    let mut x = m(errors.len() as u64, failing.len() as u64, passed);
+    x.names.errors = Some(errors.iter().map(|s| s.to_string()).collect());
+    x.names.failing = Some(failing.iter().map(|s| s.to_string()).collect());
+    x
+}
+
+#[test]
+fn a_swapped_failing_test_is_discarded_though_counts_are_equal() {
+    let b = named(&[], &["parse > handles NaN"], 4);
+    let a = named(&[], &["sum > empty"], 4);
+    let (o, r) = run(AgentExit::Exited(0), true, &b, Some(&a));
+    assert_eq!(
+        (o, r.as_str()),
+        (Outcome::Discarded, "`sum > empty` now fails")
+    );
+    // The other way round the same change is an improvement, named.
+    let fixed = named(&[], &[], 5);
+    let (o, r) = run(AgentExit::Exited(0), true, &b, Some(&fixed));
+    assert_eq!(
+        (o, r.as_str()),
+        (Outcome::Kept, "`parse > handles NaN` now passes")
+    );
+}
+
+#[test]
+fn a_swapped_error_is_discarded_and_a_syntax_error_hiding_others_too() {
+    let b = named(&["a.ts: TS2322: x", "b.ts: TS2345: y"], &[], 3);
+    let swapped = named(&["a.ts: TS2322: x", "c.ts: TS2551: z"], &[], 3);
+    let (o, r) = run(AgentExit::Exited(0), true, &b, Some(&swapped));
+    assert_eq!(
+        (o, r.as_str()),
+        (Outcome::Discarded, "new error `c.ts: TS2551: z`")
+    );
+    // A syntax error stops tsc early: fewer errors, one of them new.
+    let syntax = named(&["a.ts: TS1005: ';' expected."], &[], 3);
+    let (o, r) = run(AgentExit::Exited(0), true, &b, Some(&syntax));
+    assert_eq!(
+        (o, r.as_str()),
+        (
+            Outcome::Discarded,
+            "new error `a.ts: TS1005: ';' expected.`"
+        )
+    );
+    // The same error twice more is new too (a multiset).
+    let twice = named(&["a.ts: TS2322: x", "a.ts: TS2322: x"], &[], 3);
+    let (o, _) = run(
+        AgentExit::Exited(0),
+        true,
+        &named(&["a.ts: TS2322: x"], &[], 3),
+        Some(&twice),
+    );
+    assert_eq!(o, Outcome::Discarded);
+    let fixed = named(&["a.ts: TS2322: x"], &[], 3);
+    let (o, r) = run(AgentExit::Exited(0), true, &b, Some(&fixed));
+    assert_eq!((o, r.as_str()), (Outcome::Kept, "errors 2 → 1"));
+}
+
+#[test]
+fn removing_a_failing_test_is_not_a_fix() {
+    let b = named(&[], &["flaky > one", "math > add"], 8);
+    let a = named(&[], &["flaky > one"], 8);
+    let (o, r) = run(AgentExit::Exited(0), true, &b, Some(&a));
+    assert_eq!(o, Outcome::Discarded);
+    assert!(r.contains("tests 10 → 9: fewer tests ran"), "{r}");
+}
+
+#[test]
+fn a_known_flaky_test_never_decides() {
+    let b = named(&[], &[], 5);
+    let a = named(&[], &["net > retries"], 4);
+    let flaky = vec!["net > retries".to_string()];
+    let (o, r) = evaluate(&Facts {
+        agent: AgentExit::Exited(0),
+        changed: true,
+        before: &b,
+        after: Some(&a),
+        timeout_secs: 30,
+        flaky: &flaky,
+    });
+    assert_eq!((o, r.as_str()), (Outcome::Kept, "no check got worse"));
+    // A flaky test that failed at baseline hides nothing: a real new failure still shows.
+    let b = named(&[], &["net > retries"], 4);
+    let a = named(&[], &["math > add"], 4);
+    let (o, r) = evaluate(&Facts {
+        agent: AgentExit::Exited(0),
+        changed: true,
+        before: &b,
+        after: Some(&a),
+        timeout_secs: 30,
+        flaky: &flaky,
+    });
+    assert_eq!(
+        (o, r.as_str()),
+        (Outcome::Discarded, "`math > add` now fails")
+    );
+}
+
+#[test]
+fn the_diff_says_when_only_tests_got_worse() {
+    let b = named(&["x: E1: a"], &[], 5);
+    let a = named(&["x: E1: a"], &["t"], 4);
+    let d = compare(&b, &a, &[]);
+    assert!(d.tests_worse && d.only_tests_worse, "{d:?}");
+    let a = named(&["x: E1: a", "y: E2: b"], &["t"], 4);
+    let d = compare(&b, &a, &[]);
+    assert!(d.tests_worse && !d.only_tests_worse, "{d:?}");
+}
+
+#[test]
+fn exit_127_says_command_not_found() {
+    let (o, r) = run(AgentExit::Exited(127), false, &m(0, 0, 1), None);
+    assert_eq!(o, Outcome::AgentFailed);
+    assert!(r.contains("command not found"), "{r}");
 }

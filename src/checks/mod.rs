@@ -4,6 +4,7 @@
 pub mod confirm;
 pub mod flaky;
 pub mod parse;
+pub mod probe;
 mod run;
 
 use std::path::{Path, PathBuf};

@@ -2,6 +2,7 @@
 //! cross-process semaphore, baselines cached by main's commit.
 
 pub mod parse;
+pub mod setup;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -20,7 +20,6 @@
 //! **Concurrency.** Two processes ensuring the same worktree serialize on
 //! `<home>/logs/locks/worktree-setup-<dir name>-<hash>.lock`; the second then finds the stamp.
 
-use std::collections::BTreeSet;
 use std::io::Write;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -41,6 +40,12 @@ const TAIL_BYTES: usize = 2048;
 /// How many offending files an error names.
 const NAMED_FILES: usize = 5;
 const STAMP_VERSION: u32 = 1;
+
+mod report;
+#[cfg(test)]
+mod tests;
+
+use report::{check_left, describe_end, status, tail};
 
 /// One worktree to make ready, and where the setup's traces go.
 pub struct SetupCtx<'a> {
@@ -360,156 +365,5 @@ fn read_stamp(path: &Path) -> Option<Stamp> {
             );
             None
         }
-    }
-}
-
-/// What git sees in the worktree: untracked paths it does not ignore, and changed tracked paths.
-#[derive(Debug, Default)]
-struct Seen {
-    untracked: BTreeSet<String>,
-    changed: BTreeSet<String>,
-}
-
-fn status(worktree: &Path) -> Result<Seen, SetupError> {
-    let what = |e: git2::Error| {
-        SetupError::Git(format!(
-            "cannot read the status of {}: {}",
-            worktree.display(),
-            e.message()
-        ))
-    };
-    let repo = git2::Repository::open(worktree).map_err(what)?;
-    let mut opts = git2::StatusOptions::new();
-    opts.include_untracked(true)
-        .recurse_untracked_dirs(false)
-        .include_ignored(false)
-        .exclude_submodules(true);
-    let statuses = repo.statuses(Some(&mut opts)).map_err(what)?;
-    let mut seen = Seen::default();
-    for s in statuses.iter() {
-        let path = String::from_utf8_lossy(s.path_bytes()).into_owned();
-        if s.status().contains(git2::Status::WT_NEW) {
-            seen.untracked.insert(path);
-        } else if !s.status().is_empty() && !s.status().contains(git2::Status::IGNORED) {
-            seen.changed.insert(path);
-        }
-    }
-    Ok(seen)
-}
-
-/// An error when the setup left what git would take as the agent's work.
-fn check_left(
-    command: &str,
-    worktree: &Path,
-    before: &Seen,
-    after: &Seen,
-) -> Result<(), SetupError> {
-    let new: Vec<&String> = after.untracked.difference(&before.untracked).collect();
-    if !new.is_empty() {
-        return Err(SetupError::NotIgnored {
-            command: command.to_string(),
-            worktree: worktree.to_path_buf(),
-            files: name_some(&new),
-        });
-    }
-    let changed: Vec<&String> = after.changed.difference(&before.changed).collect();
-    if !changed.is_empty() {
-        return Err(SetupError::ChangedTracked {
-            command: command.to_string(),
-            worktree: worktree.to_path_buf(),
-            files: name_some(&changed),
-        });
-    }
-    Ok(())
-}
-
-fn name_some(files: &[&String]) -> String {
-    let mut s = files
-        .iter()
-        .take(NAMED_FILES)
-        .map(|f| f.as_str())
-        .collect::<Vec<_>>()
-        .join(", ");
-    if files.len() > NAMED_FILES {
-        s.push_str(&format!(" and {} more", files.len() - NAMED_FILES));
-    }
-    s
-}
-
-fn describe_end(end: proc::End, timeout: u64) -> String {
-    match end {
-        proc::End::Exited(c) => format!("exit {c}"),
-        proc::End::Signaled(s) => format!("killed by signal {s}"),
-        proc::End::TimedOut => format!("ran past [worktree] setup_timeout_secs = {timeout}"),
-        proc::End::Cancelled => "stopped by a signal".into(),
-    }
-}
-
-/// The last `TAIL_BYTES` of `output`, from a line start when there is one.
-fn tail(output: &str) -> String {
-    let trimmed = output.trim_end();
-    if trimmed.len() <= TAIL_BYTES {
-        return trimmed.to_string();
-    }
-    let mut start = trimmed.len() - TAIL_BYTES;
-    while !trimmed.is_char_boundary(start) {
-        start += 1;
-    }
-    let cut = &trimmed[start..];
-    match cut.find('\n') {
-        Some(i) if i + 1 < cut.len() => cut[i + 1..].to_string(),
-        _ => cut.to_string(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_tail_is_bounded_and_starts_a_line() {
-        let long: String = (0..1000).map(|i| format!("line {i}\n")).collect();
-        let t = tail(&long);
-        assert!(t.len() <= TAIL_BYTES, "{}", t.len());
-        assert!(t.starts_with("line "), "{t}");
-        assert!(t.ends_with("line 999"), "{t}");
-        assert_eq!(tail("short\n\n"), "short");
-        let wide = "é".repeat(3000);
-        assert!(tail(&wide).len() <= TAIL_BYTES);
-    }
-
-    #[test]
-    fn the_key_follows_the_command_and_the_inputs() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let inputs = vec!["lock.json".to_string()];
-        let missing = setup_key("npm ci", &inputs, dir.path()).expect("key");
-        std::fs::write(dir.path().join("lock.json"), "a").expect("write");
-        let a = setup_key("npm ci", &inputs, dir.path()).expect("key");
-        assert_ne!(missing, a);
-        assert_eq!(a, setup_key("npm ci", &inputs, dir.path()).expect("key"));
-        assert_ne!(
-            a,
-            setup_key("npm install", &inputs, dir.path()).expect("key")
-        );
-        std::fs::write(dir.path().join("lock.json"), "b").expect("write");
-        assert_ne!(a, setup_key("npm ci", &inputs, dir.path()).expect("key"));
-        std::fs::create_dir(dir.path().join("d")).expect("mkdir");
-        let e = setup_key("npm ci", &["d".into()], dir.path()).expect_err("a directory");
-        assert!(e.to_string().contains("cannot read `d`"), "{e}");
-        assert!(e.to_string().contains("not a file"), "{e}");
-    }
-
-    #[test]
-    fn stamps_of_two_worktrees_differ_and_name_them() {
-        let home = Home::new(Path::new("/h"));
-        let a = stamp_path(&home, Path::new("/h/worktrees/s1"));
-        let b = stamp_path(&home, Path::new("/other/worktrees/s1"));
-        assert_ne!(a, b);
-        assert!(a.starts_with("/h/logs/worktrees"), "{}", a.display());
-        let name = a.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        assert!(
-            name.starts_with("s1-") && name.ends_with(".setup.json"),
-            "{name}"
-        );
     }
 }

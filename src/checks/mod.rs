@@ -6,6 +6,7 @@ pub mod flaky;
 pub mod parse;
 pub mod probe;
 mod run;
+pub mod setup;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;

@@ -48,16 +48,33 @@ pub fn run(home: &Home, json: bool) -> anyhow::Result<i32> {
         cancel: None,
         pgid_file: None,
     };
-    let probes = checks::probe::run_all(&ctx);
+    let setup = checks::setup::ensure(&checks::setup::SetupCtx {
+        home,
+        config: &config,
+        worktree: &path,
+        session: None,
+        log_prefix: &ctx.output_prefix,
+        cancel: None,
+        pgid_file: None,
+    });
+    if let Err(e) = &setup {
+        println!("worktree setup FAILED: {e}");
+    }
+    let setup_failed = setup.is_err();
+    let probes = match setup {
+        Ok(_) => checks::probe::run_all(&ctx),
+        Err(_) => Ok(vec![]),
+    };
     // Leave nothing behind: the worktree detached and clean, no scratch branch.
     let _ = git::restore_worktree(&path);
     let _ = git::detach_worktree(&path);
     let _ = target.delete_branch(SCRATCH);
     let probes = probes?;
     let flaky = checks::flaky::load(home);
-    let broken = probes
-        .iter()
-        .any(|p| matches!(p.state, CheckState::Failed(_)));
+    let broken = setup_failed
+        || probes
+            .iter()
+            .any(|p| matches!(p.state, CheckState::Failed(_)));
     if json {
         let list: Vec<_> = probes.iter().map(probe_json).collect();
         println!(
@@ -72,7 +89,7 @@ pub fn run(home: &Home, json: bool) -> anyhow::Result<i32> {
         config.main,
         path.display()
     );
-    if probes.is_empty() {
+    if probes.is_empty() && !setup_failed {
         println!(
             "  none configured: every change is kept unjudged; add [checks.typecheck] and [checks.test] to {}",
             home.config_path().display()

@@ -139,6 +139,7 @@ const ALL: [ParserKind; 9] = ParserKind::ALL;
 
 mod cargo;
 mod js;
+mod names;
 mod python;
 mod tsc;
 

@@ -77,11 +77,13 @@ pub const MAX_NAME_CHARS: usize = 300;
 /// What one run of a check found.
 ///
 /// The counts are always exact. The names are what the tool printed, normalised (ANSI codes
-/// stripped, whitespace collapsed, each cut to [`MAX_NAME_CHARS`], at most [`MAX_NAMES`] kept), so
-/// they may fall short of the counts: a list cut at [`MAX_NAMES`], a runner that counts something
-/// it does not name (a crashed test binary, an unhandled error), an output format the parser does
-/// not know. Compare two runs by identity only when [`Parsed::complete`] holds for both; otherwise
-/// compare their counts.
+/// stripped, whitespace collapsed, each cut to [`MAX_NAME_CHARS`], at most [`MAX_NAMES`] kept).
+/// What a runner counts without naming gets a generic name, once per count (`(unhandled error)`,
+/// `alpha (test binary crashed)`). The names may still fall short of the counts: a list cut at
+/// [`MAX_NAMES`], `cargo check --all-targets` (one diagnostic printed, counted for two targets),
+/// a reporter or flag that prints no names (pytest `-rN`, a custom vitest reporter). Compare two
+/// runs by identity only when [`Parsed::complete`] holds for both, as multisets (two equal names
+/// are two errors); otherwise compare their counts.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Parsed {
     pub errors: Option<u64>,

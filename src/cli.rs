@@ -157,11 +157,23 @@ pub enum Command {
         rounds: Option<u32>,
     },
     /// The automated review, now, in the foreground: re-check each pending branch against the current main, then ask the agent (role `review`) for a verdict; `[review] mode` says what happens with it. Exit 0 when it ran.
-    Review,
+    Review {
+        /// Print the log entry's data as JSON instead of a summary.
+        #[arg(long)]
+        json: bool,
+    },
     /// A standup meeting, now, in the foreground: three rounds with every live session, then a summary; the transcript goes to logs/meetings/. Exit 0 when it ran.
-    Standup,
+    Standup {
+        /// Print the log entry's data as JSON instead of a summary.
+        #[arg(long)]
+        json: bool,
+    },
     /// The session doctor, now, in the foreground: classifies each session (productive, stuck, idle, error_looping) and writes skill notes from the kept cycles. Exit 0 when it ran.
-    Doctor,
+    Doctor {
+        /// Print the log entry's data as JSON instead of a summary.
+        #[arg(long)]
+        json: bool,
+    },
     /// The safety hook: a Claude Code PreToolUse hook that brl installs in each session's worktree (.claude/settings.json). Reads the tool call as JSON on stdin; exits 0 to allow it, 2 to block it with the reason on stderr (which the agent sees), and logs a gate_block entry.
     #[command(hide = true)]
     Gate {

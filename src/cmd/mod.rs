@@ -142,9 +142,9 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             rounds,
         } => demo::run(dir, no_tui, rounds),
         Command::DemoAgent => demo::agent(),
-        Command::Review => jobs::run(&home, crate::jobs::Job::Review),
-        Command::Standup => jobs::run(&home, crate::jobs::Job::Standup),
-        Command::Doctor => jobs::run(&home, crate::jobs::Job::Doctor),
+        Command::Review { json } => jobs::run(&home, crate::jobs::Job::Review, json),
+        Command::Standup { json } => jobs::run(&home, crate::jobs::Job::Standup, json),
+        Command::Doctor { json } => jobs::run(&home, crate::jobs::Job::Doctor, json),
         Command::Gate { session } => Ok(crate::gate::run::main(&home, session.as_deref())),
     }
 }

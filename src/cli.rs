@@ -65,9 +65,12 @@ pub enum Command {
         /// Run this many sessions (overrides `sessions` in brl.toml for this control room and its workers).
         #[arg(long, value_name = "N")]
         sessions: Option<std::num::NonZeroU32>,
-        /// No dashboard: log JSON lines on stdout and in logs/brl.log (for PM2, systemd, nohup).
+        /// No dashboard: the control room logs to stdout (readable lines on a terminal, JSON lines when piped — PM2, systemd, nohup) and to logs/brl.log.
         #[arg(long)]
         no_tui: bool,
+        /// With --no-tui: JSON lines on stdout even on a terminal.
+        #[arg(long, requires = "no_tui")]
+        json: bool,
     },
     /// Stop everything of this home: the control room, the workers (a cycle in flight is interrupted and recorded), and the tmux session brl created.
     Down {

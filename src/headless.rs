@@ -1,7 +1,8 @@
 //! Logging for the control room. Always into `logs/brl.log.<YYYY-MM-DD>` (tracing-appender, daily
 //! files, nothing dropped: the writer blocks rather than lose a line, and the guard flushes at
-//! exit); with `--no-tui` also as JSON lines on stdout (what PM2 and journald collect), else as
-//! readable lines on stderr. Other commands log warnings to stderr only.
+//! exit); with `--no-tui` also on stdout: JSON lines when stdout is not a terminal or `--json` is
+//! given (what PM2 and journald collect), readable lines on a terminal. Other commands log
+//! warnings to stderr only.
 
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::layer::SubscriberExt;
@@ -22,11 +23,22 @@ pub fn init_cli() {
         .try_init();
 }
 
-/// The control room (`json_stdout`: also JSON lines on stdout) or the dashboard (the file only,
-/// never the terminal the dashboard owns). Keep the returned guard alive until exit: dropping it flushes the file.
+/// What the control room also writes to stdout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stdout {
+    /// Nothing: the dashboard owns the terminal.
+    Nothing,
+    /// JSON lines (PM2, systemd, a pipe).
+    Json,
+    /// Readable lines (a person at a terminal).
+    Human,
+}
+
+/// The control room or the dashboard (the file, plus `stdout`). Keep the returned guard alive
+/// until exit: dropping it flushes the file.
 pub fn init_control(
     home: &Home,
-    json_stdout: bool,
+    stdout: Stdout,
 ) -> anyhow::Result<tracing_appender::non_blocking::WorkerGuard> {
     let dir = home.logs_dir();
     std::fs::create_dir_all(&dir)
@@ -46,18 +58,25 @@ pub fn init_control(
     let registry = tracing_subscriber::registry()
         .with(filter("info"))
         .with(file_layer);
-    let result = if json_stdout {
-        registry
+    let result = match stdout {
+        Stdout::Json => registry
             .with(
                 tracing_subscriber::fmt::layer()
                     .json()
                     .with_writer(std::io::stdout)
                     .with_ansi(false),
             )
-            .try_init()
-    } else {
+            .try_init(),
+        Stdout::Human => registry
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .compact()
+                    .with_target(false)
+                    .with_writer(std::io::stdout),
+            )
+            .try_init(),
         // The dashboard owns the terminal: the file only.
-        registry.try_init()
+        Stdout::Nothing => registry.try_init(),
     };
     result.map_err(|e| anyhow::anyhow!("cannot set up logging: {e}"))?;
     Ok(guard)

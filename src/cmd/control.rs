@@ -12,17 +12,28 @@ use crate::scheduler::MemoryReader;
 use crate::status;
 use crate::tmux::Tmux;
 
-pub fn up(home: &Home, sessions: Option<NonZeroU32>, no_tui: bool) -> anyhow::Result<i32> {
+pub fn up(
+    home: &Home,
+    sessions: Option<NonZeroU32>,
+    no_tui: bool,
+    json: bool,
+) -> anyhow::Result<i32> {
     // Check the config before anything else, so a mistake is one clear message.
     let config = home.load_config()?;
     if !no_tui {
-        let _guard = crate::headless::init_control(home, false)?;
+        let _guard = crate::headless::init_control(home, crate::headless::Stdout::Nothing)?;
         return super::dashboard::up(home, &config, sessions);
     }
     // Before any thread starts: changing the environment is only sound while single-threaded.
     let supervisor = control::supervisor();
     let scrubbed = scrub_pm2_env();
-    let _guard = crate::headless::init_control(home, true)?;
+    use std::io::IsTerminal;
+    let stdout = if json || !std::io::stdout().is_terminal() {
+        crate::headless::Stdout::Json
+    } else {
+        crate::headless::Stdout::Human
+    };
+    let _guard = crate::headless::init_control(home, stdout)?;
     if !scrubbed.is_empty() {
         tracing::info!(
             removed = %scrubbed.join(" "),
@@ -30,7 +41,7 @@ pub fn up(home: &Home, sessions: Option<NonZeroU32>, no_tui: bool) -> anyhow::Re
         );
     }
     // Which agent runs and whether brl's gate guards it ("no safety gate for this agent"):
-    // logged (stdout carries JSON lines only in this mode).
+    // logged (stdout carries log lines only in this mode).
     let agent = crate::status::agent(home, &config.agent.command);
     let said = crate::status::describe_agent(&agent);
     let said = said.trim_end();

@@ -48,7 +48,7 @@ pub fn run(dir: Option<PathBuf>, no_tui: bool, rounds: Option<u32>) -> anyhow::R
                 "opening the dashboard: 3 sessions start in tmux; press ? for the keys, q to quit (the demo keeps running)"
             );
         }
-        return super::control::up(&home, None, no_tui);
+        return super::control::up(&home, None, no_tui, false);
     };
     let config = home.load_config()?;
     for round in 1..=rounds {

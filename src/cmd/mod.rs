@@ -107,7 +107,11 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
                 }
             }
         }
-        Command::Up { sessions, no_tui } => control::up(&home, sessions, no_tui),
+        Command::Up {
+            sessions,
+            no_tui,
+            json,
+        } => control::up(&home, sessions, no_tui, json),
         Command::Down { wait_secs } => control::down(&home, wait_secs),
         Command::Attach { session } => control::attach(&home, session.as_deref()),
         Command::Status { json } => control::status(&home, json),

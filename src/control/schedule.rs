@@ -178,7 +178,7 @@ impl Scheduler {
             let sc = SessionControl::new(home, &g.session);
             match sc.grant(task.clone()) {
                 Ok(Some(grant)) => {
-                    tracing::info!(session = %g.session, grant = grant.id, task = ?task.as_ref().map(|t| t.id), "cycle granted");
+                    tracing::info!(session = %g.session, grant = grant.id, task = task.as_ref().map(|t| t.id), "cycle granted");
                     out.granted.push(g.session.clone());
                 }
                 Ok(None) => self.give_back_task(home, &g.session, task.as_ref()),

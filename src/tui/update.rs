@@ -219,7 +219,7 @@ fn act(app: &mut App, a: Action) -> Vec<Effect> {
                 kind: FormKind::NewTask,
                 fields: vec![("title", String::new()), ("body (optional)", String::new())],
                 focus: 0,
-                tier: Some(Tier::Proposed),
+                tier: Some(Tier::AutoSafe), // the CLI's default too
                 error: None,
             }));
             vec![]

@@ -381,6 +381,7 @@ fn tasks_new_approve_drop() {
         update(&mut a, key(c));
     }
     update(&mut a, Msg::Key(Key::plain(KeyCode::Tab)));
+    // The form starts on auto_safe, like `brl task add`; space switches it.
     update(&mut a, key(' '));
     let fx = update(&mut a, Msg::Key(Key::plain(KeyCode::Enter)));
     assert_eq!(
@@ -388,7 +389,7 @@ fn tasks_new_approve_drop() {
         vec![Effect::AddTask {
             title: "Fix the flaky test".into(),
             body: Some("in ci".into()),
-            tier: Tier::AutoSafe
+            tier: Tier::Proposed
         }]
     );
     // Approve the selected (first listed: the pending one).

@@ -18,6 +18,7 @@
 
 mod auth;
 mod error;
+pub mod limits;
 pub mod occupant;
 mod routes;
 
@@ -122,22 +123,74 @@ pub fn router(opts: ServerOptions) -> Router {
         .method_not_allowed_fallback(routes::method_not_allowed)
         .fallback(routes::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(limits::limit_body))
         .layer(axum::middleware::from_fn(routes::log_request))
         .with_state(state)
 }
 
 /// Serve on `listener` until `cancel` fires, then finish the requests in flight and return.
-/// Runs on the caller's tokio runtime.
+/// Runs on the caller's tokio runtime. Each connection is served by hyper's HTTP/1 server with
+/// the limits of [`limits`]: at most [`limits::MAX_CONNECTIONS`] at once (more wait in the
+/// backlog), the head within [`limits::HEAD_TIMEOUT`] and [`limits::MAX_HEAD_BYTES`] (431).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     opts: ServerOptions,
     cancel: CancellationToken,
 ) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use hyper_util::service::TowerToHyperService;
+
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "HTTP server listening");
-    axum::serve(listener, router(opts))
-        .with_graceful_shutdown(cancel.cancelled_owned())
-        .await?;
+    let app = router(opts);
+    let slots = Arc::new(tokio::sync::Semaphore::new(limits::MAX_CONNECTIONS));
+    let tracker = tokio_util::task::TaskTracker::new();
+    loop {
+        let permit = tokio::select! {
+            _ = cancel.cancelled() => break,
+            p = slots.clone().acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+        };
+        let stream = tokio::select! {
+            _ = cancel.cancelled() => break,
+            r = listener.accept() => match r {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // Out of file descriptors, say: wait a moment rather than spin.
+                    tracing::warn!(%addr, error = %e, "cannot accept a connection");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+        };
+        let service = TowerToHyperService::new(app.clone());
+        let cancel = cancel.clone();
+        tracker.spawn(async move {
+            let _permit = permit;
+            let mut builder = hyper::server::conn::http1::Builder::new();
+            builder
+                .timer(TokioTimer::new())
+                .header_read_timeout(limits::HEAD_TIMEOUT)
+                .max_buf_size(limits::MAX_HEAD_BYTES);
+            let conn = builder.serve_connection(TokioIo::new(stream), service);
+            let mut conn = std::pin::pin!(conn);
+            tokio::select! {
+                r = conn.as_mut() => {
+                    if let Err(e) = r {
+                        tracing::debug!(error = %e, "HTTP connection ended with an error");
+                    }
+                }
+                _ = cancel.cancelled() => {
+                    conn.as_mut().graceful_shutdown();
+                    let _ = conn.await;
+                }
+            }
+        });
+    }
+    tracker.close();
+    tracker.wait().await;
     tracing::info!(%addr, "HTTP server stopped");
     Ok(())
 }

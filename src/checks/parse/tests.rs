@@ -54,7 +54,7 @@ use super::*;
 
 macro_rules! fixture {
     ($name:literal) => {
-        include_str!(concat!("../../tests/fixtures/checks/", $name, ".txt"))
+        include_str!(concat!("../../../tests/fixtures/checks/", $name, ".txt"))
     };
 }
 

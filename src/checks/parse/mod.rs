@@ -479,5 +479,4 @@ fn parse_mypy(o: &Out) -> Result<u64, String> {
 }
 
 #[cfg(test)]
-#[path = "parse_tests.rs"]
 mod tests;

@@ -34,9 +34,12 @@ pub fn restore_worktree(path: &Path) -> Result<usize> {
         .head()
         .and_then(|h| h.peel(git2::ObjectType::Commit))
         .ctx(what)?;
+    repo.reset(&head, ResetType::Hard, None).ctx(what)?;
+    // libgit2's hard reset checks out with its own strategy (FORCE only), dropping
+    // REMOVE_UNTRACKED from the options it is given: the untracked files go in a checkout of
+    // their own.
     let mut co = CheckoutBuilder::new();
     co.force().remove_untracked(true).remove_ignored(false);
-    repo.reset(&head, ResetType::Hard, Some(&mut co))
-        .ctx(what)?;
+    repo.checkout_head(Some(&mut co)).ctx(what)?;
     Ok(dirty)
 }

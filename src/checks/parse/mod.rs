@@ -1,10 +1,22 @@
 //! Parsers that turn the merged stdout+stderr of a check tool (type checker or test runner)
-//! into counts. Self-contained: depends only on `regex` and `serde`.
+//! into counts, and where the tool names them, into the names of the failing tests and the
+//! identities of the errors. Self-contained: depends only on `regex` and `serde`.
+//!
+//! One file per tool family: [`tsc`], [`cargo`] (check/clippy and test), [`js`] (vitest, jest),
+//! [`python`] (pytest, mypy), [`rules`] (regex rules and exit codes: counts only).
+
+mod cargo;
+mod js;
+mod python;
+mod rules;
+mod tsc;
 
 use std::sync::LazyLock;
 
 use regex::Regex;
 use serde::{Deserialize, Serialize};
+
+pub use rules::RegexRules;
 
 /// Which tool's output a check produces.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, Serialize)]
@@ -57,14 +69,21 @@ impl ParserKind {
     }
 }
 
-/// Patterns for parser = "regex": each output line that matches counts once.
-#[derive(Clone, Debug, Default)]
-pub struct RegexRules {
-    pub errors: Option<Regex>,
-    pub failures: Option<Regex>,
-    pub passed: Option<Regex>,
-}
+/// At most this many names are kept per list (the counts stay exact).
+pub const MAX_NAMES: usize = 1_000;
+/// Each name is cut to this many characters.
+pub const MAX_NAME_CHARS: usize = 300;
 
+/// What one run of a check found.
+///
+/// The counts are always exact. The names are what the tool printed, normalised (ANSI codes
+/// stripped, whitespace collapsed, each cut to [`MAX_NAME_CHARS`], at most [`MAX_NAMES`] kept).
+/// What a runner counts without naming gets a generic name, once per count (`(unhandled error)`,
+/// `alpha (test binary crashed)`). The names may still fall short of the counts: a list cut at
+/// [`MAX_NAMES`], `cargo check --all-targets` (one diagnostic printed, counted for two targets),
+/// a reporter or flag that prints no names (pytest `-rN`, a custom vitest reporter). Compare two
+/// runs by identity only when [`Parsed::complete`] holds for both, as multisets (two equal names
+/// are two errors); otherwise compare their counts.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Parsed {
     pub errors: Option<u64>,
@@ -77,6 +96,24 @@ pub struct Parsed {
     /// diagnostic, duplicates kept (a multiset), where the parser can name them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_ids: Option<Vec<String>>,
+}
+
+impl Parsed {
+    /// The names account for everything counted: some list is there, and each count that is
+    /// there has its list with exactly that many entries (so none was cut at [`MAX_NAMES`]).
+    /// Only then may two runs be compared by identity.
+    pub fn complete(&self) -> bool {
+        fn full(count: Option<u64>, names: &Option<Vec<String>>) -> bool {
+            match (count, names) {
+                (None, None) => true,
+                (Some(n), Some(v)) => v.len() as u64 == n,
+                _ => false,
+            }
+        }
+        (self.failing.is_some() || self.error_ids.is_some())
+            && full(self.errors, &self.error_ids)
+            && full(self.failures, &self.failing)
+    }
 }
 
 /// `output` is stdout and stderr merged; `exit_code` is None when killed by a signal.
@@ -102,53 +139,100 @@ pub fn parse(
         ));
     }
     match kind {
-        K::Regex => Ok(parse_regex(rules, &lines)),
-        K::ExitCode => {
-            let bad = Some(u64::from(exit_code != Some(0)));
-            Ok(Parsed {
-                errors: bad,
-                failures: bad,
-                ..Parsed::default()
-            })
+        K::Regex => Ok(rules::parse_regex(rules, &lines)),
+        K::ExitCode => Ok(rules::parse_exit_code(exit_code)),
+        K::Tsc => tsc::parse_tsc(&o).map(errors),
+        K::Cargo => cargo::parse_cargo(&o).map(errors),
+        K::Mypy => python::parse_mypy(&o).map(errors),
+        K::Vitest => js::parse_vitest(&o).map(tests),
+        K::Jest => js::parse_jest(&o).map(tests),
+        K::CargoTest => cargo::parse_cargo_test(&o).map(tests),
+        K::Pytest => python::parse_pytest(&o).map(tests),
+    }
+}
+
+/// What an error parser found: the exact count and the identities.
+struct Errors {
+    count: u64,
+    ids: Names,
+}
+
+/// What a test parser found: exact counts and the failing tests' names.
+struct Tests {
+    failures: u64,
+    passed: u64,
+    failing: Names,
+}
+
+fn errors(e: Errors) -> Parsed {
+    Parsed {
+        errors: Some(e.count),
+        error_ids: Some(e.ids.0),
+        ..Parsed::default()
+    }
+}
+
+fn tests(t: Tests) -> Parsed {
+    Parsed {
+        failures: Some(t.failures),
+        passed: Some(t.passed),
+        failing: Some(t.failing.0),
+        ..Parsed::default()
+    }
+}
+
+/// A list of names, normalised and capped as [`Parsed`] documents.
+#[derive(Default)]
+struct Names(Vec<String>);
+
+impl Names {
+    fn push(&mut self, name: &str) {
+        if self.0.len() < MAX_NAMES {
+            self.0.push(normalise(name));
         }
-        K::Tsc => parse_tsc(&o).map(errors),
-        K::Cargo => parse_cargo(&o).map(errors),
-        K::Mypy => parse_mypy(&o).map(errors),
-        K::Vitest => parse_vitest(&o).map(tests),
-        K::Jest => parse_jest(&o).map(tests),
-        K::CargoTest => parse_cargo_test(&o).map(tests),
-        K::Pytest => parse_pytest(&o).map(tests),
+    }
+
+    /// `n` copies of a generic name (a failure the tool counts but does not name).
+    fn push_n(&mut self, name: &str, n: u64) {
+        for _ in 0..n {
+            if self.0.len() >= MAX_NAMES {
+                break;
+            }
+            self.push(name);
+        }
     }
 }
 
-fn errors(n: u64) -> Parsed {
-    Parsed {
-        errors: Some(n),
-        ..Parsed::default()
+/// Whitespace runs collapsed to one space, trimmed, cut to [`MAX_NAME_CHARS`] characters.
+/// (ANSI codes are already gone: the parsers read stripped lines.)
+fn normalise(name: &str) -> String {
+    let out = collapse_whitespace(name);
+    match out.char_indices().nth(MAX_NAME_CHARS) {
+        Some((cut, _)) => out[..cut].trim_end().to_string(),
+        None => out,
     }
 }
 
-fn tests((failures, passed): (u64, u64)) -> Parsed {
-    Parsed {
-        failures: Some(failures),
-        passed: Some(passed),
-        ..Parsed::default()
-    }
+/// Whitespace runs collapsed to one space, trimmed.
+fn collapse_whitespace(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 macro_rules! re {
     ($name:ident, $pat:expr) => {
-        static $name: LazyLock<Regex> =
-            LazyLock::new(|| Regex::new($pat).expect("built-in pattern is valid"));
+        static $name: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+            regex::Regex::new($pat).expect("built-in pattern is valid")
+        });
     };
 }
+pub(crate) use re;
 
 // CSI sequences (colours, cursor moves), OSC sequences (hyperlinks, titles), charset selection
 // and other two-byte escapes.
-re!(
-    ANSI,
-    r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[()][0-9A-Za-z]|[@-_])"
-);
+static ANSI: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[()][0-9A-Za-z]|[@-_])")
+        .expect("built-in pattern is valid")
+});
 
 fn strip_ansi(s: &str) -> std::borrow::Cow<'_, str> {
     ANSI.replace_all(s, "")
@@ -231,251 +315,6 @@ fn tally(tool: &str, list: &str, fail_words: &[&str]) -> Result<(u64, u64), Stri
         }
     }
     Ok((failures, passed))
-}
-
-fn parse_regex(rules: &RegexRules, lines: &[&str]) -> Parsed {
-    let count = |re: &Option<Regex>| {
-        re.as_ref()
-            .map(|re| lines.iter().filter(|l| re.is_match(l)).count() as u64)
-    };
-    Parsed {
-        errors: count(&rules.errors),
-        failures: count(&rules.failures),
-        passed: count(&rules.passed),
-        ..Parsed::default()
-    }
-}
-
-// ---------------------------------------------------------------- tsc
-
-// `file(l,c): error TSn:` (plain), `file:l:c - error TSn:` (--pretty), `error TSn:` (global).
-re!(
-    TSC_DIAG,
-    r"^(?:.*?(?:\(\d+,\d+\):|:\d+:\d+ -) )?error TS\d+:"
-);
-
-fn parse_tsc(o: &Out) -> Result<u64, String> {
-    let n = o.count(&TSC_DIAG);
-    if n == 0 && o.exit_code != Some(0) {
-        return Err(format!(
-            "tsc failed without any `error TS…` diagnostic {}",
-            o.ctx()
-        ));
-    }
-    Ok(n)
-}
-
-// ---------------------------------------------------------------- cargo check / build / clippy
-
-re!(
-    CARGO_COULD_NOT,
-    r"^error: could not compile (`[^`]*`.*?)(?: due to (\d+) previous errors?)?(?:;.*)?$"
-);
-re!(
-    CARGO_BUILD_SCRIPT,
-    r"^error: failed to run custom build command for `"
-);
-re!(CARGO_DIAG, r"^error(?:\[E\d+\])?: ");
-re!(
-    CARGO_NOT_DIAG,
-    r"^error: (?:could not compile|aborting due to|build failed|test failed|\d+ targets? failed|failed to run custom build command)"
-);
-re!(
-    CARGO_COMPILED,
-    r"^\s*(?:Compiling|Checking|Documenting) |^error\[E\d+\]: |^error: aborting due to"
-);
-
-fn parse_cargo(o: &Out) -> Result<u64, String> {
-    const T: &str = "cargo";
-    if o.exit_code == Some(0) {
-        return Ok(0);
-    }
-    // Preferred: the per-crate summaries `could not compile `x` (lib) due to N previous errors`.
-    let (mut summed, mut counted, mut bare) = (0u64, false, 0u64);
-    for caps in o.lines.iter().filter_map(|l| CARGO_COULD_NOT.captures(l)) {
-        match caps.get(2) {
-            Some(n) => (summed, counted) = (add(T, summed, num(T, n.as_str())?)?, true),
-            None => bare += 1, // old cargo, or rustc crashed
-        }
-    }
-    let scripts = o.count(&CARGO_BUILD_SCRIPT); // failed build.rs: one error each
-    if counted {
-        return add(T, summed, bare + scripts);
-    }
-    // Fallback (older cargo, plain rustc): count the diagnostics themselves.
-    let diags = o
-        .lines
-        .iter()
-        .filter(|l| CARGO_DIAG.is_match(l) && !CARGO_NOT_DIAG.is_match(l))
-        .count();
-    let total = diags as u64 + scripts;
-    if total == 0 {
-        return Err(format!(
-            "cargo failed without printing any compiler error {}",
-            o.ctx()
-        ));
-    }
-    if scripts == 0 && !o.any(&CARGO_COMPILED) {
-        // e.g. a broken Cargo.toml or an unresolvable dependency: nothing was type-checked.
-        let first = o
-            .lines
-            .iter()
-            .find(|l| CARGO_DIAG.is_match(l))
-            .map_or("", |l| l.trim());
-        return Err(format!("cargo failed before compiling anything: `{first}`"));
-    }
-    Ok(total)
-}
-
-// ---------------------------------------------------------------- cargo test
-
-re!(CT_RUNNING, r"^running (\d+) tests?$");
-re!(
-    CT_RESULT,
-    r"^test result: (?:ok|FAILED)\. (\d+) passed; (\d+) failed;"
-);
-
-fn parse_cargo_test(o: &Out) -> Result<(u64, u64), String> {
-    const T: &str = "cargo test";
-    let (mut failures, mut passed, mut results) = (0u64, 0u64, 0usize);
-    // Tests announced by `running N tests` whose binary never printed `test result:` (it
-    // crashed: abort, stack overflow, ...) all count as failed.
-    let mut pending = 0u64;
-    for l in o.lines {
-        if let Some(caps) = CT_RUNNING.captures(l) {
-            failures = add(T, failures, pending)?;
-            pending = num(T, &caps[1])?;
-        } else if let Some(caps) = CT_RESULT.captures(l) {
-            results += 1;
-            passed = add(T, passed, num(T, &caps[1])?)?;
-            failures = add(T, failures, num(T, &caps[2])?)?;
-            pending = 0;
-        }
-    }
-    if results == 0 {
-        return Err(match o.last(&CARGO_COULD_NOT) {
-            Some(c) => format!(
-                "cargo test printed no `test result:` line — the tests did not compile (could not compile {})",
-                &c[1]
-            ),
-            None => format!(
-                "cargo test printed no `test result:` line — the tests did not compile or run {}",
-                o.ctx()
-            ),
-        });
-    }
-    Ok((add(T, failures, pending)?, passed))
-}
-
-// ---------------------------------------------------------------- vitest / jest
-
-re!(
-    VITEST_TESTS,
-    r"^\s*Tests\s+(no tests|\d+ [a-z]+(?: \| \d+ [a-z]+)*)(?: \(\d+\))?\s*$"
-);
-re!(VITEST_FAILED_SUITES, r"^\W*Failed Suites (\d+)\W*$");
-re!(VITEST_ERRORS, r"^\s*Errors\s+(\d+) errors?\b");
-re!(
-    VITEST_NO_FILES,
-    r"^No test files found, exiting with code \d+"
-);
-re!(JEST_TESTS, r"^\s*Tests:\s+((?:\d+ [a-z]+, )*\d+ total)\s*$");
-re!(JEST_SUITE_FAILED, r"^\s*● Test suite failed to run\s*$");
-re!(JEST_NO_TESTS, r"^No tests found, exiting with code \d+");
-
-/// The summary list of a JS test runner, or `Ok(None)` for a clean run that found no tests
-/// (`--passWithNoTests`).
-fn js_summary<'o>(
-    o: &'o Out,
-    tool: &str,
-    summary: &Regex,
-    what: &str,
-    no_tests: &Regex,
-) -> Result<Option<regex::Captures<'o>>, String> {
-    if let Some(caps) = o.last(summary) {
-        return Ok(Some(caps));
-    }
-    match (o.any(no_tests), o.exit_code) {
-        (true, Some(0)) => Ok(None),
-        (true, _) => Err(format!(
-            "{tool} found no tests {}; fix the command's test paths or pass --passWithNoTests",
-            o.ctx()
-        )),
-        _ => Err(format!(
-            "{tool} printed no {what} summary line {}; does the command run {tool}?",
-            o.ctx()
-        )),
-    }
-}
-
-fn parse_vitest(o: &Out) -> Result<(u64, u64), String> {
-    const T: &str = "vitest";
-    let Some(caps) = js_summary(o, T, &VITEST_TESTS, "`Tests`", &VITEST_NO_FILES)? else {
-        return Ok((0, 0));
-    };
-    let (failures, passed) = tally(T, &caps[1], &["failed"])?;
-    // Files that failed to load or whose hooks threw (`Failed Suites N`) and unhandled errors
-    // (`Errors  N errors`) are not in the `Tests` line; they count as failures so that
-    // breaking a test file never looks like an improvement.
-    let suites = o.last_num(T, &VITEST_FAILED_SUITES)?;
-    let unhandled = o.last_num(T, &VITEST_ERRORS)?;
-    Ok((add(T, add(T, failures, suites)?, unhandled)?, passed))
-}
-
-fn parse_jest(o: &Out) -> Result<(u64, u64), String> {
-    const T: &str = "jest";
-    let Some(caps) = js_summary(o, T, &JEST_TESTS, "`Tests:`", &JEST_NO_TESTS)? else {
-        return Ok((0, 0));
-    };
-    let (failures, passed) = tally(T, &caps[1], &["failed"])?;
-    // A suite that fails to run (syntax error, failing import) has no tests in the summary.
-    Ok((add(T, failures, o.count(&JEST_SUITE_FAILED))?, passed))
-}
-
-// ---------------------------------------------------------------- pytest
-
-re!(PYTEST_BORDER, r"^=+ (.*?) =+$");
-re!(
-    PYTEST_SUMMARY,
-    r"^(no tests ran|\d+ [a-z]+(?:, \d+ [a-z]+)*) in \d+(?:\.\d+)?(?:s| seconds)(?: \(\d+:\d\d:\d\d\))?$"
-);
-
-fn parse_pytest(o: &Out) -> Result<(u64, u64), String> {
-    let summary = o.lines.iter().rev().find_map(|l| {
-        let l = l.trim();
-        let inner = PYTEST_BORDER
-            .captures(l)
-            .and_then(|c| c.get(1))
-            .map_or(l, |m| m.as_str());
-        PYTEST_SUMMARY.captures(inner).and_then(|c| c.get(1))
-    });
-    match summary {
-        Some(list) => tally("pytest", list.as_str(), &["failed", "error", "errors"]),
-        None => Err(format!(
-            "pytest printed no final summary line like `2 failed, 10 passed in 0.12s` {}",
-            o.ctx()
-        )),
-    }
-}
-
-// ---------------------------------------------------------------- mypy
-
-re!(MYPY_FOUND, r"^Found (\d+) errors? in \d+ files?\b");
-re!(MYPY_SUCCESS, r"^Success: no issues found");
-
-fn parse_mypy(o: &Out) -> Result<u64, String> {
-    for l in o.lines.iter().rev() {
-        if let Some(caps) = MYPY_FOUND.captures(l) {
-            return num("mypy", &caps[1]);
-        }
-        if MYPY_SUCCESS.is_match(l) {
-            return Ok(0);
-        }
-    }
-    Err(format!(
-        "mypy printed neither `Found N errors` nor `Success: no issues found` {}",
-        o.ctx()
-    ))
 }
 
 #[cfg(test)]

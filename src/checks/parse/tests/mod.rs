@@ -1,4 +1,5 @@
-//! Tests of the output parsers on real output of each tool, saved under tests/fixtures/checks.
+//! Tests of the output parsers on real output of each tool, saved under tests/fixtures/checks:
+//! counts and names. One file per tool family (tsc, js, cargo, python); shared helpers here.
 // Fixtures in tests/fixtures/checks/ are real, unedited output (stdout+stderr merged with
 // `cmd > file 2>&1`, not on a TTY) captured from tiny projects under /tmp/x:
 //
@@ -49,12 +50,40 @@
 //   mypy-one-error.txt                 mypy 2.4.1, 1 error + 1 note, exit 1
 //   mypy-syntax-error.txt              mypy 2.4.1, syntax errors (errors prevented further checking), exit 2
 //   mypy-usage-error.txt               mypy 2.4.1, `mypy --bogus`, exit 2
+//
+// Recorded with the pinned tools of tests/toolchains.sh (`eval "$(bash tests/toolchains.sh)"`),
+// same way (`cmd > file 2>&1`, not on a TTY), in tiny projects under /tmp/tf; these fixtures are
+// pairs a ratchet must tell apart although their counts are equal (swaps), or that name things:
+//
+//   tsc-ids.txt / -pretty.txt          TypeScript 7.0.2, `tsc -p .` (/ `--pretty`), 3 errors TS2322 TS2345 TS2741, exit 1
+//   tsc-swap.txt                       TypeScript 7.0.2, same project: TS2345 fixed, TS2339 added, lines moved, exit 1
+//   tsc-syntax-hides.txt               TypeScript 7.0.2, a syntax error added: only TS1109 is reported (3 → 1), exit 1
+//   tsc-chain.txt / -pretty.txt        TypeScript 7.0.2, 5 errors, one with a 3-line elaboration chain, exit 1
+//   vitest-names.txt                   vitest 4.1.12 (node 20), `vitest run`, nested describes, 3 failed 5 passed, exit 1
+//   vitest-swap.txt                    vitest 4.1.12, same: `handles NaN` fixed, `sum > one` broken (3 failed again), exit 1
+//   vitest-swap-verbose.txt            vitest 4.1.12, same with `--reporter=verbose`, exit 1
+//   vitest-broken.txt                  vitest 4.1.12, + a file with a syntax error, a throwing beforeAll, an
+//                                      unhandled error: 3 failed + 2 failed suites + 1 error, exit 1
+//   pytest-names-q.txt                 pytest 9.2.0 (Python 3.11.7), `python -m pytest -q`, class + parametrised
+//                                      ids (one holding ` - `) + a fixture error: 4 failed 3 passed 1 error, exit 1
+//   pytest-swap-q.txt                  pytest 9.2.0, same: test_sub fixed, test_add broken, exit 1
+//   pytest-collect-q.txt               pytest 9.2.0, `-q`, + a module raising at import (collection stops), exit 2
+//   pytest-collect-continue-q.txt      pytest 9.2.0, same with `--continue-on-collection-errors`, exit 1
+//   mypy-ids.txt / -pretty.txt         mypy 2.4.1, `mypy pkg` (/ `--pretty`, wrapped messages), 4 errors + 1 note, exit 1
+//   mypy-swap.txt                      mypy 2.4.1, same: [arg-type] fixed, [operator] added, lines moved, exit 1
+//   mypy-found-twice.txt               mypy 2.4.1, no __init__.py: an error without a line number, exit 2
+//   cargo-ids.txt                      cargo 1.95.0, `cargo check`, E0425 + E0308 + 1 warning, exit 101
+//   cargo-swap.txt                     cargo 1.95.0, same crate: E0425 fixed, a second E0308 added, exit 101
+//   cargo-clippy-ids.txt               clippy 0.1.95, `cargo clippy -- -D warnings`, 2 errors without a code, exit 101
+//   cargo-test-names.txt               cargo 1.95.0, `cargo test --no-fail-fast`, lib + tests/api.rs + doctests,
+//                                      4 failed 3 passed, exit 101 (RUST_BACKTRACE unset)
+//   cargo-test-swap.txt                cargo 1.95.0, same: `parse_handles_nan` fixed, `tests::adds` broken, exit 101
 
 use super::*;
 
 macro_rules! fixture {
     ($name:literal) => {
-        include_str!(concat!("../../../tests/fixtures/checks/", $name, ".txt"))
+        include_str!(concat!("../../../../tests/fixtures/checks/", $name, ".txt"))
     };
 }
 
@@ -78,8 +107,41 @@ fn err(kind: ParserKind, output: &str, exit: Option<i32>) -> String {
     run(kind, output, exit).unwrap_err()
 }
 
+/// A test runner's counts and failing names, checked complete (one name per failure).
+fn named(kind: ParserKind, output: &str, exit: i32) -> (u64, u64, Vec<String>) {
+    let p = run(kind, output, Some(exit)).unwrap();
+    assert_eq!((p.errors, &p.error_ids), (None, &None));
+    assert!(
+        p.complete(),
+        "{kind:?}: names do not account for the count: {p:?}"
+    );
+    (p.failures.unwrap(), p.passed.unwrap(), p.failing.unwrap())
+}
+
+/// A type checker's error count and identities, checked complete (one identity per error).
+fn ids(kind: ParserKind, output: &str, exit: i32) -> (u64, Vec<String>) {
+    let p = run(kind, output, Some(exit)).unwrap();
+    assert_eq!((p.failures, p.passed, &p.failing), (None, None, &None));
+    assert!(
+        p.complete(),
+        "{kind:?}: names do not account for the count: {p:?}"
+    );
+    (p.errors.unwrap(), p.error_ids.unwrap())
+}
+
+/// Names as the tests spell them.
+fn v(names: &[&str]) -> Vec<String> {
+    names.iter().map(|s| s.to_string()).collect()
+}
+
 use ParserKind::{Cargo, CargoTest, ExitCode, Jest, Mypy, Pytest, Tsc, Vitest};
 const ALL: [ParserKind; 9] = ParserKind::ALL;
+
+mod cargo;
+mod js;
+mod names;
+mod python;
+mod tsc;
 
 #[test]
 fn kinds() {
@@ -126,193 +188,6 @@ fn kinds() {
 }
 
 #[test]
-fn tsc_fixtures() {
-    assert_eq!(errs(Tsc, fixture!("tsc-clean"), 0), 0);
-    assert_eq!(errs(Tsc, fixture!("tsc-errors"), 1), 3);
-    assert_eq!(errs(Tsc, fixture!("tsc-errors-pretty"), 1), 3);
-    assert_eq!(errs(Tsc, fixture!("tsc-global-errors"), 1), 11);
-    assert_eq!(errs(Tsc, fixture!("tsc-v5-errors"), 2), 3);
-    assert_eq!(errs(Tsc, fixture!("tsc-v5-errors-pretty"), 2), 3);
-    assert_eq!(errs(Tsc, fixture!("tsc-v5-global-errors-pretty"), 2), 11);
-    let e = err(Tsc, fixture!("tsc-not-found"), Some(127));
-    assert!(
-        e.contains("exit code 127") && e.contains("npx-missing: not found"),
-        "{e}"
-    );
-    assert_eq!(
-        err(Tsc, "", Some(2)),
-        "tsc failed without any `error TS…` diagnostic (exit code 2; no output)"
-    );
-}
-
-#[test]
-fn vitest_fixtures() {
-    assert_eq!(tests(Vitest, fixture!("vitest-clean"), 0), (0, 4));
-    assert_eq!(tests(Vitest, fixture!("vitest-failures"), 1), (2, 4));
-    assert_eq!(tests(Vitest, fixture!("vitest-v3-failures"), 1), (2, 4));
-    assert_eq!(tests(Vitest, fixture!("vitest-skipped-todo"), 1), (2, 2));
-    // 2 failed tests + `Errors  1 error` (unhandled error).
-    assert_eq!(tests(Vitest, fixture!("vitest-only-failed"), 1), (3, 0));
-    // `Tests  no tests` + `Failed Suites 1`.
-    assert_eq!(
-        tests(Vitest, fixture!("vitest-suite-load-error"), 1),
-        (1, 0)
-    );
-    // `Tests  1 passed | 2 skipped` + `Failed Suites 1` (a beforeAll hook threw).
-    assert_eq!(tests(Vitest, fixture!("vitest-hook-failure"), 1), (1, 1));
-    assert_eq!(tests(Vitest, fixture!("vitest-no-tests-pass"), 0), (0, 0));
-    let e = err(Vitest, fixture!("vitest-no-tests"), Some(1));
-    assert!(
-        e.contains("found no tests") && e.contains("exit code 1"),
-        "{e}"
-    );
-    let e = err(Vitest, "sh: 1: vitest: not found\n", Some(127));
-    assert_eq!(
-        e,
-        "vitest printed no `Tests` summary line (exit code 127; output starts \
-         `sh: 1: vitest: not found`); does the command run vitest?"
-    );
-}
-
-#[test]
-fn vitest_summary_forms() {
-    let t = |s: &str| tests(Vitest, s, 1);
-    assert_eq!(
-        t(" Test Files  1 failed (1)\n      Tests  3 failed (3)\n"),
-        (3, 0)
-    );
-    assert_eq!(t("      Tests  7 passed (7)"), (0, 7));
-    assert_eq!(
-        t("Tests  1 failed | 2 passed | 3 skipped | 4 todo (10)"),
-        (1, 2)
-    );
-    // `Test Files` alone is not the summary.
-    assert!(run(Vitest, " Test Files  2 passed (2)\n", Some(0)).is_err());
-}
-
-#[test]
-fn jest_fixtures() {
-    assert_eq!(tests(Jest, fixture!("jest-clean"), 0), (0, 4));
-    assert_eq!(tests(Jest, fixture!("jest-failures"), 1), (2, 4));
-    // 2 failed tests + 1 `Test suite failed to run`.
-    assert_eq!(
-        tests(Jest, fixture!("jest-skipped-todo-broken-suite"), 1),
-        (3, 2)
-    );
-    assert_eq!(tests(Jest, fixture!("jest-broken-suite"), 1), (1, 0));
-    assert_eq!(tests(Jest, fixture!("jest-no-tests-pass"), 0), (0, 0));
-    let e = err(Jest, fixture!("jest-no-tests"), Some(1));
-    assert!(e.contains("found no tests"), "{e}");
-    let e = err(Jest, "Error: Cannot find module 'jest-cli'\n", Some(1));
-    assert!(
-        e.contains("no `Tests:` summary") && e.contains("jest-cli"),
-        "{e}"
-    );
-}
-
-#[test]
-fn cargo_fixtures() {
-    assert_eq!(errs(Cargo, fixture!("cargo-clean-warning"), 0), 0);
-    assert_eq!(errs(Cargo, fixture!("cargo-errors"), 101), 4);
-    // --all-targets: every lib error is reported once more for `(lib test)` by the summaries.
-    assert_eq!(errs(Cargo, fixture!("cargo-errors-all-targets"), 101), 8);
-    assert_eq!(errs(Cargo, fixture!("cargo-one-error"), 101), 1);
-    assert_eq!(errs(Cargo, fixture!("cargo-clippy-deny-warnings"), 101), 2);
-    assert_eq!(errs(Cargo, fixture!("cargo-clippy-warnings-only"), 0), 0);
-    let e = err(Cargo, fixture!("cargo-manifest-error"), Some(101));
-    assert!(
-        e.starts_with("cargo failed before compiling anything"),
-        "{e}"
-    );
-    assert!(e.contains("string values must be quoted"), "{e}");
-    let e = err(Cargo, "sh: 1: cargo: not found\n", Some(127));
-    assert!(e.contains("without printing any compiler error"), "{e}");
-}
-
-#[test]
-fn cargo_fallback_counts_diagnostics() {
-    // Old cargo / plain rustc: no `due to N previous errors` on the `could not compile` line.
-    let out = "   Compiling x v0.1.0\nerror[E0425]: cannot find value `y`\nerror: unused import\n\
-               warning: unused\nerror: aborting due to 2 previous errors\n\
-               error: could not compile `x`.\n";
-    assert_eq!(errs(Cargo, out, 101), 2);
-    let script =
-        "   Compiling x v0.1.0\nerror: failed to run custom build command for `x v0.1.0`\n";
-    assert_eq!(errs(Cargo, script, 101), 1);
-}
-
-#[test]
-fn cargo_test_fixtures() {
-    assert_eq!(tests(CargoTest, fixture!("cargo-test-clean"), 0), (0, 4));
-    assert_eq!(
-        tests(CargoTest, fixture!("cargo-test-failures"), 101),
-        (1, 2)
-    );
-    assert_eq!(
-        tests(CargoTest, fixture!("cargo-test-failures-no-fail-fast"), 101),
-        (2, 4)
-    );
-    // The aborted binary announced 2 tests and printed no result: both count as failed.
-    assert_eq!(tests(CargoTest, fixture!("cargo-test-abort"), 101), (3, 2));
-    let e = err(CargoTest, fixture!("cargo-test-compile-error"), Some(101));
-    assert_eq!(
-        e,
-        "cargo test printed no `test result:` line — the tests did not compile \
-         (could not compile `beta` (lib))"
-    );
-    let e = err(CargoTest, "", Some(0));
-    assert!(e.contains("did not compile or run"), "{e}");
-}
-
-#[test]
-fn pytest_fixtures() {
-    assert_eq!(tests(Pytest, fixture!("pytest-clean"), 0), (0, 4));
-    assert_eq!(tests(Pytest, fixture!("pytest-clean-q"), 0), (0, 4));
-    assert_eq!(tests(Pytest, fixture!("pytest-failures"), 1), (2, 4));
-    assert_eq!(tests(Pytest, fixture!("pytest-failures-q"), 1), (2, 4));
-    assert_eq!(tests(Pytest, fixture!("pytest-mixed"), 1), (3, 5));
-    assert_eq!(tests(Pytest, fixture!("pytest-mixed-q"), 1), (3, 5));
-    assert_eq!(
-        tests(Pytest, fixture!("pytest-collection-error"), 2),
-        (1, 0)
-    );
-    assert_eq!(tests(Pytest, fixture!("pytest-no-tests"), 5), (0, 0));
-    assert_eq!(tests(Pytest, fixture!("pytest-no-tests-q"), 5), (0, 0));
-    let e = err(Pytest, fixture!("pytest-usage-error"), Some(4));
-    assert!(
-        e.contains("exit code 4") && e.contains("ERROR: usage"),
-        "{e}"
-    );
-}
-
-#[test]
-fn pytest_summary_forms() {
-    let t = |s: &str| tests(Pytest, s, 1);
-    assert_eq!(
-        t("==== 10 passed, 2 failed, 3 errors in 65.20s (0:01:05) ===="),
-        (5, 10)
-    );
-    assert_eq!(t("1 passed, 1 deselected in 0.3 seconds"), (0, 1));
-    assert_eq!(t("= 1 failed in 0.01s =\n"), (1, 0));
-    // Only the last summary counts (e.g. pytester output earlier in the log).
-    assert_eq!(t("3 passed in 0.1s\n== 1 passed in 0.2s =="), (0, 1));
-}
-
-#[test]
-fn mypy_fixtures() {
-    assert_eq!(errs(Mypy, fixture!("mypy-clean"), 0), 0);
-    assert_eq!(errs(Mypy, fixture!("mypy-errors"), 1), 3);
-    assert_eq!(errs(Mypy, fixture!("mypy-errors-pretty"), 1), 3);
-    assert_eq!(errs(Mypy, fixture!("mypy-one-error"), 1), 1);
-    assert_eq!(errs(Mypy, fixture!("mypy-syntax-error"), 2), 2);
-    let e = err(Mypy, fixture!("mypy-usage-error"), Some(2));
-    assert!(
-        e.contains("exit code 2") && e.contains("usage: mypy"),
-        "{e}"
-    );
-}
-
-#[test]
 fn regex_rules() {
     let rules = RegexRules {
         errors: Some(Regex::new(r"^ERR ").unwrap()),
@@ -339,14 +214,16 @@ fn exit_code() {
     let ok = Parsed {
         errors: Some(0),
         failures: Some(0),
+        passed: None,
         ..Parsed::default()
     };
     let bad = Parsed {
         errors: Some(1),
         failures: Some(1),
+        passed: None,
         ..Parsed::default()
     };
-    assert_eq!(run(ExitCode, "whatever", Some(0)), Ok(ok));
+    assert_eq!(run(ExitCode, "whatever", Some(0)), Ok(ok.clone()));
     assert_eq!(run(ExitCode, "", Some(3)), Ok(bad.clone()));
     assert_eq!(run(ExitCode, "", None), Ok(bad));
 }

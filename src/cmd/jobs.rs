@@ -10,6 +10,6 @@ pub fn run(home: &Home, job: Job) -> anyhow::Result<i32> {
     let stop = super::stop_flag()?;
     let echo = std::io::stdout().is_terminal();
     let data = jobs::run(home, &config, job, echo, Some(&stop))?;
-    println!("{}", serde_json::to_string_pretty(&data)?);
+    crate::say!("{}", serde_json::to_string_pretty(&data)?);
     Ok(0)
 }

@@ -137,9 +137,16 @@ max_backoff_secs = 2
 
     /// Run `brl args…`: (exit code, stdout, stderr).
     pub fn run(&self, args: &[&str]) -> (i32, String, String) {
+        use std::os::unix::process::ExitStatusExt;
         let out = self.brl().args(args).output().expect("brl runs");
         (
-            out.status.code().unwrap_or(-1),
+            out.status.code().unwrap_or_else(|| {
+                eprintln!(
+                    "brl {args:?} was killed by signal {:?}",
+                    out.status.signal()
+                );
+                -1
+            }),
             String::from_utf8_lossy(&out.stdout).into_owned(),
             String::from_utf8_lossy(&out.stderr).into_owned(),
         )

@@ -86,6 +86,12 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run the configured checks once on main, in a scratch worktree, and print what each found (its parser's counts and the names of failing tests and errors), its time, and the known flaky tests. Run it after `brl init`: a check that cannot run blocks every session. Exit 1 when a check cannot run.
+    Checks {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Ask the control room over HTTP (its `[server] listen`, the token from `[server] token_env`).
     #[command(subcommand)]
     Trigger(crate::cmd::trigger::TriggerCommand),
@@ -173,9 +179,9 @@ pub enum QueueCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Print a branch's diff against main (what approving would bring).
+    /// Print a branch's diff against main (what approving would bring); for a discarded cycle (its branch name or cycle id), what it tried (kept under refs/brl/discarded/ for [checks] keep_discarded_days).
     Diff {
-        /// The branch, e.g. brl/s1/20260101-120000.
+        /// The branch, e.g. brl/s1/20260101-120000, or a discarded cycle's branch name or cycle id.
         branch: String,
     },
     /// Merge a branch into main and delete it. No working tree is touched, except that a clean checked-out main is updated (a dirty one makes the approval refuse).

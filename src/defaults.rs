@@ -103,6 +103,7 @@ pub fn config_toml(repo: &str, preset: Preset, agent: PresetKind, brl: &str) -> 
         toml_string(test_parser)
     );
     let agent_section = agent_section(agent, &[typecheck, test], brl);
+    let worktree = worktree_section(preset);
     let repo = toml_string(repo);
     format!(
         r#"# brl.toml — the configuration of this brl home. Unknown keys are errors.
@@ -126,6 +127,7 @@ timeout_secs = 600
 # parser: tsc | vitest | jest | cargo | cargo-test | pytest | mypy | regex | exit-code
 {checks}
 
+{worktree}
 [worker]
 # Pause between two cycles of `brl worker`; doubled after each failed cycle, up to max_backoff_secs.
 pause_secs = 10
@@ -286,6 +288,51 @@ timeout_secs = 1800
         comment = agent.comment(),
         command = toml_string(&agent.default_command(checks, brl)),
     )
+}
+
+/// The `[worktree]` section for `preset`: the setup that installs the project's dependencies in
+/// each worktree brl owns (active for TypeScript, whose checks need `node_modules`; a commented
+/// example for the others).
+pub fn worktree_section(preset: Preset) -> String {
+    let head = r#"[worktree]
+# A command run in each worktree brl owns (a session's, and the review's re-check) once it is at
+# the commit to work on, before any check: when the worktree is new, when the command changes,
+# and when a file in setup_inputs changes (none listed: once per worktree). Its output goes next
+# to the checks' output (logs/sessions/<s>/<cycle>.setup.log; the review's under logs/jobs/), and
+# a `worktree_setup` entry to the experiment log; a failure is reported with the command's exit
+# and output. Whatever it writes must be ignored by git, or it would count as the agent's work:
+# brl refuses a setup that leaves files git does not ignore."#;
+    let body = match preset {
+        Preset::Typescript => {
+            r#"# The checks (`npx tsc`, `npx vitest`) need node_modules/ (keep it in .gitignore).
+setup = "npm ci --prefer-offline"
+setup_inputs = ["package-lock.json"]
+# The setup's whole process group is killed past this.
+setup_timeout_secs = 900"#
+        }
+        Preset::Python => {
+            r#"# For example, a virtualenv per worktree (add .venv/ to .gitignore, and run the checks with
+# `.venv/bin/python -m mypy .` and `.venv/bin/python -m pytest -q`). Not `pip install -e .` into
+# a shared Python: every worktree would install itself over the others.
+# setup = "python3 -m venv .venv && .venv/bin/pip install -q -r requirements.txt"
+# setup_inputs = ["requirements.txt"]
+# setup_timeout_secs = 900"#
+        }
+        Preset::Rust => {
+            r#"# Cargo fetches what it needs by itself; to download the crates once per Cargo.lock instead
+# of during the first check:
+# setup = "cargo fetch --locked"
+# setup_inputs = ["Cargo.lock"]
+# setup_timeout_secs = 900"#
+        }
+        Preset::Custom => {
+            r#"# For example:
+# setup = "make deps"
+# setup_inputs = ["deps.lock"]
+# setup_timeout_secs = 900"#
+        }
+    };
+    format!("{head}\n{body}\n")
 }
 
 /// A TOML basic string for `s`.

@@ -149,3 +149,35 @@ fn node_requires_the_pm2_ecosystem() {
         ])
     );
 }
+
+/// The TypeScript preset installs node_modules in each worktree; the others carry a commented
+/// example only, and every example, uncommented, is a valid `[worktree]` section.
+#[test]
+fn presets_set_up_worktrees() {
+    for p in CHECK_PRESETS {
+        let text = config_toml("../app", p, PresetKind::Claude, "/opt/brl");
+        let c =
+            Config::parse(Path::new("brl.toml"), &text).unwrap_or_else(|e| panic!("{p:?}: {e}"));
+        if p == Preset::Typescript {
+            assert_eq!(c.worktree.setup_command(), Some("npm ci --prefer-offline"));
+            assert_eq!(
+                c.worktree.setup_inputs,
+                vec!["package-lock.json".to_string()]
+            );
+            assert_eq!(c.worktree.setup_timeout_secs.get(), 900);
+        } else {
+            assert_eq!(c.worktree.setup_command(), None, "{p:?}");
+            let uncommented: String = text
+                .lines()
+                .map(|l| match l.strip_prefix("# setup") {
+                    Some(rest) => format!("setup{rest}\n"),
+                    None => format!("{l}\n"),
+                })
+                .collect();
+            let c = Config::parse(Path::new("brl.toml"), &uncommented)
+                .unwrap_or_else(|e| panic!("{p:?} uncommented: {e}\n{uncommented}"));
+            assert!(c.worktree.setup_command().is_some(), "{p:?}");
+            assert_eq!(c.worktree.setup_inputs.len(), 1, "{p:?}");
+        }
+    }
+}

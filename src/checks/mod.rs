@@ -4,7 +4,9 @@
 pub mod confirm;
 pub mod flaky;
 pub mod parse;
+pub mod probe;
 mod run;
+pub mod setup;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
@@ -46,7 +48,8 @@ pub fn measure(ctx: &MeasureCtx, label: &str) -> Result<Measure, CheckError> {
         m.typecheck = state;
         if let Some(p) = parsed {
             m.counts.errors = p.errors;
-            m.names.errors = p.error_ids;
+            // Identities only when they account for every counted error; else counts decide.
+            m.names.errors = if p.complete() { p.error_ids } else { None };
         }
     }
     measure_tests(ctx, &format!("{label}-test"), &mut m)?;
@@ -63,9 +66,10 @@ pub(crate) fn measure_tests(
         let (state, parsed) = run_check(ctx, test.get_ref(), name)?;
         m.test = state;
         let p = parsed.unwrap_or_default();
+        let complete = p.complete();
         m.counts.failures = p.failures;
         m.counts.passed = p.passed;
-        m.names.failing = p.failing;
+        m.names.failing = if complete { p.failing } else { None };
     }
     Ok(())
 }

@@ -51,6 +51,29 @@ pub(super) fn run_check(
         proc::End::Exited(code) => Some(code),
         proc::End::Signaled(_) => None,
     };
+    if exit == Some(127) {
+        // The shell's own words name the missing program (`sh: 1: mypy: not found`).
+        let said = run
+            .output
+            .lines()
+            .rev()
+            .find(|l| l.contains("not found"))
+            .unwrap_or("")
+            .trim();
+        return Ok((
+            CheckState::Failed(format!(
+                "`{}`: command not found (exit code 127{}) (output: {})",
+                check.command,
+                if said.is_empty() {
+                    String::new()
+                } else {
+                    format!(": `{said}`")
+                },
+                out_path.display()
+            )),
+            None,
+        ));
+    }
     match parse::parse(check.parser, &check.rules(), &run.output, exit) {
         Ok(p) => Ok((CheckState::Ran, Some(p))),
         Err(why) => Ok((

@@ -75,11 +75,16 @@ pub fn run(
             println!("{line}");
         }
     }
+    let mut loaded = None;
     match home.load_config() {
         Ok(config) => {
             for line in super::control::where_lines(&config) {
                 println!("{line}");
             }
+            for line in tool_warnings(home, &config) {
+                println!("{line}");
+            }
+            loaded = Some(config);
         }
         Err(e) => println!("warning: {e}"),
     }
@@ -91,6 +96,12 @@ pub fn run(
         None => {}
         Some(r) => check_repo(home, r),
     }
+    if loaded.is_some() && repo.is_some() {
+        println!(
+            "next: `brl --home {} checks` runs the checks once on main and shows what they find (a check that cannot run blocks every session)",
+            home.root().display()
+        );
+    }
     if wrote_pm2 {
         let name = defaults::pm2_app_name(home.root());
         println!(
@@ -100,6 +111,31 @@ pub fn run(
         );
     }
     Ok(0)
+}
+
+/// Warnings for the commands of `config` (checks and agent) whose programs cannot be found.
+fn tool_warnings(home: &Home, config: &crate::config::Config) -> Vec<String> {
+    let repo = config.repo_path(home.root());
+    let mut out = Vec::new();
+    for (key, check) in [
+        ("checks.typecheck", &config.checks.typecheck),
+        ("checks.test", &config.checks.test),
+    ] {
+        let Some(check) = check else { continue };
+        let cmd = &check.get_ref().command;
+        if let Some(why) = crate::checks::probe::missing_tools(cmd, &repo) {
+            out.push(format!(
+                "warning: [{key}] `{cmd}`: {why} — sessions stay blocked until this check runs"
+            ));
+        }
+    }
+    let agent = &config.agent.command;
+    if let Some(why) = crate::checks::probe::missing_tools(agent, &repo) {
+        out.push(format!(
+            "warning: [agent] command: {why} — every cycle would end `agent_failed` (command not found)"
+        ));
+    }
+    out
 }
 
 /// What `brl init` says about the agent it configured: which preset, whether the gate applies,

@@ -1,5 +1,6 @@
 //! The command-line face: one function per subcommand, each a thin driver over the engine.
 
+mod checks;
 mod control;
 mod dashboard;
 mod demo;
@@ -93,6 +94,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Down { wait_secs } => control::down(&home, wait_secs),
         Command::Attach { session } => control::attach(&home, session.as_deref()),
         Command::Status { json } => control::status(&home, json),
+        Command::Checks { json } => checks::run(&home, json),
         Command::Trigger(t) => trigger::run(&home, t),
         Command::PaneLog { path, max_bytes } => {
             crate::tmux::pane_log::copy_bounded(std::io::stdin().lock(), &path, max_bytes)?;

@@ -35,14 +35,24 @@ pub fn run(home: &Home, cmd: QueueCommand) -> anyhow::Result<i32> {
         }
         QueueCommand::Diff { branch } => {
             let target = Target::open(&config.repo_path(home.root()), &config.main)?;
-            if !target.branch_exists(&branch) {
-                anyhow::bail!(
-                    "no branch {branch} in {}; `brl queue list` shows the queue",
-                    target.path().display()
-                );
+            if target.branch_exists(&branch) {
+                print!("{}", target.diff_patch(&branch)?);
+                return Ok(0);
             }
-            print!("{}", target.diff_patch(&branch)?);
-            Ok(0)
+            // A discarded (or never judged) cycle: what it tried, kept under refs/brl/.
+            match kept_ref(home, &target, &branch) {
+                Some(refname) => {
+                    eprintln!(
+                        "{branch} is not in the queue; showing what it tried, kept as {refname}"
+                    );
+                    print!("{}", target.ref_patch(&refname)?);
+                    Ok(0)
+                }
+                None => anyhow::bail!(
+                    "no branch {branch} in {}, and no discarded cycle of that name or id is kept (they are pruned after [checks] keep_discarded_days); `brl queue list` shows the queue, `brl log --type ralph_cycle` the cycles",
+                    target.path().display()
+                ),
+            }
         }
         QueueCommand::Approve { branch } => {
             let approval = decision::approve(home, &config, &branch, "cli")?;
@@ -61,6 +71,34 @@ pub fn run(home: &Home, cmd: QueueCommand) -> anyhow::Result<i32> {
             Ok(0)
         }
     }
+}
+
+/// The ref keeping the commits of the cycle named `what` (its cycle id, or its branch name as
+/// the log shows it), if it is still kept.
+fn kept_ref(home: &Home, target: &Target, what: &str) -> Option<String> {
+    for r in [
+        crate::git::discarded_ref(what),
+        crate::git::unjudged_ref(what),
+    ] {
+        if target.ref_target(&r).is_some() {
+            return Some(r);
+        }
+    }
+    let filter = crate::store::log::Filter {
+        kind: Some("ralph_cycle".into()),
+        session: None,
+    };
+    let tail = crate::store::log::tail(&home.log_path(), 5000, &filter).ok()?;
+    tail.entries.iter().rev().find_map(|e| {
+        let d = &e.data;
+        if d.get("branch").and_then(|b| b.as_str()) != Some(what) {
+            return None;
+        }
+        d.get("kept_as")
+            .and_then(|k| k.as_str())
+            .filter(|r| target.ref_target(r).is_some())
+            .map(str::to_string)
+    })
 }
 
 /// `e12 f3 p40` — errors, failures, passed (`?` when unknown).

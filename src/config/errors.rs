@@ -218,6 +218,9 @@ impl Config {
         self.notify
             .check()
             .map_err(|p| invalid(p.at(text, find_key), &p.key, p.message, p.fix))?;
+        self.worktree
+            .check()
+            .map_err(|p| invalid(p.at(text, find_key), &p.key, p.message, p.fix))?;
         for (table, secs) in [
             ("review", self.review.timeout_secs),
             ("standup", self.standup.timeout_secs),

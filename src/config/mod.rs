@@ -16,6 +16,7 @@ mod gate;
 mod jobs;
 pub mod keys;
 mod notify;
+mod worktree;
 pub use agent::AgentConfig;
 pub use control::{
     BudgetConfig, SchedulerConfig, ServerConfig, TmuxConfig, derived_port, derived_tmux_session,
@@ -25,6 +26,7 @@ use errors::from_toml_error;
 pub use gate::GateConfig;
 pub use jobs::{DoctorConfig, ReviewConfig, ReviewMode, ReviewStyle, StandupConfig};
 pub use notify::{NotifyConfig, TelegramConfig};
+pub use worktree::WorktreeConfig;
 
 /// The whole configuration of a home.
 #[derive(Debug, Clone, Deserialize)]
@@ -44,6 +46,9 @@ pub struct Config {
     pub agent: AgentConfig,
     #[serde(default)]
     pub checks: ChecksConfig,
+    /// `[worktree]`: the setup that makes a fresh worktree ready for the checks.
+    #[serde(default)]
+    pub worktree: WorktreeConfig,
     #[serde(default)]
     pub worker: WorkerConfig,
     #[serde(default)]

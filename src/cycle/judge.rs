@@ -68,6 +68,20 @@ impl Cycle<'_> {
         if !changed {
             return Ok(self.decide(exit, false));
         }
+        // The change may touch the setup's inputs (a new dependency in the lockfile).
+        match self.setup() {
+            Ok(()) => {}
+            Err(crate::checks::setup::SetupError::Cancelled) => {
+                return Ok(self.decide(AgentExit::Interrupted, true));
+            }
+            Err(e) => {
+                self.restore("the worktree setup")?;
+                return Ok((
+                    Outcome::Discarded,
+                    format!("the worktree setup fails on the change: {e}"),
+                ));
+            }
+        }
         let ctx = self.measure_ctx();
         let measured = checks::measure(&ctx, "after").and_then(|first| {
             let before = self.data.before.clone().unwrap_or_else(Measure::none);

@@ -261,6 +261,14 @@ impl Cycle<'_> {
             }
             self.data.worktree_ready = true;
         }
+        // `[worktree] setup` (the project's dependencies), once per worktree and inputs' version.
+        match self.setup() {
+            Ok(()) => {}
+            Err(crate::checks::setup::SetupError::Cancelled) => {
+                return Ok(self.decide(AgentExit::Interrupted, false));
+            }
+            Err(e) => return Err(Blocked(e.to_string()).into()),
+        }
         let recent = log::tail(
             &self.home.log_path(),
             200,
@@ -377,6 +385,19 @@ impl Cycle<'_> {
         }
 
         self.evaluate(run.exit)
+    }
+
+    fn setup(&self) -> Result<(), crate::checks::setup::SetupError> {
+        crate::checks::setup::ensure(&crate::checks::setup::SetupCtx {
+            home: self.home,
+            config: self.config,
+            worktree: &self.worktree,
+            session: Some(self.session),
+            log_prefix: &self.prefix,
+            cancel: self.opts.cancel,
+            pgid_file: Some(running_pgid(self.home, self.session)),
+        })
+        .map(|_| ())
     }
 
     fn measure_ctx(&self) -> MeasureCtx<'_> {

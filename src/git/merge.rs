@@ -9,15 +9,21 @@ use super::{Ctx, MergeOutcome, MergePlan, Result, Target, Trial, msg, signature}
 impl Target {
     /// merge-base(main, branch) .. branch, with renames detected.
     fn branch_diff(&self, branch: &str) -> Result<Diff<'_>> {
+        let tip = self.branch_tip(branch)?;
+        self.tip_diff(branch, tip)
+    }
+
+    /// The diff from where `tip` left main (their merge base) to `tip`; `label` names it in
+    /// errors.
+    fn tip_diff(&self, label: &str, tip: Oid) -> Result<Diff<'_>> {
         let what = || {
             format!(
-                "cannot diff branch '{branch}' against '{}' in {}",
+                "cannot diff '{label}' against '{}' in {}",
                 self.main,
                 self.path.display()
             )
         };
         let main = self.main_commit()?;
-        let tip = self.branch_tip(branch)?;
         let base_tree = match self.repo.merge_base(main, tip) {
             Ok(b) => Some(self.repo.find_commit(b).and_then(|c| c.tree()).ctx(what)?),
             Err(e) if e.code() == ErrorCode::NotFound => None, // unrelated histories
@@ -39,6 +45,23 @@ impl Target {
     /// The branch's changes as a unified patch: merge-base(main, branch) .. branch.
     pub fn diff_patch(&self, branch: &str) -> Result<String> {
         let diff = self.branch_diff(branch)?;
+        Self::patch_text(branch, &diff, &self.path)
+    }
+
+    /// The patch of the commit `refname` points at (e.g. a discarded cycle's kept commits),
+    /// from where it left main.
+    pub fn ref_patch(&self, refname: &str) -> Result<String> {
+        let tip = self
+            .repo
+            .find_reference(refname)
+            .and_then(|r| r.peel_to_commit())
+            .ctx(|| format!("no {refname} in {}", self.path.display()))?
+            .id();
+        let diff = self.tip_diff(refname, tip)?;
+        Self::patch_text(refname, &diff, &self.path)
+    }
+
+    fn patch_text(branch: &str, diff: &Diff<'_>, path: &std::path::Path) -> Result<String> {
         let mut out = Vec::<u8>::new();
         diff.print(DiffFormat::Patch, |_, _, line| {
             if matches!(line.origin(), '+' | '-' | ' ') {
@@ -47,12 +70,7 @@ impl Target {
             out.extend_from_slice(line.content());
             true
         })
-        .ctx(|| {
-            format!(
-                "cannot render the diff of branch '{branch}' in {}",
-                self.path.display()
-            )
-        })?;
+        .ctx(|| format!("cannot render the diff of '{branch}' in {}", path.display()))?;
         Ok(String::from_utf8_lossy(&out).into_owned())
     }
 

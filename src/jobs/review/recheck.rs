@@ -1,6 +1,8 @@
 //! The re-check worktree: main, then main merged with a branch, checked out on a scratch branch
-//! in `worktrees/_review` (never a session's), measured with the configured checks.
+//! in `worktrees/_review` (never a session's), made ready by `[worktree] setup` (run only when its
+//! inputs changed, see `checks::setup`), and measured with the configured checks.
 
+use crate::checks::setup::{self, SetupCtx};
 use crate::checks::{self, MeasureCtx};
 use crate::git::{self, Target};
 
@@ -37,6 +39,24 @@ impl Recheck {
         Ok(())
     }
 
+    /// `[worktree] setup` in the re-check worktree, now at the commit to measure. A setup that
+    /// fails stops the job the way a worktree that cannot be checked out does: the branches stay
+    /// pending, and the job's entry carries the command, its exit and its output's tail.
+    fn setup(&self, ctx: &Ctx, out: &std::path::Path, what: &str) -> Result<(), JobError> {
+        let prefix = std::path::PathBuf::from(format!("{}-{what}", out.display()));
+        setup::ensure(&SetupCtx {
+            home: ctx.home,
+            config: ctx.config,
+            worktree: &self.path,
+            session: None,
+            log_prefix: &prefix,
+            cancel: ctx.cancel,
+            pgid_file: None,
+        })
+        .map(|_| ())
+        .map_err(|e| JobError::Failed(format!("re-check worktree: {e}")))
+    }
+
     /// (main's measure, the merge's measure).
     pub(super) fn measure(
         &mut self,
@@ -50,6 +70,7 @@ impl Recheck {
             ctx.started.format("%Y%m%d-%H%M%S")
         ));
         self.checkout(target, main)?;
+        self.setup(ctx, &out, "main")?;
         let path = self.path.clone();
         let mctx = MeasureCtx {
             home: ctx.home,
@@ -63,6 +84,7 @@ impl Recheck {
             JobError::Failed(format!("checks on {} at {main}: {e}", ctx.config.main))
         })?;
         self.checkout(target, merged)?;
+        self.setup(ctx, &out, "merge")?;
         let after = checks::measure(&mctx, "recheck")
             .map_err(|e| JobError::Failed(format!("checks on the merge: {e}")))?;
         Ok((before, after))

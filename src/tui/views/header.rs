@@ -34,28 +34,31 @@ pub fn draw(app: &App, buf: &mut Buffer, area: Rect, t: Theme) {
 /// Sessions by state, reviews waiting, ready tasks.
 fn work(app: &App, t: Theme) -> Vec<Part> {
     let d = &app.data;
-    let mut n = [0usize; 5]; // cycle, waiting (+granted, pausing), stale, dead, error
+    // cycle, waiting (+granted, pausing), stale, dead, error, blocked
+    let mut n = [0usize; 6];
     for s in &d.sessions {
         let i = match s.state {
             SessionState::Cycle => 0,
             SessionState::Granted | SessionState::Waiting | SessionState::Pausing => 1,
             SessionState::Stale => 2,
             SessionState::Dead => 3,
-            SessionState::Error(_) | SessionState::Blocked(_) => 4,
+            SessionState::Error(_) => 4,
+            SessionState::Blocked(_) => 5,
         };
         n[i] += 1;
     }
-    let styles = [t.ok(), t.plain(), t.warn(), t.error(), t.error()];
+    let styles = [t.ok(), t.plain(), t.warn(), t.error(), t.error(), t.alarm()];
     let names = [
         ("cycle", "cycle"),
         ("waiting", "wait"),
         ("stale", "stale"),
         ("dead", "dead"),
         ("error", "err"),
+        ("blocked", "blocked"),
     ];
     let counts = |short: bool| {
         let mut spans = Vec::new();
-        for i in 0..5 {
+        for i in 0..6 {
             if n[i] == 0 && i > 0 {
                 continue;
             }
@@ -115,7 +118,22 @@ fn work(app: &App, t: Theme) -> Vec<Part> {
             Some(vec![Span::styled("tasks ?", t.error())]),
         ),
     };
-    vec![
+    // Why a blocked session does nothing, in its own words: the first one, cut to fit.
+    let blocked = d.sessions.iter().find_map(|s| match &s.state {
+        SessionState::Blocked(why) => Some(part(
+            7,
+            vec![Span::styled(
+                format!("{} blocked: {}", s.name, first_words(why, 55)),
+                t.alarm(),
+            )],
+            Some(vec![Span::styled(
+                format!("{}: {}", s.name, first_words(why, 28)),
+                t.alarm(),
+            )]),
+        )),
+        _ => None,
+    });
+    let mut parts = vec![
         part(10, vec![Span::styled("brl", t.title())], None),
         part(
             2,
@@ -125,7 +143,19 @@ fn work(app: &App, t: Theme) -> Vec<Part> {
         sessions,
         reviews,
         ready,
-    ]
+    ];
+    parts.extend(blocked);
+    parts
+}
+
+/// The first `max` characters of `text`, with `…` when cut.
+fn first_words(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut s: String = text.chars().take(max - 1).collect();
+    s.push('…');
+    s
 }
 
 /// Who schedules, memory, type-check slots, today's figures, the home.
@@ -258,20 +288,39 @@ fn fit_line(mut parts: Vec<Part>, w: usize, t: Theme) -> Line<'static> {
     };
     let mut order: Vec<usize> = (0..parts.len()).collect();
     order.sort_by_key(|&i| parts[i].prio);
+    let mut shortened = Vec::new();
     for &i in &order {
         if width(&parts) <= w {
             break;
         }
         if let Some(short) = parts[i].short.take() {
-            parts[i].long = short;
+            shortened.push((i, std::mem::replace(&mut parts[i].long, short)));
         }
     }
+    let mut dropped = Vec::new();
     for &i in &order {
         if width(&parts) <= w || parts.iter().filter(|p| !p.long.is_empty()).count() <= 1 {
             break;
         }
         if parts[i].prio < 10 {
+            dropped.push((i, std::mem::take(&mut parts[i].long)));
+        }
+    }
+    // A part dropped early may fit again once a longer one went, and a shortened one may fit
+    // in full: most important first.
+    for (i, long) in dropped.into_iter().rev() {
+        parts[i].long = long;
+        if width(&parts) > w {
             parts[i].long.clear();
+        }
+    }
+    for (i, long) in shortened.into_iter().rev() {
+        if parts[i].long.is_empty() {
+            continue;
+        }
+        let short = std::mem::replace(&mut parts[i].long, long);
+        if width(&parts) > w {
+            parts[i].long = short;
         }
     }
     let mut spans = Vec::new();

@@ -411,3 +411,27 @@ fn a_blocked_session_shows_its_reason() {
         "{row}"
     );
 }
+
+#[test]
+fn a_session_blocked_by_a_check_is_named_in_the_header() {
+    for (w, h) in [(80, 24), (200, 60)] {
+        let mut app = with_view(busy(), View::Sessions);
+        app.data.sessions[1].state = crate::tui::data::SessionState::Blocked(
+            "typecheck: `mypy .`: command not found (exit code 127: `sh: 1: mypy: not found`) — no change can be judged until it runs".into(),
+        );
+        let text = screen(&mut app, w, h);
+        let header = text.lines().take(3).collect::<Vec<_>>().join("\n");
+        assert!(header.contains("1 blocked"), "{header}");
+        if w >= 200 {
+            assert!(
+                header.contains("s2 blocked: typecheck: `mypy .`: command not found"),
+                "{header}"
+            );
+        }
+        assert!(
+            text.contains("`mypy .`: command not found"),
+            "the Sessions row: {text}"
+        );
+        insta::assert_snapshot!(format!("blocked_by_check_{w}x{h}"), text);
+    }
+}

@@ -17,6 +17,8 @@ mod flaky;
 mod missing;
 #[path = "ratchet/restore.rs"]
 mod restore;
+#[path = "ratchet/setup.rs"]
+mod setup;
 #[path = "ratchet/stdin.rs"]
 mod stdin;
 #[path = "ratchet/toolchains.rs"]

@@ -47,3 +47,30 @@ pub fn path_without(tools: &[&str]) -> String {
         .collect::<Vec<_>>()
         .join(":")
 }
+
+/// The npm package dir holding tsc and vitest (its package.json and package-lock.json).
+pub fn node_dir() -> std::path::PathBuf {
+    let bin = prefix()
+        .split(':')
+        .find(|p| p.ends_with("node_modules/.bin"))
+        .expect("the toolchains' PATH has node_modules/.bin");
+    Path::new(bin)
+        .parent()
+        .and_then(Path::parent)
+        .expect("the package dir")
+        .to_path_buf()
+}
+
+/// The test process's PATH with only the toolchains' node runtime (if they installed one) in
+/// front: node and npm, but no tsc, vitest, pytest or mypy.
+pub fn path_with_node_only() -> String {
+    let node: Vec<&str> = prefix()
+        .split(':')
+        .filter(|p| Path::new(p).join("node").is_file())
+        .collect();
+    let mut all = node.join(":");
+    if !all.is_empty() {
+        all.push(':');
+    }
+    all + &path_without(&["tsc", "vitest"])
+}

@@ -137,8 +137,18 @@ max_backoff_secs = 2
 
     /// Run `brl args…`: (exit code, stdout, stderr).
     pub fn run(&self, args: &[&str]) -> (i32, String, String) {
+        self.run_with_path(&self.path, args)
+    }
+
+    /// [`Bench::run`] with `path` as PATH.
+    pub fn run_with_path(&self, path: &str, args: &[&str]) -> (i32, String, String) {
         use std::os::unix::process::ExitStatusExt;
-        let out = self.brl().args(args).output().expect("brl runs");
+        let out = self
+            .brl()
+            .env("PATH", path)
+            .args(args)
+            .output()
+            .expect("brl runs");
         (
             out.status.code().unwrap_or_else(|| {
                 eprintln!(

@@ -125,6 +125,11 @@ fn a_flake_on_the_after_run_neither_discards_good_work_nor_hides_a_regression() 
     assert_recorded(&b, "after");
     assert_regression_discarded(&b);
     assert_eq!(flaky_file(&b).as_object().map(|o| o.len()), Some(1));
+    // `brl checks` lists it.
+    let (_, out, err) = b.run(&["checks", "--json"]);
+    let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}{err}"));
+    let flaky = v["flaky"].as_object().expect("a flaky object");
+    assert!(flaky.keys().any(|k| k.ends_with("::test_flip")), "{v}");
 }
 
 #[test]

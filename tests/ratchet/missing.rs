@@ -90,6 +90,13 @@ fn a_python_preset_without_its_tools_blocks_until_they_are_installed() {
         status.contains("BLOCKED") && status.contains("mypy"),
         "brl status shows the block and the tool: {status}"
     );
+    // `brl checks`, what a person runs next, says the same with the same PATH.
+    let (code, out, err) = b.run_with_path(&path, &["checks"]);
+    assert_eq!(code, 1, "a check cannot run: {out}{err}");
+    assert!(
+        out.contains("mypy") && out.contains("cannot run"),
+        "{out}{err}"
+    );
     assert!(b.w.cycles().is_empty(), "no cycle ran: {:#?}", b.w.cycles());
     assert!(
         b.w.branches().is_empty(),
@@ -105,6 +112,8 @@ fn a_python_preset_without_its_tools_blocks_until_they_are_installed() {
 
     // Install: the venv appears where the worker's PATH looks. No restart, no config edit.
     std::os::unix::fs::symlink(toolchains::venv(), &tools).expect("install the venv");
+    let (code, out, err) = b.run_with_path(&path, &["checks"]);
+    assert_eq!(code, 0, "both checks run now: {out}{err}");
     granted_cycle(&b, worker);
     let cycles = b.w.cycles();
     assert_eq!(cycles.len(), 1, "{}", b.worker_log());

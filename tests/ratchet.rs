@@ -36,6 +36,12 @@ fn idle_cases() -> Vec<Case> {
     ]
 }
 
+/// Last, after every after-check: an agent that does nothing still changed nothing (nothing
+/// the checks wrote in the cycles before is left to pass for its work).
+fn idle_again() -> Case {
+    Case::new("true".into(), "no_change").reason(&["changed nothing"])
+}
+
 fn assert_all_right(kind: &str, wrong: Vec<String>) {
     assert!(
         wrong.is_empty(),
@@ -88,8 +94,21 @@ fn typescript_tsc_and_vitest_judge_each_change_as_a_person_would() {
             .after(1, 1, 3)
             .reason(&["new error", "Expression expected"])
             .files(&["src/extra.ts"]),
+        idle_again(),
     ]);
     assert_all_right("typescript", run_all(&b, [2, 1, 3], &cases));
+    // The entry of the swap names both sides: which tests failed before and after.
+    let swap =
+        b.w.cycles()
+            .into_iter()
+            .find(|e| e["data"]["subject"] == "tests: fix sum of empty, tweak adds")
+            .expect("the swap cycle");
+    let failing = |side: &str| swap["data"]["names"][side]["failing"].to_string();
+    assert!(failing("before").contains("sum > empty"), "{swap}");
+    assert!(
+        failing("after").contains("sum > adds") && !failing("after").contains("sum > empty"),
+        "{swap}"
+    );
 }
 
 #[test]
@@ -139,6 +158,7 @@ fn python_mypy_and_pytest_judge_each_change_and_no_pycache_reaches_a_branch() {
             .after(2, 1, 3)
             .reason(&["new error", "calc/extra.py"])
             .files(&["calc/extra.py"]),
+        idle_again(),
     ]);
     let wrong = run_all(&b, [2, 1, 3], &cases);
     // Beyond the diffs: no judged commit's tree holds anything Python writes when it runs.
@@ -197,6 +217,7 @@ fn rust_cargo_check_and_cargo_test_judge_each_change_as_a_person_would() {
             .after(1, 1, 3)
             .reason(&["new error", "cannot find value"])
             .files(&["examples/demo.rs"]),
+        idle_again(),
     ]);
     let wrong = run_all(&b, [1, 1, 3], &cases);
     // cargo writes Cargo.lock into the worktree on every check: never into a branch.

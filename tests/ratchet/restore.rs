@@ -26,11 +26,29 @@ fn restoring_removes_untracked_files_nested_in_untracked_directories() {
         std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
         std::fs::write(&path, "byproduct").expect("write");
     }
+    // What agents keep between runs (never committed by brl): left alone.
+    let state = [".aider.chat.history.md", ".claude/settings.local.json"];
+    for p in state {
+        let path = repo.join(p);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&path, "agent state").expect("write");
+    }
     std::fs::write(repo.join("src/a.ts"), "changed by a check\n").expect("write");
-    brl::git::restore_worktree(repo).expect("restore");
+    let n = brl::git::restore_worktree(repo).expect("restore");
+    assert_eq!(n, left.len() + 1, "paths put back or removed");
     let status = git(repo, &["status", "--porcelain", "--untracked-files=all"]);
-    assert_eq!(status, "", "left after the restore");
+    assert_eq!(
+        status, "?? .aider.chat.history.md\n?? .claude/settings.local.json",
+        "left after the restore"
+    );
     for p in left {
         assert!(!repo.join(p).exists(), "{p} survived the restore");
     }
+    for d in ["node_modules", "build", "src/__pycache__"] {
+        assert!(!repo.join(d).exists(), "the emptied {d} stays");
+    }
+    assert_eq!(
+        std::fs::read_to_string(repo.join("src/a.ts")).expect("read"),
+        "export const a = 1;\n"
+    );
 }

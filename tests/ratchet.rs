@@ -3,8 +3,10 @@
 //! check` and `cargo test` — the tools installed by `tests/toolchains.sh` into `target/`. Fake
 //! agents (`tests/agents/ratchet/<kind>/*.sh`) make real edits; every cycle's outcome, counts and
 //! reason are what a person would say, and no check byproduct reaches any branch. Also: a preset
-//! whose tools are missing blocks the session until they are installed, and a test that fails
-//! every second run is recorded as flaky and decides nothing.
+//! whose tools are missing blocks the session until they are installed (`missing`), a test that
+//! fails every second run is recorded as flaky and decides nothing (`flaky`), `npm ci` as
+//! `[worktree] setup` runs once per worktree and lockfile (`setup`), the worktree restore removes
+//! what tools leave (`restore`), and an agent that ignores its prompt cannot kill brl (`stdin`).
 
 #[path = "ratchet/bench.rs"]
 mod bench;

@@ -90,6 +90,11 @@ fn a_python_preset_without_its_tools_blocks_until_they_are_installed() {
         status.contains("BLOCKED") && status.contains("mypy"),
         "brl status shows the block and the tool: {status}"
     );
+    // `brl init --preset python` on this machine warns about the very tool.
+    assert!(
+        init_warnings(&b, &path, "init-before").contains("`mypy` is not on PATH"),
+        "brl init warns that mypy is missing"
+    );
     // `brl checks`, what a person runs next, says the same with the same PATH.
     let (code, out, err) = b.run_with_path(&path, &["checks"]);
     assert_eq!(code, 1, "a check cannot run: {out}{err}");
@@ -114,6 +119,11 @@ fn a_python_preset_without_its_tools_blocks_until_they_are_installed() {
     std::os::unix::fs::symlink(toolchains::venv(), &tools).expect("install the venv");
     let (code, out, err) = b.run_with_path(&path, &["checks"]);
     assert_eq!(code, 0, "both checks run now: {out}{err}");
+    let warned = init_warnings(&b, &path, "init-after");
+    assert!(
+        !warned.contains("mypy") && !warned.contains("pytest"),
+        "{warned}"
+    );
     granted_cycle(&b, worker);
     let cycles = b.w.cycles();
     assert_eq!(cycles.len(), 1, "{}", b.worker_log());
@@ -129,6 +139,32 @@ fn a_python_preset_without_its_tools_blocks_until_they_are_installed() {
     assert!(control(&b).blocked.is_none());
     let (_, status, _) = b.run(&["status"]);
     assert!(!status.contains("BLOCKED"), "{status}");
+}
+
+/// The `warning:` lines of `brl init --preset python` for the bench's repository, run with
+/// `path` into a fresh home `name` (the bench's own home is left as it is).
+fn init_warnings(b: &Bench, path: &str, name: &str) -> String {
+    let home = b.w.dir.path().join(name);
+    let out = assert_cmd::Command::cargo_bin("brl")
+        .expect("binary")
+        .env_remove("BRL_HOME")
+        .env("PATH", path)
+        .arg("--home")
+        .arg(&home)
+        .args(["init", "--preset", "python", "--repo"])
+        .arg(&b.w.repo)
+        .output()
+        .expect("brl init runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "brl init failed: {text}");
+    text.lines()
+        .filter(|l| l.starts_with("warning:"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Stops the worker it holds when dropped (a failing test leaves no worker behind).

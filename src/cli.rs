@@ -103,6 +103,7 @@ pub enum Command {
         max_bytes: u64,
     },
     /// Run cycles of a session as the control room grants them, until SIGINT/SIGTERM (what a tmux pane runs).
+    #[command(hide = true)]
     Worker {
         /// The session (s1..sN).
         session: String,
@@ -156,18 +157,32 @@ pub enum Command {
         rounds: Option<u32>,
     },
     /// The automated review, now, in the foreground: re-check each pending branch against the current main, then ask the agent (role `review`) for a verdict; `[review] mode` says what happens with it. Exit 0 when it ran.
-    Review,
+    Review {
+        /// Print the log entry's data as JSON instead of a summary.
+        #[arg(long)]
+        json: bool,
+    },
     /// A standup meeting, now, in the foreground: three rounds with every live session, then a summary; the transcript goes to logs/meetings/. Exit 0 when it ran.
-    Standup,
+    Standup {
+        /// Print the log entry's data as JSON instead of a summary.
+        #[arg(long)]
+        json: bool,
+    },
     /// The session doctor, now, in the foreground: classifies each session (productive, stuck, idle, error_looping) and writes skill notes from the kept cycles. Exit 0 when it ran.
-    Doctor,
+    Doctor {
+        /// Print the log entry's data as JSON instead of a summary.
+        #[arg(long)]
+        json: bool,
+    },
     /// The safety hook: a Claude Code PreToolUse hook that brl installs in each session's worktree (.claude/settings.json). Reads the tool call as JSON on stdin; exits 0 to allow it, 2 to block it with the reason on stderr (which the agent sees), and logs a gate_block entry.
+    #[command(hide = true)]
     Gate {
         /// The session whose worktree bounds file edits and `rm -r` (default: $BRL_SESSION, else the worktree holding the call's cwd).
         #[arg(long, env = "BRL_SESSION", value_name = "SESSION")]
         session: Option<String>,
     },
     /// The demo agent (a real, deterministic program, not an AI): reads a prompt on stdin and, in the current directory of a demo repository, fixes one error, introduces one, or changes nothing, and commits.
+    #[command(hide = true)]
     DemoAgent,
 }
 

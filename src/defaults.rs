@@ -210,14 +210,13 @@ context_max_bytes = 16384
 # holds up the sessions. Any of these, each on its own:
 # The command runs with `sh -c` in the home, the event on its stdin:
 # command = "cat >> $HOME/brl-events.jsonl"
-# The event is POSTed as JSON (this build sends to http:// addresses only, see the README):
+# The event is POSTed as JSON (http:// or https://; https uses the system's certificate authorities):
 # webhook = "http://127.0.0.1:9000/brl"
 # A summary of the period this often ("3 sessions alive, 7 kept, 4 discarded, 2 waiting for
 # review"), so that silence never leaves you guessing; 0 = none, else at least 60.
 heartbeat_secs = 3600
 
 # Telegram: the Bot API's sendMessage with the event's text; the token stays in the environment.
-# The default api_base (https) needs a brl built with TLS (see the README's Notifications section).
 # [notify.telegram]
 # bot_token_env = "BRL_TELEGRAM_TOKEN"
 # chat_id = "-1001234567890"

@@ -18,9 +18,9 @@ fn main() {
             | Command::Demo { .. }
             | Command::PaneLog { .. }
             | Command::Cycle { .. }
-            | Command::Review
-            | Command::Standup
-            | Command::Doctor
+            | Command::Review { .. }
+            | Command::Standup { .. }
+            | Command::Doctor { .. }
     ) {
         // SAFETY: setting a signal's disposition to its default before any thread is started.
         unsafe {

@@ -27,6 +27,9 @@ fn verdict(w: &World, v: &str) {
 fn review(w: &World) -> Value {
     let (code, out, err) = w.run(&["review"]);
     assert_eq!(code, 0, "brl review: {out}{err}");
+    // A summary a person reads, not the raw entry.
+    assert!(out.starts_with("review: done\n"), "{out}");
+    assert!(!out.trim_start().starts_with('{'), "{out}");
     w.entries("cto_review").pop().expect("a cto_review entry")
 }
 

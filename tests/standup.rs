@@ -51,7 +51,7 @@ fn tasks(w: &World) -> Vec<Value> {
 
 /// `brl standup`, which must succeed; its data.
 fn standup(w: &World) -> Value {
-    let (code, out, err) = w.run(&["standup"]);
+    let (code, out, err) = w.run(&["standup", "--json"]);
     assert_eq!(code, 0, "brl standup failed:\n{out}\n{err}");
     serde_json::from_str(&out).expect("standup prints its data as JSON")
 }

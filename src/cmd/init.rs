@@ -30,10 +30,13 @@ pub fn run(
     let exe = std::env::current_exe().context("cannot find the brl executable")?;
     let exe = exe.canonicalize().unwrap_or(exe);
     let brl = exe.to_string_lossy().into_owned();
-    let mut files: Vec<(String, String)> = vec![(
-        "brl.toml".into(),
-        defaults::config_toml(&repo_text, preset, agent, &brl),
-    )];
+    let mut toml = defaults::config_toml(&repo_text, preset, agent, &brl);
+    // Approvals merge into the repository's own default branch (`master` in many repos).
+    let main = repo.as_deref().and_then(default_branch);
+    if let Some(m) = main.as_deref().filter(|m| *m != "main") {
+        toml = toml.replacen("main = \"main\"", &format!("main = {}", toml_quote(m)), 1);
+    }
+    let mut files: Vec<(String, String)> = vec![("brl.toml".into(), toml)];
     files.extend(
         defaults::FILES
             .iter()
@@ -44,6 +47,7 @@ pub fn run(
         files.push((PM2_FILE.into(), defaults::pm2_ecosystem(home.root(), &exe)));
     }
     let mut skipped = 0;
+    let mut wrote_defaults = 0;
     let mut wrote_config = false;
     let mut wrote_pm2 = false;
     for (rel, contents) in &files {
@@ -62,9 +66,19 @@ pub fn run(
             continue;
         }
         write(&path, contents)?;
-        println!("wrote    {}", path.display());
+        if rel == "brl.toml" || rel == PM2_FILE {
+            println!("wrote    {}", path.display());
+        } else {
+            wrote_defaults += 1;
+        }
         wrote_config |= rel == "brl.toml";
         wrote_pm2 |= rel == PM2_FILE;
+    }
+    if wrote_defaults > 0 {
+        println!(
+            "wrote    {wrote_defaults} default files under {} (prompts/, skills/, layouts/, logs/)",
+            home.root().display()
+        );
     }
     if skipped > 0 {
         println!("{skipped} existing file(s) left as they were");
@@ -96,11 +110,19 @@ pub fn run(
         None => {}
         Some(r) => check_repo(home, r),
     }
+    if let Some(m) = main.as_deref().filter(|_| wrote_config) {
+        println!("main:  `{m}` (the branch approvals merge into; `main` in brl.toml)");
+    }
     if loaded.is_some() && repo.is_some() {
+        let h = crate::agents::cmdline::quote(&home.root().display().to_string());
+        println!("next:");
         println!(
-            "next: `brl --home {} checks` runs the checks once on main and shows what they find (a check that cannot run blocks every session)",
-            home.root().display()
+            "  brl --home {h} checks   # the checks once on main: what they find (one that cannot run blocks every session)"
         );
+        println!(
+            "  brl --home {h} up       # the control room and the dashboard (--no-tui: without the dashboard)"
+        );
+        println!("  brl --home {h} status   # what runs, what waits for you");
     }
     if wrote_pm2 {
         let name = defaults::pm2_app_name(home.root());
@@ -181,6 +203,30 @@ fn write(path: &Path, contents: &str) -> anyhow::Result<()> {
 }
 
 /// Warnings about the target repo that do not stop init (the repo may be set up later).
+/// The branch approvals should merge into: `main` if the repository has one, else the branch
+/// its HEAD names (e.g. `master`), else `master` if it exists.
+fn default_branch(repo: &Path) -> Option<String> {
+    let r = git2::Repository::open(repo).ok()?;
+    let has = |b: &str| r.find_branch(b, git2::BranchType::Local).is_ok();
+    if has("main") {
+        return Some("main".into());
+    }
+    let head = r.find_reference("HEAD").ok()?;
+    if let Some(name) = head
+        .symbolic_target()
+        .and_then(|t| t.strip_prefix("refs/heads/"))
+        .filter(|b| has(b))
+    {
+        return Some(name.to_string());
+    }
+    has("master").then(|| "master".to_string())
+}
+
+/// `s` as a TOML basic string.
+fn toml_quote(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
 fn check_repo(home: &Home, repo: &Path) {
     match git2::Repository::open(repo) {
         Err(e) => println!(
@@ -189,9 +235,9 @@ fn check_repo(home: &Home, repo: &Path) {
             e.message()
         ),
         Ok(r) => {
-            if r.find_branch("main", git2::BranchType::Local).is_err() {
+            if default_branch(repo).is_none() {
                 println!(
-                    "warning: {} has no branch `main`; set `main` in brl.toml to the branch approvals merge into",
+                    "warning: {} has no branch yet (no commit?); set `main` in brl.toml to the branch approvals merge into",
                     repo.display()
                 );
             }

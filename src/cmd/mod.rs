@@ -35,6 +35,23 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Some(dir) => Home::new(dir),
         None => Home::new(&std::env::current_dir().context("cannot read the current directory")?),
     };
+    // A mistyped --home must not read as an empty home (`log` printing nothing, "the task queue
+    // is empty"): every command that works on a home needs its brl.toml.
+    if !matches!(
+        cli.command,
+        Command::Init { .. }
+            | Command::Demo { .. }
+            | Command::DemoAgent
+            | Command::PaneLog { .. }
+            | Command::Gate { .. }
+    ) && !home.config_path().is_file()
+    {
+        anyhow::bail!(
+            "no brl.toml in {} — is the home right? Pass the directory `brl init` wrote (--home <dir>, or run brl there); `brl --home {} init --repo <your repo>` makes a new one",
+            home.root().display(),
+            home.root().display()
+        );
+    }
     // An approve/reject killed mid-way is finished (or undone) before anything else reads the
     // queue, the log or the repository; cheap when the journal is empty.
     if !matches!(
@@ -125,9 +142,9 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             rounds,
         } => demo::run(dir, no_tui, rounds),
         Command::DemoAgent => demo::agent(),
-        Command::Review => jobs::run(&home, crate::jobs::Job::Review),
-        Command::Standup => jobs::run(&home, crate::jobs::Job::Standup),
-        Command::Doctor => jobs::run(&home, crate::jobs::Job::Doctor),
+        Command::Review { json } => jobs::run(&home, crate::jobs::Job::Review, json),
+        Command::Standup { json } => jobs::run(&home, crate::jobs::Job::Standup, json),
+        Command::Doctor { json } => jobs::run(&home, crate::jobs::Job::Doctor, json),
         Command::Gate { session } => Ok(crate::gate::run::main(&home, session.as_deref())),
     }
 }

@@ -45,7 +45,11 @@ fn npm_ci_runs_once_per_worktree_and_lockfile_and_the_checks_see_node_modules() 
     super::bench::copy_tree(&Path::new(ROOT).join("tests/fixtures/projects/ts"), &repo);
     write_package(&repo);
     std::fs::create_dir_all(dir.path().join("home")).expect("mkdir");
-    let cache = Path::new(ROOT).join("target/npm-cache");
+    // npm's cache in the cargo target dir, beside the toolchains (shared with worktree_setup.rs).
+    let cache = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .expect("target dir")
+        .join("npm-cache");
     let checks = format!(
         r#"[checks.typecheck]
 command = "{tc}"

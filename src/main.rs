@@ -7,13 +7,20 @@ fn main() {
     // A command whose output is read by another program ends quietly when that program stops
     // reading (`brl queue list | head -1`), as other Unix tools do, instead of panicking on a
     // closed pipe. The long-lived processes (the control room, the dashboard, workers, the demo,
-    // the pane copier) keep ignoring SIGPIPE: they handle a vanished reader themselves.
+    // the pane copier) keep ignoring SIGPIPE: they handle a vanished reader themselves. So do
+    // the commands that run agents: an agent that exits without reading its whole prompt must not
+    // kill brl in the middle of a cycle or a job (their output goes through `say!`, which never
+    // panics).
     if !matches!(
         cli.command,
         Command::Up { .. }
             | Command::Worker { .. }
             | Command::Demo { .. }
             | Command::PaneLog { .. }
+            | Command::Cycle { .. }
+            | Command::Review { .. }
+            | Command::Standup { .. }
+            | Command::Doctor { .. }
     ) {
         // SAFETY: setting a signal's disposition to its default before any thread is started.
         unsafe {

@@ -13,11 +13,13 @@ pub fn run(home: &Home, job: Job, json: bool) -> anyhow::Result<i32> {
     let stop = super::stop_flag()?;
     let echo = std::io::stdout().is_terminal();
     let data = jobs::run(home, &config, job, echo, Some(&stop))?;
+    // say!, not println!: these commands ignore SIGPIPE (they run agents), so a closed stdout
+    // must not panic.
     if json {
-        println!("{}", serde_json::to_string_pretty(&data)?);
+        crate::say!("{}", serde_json::to_string_pretty(&data)?);
     } else {
         for line in summary(job, &data) {
-            println!("{line}");
+            crate::say!("{line}");
         }
     }
     Ok(0)

@@ -82,7 +82,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
                 (None, true) => match Tasks::new(&home.tasks_path()).claim(&session)? {
                     Some(t) => Some(TaskSpec::from_task(&t)),
                     None => {
-                        println!("no ready task in {}", home.tasks_path().display());
+                        crate::say!("no ready task in {}", home.tasks_path().display());
                         return Ok(0);
                     }
                 },
@@ -96,7 +96,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             };
             match cycle::run(&home, &config, &session, &opts) {
                 Ok(report) => {
-                    println!("{}", report.summary());
+                    crate::say!("{}", report.summary());
                     Ok(0)
                 }
                 Err(e) => {

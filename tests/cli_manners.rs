@@ -126,3 +126,23 @@ fn init_finds_the_default_branch_warns_of_missing_tools_and_says_what_next() {
         "{text}"
     );
 }
+
+#[test]
+fn a_task_title_with_an_escape_sequence_is_refused() {
+    let w = World::new(1);
+    let out = w
+        .brl()
+        .args(["task", "add", "\u{1b}[2J\u{1b}]0;pwned\u{7}hello"])
+        .output()
+        .expect("run brl");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("an escape character (ESC) at character 1"),
+        "{err}"
+    );
+    assert!(
+        !err.contains('\u{1b}'),
+        "the error itself is safe to print: {err:?}"
+    );
+}

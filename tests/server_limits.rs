@@ -137,3 +137,19 @@ fn a_thousand_clients_at_once_are_all_served() {
     }
     assert_eq!(ok, 1000);
 }
+
+#[test]
+fn a_task_title_with_an_escape_sequence_is_refused_with_422() {
+    let s = Server::with_token();
+    let (code, v) = s.post(
+        "/trigger/task",
+        Some(TOKEN),
+        r#"{"title": "\u001b]0;pwned\u0007\u001b[2Jhello"}"#,
+    );
+    assert_eq!(code, 422, "{v}");
+    assert!(
+        common::http::error_of(&v).contains("an escape character (ESC) at character 1"),
+        "{v}"
+    );
+    assert!(!s.dir.path().join("logs/tasks.json").exists());
+}

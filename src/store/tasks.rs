@@ -114,12 +114,43 @@ pub struct Tasks {
     file: StateFile,
 }
 
+/// The first control character of `text` in words (`an escape character (ESC) at character
+/// 5`), if any; with `multiline`, line feeds and tabs are allowed.
+fn control_char(text: &str, multiline: bool) -> Option<String> {
+    let (i, c) = text
+        .chars()
+        .enumerate()
+        .find(|(_, c)| c.is_control() && !(multiline && matches!(c, '\n' | '\t')))?;
+    let name = match c {
+        '\u{1b}' => "an escape character (ESC)".to_string(),
+        '\0' => "a NUL character".to_string(),
+        '\n' => "a line break".to_string(),
+        '\r' => "a carriage return".to_string(),
+        '\t' => "a tab".to_string(),
+        c => format!("the control character U+{:04X}", u32::from(c)),
+    };
+    Some(format!("{name} at character {}", i + 1))
+}
+
 /// Whether a title and body are acceptable in themselves (before any rule of the queue's
 /// contents — cap, duplicates — applies); the message says what to change.
 pub fn check_text(title: &str, body: Option<&str>) -> Result<(), String> {
     let title = title.trim();
     if title.is_empty() {
         return Err("a task needs a title; give one".into());
+    }
+    // Titles and bodies are printed by `brl task list`, the dashboard and `brl status`: a control
+    // character (an escape sequence, a carriage return, NUL) could repaint the operator's
+    // terminal. A title is one line; a body may have line breaks and tabs.
+    if let Some(why) = control_char(title, false) {
+        return Err(format!(
+            "the title contains {why}; a title is one line of plain text"
+        ));
+    }
+    if let Some(why) = body.and_then(|b| control_char(b, true)) {
+        return Err(format!(
+            "the body contains {why}; plain text with line breaks and tabs only"
+        ));
     }
     let chars = title.chars().count();
     if chars > MAX_TITLE_CHARS {

@@ -320,3 +320,32 @@ fn concurrent_adds_lose_nothing() {
     let ids: Vec<u64> = all.iter().map(|t| t.id).collect();
     assert_eq!(ids, (1..=160).collect::<Vec<u64>>());
 }
+
+#[test]
+fn control_characters_are_refused_in_titles_and_bodies() {
+    let e = check_text("fix \u{1b}[2Jthe screen", None).unwrap_err();
+    assert_eq!(
+        e,
+        "the title contains an escape character (ESC) at character 5; a title is one line of plain text"
+    );
+    assert!(
+        check_text("one\nline", None)
+            .unwrap_err()
+            .contains("a line break")
+    );
+    assert!(
+        check_text("nul\0", None)
+            .unwrap_err()
+            .contains("a NUL character")
+    );
+    assert!(
+        check_text("ok", Some("a\r\nb"))
+            .unwrap_err()
+            .contains("a carriage return")
+    );
+    assert_eq!(check_text("ok", Some("line one\n\tline two")), Ok(()));
+    assert_eq!(
+        check_text("Fix the date parser (ünïcode is fine)", None),
+        Ok(())
+    );
+}

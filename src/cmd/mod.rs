@@ -4,6 +4,7 @@ mod checks;
 mod control;
 mod dashboard;
 mod demo;
+mod fix;
 mod init;
 mod jobs;
 mod log;
@@ -76,6 +77,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
                 echo: !quiet,
                 cancel: Some(&stop),
                 on_phase: None,
+                start: None,
             };
             match cycle::run(&home, &config, &session, &opts) {
                 Ok(report) => {
@@ -128,6 +130,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Review => jobs::run(&home, crate::jobs::Job::Review),
         Command::Standup => jobs::run(&home, crate::jobs::Job::Standup),
         Command::Doctor => jobs::run(&home, crate::jobs::Job::Doctor),
+        Command::Fix { branch, session } => fix::run(&home, branch.as_deref(), session.as_deref()),
         Command::Gate { session } => Ok(crate::gate::run::main(&home, session.as_deref())),
     }
 }

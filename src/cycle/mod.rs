@@ -56,6 +56,24 @@ pub struct Options<'a> {
     /// Told each phase as it starts — `read`, `analyze`, `hack`, `evaluate` — with the cycle's
     /// branch (the worker reports them to the control room).
     pub on_phase: Option<&'a PhaseFn<'a>>,
+    /// A cycle that starts from prepared work (the fixer's repair cycles); `None`: a ralph cycle.
+    pub start: Option<Start<'a>>,
+}
+
+/// Prepares a cycle's starting point: see [`Start::prepare`].
+pub type PrepareFn<'a> =
+    dyn Fn(&std::path::Path, &str) -> anyhow::Result<Vec<(&'static str, String)>> + 'a;
+
+/// How a cycle starts other than from main alone. The baseline is still main's, and the result
+/// is judged against it by the same ratchet.
+pub struct Start<'a> {
+    /// The prompt (`prompts/<role>.md`) and the agent's role; the `ralph_cycle` entry says it.
+    pub role: &'static str,
+    /// Runs once main's baseline is measured and before the agent, with the worktree (on the
+    /// cycle's branch, at main) and the branch: moves the branch to the work to start from and
+    /// returns the role's prompt variables (added to the ralph ones). An error ends the cycle
+    /// as `error`.
+    pub prepare: &'a PrepareFn<'a>,
 }
 
 /// Run one cycle of `session`. `Err` only when the cycle could not start (bad config, missing
@@ -323,8 +341,14 @@ impl Cycle<'_> {
             self.data.notes.push(note);
         }
 
+        // A repair cycle's starting point, on top of main (whose baseline is measured).
+        let role = self.opts.start.as_ref().map_or("ralph", |s| s.role);
+        let extra = match &self.opts.start {
+            Some(s) => (s.prepare)(&self.worktree, &self.branch)?,
+            None => Vec::new(),
+        };
         // Plan and hack: the agent does both.
-        let (template, source) = prompt::template(self.home, "ralph")?;
+        let (template, source) = prompt::template(self.home, role)?;
         let task = self.opts.task.as_ref().map(TaskSpec::prompt_text).unwrap_or_else(|| {
             "No task was assigned: pick ONE small, useful task yourself (one error, one failing test, one missing test).".into()
         });
@@ -345,6 +369,7 @@ impl Cycle<'_> {
             ("context", context),
             ("skills", skills),
         ];
+        let vars: Vec<(&str, String)> = vars.into_iter().chain(extra).collect();
         let text = prompt::render(&template, &source, &vars)?;
         self.data.before = Some(before);
         self.phase("hack");
@@ -367,7 +392,7 @@ impl Cycle<'_> {
             session: Some(self.session),
             branch: Some(&self.branch),
             cycle_id: Some(&self.id),
-            role: "ralph",
+            role,
             cwd: &self.worktree,
             prompt: text,
             output_path,

@@ -13,8 +13,8 @@
 
 use std::path::Path;
 
+use git2::Oid;
 use git2::build::CheckoutBuilder;
-use git2::{IndexEntry, MergeFileOptions, Oid};
 
 use super::{Ctx, Result, Target, open_worktree, signature};
 
@@ -47,7 +47,17 @@ pub fn merge_for_fix(
     };
     let ours = repo.head().and_then(|h| h.peel_to_commit()).ctx(what)?;
     let other = repo.find_commit(theirs).ctx(what)?;
-    let mut index = repo.merge_commits(&ours, &other, None).ctx(what)?;
+    let annotated = repo.find_annotated_commit(theirs).ctx(what)?;
+    let mut checkout = CheckoutBuilder::new();
+    checkout
+        .safe()
+        .allow_conflicts(true)
+        .conflict_style_merge(true)
+        .our_label(ours_label)
+        .their_label(theirs_label);
+    repo.merge(&[&annotated], None, Some(&mut checkout))
+        .ctx(what)?;
+    let mut index = repo.index().ctx(what)?;
     let mut conflicted = Vec::new();
     if index.has_conflicts() {
         let all = index
@@ -60,68 +70,28 @@ pub fn merge_for_fix(
                 continue;
             };
             let path = String::from_utf8_lossy(&any.path).into_owned();
-            index.conflict_remove(Path::new(&path)).ctx(what)?;
-            match (&c.our, &c.their) {
-                (Some(o), Some(t)) => {
-                    let mut opts = MergeFileOptions::new();
-                    opts.our_label(ours_label).their_label(theirs_label);
-                    // Added on both sides: an empty common ancestor.
-                    let base = c.ancestor.as_ref().unwrap_or(o);
-                    let empty;
-                    let base = if c.ancestor.is_none() {
-                        empty = {
-                            let mut e = stage0(o);
-                            e.id = repo.blob(b"").ctx(what)?;
-                            e.file_size = 0;
-                            e
-                        };
-                        &empty
-                    } else {
-                        base
-                    };
-                    let merged = repo
-                        .merge_file_from_index(base, o, t, Some(&mut opts))
-                        .ctx(what)?;
-                    let entry = stage0(o);
-                    index.add_frombuffer(&entry, merged.content()).ctx(what)?;
-                }
-                // Modified on one side, deleted on the other: keep the modified file.
-                (Some(e), None) | (None, Some(e)) => {
-                    index.add(&stage0(e)).ctx(what)?;
-                }
-                (None, None) => {}
+            // The file as the merge left it in the worktree: with markers where both sides
+            // changed it; the surviving side where one side deleted it.
+            if worktree.join(&path).exists() {
+                index.add_path(Path::new(&path)).ctx(what)?;
+            } else {
+                index.remove_path(Path::new(&path)).ctx(what)?;
             }
             conflicted.push(path);
         }
     }
-    let tree_id = index.write_tree_to(&repo).ctx(what)?;
+    index.write().ctx(what)?;
+    let tree_id = index.write_tree().ctx(what)?;
     let tree = repo.find_tree(tree_id).ctx(what)?;
     let sig = signature(&repo)?;
     let commit = repo
         .commit(Some("HEAD"), &sig, &sig, message, &tree, &[&ours, &other])
         .ctx(what)?;
+    repo.cleanup_state().ctx(what)?;
     repo.checkout_head(Some(CheckoutBuilder::new().force()))
         .ctx(what)?;
     conflicted.sort();
     Ok(FixStart { commit, conflicted })
-}
-
-/// A copy of `e` at stage 0 (resolved).
-fn stage0(e: &IndexEntry) -> IndexEntry {
-    IndexEntry {
-        ctime: e.ctime,
-        mtime: e.mtime,
-        dev: e.dev,
-        ino: e.ino,
-        mode: e.mode,
-        uid: e.uid,
-        gid: e.gid,
-        file_size: e.file_size,
-        id: e.id,
-        flags: e.flags & !0x3000,
-        flags_extended: e.flags_extended,
-        path: e.path.clone(),
-    }
 }
 
 impl Target {
@@ -147,5 +117,82 @@ impl Target {
             }
         }
         Ok(left)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::process::Command;
+
+    fn git(dir: &std::path::Path, args: &[&str]) -> String {
+        let out = Command::new("git")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("git runs");
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    #[test]
+    fn a_conflict_is_committed_with_markers_and_both_parents() {
+        let d = tempfile::tempdir().expect("tempdir");
+        let repo = d.path().join("r");
+        std::fs::create_dir_all(&repo).expect("mkdir");
+        git(&repo, &["init", "-q", "-b", "main"]);
+        git(&repo, &["config", "user.name", "T"]);
+        git(&repo, &["config", "user.email", "t@example.invalid"]);
+        std::fs::write(repo.join("a.txt"), "one\ntwo\n").expect("write");
+        std::fs::write(repo.join("b.txt"), "b\n").expect("write");
+        git(&repo, &["add", "-A"]);
+        git(&repo, &["commit", "-qm", "init"]);
+        git(&repo, &["checkout", "-qb", "topic"]);
+        std::fs::write(repo.join("a.txt"), "one\nTOPIC\n").expect("write");
+        git(&repo, &["commit", "-qam", "topic"]);
+        let topic = git(&repo, &["rev-parse", "HEAD"]);
+        git(&repo, &["checkout", "-q", "main"]);
+        std::fs::write(repo.join("a.txt"), "one\nMAIN\n").expect("write");
+        std::fs::write(repo.join("b.txt"), "b2\n").expect("write");
+        git(&repo, &["commit", "-qam", "main"]);
+        let wt = d.path().join("wt");
+        git(
+            &repo,
+            &[
+                "worktree",
+                "add",
+                "-q",
+                "-b",
+                "fixb",
+                wt.to_str().expect("utf-8"),
+                "main",
+            ],
+        );
+        let st = super::merge_for_fix(
+            &wt,
+            git2::Oid::from_str(&topic).expect("oid"),
+            "main",
+            "topic",
+            "merge",
+        )
+        .expect("merged");
+        assert_eq!(st.conflicted, vec!["a.txt".to_string()]);
+        let a = std::fs::read_to_string(wt.join("a.txt")).expect("read");
+        assert!(
+            a.contains("<<<<<<< main") && a.contains(">>>>>>> topic"),
+            "{a}"
+        );
+        assert_eq!(git(&wt, &["status", "--porcelain"]), "");
+        assert_eq!(git(&wt, &["rev-parse", "HEAD"]), st.commit.to_string());
+        let parents = git(&wt, &["log", "-1", "--format=%P"]);
+        assert!(parents.contains(&topic), "{parents}");
+        let t = crate::git::Target::open(&repo, "main").expect("open");
+        assert_eq!(
+            t.markers_left(st.commit, &st.conflicted).expect("read"),
+            vec!["a.txt".to_string()]
+        );
     }
 }

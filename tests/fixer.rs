@@ -173,3 +173,30 @@ fn two_fixers_never_work_one_branch() {
         .count();
     assert_eq!(fix_cycles, 1);
 }
+
+#[test]
+fn the_control_room_grants_a_repair_to_an_idle_session() {
+    use common::room::{Room, wait_for};
+    let mut r = Room::new(1, &agent("fix-or-work.sh"), "[fixer]\ninterval_secs = 1\n");
+    let old = conflicting_branch(&r.w);
+    r.up(&[]);
+    wait_for(90, "the repair's fix_result", || {
+        !r.entries("fix_result").is_empty()
+    });
+    let res = &r.entries("fix_result")[0]["data"];
+    assert_eq!(res["ok"], true, "{res}");
+    assert_eq!(res["branch"], old.as_str());
+    let new = res["new_branch"].as_str().expect("new branch");
+    let e = entry(&r.w, new).expect("the repair's entry");
+    assert_eq!(e.fix.and_then(|f| f.fixes).as_deref(), Some(old.as_str()));
+    assert!(entry(&r.w, &old).is_none());
+    // The worker said what it ran; the scheduler granted it as a repair.
+    let last = r.control("s1").last.expect("a last cycle");
+    assert!(!last.reason.is_empty());
+    let fix_cycles: Vec<_> = r
+        .entries("ralph_cycle")
+        .into_iter()
+        .filter(|c| c["data"]["role"] == "fix")
+        .collect();
+    assert_eq!(fix_cycles.len(), 1, "{fix_cycles:?}");
+}

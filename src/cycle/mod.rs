@@ -21,7 +21,7 @@ mod spec;
 
 pub use name::new_cycle_id;
 use name::reserve_branch;
-pub use spec::{Report, TaskSpec};
+pub use spec::{PrepareFn, Report, Start, TaskSpec};
 
 /// The cycle cannot be judged (a configured check cannot run at baseline): the session is
 /// blocked with these words and the agent does not run.
@@ -58,22 +58,6 @@ pub struct Options<'a> {
     pub on_phase: Option<&'a PhaseFn<'a>>,
     /// A cycle that starts from prepared work (the fixer's repair cycles); `None`: a ralph cycle.
     pub start: Option<Start<'a>>,
-}
-
-/// Prepares a cycle's starting point: see [`Start::prepare`].
-pub type PrepareFn<'a> =
-    dyn Fn(&std::path::Path, &str) -> anyhow::Result<Vec<(&'static str, String)>> + 'a;
-
-/// How a cycle starts other than from main alone. The baseline is still main's, and the result
-/// is judged against it by the same ratchet.
-pub struct Start<'a> {
-    /// The prompt (`prompts/<role>.md`) and the agent's role; the `ralph_cycle` entry says it.
-    pub role: &'static str,
-    /// Runs once main's baseline is measured and before the agent, with the worktree (on the
-    /// cycle's branch, at main) and the branch: moves the branch to the work to start from and
-    /// returns the role's prompt variables (added to the ralph ones). An error ends the cycle
-    /// as `error`.
-    pub prepare: &'a PrepareFn<'a>,
 }
 
 /// Run one cycle of `session`. `Err` only when the cycle could not start (bad config, missing

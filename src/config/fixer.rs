@@ -49,3 +49,24 @@ fn default_max_attempts() -> NonZeroU32 {
 fn default_interval() -> u64 {
     300
 }
+
+#[cfg(test)]
+mod tests {
+    use super::FixerConfig;
+
+    #[test]
+    fn defaults_scheduling_and_bad_values() {
+        let d: FixerConfig = toml::from_str("").expect("empty section");
+        assert!(d.enabled);
+        assert_eq!(d.max_attempts.get(), 2);
+        assert_eq!(d.scheduled(), Some(300));
+        let on_demand: FixerConfig = toml::from_str("interval_secs = 0").expect("parses");
+        assert_eq!(on_demand.scheduled(), None);
+        let off: FixerConfig = toml::from_str("enabled = false").expect("parses");
+        assert_eq!(off.scheduled(), None);
+        let e = toml::from_str::<FixerConfig>("max_attempts = 0").expect_err("zero");
+        assert!(e.to_string().contains("max_attempts"), "{e}");
+        let e = toml::from_str::<FixerConfig>("attempts = 3").expect_err("unknown key");
+        assert!(e.to_string().contains("attempts"), "{e}");
+    }
+}

@@ -177,6 +177,14 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The fixer, one repair, in the foreground: merges a `conflict` or `stale` review branch onto the current main in a session's worktree, lets the agent (role `fix`, prompts/fix.md) resolve it, and judges the result against main. Kept: it replaces the entry and the old branch is deleted. Runs in a session with no live worker; when every session has one, a waiting worker runs it and this waits for its `fix_result`. Exit 0 repaired, 1 not repaired or refused.
+    Fix {
+        /// The review-queue branch to repair (default: the first the fixer would take: fewest attempts, then oldest).
+        branch: Option<String>,
+        /// Run it in this session's worktree (default: the first session with no live worker).
+        #[arg(long, value_name = "SESSION")]
+        session: Option<String>,
+    },
     /// The safety hook: a Claude Code PreToolUse hook that brl installs in each session's worktree (.claude/settings.json). Reads the tool call as JSON on stdin; exits 0 to allow it, 2 to block it with the reason on stderr (which the agent sees), and logs a gate_block entry.
     #[command(hide = true)]
     Gate {

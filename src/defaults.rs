@@ -20,6 +20,7 @@ pub const FILES: &[(&str, &str)] = &[
     ),
     ("prompts/standup.md", include_str!("../prompts/standup.md")),
     ("prompts/review.md", include_str!("../prompts/review.md")),
+    ("prompts/fix.md", include_str!("../prompts/fix.md")),
     (
         "prompts/review-enthusiast.md",
         include_str!("../prompts/review-enthusiast.md"),
@@ -234,6 +235,10 @@ mode = "advisory"
 style = "single"
 # How often the control room runs it (seconds; 0 = only `brl review` / POST /trigger/review).
 interval_secs = 7200
+# Back-pressure: while this many branches wait (pending, conflict, stale), no self-planned cycle
+# is granted — queued tasks still are, unless backlog_blocks_tasks = true. 0 = no cap.
+max_pending = 20
+backlog_blocks_tasks = false
 # The whole run's time limit, and how much of a diff the reviewer sees.
 timeout_secs = 1800
 max_diff_bytes = 60000
@@ -258,6 +263,18 @@ advise = false
 loop_cycles = 3
 stuck_secs = 3600
 window_cycles = 10
+
+[fixer]
+# Repair cycles (role `fix`, prompts/fix.md) for review-queue branches that conflict with the
+# current main or that the re-check found worse (`stale`): the branch is merged onto main in an idle
+# session's worktree (conflicts committed with their markers), the agent repairs it, and the
+# result is judged against main like any cycle. Kept: it replaces the entry (`fixes`), the old
+# branch is deleted. Granted by the scheduler like any cycle (RAM gate, budget, max_running).
+enabled = true
+# Repairs per branch before the fixer gives up (the entry stays, with a note).
+max_attempts = 2
+# Seconds between two attempts on one branch; 0 = only `brl fix`, POST /trigger/fix, key F.
+interval_secs = 300
 
 [keys]
 # The dashboard's keys (`?` in the dashboard lists every action). An entry replaces that action's

@@ -21,6 +21,7 @@ fn main() {
             | Command::Review { .. }
             | Command::Standup { .. }
             | Command::Doctor { .. }
+            | Command::Fix { .. }
     ) {
         // SAFETY: setting a signal's disposition to its default before any thread is started.
         unsafe {

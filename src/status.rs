@@ -64,12 +64,22 @@ pub fn snapshot(home: &Home, config: &Config, memory: &mut MemoryReader) -> Valu
             }
         })
         .collect();
+    let mut backlog = Value::Null;
     let queue = match Queue::new(&home.queue_path()).load() {
         Ok(entries) => {
             let mut by: BTreeMap<&str, usize> = BTreeMap::new();
             for e in &entries {
                 *by.entry(e.status.as_str()).or_default() += 1;
             }
+            let open = entries.iter().filter(|e| e.status.is_open()).count();
+            let cap = config.review.max_pending;
+            let paused = crate::scheduler::backlog_full(open, cap);
+            backlog = json!({
+                "open": open,
+                "max_pending": cap,
+                "paused": paused,
+                "text": paused.then(|| crate::scheduler::backlog_text(open)),
+            });
             json!(by)
         }
         Err(e) => json!({"error": e.to_string()}),
@@ -116,6 +126,7 @@ pub fn snapshot(home: &Home, config: &Config, memory: &mut MemoryReader) -> Valu
         "control_room": {"pid": control_room_pid(home)},
         "sessions": sessions,
         "queue": queue,
+        "review_backlog": backlog,
         "tasks": tasks,
         "memory": memory,
     })
@@ -184,6 +195,12 @@ pub fn describe(v: &Value) -> String {
     }
     if v.get("agent").is_some() {
         out.push_str(&describe_agent(&v["agent"]));
+    }
+    if let Some(t) = v["review_backlog"]["text"].as_str() {
+        out.push_str(&format!(
+            "{t} — no self-planned cycle until some are decided (`[review] max_pending` = {}; `brl queue` lists them)\n",
+            v["review_backlog"]["max_pending"]
+        ));
     }
     for l in v["agent_limits"].as_array().into_iter().flatten() {
         if let Some(l) = l.as_str() {

@@ -134,6 +134,40 @@ fn run_granted(
         }
     };
     let pause = Some((config.worker.pause_secs, config.worker.max_backoff_secs));
+    let on_phase = |phase: &str, branch: &str| {
+        if let Err(e) = sc.set_phase(phase, Some(branch)) {
+            crate::say_err!("worker {session}: {e}");
+        }
+    };
+    if let Some(branch) = &grant.fix {
+        crate::say!("worker {session}: grant #{}: repair {branch}", grant.id);
+        return match crate::jobs::fix::run_one(
+            home,
+            &config,
+            session,
+            branch,
+            true,
+            Some(stop),
+            Some(&on_phase),
+        ) {
+            Ok(r) => {
+                crate::say!("{}", r.summary());
+                let last = LastCycle {
+                    outcome: r.outcome.as_str().to_string(),
+                    branch: r.new_branch.clone(),
+                    reason: format!("repair of {branch}: {}", r.reason),
+                    at: Utc::now(),
+                };
+                finish(sc, session, grant.id, Some(last));
+                (Some(r.outcome), pause)
+            }
+            Err(e) => {
+                crate::say_err!("worker {session}: the repair of {branch} could not run: {e:#}");
+                finish(sc, session, grant.id, None);
+                (None, pause)
+            }
+        };
+    }
     if let Some(t) = &task {
         crate::say!(
             "worker {session}: grant #{}: task #{}: {}",
@@ -147,16 +181,12 @@ fn run_granted(
             grant.id
         );
     }
-    let on_phase = |phase: &str, branch: &str| {
-        if let Err(e) = sc.set_phase(phase, Some(branch)) {
-            crate::say_err!("worker {session}: {e}");
-        }
-    };
     let opts = Options {
         task,
         echo: true,
         cancel: Some(stop),
         on_phase: Some(&on_phase),
+        start: None,
     };
     match cycle::run(home, &config, session, &opts) {
         Ok(report) => {

@@ -46,6 +46,7 @@ fn the_heartbeat_summarises_each_period() {
         conflict_files: vec![],
         review: None,
         cycle_id: None,
+        fix: None,
     };
     brl::store::queue::Queue::new(&home.queue_path())
         .add(entry)

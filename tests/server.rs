@@ -371,3 +371,21 @@ fn spawn_serves_until_cancelled() {
     cancel.cancel();
     handle.join().expect("the server thread ends");
 }
+
+#[test]
+fn trigger_fix_hands_out_a_repair_or_says_why_not() {
+    let s = Server::with_token();
+    assert_eq!(s.post("/trigger/fix", None, "").0, 401);
+    std::fs::write(
+        s.dir.path().join("brl.toml"),
+        format!(
+            "repo = \"{}\"\n[agent]\ncommand = \"true\"\n",
+            s.dir.path().display()
+        ),
+    )
+    .expect("write brl.toml");
+    // An empty review queue: nothing to repair, 409 with the reason.
+    let (code, v) = s.post("/trigger/fix", Some(TOKEN), "");
+    assert_eq!(code, 409, "{v}");
+    assert!(error_of(&v).contains("nothing to repair"), "{v}");
+}

@@ -134,6 +134,11 @@ max_backoff_secs = 30
 # Short, so that something happens within seconds.
 interval_secs = 5
 
+[review]
+# Back-pressure: at 6 branches waiting for review, no new self-planned cycle starts — decide
+# some (a / x in the dashboard's queue) and the sessions go on.
+max_pending = 6
+
 [tmux]
 # A tmux server of the demos' own, and a session of this demo's own.
 socket = "brl-demo"

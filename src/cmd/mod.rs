@@ -4,6 +4,7 @@ mod checks;
 mod control;
 mod dashboard;
 mod demo;
+mod fix;
 mod init;
 mod jobs;
 mod log;
@@ -93,6 +94,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
                 echo: !quiet,
                 cancel: Some(&stop),
                 on_phase: None,
+                start: None,
             };
             match cycle::run(&home, &config, &session, &opts) {
                 Ok(report) => {
@@ -149,6 +151,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Review { json } => jobs::run(&home, crate::jobs::Job::Review, json),
         Command::Standup { json } => jobs::run(&home, crate::jobs::Job::Standup, json),
         Command::Doctor { json } => jobs::run(&home, crate::jobs::Job::Doctor, json),
+        Command::Fix { branch, session } => fix::run(&home, branch.as_deref(), session.as_deref()),
         Command::Gate { session } => Ok(crate::gate::run::main(&home, session.as_deref())),
     }
 }

@@ -43,6 +43,13 @@ pub struct ReviewConfig {
     /// The diff shown to the reviewer is cut at this size (and says so).
     #[serde(default = "default_max_diff_bytes")]
     pub max_diff_bytes: usize,
+    /// Back-pressure: while this many entries are open (pending, conflict or stale), no
+    /// self-planned cycle is granted; 0 = no cap.
+    #[serde(default = "default_max_pending_reviews")]
+    pub max_pending: u32,
+    /// With the backlog full, queued tasks wait too (by default they still run).
+    #[serde(default)]
+    pub backlog_blocks_tasks: bool,
 }
 
 impl Default for ReviewConfig {
@@ -53,6 +60,8 @@ impl Default for ReviewConfig {
             style: ReviewStyle::default(),
             timeout_secs: default_job_timeout(),
             max_diff_bytes: default_max_diff_bytes(),
+            max_pending: default_max_pending_reviews(),
+            backlog_blocks_tasks: false,
         }
     }
 }
@@ -117,6 +126,9 @@ impl Default for DoctorConfig {
     }
 }
 
+fn default_max_pending_reviews() -> u32 {
+    20
+}
 fn two_hours() -> u64 {
     7200
 }

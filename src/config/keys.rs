@@ -88,6 +88,7 @@ actions! {
     TriggerReview "trigger_review" [Global] ["R"] "run the automated review now (in the background)";
     TriggerStandup "trigger_standup" [Global] ["S"] "hold a standup meeting now (in the background)";
     TriggerDoctor "trigger_doctor" [Global] ["D"] "run the session doctor now (in the background)";
+    TriggerFix "trigger_fix" [Global] ["F"] "hand the next repair (a conflict or stale branch) to a waiting session";
     Open "open" [Global] ["enter"] "open: a session's output, a branch's diff, a transcript";
     Back "back" [Global] ["esc"] "close what is open, clear a message";
     Attach "attach" [Sessions, Reader] ["t"] "attach this terminal to the session's tmux pane (detach to come back)";

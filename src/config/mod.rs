@@ -12,6 +12,7 @@ use crate::checks::parse::{ParserKind, RegexRules};
 mod agent;
 mod control;
 mod errors;
+mod fixer;
 mod gate;
 mod jobs;
 pub mod keys;
@@ -23,6 +24,7 @@ pub use control::{
 };
 pub use errors::ConfigError;
 use errors::from_toml_error;
+pub use fixer::FixerConfig;
 pub use gate::GateConfig;
 pub use jobs::{DoctorConfig, ReviewConfig, ReviewMode, ReviewStyle, StandupConfig};
 pub use notify::{NotifyConfig, TelegramConfig};
@@ -73,6 +75,9 @@ pub struct Config {
     pub standup: StandupConfig,
     #[serde(default)]
     pub doctor: DoctorConfig,
+    /// `[fixer]`: repair cycles for conflicting and stale review-queue branches.
+    #[serde(default)]
+    pub fixer: FixerConfig,
     /// The dashboard's keys: action name → key(s), replacing that action's defaults.
     #[serde(default)]
     pub keys: keys::KeysConfig,

@@ -50,6 +50,8 @@ impl Scheduler {
         // An agent limit that reset since the last decision: resume by ourselves, now.
         let due = due || self.limited_until.is_some_and(|t| now >= t);
         let mut views = Vec::new();
+        // Branches a session holds a repair grant for: never granted twice.
+        let mut fixing = BTreeSet::new();
         for name in config.session_names() {
             let sc = SessionControl::new(home, &name);
             let stamp = sc.stamp();
@@ -86,6 +88,9 @@ impl Scheduler {
                         _ => {
                             self.seen.remove(&name);
                         }
+                    }
+                    if let Some(b) = c.grant.as_ref().and_then(|g| g.fix.clone()) {
+                        fixing.insert(b);
                     }
                     views.push(SessionView {
                         idle: c.idle(),
@@ -145,7 +150,12 @@ impl Scheduler {
             }
         };
         self.limited_until = agent_limit.as_ref().map(|l| l.resume_at);
+        let (open_reviews, fixes) = crate::jobs::fix::queue_state(home, config, &fixing, now);
         let plan = scheduler::decide(&Inputs {
+            open_reviews,
+            max_pending: config.review.max_pending,
+            backlog_blocks_tasks: config.review.backlog_blocks_tasks,
+            fixes: &fixes,
             agent_limit: agent_limit.as_ref(),
             sessions: &views,
             memory: self.memory.read(),
@@ -158,6 +168,17 @@ impl Scheduler {
             max_cycles_per_day: config.budget.max_cycles_per_day,
         });
         for g in &plan.grants {
+            if let Some(branch) = &g.fix {
+                match SessionControl::new(home, &g.session).grant_fix(branch) {
+                    Ok(Some(grant)) => {
+                        tracing::info!(session = %g.session, grant = grant.id, %branch, "repair cycle granted");
+                        out.granted.push(g.session.clone());
+                    }
+                    Ok(None) => {}
+                    Err(e) => tracing::error!("{e}"),
+                }
+                continue;
+            }
             let task = if g.with_task {
                 match tasks.claim(&g.session) {
                     Ok(Some(t)) => Some(GrantTask {
@@ -190,13 +211,7 @@ impl Scheduler {
         }
         match &plan.skipped {
             Some((skip, who)) => {
-                let reason = match skip {
-                    Skip::Ram { .. } => "ram",
-                    Skip::MaxRunning { .. } => "max_running",
-                    Skip::NoTask => "no_task",
-                    Skip::Budget { .. } => "budget",
-                    Skip::AgentLimited { .. } => "agent_limited",
-                };
+                let reason = skip.reason();
                 if let Skip::Budget { limit, .. } = skip {
                     self.budget_reached(home, now, limit, skip);
                 }

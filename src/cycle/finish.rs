@@ -53,6 +53,7 @@ impl Cycle<'_> {
                 conflict_files: vec![],
                 review: None,
                 cycle_id: Some(self.id.clone()),
+                fix: None,
             };
             return match Queue::new(&self.home.queue_path()).add(entry) {
                 Ok(()) => (outcome, reason),
@@ -202,6 +203,7 @@ impl Cycle<'_> {
         };
         json!({
             "cycle_id": self.id,
+            "role": self.opts.start.as_ref().map_or("ralph", |s| s.role),
             "outcome": outcome.as_str(),
             "reason": reason,
             "branch": self.branch,

@@ -21,7 +21,7 @@ mod spec;
 
 pub use name::new_cycle_id;
 use name::reserve_branch;
-pub use spec::{Report, TaskSpec};
+pub use spec::{PrepareFn, Report, Start, TaskSpec};
 
 /// The cycle cannot be judged (a configured check cannot run at baseline): the session is
 /// blocked with these words and the agent does not run.
@@ -56,6 +56,8 @@ pub struct Options<'a> {
     /// Told each phase as it starts — `read`, `analyze`, `hack`, `evaluate` — with the cycle's
     /// branch (the worker reports them to the control room).
     pub on_phase: Option<&'a PhaseFn<'a>>,
+    /// A cycle that starts from prepared work (the fixer's repair cycles); `None`: a ralph cycle.
+    pub start: Option<Start<'a>>,
 }
 
 /// Run one cycle of `session`. `Err` only when the cycle could not start (bad config, missing
@@ -323,8 +325,14 @@ impl Cycle<'_> {
             self.data.notes.push(note);
         }
 
+        // A repair cycle's starting point, on top of main (whose baseline is measured).
+        let role = self.opts.start.as_ref().map_or("ralph", |s| s.role);
+        let extra = match &self.opts.start {
+            Some(s) => (s.prepare)(&self.worktree, &self.branch)?,
+            None => Vec::new(),
+        };
         // Plan and hack: the agent does both.
-        let (template, source) = prompt::template(self.home, "ralph")?;
+        let (template, source) = prompt::template(self.home, role)?;
         let task = self.opts.task.as_ref().map(TaskSpec::prompt_text).unwrap_or_else(|| {
             "No task was assigned: pick ONE small, useful task yourself (one error, one failing test, one missing test).".into()
         });
@@ -345,6 +353,7 @@ impl Cycle<'_> {
             ("context", context),
             ("skills", skills),
         ];
+        let vars: Vec<(&str, String)> = vars.into_iter().chain(extra).collect();
         let text = prompt::render(&template, &source, &vars)?;
         self.data.before = Some(before);
         self.phase("hack");
@@ -367,7 +376,7 @@ impl Cycle<'_> {
             session: Some(self.session),
             branch: Some(&self.branch),
             cycle_id: Some(&self.id),
-            role: "ralph",
+            role,
             cwd: &self.worktree,
             prompt: text,
             output_path,

@@ -60,3 +60,19 @@ impl Report {
         )
     }
 }
+
+/// Prepares a cycle's starting point: see [`Start::prepare`].
+pub type PrepareFn<'a> =
+    dyn Fn(&std::path::Path, &str) -> anyhow::Result<Vec<(&'static str, String)>> + 'a;
+
+/// How a cycle starts other than from main alone. The baseline is still main's, and the result
+/// is judged against it by the same ratchet.
+pub struct Start<'a> {
+    /// The prompt (`prompts/<role>.md`) and the agent's role; the `ralph_cycle` entry says it.
+    pub role: &'static str,
+    /// Runs once main's baseline is measured and before the agent, with the worktree (on the
+    /// cycle's branch, at main) and the branch: moves the branch to the work to start from and
+    /// returns the role's prompt variables (added to the ralph ones). An error ends the cycle
+    /// as `error`.
+    pub prepare: &'a PrepareFn<'a>,
+}

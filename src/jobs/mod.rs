@@ -7,6 +7,7 @@
 
 mod ask;
 pub mod doctor;
+pub mod fix;
 pub mod review;
 mod scratch;
 pub mod skills;

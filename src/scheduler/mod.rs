@@ -3,6 +3,7 @@
 //! or a clock. The control room does the IO around it (`crate::control`).
 
 pub mod budget;
+pub mod fix;
 pub mod limits;
 pub mod memory;
 
@@ -43,6 +44,15 @@ pub struct Inputs<'a> {
     pub max_cycles_per_day: Option<u32>,
     /// The agent every session uses hit a limit that has not reset yet.
     pub agent_limit: Option<&'a limits::AgentLimit>,
+    /// Review-queue entries open now (pending, conflict, stale) and `[review] max_pending`
+    /// (0 = no cap): at the cap no self-planned cycle is granted.
+    pub open_reviews: usize,
+    pub max_pending: u32,
+    /// `[review] backlog_blocks_tasks`: at the cap, queued tasks wait too.
+    pub backlog_blocks_tasks: bool,
+    /// Branches the fixer may repair now, in the order to take them ([`fix::order`]): each
+    /// goes to one idle session, before tasks and self-planned cycles.
+    pub fixes: &'a [String],
 }
 
 /// One grant to give.
@@ -51,6 +61,8 @@ pub struct GrantTo {
     pub session: String,
     /// Take the oldest ready task for it (else the agent plans its own).
     pub with_task: bool,
+    /// A repair cycle of this review-queue branch (role `fix`) instead.
+    pub fix: Option<String>,
 }
 
 /// Why idle sessions got nothing.
@@ -75,6 +87,9 @@ pub enum Skip {
         kind: String,
         resume_at: chrono::DateTime<chrono::Utc>,
     },
+    /// `[review] max_pending` entries wait for review: no self-planned cycle (nor, with
+    /// `backlog_blocks_tasks`, a task) until some are decided.
+    ReviewBacklog { open: usize, max_pending: u32 },
     /// A `[budget]` limit is reached for today (UTC).
     Budget {
         limit: &'static str,
@@ -83,6 +98,20 @@ pub enum Skip {
         daily_usd: Option<f64>,
         max_cycles_per_day: Option<u32>,
     },
+}
+
+impl Skip {
+    /// The `reason` of its `assignment_skipped` entry.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Skip::Ram { .. } => "ram",
+            Skip::MaxRunning { .. } => "max_running",
+            Skip::NoTask => "no_task",
+            Skip::Budget { .. } => "budget",
+            Skip::AgentLimited { .. } => "agent_limited",
+            Skip::ReviewBacklog { .. } => "review_backlog",
+        }
+    }
 }
 
 /// The decision: grants, and the reason for the idle sessions left without one.
@@ -149,6 +178,17 @@ pub fn decide(inp: &Inputs) -> Plan {
         max => max.saturating_sub(running),
     };
     let mut tasks = inp.ready_tasks;
+    let mut fixes = inp.fixes.iter();
+    // Room left under `[review] max_pending`: the open entries and the cycles in flight (each
+    // may add one) count, so the queue stops at the cap instead of overshooting by a round.
+    let mut backlog_room = match inp.max_pending {
+        0 => usize::MAX,
+        max => (max as usize).saturating_sub(inp.open_reviews + running as usize),
+    };
+    let backlog = Skip::ReviewBacklog {
+        open: inp.open_reviews,
+        max_pending: inp.max_pending,
+    };
     let mut plan = Plan::default();
     let mut left = Vec::new();
     let mut why = None;
@@ -161,21 +201,61 @@ pub fn decide(inp: &Inputs) -> Plan {
             left.push(s.name.clone());
             continue;
         }
-        let with_task = tasks > 0;
-        if !with_task && !inp.self_plan {
-            why.get_or_insert(Skip::NoTask);
-            left.push(s.name.clone());
+        // A repair keeps the queue's size (its result replaces the entry it fixes): never
+        // held back by the backlog.
+        if let Some(branch) = fixes.next() {
+            room -= 1;
+            plan.grants.push(GrantTo {
+                session: s.name.clone(),
+                with_task: false,
+                fix: Some(branch.clone()),
+            });
             continue;
         }
-        tasks = tasks.saturating_sub(1);
+        let full = backlog_room == 0;
+        let with_task = tasks > 0 && !(full && inp.backlog_blocks_tasks);
+        if !with_task {
+            let blocked = if full && (inp.self_plan || tasks > 0) {
+                Some(backlog.clone())
+            } else if !inp.self_plan {
+                Some(Skip::NoTask)
+            } else {
+                None
+            };
+            if let Some(b) = blocked {
+                why.get_or_insert(b);
+                left.push(s.name.clone());
+                continue;
+            }
+        }
+        if with_task {
+            tasks -= 1;
+        }
+        if !with_task || inp.backlog_blocks_tasks {
+            backlog_room = backlog_room.saturating_sub(1);
+        }
         room -= 1;
         plan.grants.push(GrantTo {
             session: s.name.clone(),
             with_task,
+            fix: None,
         });
     }
     plan.skipped = why.map(|w| (w, left));
     plan
+}
+
+/// Whether `open` review entries reach the cap `max_pending` (0 = no cap).
+pub fn backlog_full(open: usize, max_pending: u32) -> bool {
+    max_pending > 0 && open >= max_pending as usize
+}
+
+/// The words `brl status` and the dashboard's header say while the backlog holds cycles back.
+pub fn backlog_text(open: usize) -> String {
+    match open {
+        1 => "paused: 1 branch waits for review".into(),
+        n => format!("paused: {n} branches wait for review"),
+    }
 }
 
 /// Rate-limits `assignment_skipped` entries: a gated night logs one entry per period, not one per

@@ -28,6 +28,10 @@ fn inputs(sessions: &[SessionView]) -> Inputs<'_> {
         ready_tasks: 0,
         self_plan: true,
         agent_limit: None,
+        open_reviews: 0,
+        max_pending: 20,
+        backlog_blocks_tasks: false,
+        fixes: &[],
     }
 }
 
@@ -208,4 +212,111 @@ fn skip_log_is_rate_limited() {
     assert_eq!(l.should_log("max_running", 1801, 1800), Some(0));
     l.clear();
     assert_eq!(l.should_log("max_running", 1802, 1800), Some(0));
+}
+
+#[test]
+fn a_full_review_backlog_stops_self_planned_cycles_not_tasks() {
+    let ss = [
+        s("s1", true, true, false, 3),
+        s("s2", true, true, false, 2),
+        s("s3", true, true, false, 1),
+    ];
+    let mut i = inputs(&ss);
+    i.open_reviews = 3;
+    i.max_pending = 3;
+    i.ready_tasks = 1;
+    let p = decide(&i);
+    assert_eq!(granted(&p), vec![("s1", true)]);
+    let (skip, who) = p.skipped.expect("skipped");
+    assert_eq!(
+        skip,
+        Skip::ReviewBacklog {
+            open: 3,
+            max_pending: 3
+        }
+    );
+    assert_eq!(skip.reason(), "review_backlog");
+    assert_eq!(who, vec!["s2".to_string(), "s3".to_string()]);
+    // Configured so: the tasks wait as well.
+    i.backlog_blocks_tasks = true;
+    let p = decide(&i);
+    assert!(p.grants.is_empty());
+    assert_eq!(p.skipped.expect("skipped").1.len(), 3);
+    // One under the cap: one more cycle (the task, counted since tasks wait too); no cap:
+    // everyone works.
+    i.open_reviews = 2;
+    assert_eq!(granted(&decide(&i)), vec![("s1", true)]);
+    i.open_reviews = 50;
+    i.max_pending = 0;
+    assert_eq!(decide(&i).grants.len(), 3);
+}
+
+#[test]
+fn cycles_in_flight_count_against_the_backlog_cap() {
+    // 1 open entry and 1 cycle running under a cap of 3: one more self-planned cycle at most.
+    let ss = [
+        s("s1", true, false, true, 0),
+        s("s2", true, true, false, 3),
+        s("s3", true, true, false, 2),
+    ];
+    let mut i = inputs(&ss);
+    i.open_reviews = 1;
+    i.max_pending = 3;
+    let p = decide(&i);
+    assert_eq!(granted(&p), vec![("s2", false)]);
+    assert_eq!(p.skipped.expect("skipped").0.reason(), "review_backlog");
+}
+
+#[test]
+fn without_self_planning_a_full_backlog_with_no_task_says_no_task() {
+    let ss = [s("s1", true, true, false, 3)];
+    let mut i = inputs(&ss);
+    i.self_plan = false;
+    i.open_reviews = 5;
+    i.max_pending = 3;
+    assert_eq!(decide(&i).skipped.expect("skipped").0, Skip::NoTask);
+}
+
+#[test]
+fn repairs_go_first_and_pass_the_backlog() {
+    let ss = [
+        s("s1", true, true, false, 3),
+        s("s2", true, true, false, 2),
+        s("s3", true, true, false, 1),
+    ];
+    let fixes = ["brl/s9/a".to_string()];
+    let mut i = inputs(&ss);
+    i.fixes = &fixes;
+    i.ready_tasks = 1;
+    i.open_reviews = 20;
+    let p = decide(&i);
+    assert_eq!(p.grants[0].fix.as_deref(), Some("brl/s9/a"));
+    assert_eq!(p.grants[0].session, "s1");
+    assert_eq!(granted(&p), vec![("s1", false), ("s2", true)]);
+    assert_eq!(
+        p.skipped.expect("skipped"),
+        (
+            Skip::ReviewBacklog {
+                open: 20,
+                max_pending: 20
+            },
+            vec!["s3".to_string()]
+        )
+    );
+    // The RAM gate holds repairs back like any cycle.
+    i.memory = Some(Memory {
+        used: 95,
+        total: 100,
+        source: "host",
+    });
+    assert!(decide(&i).grants.is_empty());
+}
+
+#[test]
+fn backlog_words() {
+    assert!(!backlog_full(19, 20));
+    assert!(backlog_full(20, 20));
+    assert!(!backlog_full(1000, 0));
+    assert_eq!(backlog_text(20), "paused: 20 branches wait for review");
+    assert_eq!(backlog_text(1), "paused: 1 branch waits for review");
 }

@@ -141,6 +141,36 @@ pub(super) async fn trigger_doctor(
     start_job(&state, &headers, Job::Doctor)
 }
 
+/// `POST /trigger/fix`: hand the next repair (the fixer's order) to a waiting worker: 202 with
+/// the session and branch (its `fix_result` entry follows), 409 when there is nothing to repair
+/// or no session waits for work.
+pub(super) async fn trigger_fix(
+    State(state): AppStateRef,
+    headers: HeaderMap,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    authorize(&state, &headers)?;
+    let config = state
+        .home
+        .load_config()
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("{e:#}")))?;
+    match crate::jobs::fix::request(&state.home, &config, None) {
+        Ok((session, branch)) => {
+            tracing::info!(%session, %branch, "repair handed out over HTTP");
+            Ok((
+                StatusCode::ACCEPTED,
+                Json(json!({
+                    "job": "fix",
+                    "started": true,
+                    "session": session,
+                    "branch": branch,
+                    "result": "one `fix_result` entry in the experiment log when it ends (`brl log --type fix_result`)",
+                })),
+            ))
+        }
+        Err(e) => Err(ApiError::new(StatusCode::CONFLICT, format!("{e:#}"))),
+    }
+}
+
 /// Start a job on its own thread: 202 when started (its result goes to the experiment log as
 /// one entry), 409 when a run is already in progress.
 fn start_job(
@@ -189,7 +219,7 @@ pub(super) async fn not_found(method: Method, uri: Uri) -> ApiError {
         StatusCode::NOT_FOUND,
         format!(
             "there is no {method} {path} here; the endpoints are GET /healthz, GET /status, \
-             POST /trigger/task, POST /trigger/review, POST /trigger/standup, POST /trigger/doctor",
+             POST /trigger/task, POST /trigger/review, POST /trigger/standup, POST /trigger/doctor, POST /trigger/fix",
             path = uri.path()
         ),
     )

@@ -30,6 +30,9 @@ pub struct Grant {
     /// The task the cycle works on (claimed from the task queue for this grant), if any.
     #[serde(default)]
     pub task: Option<GrantTask>,
+    /// A repair cycle (role `fix`) of this review-queue branch instead of a ralph cycle.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
     /// The worker process that took it.
     #[serde(default)]
     pub taken_by: Option<u32>,
@@ -215,6 +218,20 @@ impl SessionControl {
 
     /// Scheduler: give the session one cycle, unless it already holds a grant. Returns the grant.
     pub fn grant(&self, task: Option<GrantTask>) -> Result<Option<Grant>, StateError> {
+        self.grant_with(task, None)
+    }
+
+    /// Scheduler, `brl fix`: give the session one repair cycle of review-queue branch `branch`,
+    /// unless it already holds a grant.
+    pub fn grant_fix(&self, branch: &str) -> Result<Option<Grant>, StateError> {
+        self.grant_with(None, Some(branch.to_string()))
+    }
+
+    fn grant_with(
+        &self,
+        task: Option<GrantTask>,
+        fix: Option<String>,
+    ) -> Result<Option<Grant>, StateError> {
         self.update(|c| {
             if c.grant.is_some() {
                 return None;
@@ -224,6 +241,7 @@ impl SessionControl {
                 id: c.grants,
                 at: Utc::now(),
                 task,
+                fix,
                 taken_by: None,
                 taken_at: None,
             };

@@ -75,6 +75,28 @@ pub struct QueueEntry {
     /// The automated review's verdict, once it ran on this branch.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub review: Option<Review>,
+    /// The fixer's record: repairs tried on this branch, or the branch this entry replaced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fix: Option<Fix>,
+}
+
+/// What the fixer (role `fix`, `brl fix`) did about an entry.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Fix {
+    /// Repair cycles tried on this branch (at most `[fixer] max_attempts`).
+    #[serde(default)]
+    pub attempts: u32,
+    /// When the last one ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_at: Option<DateTime<Utc>>,
+    /// Why the last one failed (after the last attempt: why the fixer gave up).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// On an entry a repair made: the branch it replaced (deleted), and the attempt that made it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fixes: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fixed_by_attempt: Option<u32>,
 }
 
 /// What the automated review (`brl review`) said about a branch.
@@ -198,6 +220,7 @@ mod tests {
             conflict_files: vec![],
             review: None,
             cycle_id: None,
+            fix: None,
         }
     }
 

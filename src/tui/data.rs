@@ -161,6 +161,8 @@ pub struct Room {
     /// The configured agent's preset when brl's gate cannot run inside it (opencode, aider,
     /// custom): the header says so plainly.
     pub ungated_agent: Option<String>,
+    /// `[review] max_pending` (0 = no cap): the header says when the backlog pauses cycles.
+    pub max_pending: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]

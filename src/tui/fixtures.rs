@@ -45,6 +45,7 @@ pub fn busy_home(now: DateTime<Utc>, sessions: usize, reviews: usize, log_entrie
             supervisor: Some("tmux".into()),
             agent_limits: vec![],
             ungated_agent: None,
+            max_pending: 0,
         },
         memory: Some(Memory {
             used_percent: 41.3,

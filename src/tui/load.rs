@@ -219,7 +219,7 @@ pub fn meetings(home: &Home) -> Result<Vec<Meeting>, String> {
 }
 
 /// Who schedules the home: the holder of its control lock and what supervises it.
-pub fn room(home: &Home) -> Room {
+pub fn room(home: &Home, config: &Config) -> Room {
     let pid = control_room_pid(home);
     Room {
         pid,
@@ -229,6 +229,7 @@ pub fn room(home: &Home) -> Room {
             .ok()
             .filter(|k| !k.hooks().has_gate())
             .map(|k| k.name().to_string()),
+        max_pending: config.review.max_pending,
     }
 }
 

@@ -241,7 +241,7 @@ impl State {
                 What::Queue => Part::Queue(load::queue(&self.home, &self.config, &mut self.diffs)),
                 What::Tasks => Part::Tasks(load::tasks(&self.home)),
                 What::Meetings => Part::Meetings(load::meetings(&self.home)),
-                What::Room => Part::Room(load::room(&self.home)),
+                What::Room => Part::Room(load::room(&self.home, &self.config)),
                 What::Memory => Part::Memory(load::memory(&mut self.memory, &self.config)),
                 What::Typecheck => {
                     let (u, m) = load::typecheck(&self.home, &self.config);

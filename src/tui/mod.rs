@@ -181,6 +181,26 @@ impl Runtime {
                     },
                 );
             }
+            Effect::TriggerFix => {
+                let (level, text) = match crate::jobs::fix::request(&self.home, &self.config, None)
+                {
+                    Ok((s, b)) => (
+                        app::Level::Info,
+                        format!(
+                            "repair of {b} handed to session {s}; its fix_result appears in the log"
+                        ),
+                    ),
+                    Err(e) => (app::Level::Warn, format!("{e:#}")),
+                };
+                let _ = update::update(
+                    app,
+                    Msg::Done {
+                        what: String::new(),
+                        level,
+                        text,
+                    },
+                );
+            }
             Effect::Quit => {}
         }
         Ok(())

@@ -82,5 +82,7 @@ pub enum Effect {
     },
     /// Start a periodic job now, in a process of its own (it outlives the dashboard).
     Trigger(crate::jobs::Job),
+    /// Hand the fixer's next repair to a waiting worker.
+    TriggerFix,
     Quit,
 }

@@ -152,6 +152,7 @@ fn act(app: &mut App, a: Action) -> Vec<Effect> {
             };
             vec![Effect::Trigger(job)]
         }
+        TriggerFix => vec![Effect::TriggerFix],
         Attach => match selected_session(app) {
             Some(session) => vec![Effect::Attach { session }],
             None => vec![],

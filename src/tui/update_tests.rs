@@ -37,6 +37,7 @@ fn review(branch: &str, status: Status) -> ReviewRow {
             conflict_files: vec![],
             review: None,
             cycle_id: None,
+            fix: None,
         },
         diff: Ok((1, 2, 3)),
         verdict: None,

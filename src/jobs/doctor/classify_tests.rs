@@ -54,6 +54,7 @@ fn granted(secs: i64, state: WorkerState) -> Control {
                 title: "Fix the parser".into(),
                 body: None,
             }),
+            fix: None,
             taken_by: Some(42),
             taken_at: Some(at),
         }),

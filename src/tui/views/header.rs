@@ -229,6 +229,23 @@ fn machine(app: &App, t: Theme) -> Vec<Part> {
             )]),
         ));
     }
+    // Back-pressure: the queue is full, self-planned cycles wait for decisions.
+    if let Ok(q) = &d.queue {
+        let open = q.iter().filter(|r| r.entry.status.is_open()).count();
+        if crate::scheduler::backlog_full(open, d.room.max_pending) {
+            parts.push(part(
+                9,
+                vec![Span::styled(
+                    crate::scheduler::backlog_text(open),
+                    t.warn().add_modifier(Modifier::BOLD),
+                )],
+                Some(vec![Span::styled(
+                    format!("paused: {open} to review"),
+                    t.warn().add_modifier(Modifier::BOLD),
+                )]),
+            ));
+        }
+    }
     if let Some(name) = &d.room.ungated_agent {
         parts.push(part(
             7,
@@ -363,6 +380,40 @@ mod tests {
             let header: String = screen.lines().take(2).collect::<Vec<_>>().join("\n");
             assert!(header.contains(want), "{w}: {header}");
         }
+    }
+
+    #[test]
+    fn a_full_review_backlog_says_paused_in_the_header() {
+        let now = Utc
+            .with_ymd_and_hms(2026, 11, 21, 12, 0, 0)
+            .single()
+            .expect("a valid time");
+        let mut app = busy_home(now, 3, 2, 5);
+        let open = app
+            .data
+            .queue
+            .as_ref()
+            .expect("a queue")
+            .iter()
+            .filter(|r| r.entry.status.is_open())
+            .count();
+        assert!(open > 1, "the fixture has open entries");
+        let header = |app: &mut crate::tui::app::App| {
+            update(app, Msg::Resize(200, 24));
+            let mut term = Terminal::new(TestBackend::new(200, 24)).expect("a test terminal");
+            term.draw(|f| crate::tui::views::render(app, f))
+                .expect("drawn");
+            let screen = term.backend().to_string();
+            screen.lines().take(2).collect::<Vec<_>>().join("\n")
+        };
+        app.data.room.max_pending = open as u32 + 1;
+        assert!(!header(&mut app).contains("paused"));
+        app.data.room.max_pending = open as u32;
+        let h = header(&mut app);
+        assert!(
+            h.contains(&format!("paused: {open} branches wait for review")),
+            "{h}"
+        );
     }
 
     #[test]

@@ -261,7 +261,7 @@ mod tests {
     use crate::gate::shell::parse;
 
     fn eff(src: &str) -> Vec<String> {
-        let c = parse(src);
+        let c = parse(src).expect("parses");
         effective(&c[0].words).words.to_vec()
     }
 
@@ -280,19 +280,19 @@ mod tests {
             ["wrangler", "deploy"]
         );
         assert_eq!(eff("yarn wrangler deploy"), ["wrangler", "deploy"]);
-        assert_eq!(eff("if git status"), ["git", "status"]);
-        let c = parse("find . | xargs -0 -n 1 rm -rf");
+        assert_eq!(eff("if git status; then :; fi"), ["git", "status"]);
+        let c = parse("find . | xargs -0 -n 1 rm -rf").expect("parses");
         let a = effective(&c[1].words);
         assert!(a.via_xargs);
         assert_eq!(a.program(), "rm");
-        let c = parse("env -u X");
+        let c = parse("env -u X").expect("parses");
         assert!(effective(&c[0].words).bare_env);
     }
 
     #[test]
     fn scripts_are_found() {
         let s = |src: &str| {
-            let c = parse(src);
+            let c = parse(src).expect("parses");
             let last = c.len() - 1;
             scripts(&effective(&c[last].words), &c, last)
         };

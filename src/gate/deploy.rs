@@ -120,7 +120,7 @@ mod tests {
     use crate::gate::shell::parse;
 
     fn deploys(src: &str) -> bool {
-        let c = parse(src);
+        let c = parse(src).expect("parses");
         check(&effective(&c[0].words)).is_some()
     }
 

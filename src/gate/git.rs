@@ -202,7 +202,7 @@ mod tests {
     use crate::gate::shell::parse;
 
     fn hit(src: &str) -> Option<&'static str> {
-        let c = parse(src);
+        let c = parse(src).expect("parses");
         check(&effective(&c[0].words), &Context::for_tests("/w")).map(|h| h.0)
     }
 

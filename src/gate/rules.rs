@@ -231,7 +231,16 @@ impl Walk<'_> {
                 src.chars().take(200).collect::<String>(),
             ));
         }
-        let cmds = shell::parse(src);
+        let cmds = shell::parse(src).map_err(|why| {
+            Block::new(
+                "unparsable",
+                format!(
+                    "bash would not run this as written ({why}), so what it does cannot be \
+                     checked; fix the quoting or split it into simpler commands"
+                ),
+                src.chars().take(200).collect::<String>(),
+            )
+        })?;
         // The directory in each subshell scope (a `cd` lasts to the end of its subshell).
         let mut cwds: HashMap<&[u32], Option<PathBuf>> = HashMap::new();
         let outer = self.cwd.clone();

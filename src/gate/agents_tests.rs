@@ -43,8 +43,11 @@ fn claude_calls() {
     let c = calls(CLAUDE);
     assert_eq!(c.len(), 2);
     assert_eq!(c[0]["tool_name"], "Bash");
-    // `touch` outside is no tripwire; removal outside and a hard reset are.
-    assert_eq!(verdict(&c[0]), Verdict::Allow);
+    // The captured call touches a file outside the worktree: a write there is blocked (it
+    // was let through before the gate judged effects); inside, the same call is fine.
+    assert_eq!(rule(&verdict(&c[0])), "write-outside-worktree");
+    let inside = with_input(&c[0], "command", "touch /t/repo/inside.txt");
+    assert_eq!(verdict(&inside), Verdict::Allow);
     let rm = with_input(&c[0], "command", "rm -rf /t/elsewhere");
     assert_eq!(rule(&verdict(&rm)), "rm-outside-worktree");
     let reset = with_input(&c[0], "command", "git reset --hard HEAD~3");

@@ -43,6 +43,13 @@ fn operands(args: &[String]) -> Vec<&str> {
 pub fn check(a: &Argv) -> Option<Hit> {
     let p = a.program();
     let args = a.args();
+    // A dry run shows what would happen and changes nothing.
+    if args
+        .iter()
+        .any(|x| x == "--dry-run" || x == "--dryrun" || x.starts_with("--dry-run="))
+    {
+        return None;
+    }
     let ops = operands(args);
     let first = ops.first().copied().unwrap_or("");
     let second = ops.get(1).copied().unwrap_or("");

@@ -19,13 +19,16 @@ use serde_json::Value;
 pub mod argv;
 pub mod commands;
 pub mod deploy;
+pub mod effects;
 pub mod git;
 pub mod install;
+pub mod interp;
 pub mod paths;
 pub mod rules;
 pub mod run;
 pub mod secrets;
 pub mod shell;
+pub mod system;
 pub mod tools;
 
 pub use rules::{Block, Context, Verdict, check};

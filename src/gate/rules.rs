@@ -279,6 +279,7 @@ impl Walk<'_> {
         if !self.ctx.allow.iter().any(matches) {
             let cmd = Cmd {
                 simple: c,
+                cmds,
                 argv: &argv,
                 cwd: self.cwd.as_deref(),
                 feeds_pipe: cmds.iter().any(|o| o.piped_from == Some(i)),

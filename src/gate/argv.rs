@@ -240,7 +240,12 @@ fn stdin_script(cmds: &[Simple], i: usize) -> Option<String> {
     if let Some(t) = &c.stdin_text {
         return Some(t.clone());
     }
-    let from = &cmds[c.piped_from?];
+    piped_text(cmds, c)
+}
+
+/// The text an `echo`, `printf` or `cat <<EOF` pipes into `c` (one of `cmds`).
+pub fn piped_text(cmds: &[Simple], c: &Simple) -> Option<String> {
+    let from = cmds.get(c.piped_from?)?;
     let argv = effective(&from.words);
     match argv.program() {
         "echo" | "printf" => Some(

@@ -11,7 +11,7 @@ use super::paths::{self, Place};
 use super::rules::Context;
 use super::secrets::{self, is_secret_file, read_secret};
 use super::shell::Simple;
-use super::{deploy, effects, git, interp, system};
+use super::{deploy, effects, git, git_outside, interp, system};
 
 /// A rule's name and the reason given to the agent.
 pub type Hit = (&'static str, String);
@@ -34,7 +34,7 @@ pub fn builtin(c: &Cmd) -> Option<Hit> {
     redirects(c)
         .or_else(|| removal(c))
         .or_else(|| git::check(c.argv, c.ctx))
-        .or_else(|| git::outside(c))
+        .or_else(|| git_outside::check(c))
         .or_else(|| effects::check(c))
         .or_else(|| system::check(c))
         .or_else(|| interp::check(c))

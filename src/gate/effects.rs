@@ -180,6 +180,16 @@ pub fn option_value<'a>(args: &'a [String], names: &[&str]) -> Option<&'a str> {
             if x == n {
                 return args.get(k + 1).map(String::as_str);
             }
+            // `-so file`: a cluster of short flags ending in the option takes the next word.
+            if n.len() == 2
+                && !x.starts_with("--")
+                && x.len() > 2
+                && x.starts_with('-')
+                && x.ends_with(&n[1..])
+                && x[1..].chars().all(|ch| ch.is_ascii_alphabetic())
+            {
+                return args.get(k + 1).map(String::as_str);
+            }
             if let Some(v) = x.strip_prefix(n) {
                 if n.starts_with("--") {
                     if let Some(v) = v.strip_prefix('=') {
@@ -347,4 +357,4 @@ fn is_remote(t: &str) -> bool {
 
 #[cfg(test)]
 #[path = "effects_tests.rs"]
-mod tests;
+pub(crate) mod tests;

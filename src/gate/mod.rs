@@ -21,6 +21,7 @@ pub mod commands;
 pub mod deploy;
 pub mod effects;
 pub mod git;
+pub mod git_outside;
 pub mod install;
 pub mod interp;
 pub mod paths;

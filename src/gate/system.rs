@@ -166,9 +166,11 @@ fn database(c: &Cmd) -> Option<Hit> {
     let p = a.program();
     let args = a.args();
     let lower = |s: &String| s.to_ascii_lowercase();
+    let piped = super::argv::piped_text(c.cmds, c.simple);
     let said: Vec<String> = args
         .iter()
         .chain(c.simple.stdin_text.iter())
+        .chain(piped.iter())
         .map(lower)
         .collect();
     let any = |f: &dyn Fn(&str) -> bool| said.iter().any(|s| f(s));

@@ -1,0 +1,230 @@
+//! git aimed at a checkout other than this worktree (the user's own, another session's):
+//! only reading verbs may go there.
+
+use std::path::PathBuf;
+
+use super::commands::{Cmd, Hit};
+use super::git::GLOBAL_WITH_ARG;
+use super::paths::{self, Place};
+
+/// git verbs that only read a repository: fine against any checkout.
+const READ_ONLY: &[&str] = &[
+    "status",
+    "log",
+    "diff",
+    "show",
+    "blame",
+    "annotate",
+    "rev-parse",
+    "rev-list",
+    "ls-files",
+    "ls-tree",
+    "ls-remote",
+    "grep",
+    "cat-file",
+    "describe",
+    "shortlog",
+    "reflog",
+    "for-each-ref",
+    "name-rev",
+    "merge-base",
+    "show-ref",
+    "show-branch",
+    "count-objects",
+    "fsck",
+    "help",
+    "version",
+    "whatchanged",
+    "diff-tree",
+    "diff-files",
+    "diff-index",
+    "check-ignore",
+    "check-attr",
+    "verify-commit",
+    "verify-tag",
+    "var",
+    "fetch",
+    "archive",
+    "bundle",
+];
+
+/// Whether `sub args` only reads (listing forms of branch, tag, remote, stash, worktree, config).
+fn reads_only(sub: &str, args: &[String]) -> bool {
+    let listing = |words: &[&str]| {
+        args.iter().all(|x| {
+            x.starts_with('-')
+                && !matches!(
+                    x.as_str(),
+                    "-d" | "-D"
+                        | "-m"
+                        | "-M"
+                        | "-f"
+                        | "-c"
+                        | "-C"
+                        | "--delete"
+                        | "--move"
+                        | "--force"
+                        | "--copy"
+                        | "--unset"
+                        | "--add"
+                        | "--replace-all"
+                        | "--unset-all"
+                        | "--remove-section"
+                        | "--rename-section"
+                        | "--edit"
+                        | "-e"
+                        | "--set-upstream-to"
+                        | "-u"
+                )
+        }) || args.first().is_some_and(|v| words.contains(&v.as_str()))
+    };
+    READ_ONLY.contains(&sub)
+        || match sub {
+            "branch" | "tag" => listing(&["--list", "-l"]),
+            "remote" => listing(&["show", "get-url", "-v"]),
+            "stash" => args.first().is_some_and(|v| v == "list" || v == "show"),
+            "worktree" => args.first().is_some_and(|v| v == "list"),
+            "config" => args
+                .iter()
+                .any(|x| x.starts_with("--get") || x == "--list" || x == "-l"),
+            "notes" => args.first().is_none_or(|v| v == "list" || v == "show"),
+            _ => false,
+        }
+}
+
+/// A git command that changes a repository or checkout other than this worktree: through
+/// `-C`, `--git-dir`, `--work-tree` (or `GIT_DIR=`/`GIT_WORK_TREE=`), or run in a directory
+/// outside the worktree (`cd ~/code/app && git checkout .`). Only reading verbs may go there.
+pub fn check(c: &Cmd) -> Option<Hit> {
+    let a = c.argv;
+    if a.program() != "git" {
+        return None;
+    }
+    let w = a.args();
+    let mut dir: Option<PathBuf> = c.cwd.map(PathBuf::from);
+    // Where git will act, and the word that said so.
+    let mut places: Vec<(String, Option<PathBuf>)> = Vec::new();
+    for word in &c.simple.words {
+        for var in ["GIT_DIR=", "GIT_WORK_TREE="] {
+            if let Some(v) = word.strip_prefix(var) {
+                places.push((v.to_string(), None));
+            }
+        }
+    }
+    let mut i = 0;
+    while let Some(x) = w.get(i) {
+        let (opt, value, step) = match x.split_once('=') {
+            Some((o, v)) if o.starts_with("--") => (o, Some(v.to_string()), 1),
+            _ => (x.as_str(), w.get(i + 1).cloned(), 2),
+        };
+        match opt {
+            "-C" => {
+                let v = value.unwrap_or_default();
+                dir = paths::locate(&v, dir.as_deref(), c.ctx, false)
+                    .ok()
+                    .map(|(p, _)| p);
+                places.push((v, dir.clone()));
+                i += 2;
+            }
+            "--git-dir" | "--work-tree" => {
+                places.push((value.unwrap_or_default(), None));
+                i += step;
+            }
+            _ if GLOBAL_WITH_ARG.contains(&opt) => i += 2,
+            _ if x.starts_with('-') => i += 1,
+            _ => break,
+        }
+    }
+    let sub = w.get(i).map(String::as_str).unwrap_or("");
+    let args = w.get(i + 1..).unwrap_or(&[]);
+    if sub.is_empty() || reads_only(sub, args) {
+        return None;
+    }
+    let wt = c.ctx.worktree.as_deref()?;
+    let mut checked: Vec<(String, Place)> = places
+        .into_iter()
+        .map(|(word, resolved)| {
+            let place = match resolved {
+                Some(p) if p.as_path() == wt => Place::Inside,
+                _ => paths::place(&word, c.cwd, c.ctx, true),
+            };
+            (word, place)
+        })
+        .collect();
+    if checked.is_empty() {
+        match c.cwd {
+            Some(d) if d != wt => {
+                let word = d.display().to_string();
+                let place = paths::place(&word, None, c.ctx, false);
+                checked.push((word, place));
+            }
+            _ => {}
+        }
+    }
+    checked.into_iter().find_map(|(word, place)| match place {
+        Place::Inside => None,
+        Place::Outside(why) | Place::Unknown(why) => Some((
+            "git-outside-worktree",
+            format!(
+                "`git {sub}` would change the repository or checkout at `{word}` ({why}), which \
+                 is not this session's worktree{}: that may be the user's own checkout with \
+                 uncommitted work, or another session's. Only reading commands (status, log, \
+                 diff, show) may look there; make your changes in this worktree",
+                c.ctx
+                    .worktree
+                    .as_deref()
+                    .map(|w| format!(" ({})", w.display()))
+                    .unwrap_or_default()
+            ),
+        )),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::gate::effects::tests::rule_of;
+
+    #[test]
+    fn discarding_work_in_another_checkout() {
+        for cmd in [
+            "git -C /home/agent/app checkout -- .",
+            "git -C ~/app restore .",
+            "git -C ../../app stash drop",
+            "cd /home/agent/app && git checkout .",
+            "(cd ~/app; git switch -f x)",
+            "git --git-dir=/home/agent/app/.git --work-tree=/home/agent/app checkout -f",
+            "git --work-tree /home/agent/app checkout HEAD -- .",
+            "GIT_DIR=/home/agent/app/.git git reset --soft HEAD~5",
+            "git -C /srv/brl/worktrees/s2 commit -am x",
+            "git -C \"$REPO\" checkout .",
+        ] {
+            assert_eq!(rule_of(cmd), "git-outside-worktree", "{cmd}");
+        }
+        for cmd in [
+            "git -C /home/agent/app status",
+            "git -C /home/agent/app log -3",
+            "git -C /home/agent/app branch",
+            "git -C /home/agent/app stash list",
+            "git -C /home/agent/app config --get user.name",
+            "cd /home/agent/app && git diff",
+            "git -C src checkout -- lib.rs",
+            "git -C /srv/brl/worktrees/s1 add -A",
+            "cd src && git restore a.rs",
+            "git checkout -- .",
+        ] {
+            assert_eq!(rule_of(cmd), "allow", "{cmd}");
+        }
+    }
+
+    #[test]
+    fn worktrees_are_brls() {
+        for cmd in [
+            "git worktree remove --force ../s2",
+            "git worktree prune",
+            "git worktree add ../x",
+        ] {
+            assert_eq!(rule_of(cmd), "git-worktree", "{cmd}");
+        }
+        assert_eq!(rule_of("git worktree list"), "allow");
+    }
+}

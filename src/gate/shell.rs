@@ -65,6 +65,7 @@ pub fn parse(src: &str) -> Result<Vec<Simple>, String> {
         out: Vec::new(),
         scope: Vec::new(),
         subshells: 0,
+        loops: Vec::new(),
     };
     for list in &program.complete_commands {
         b.list(list)?;
@@ -76,7 +77,13 @@ struct Builder {
     out: Vec<Simple>,
     scope: Vec<u32>,
     subshells: u32,
+    /// The `for` loops around the commands being built: each variable and its values (quotes
+    /// removed), so `for f in src/*.rs; do sed -i … "$f"; done` is judged on `src/*.rs`.
+    loops: Vec<(String, Vec<String>)>,
 }
+
+/// A loop with more values than this is judged with its variable unexpanded (unknown).
+const MAX_LOOP_VALUES: usize = 16;
 
 impl Builder {
     fn list(&mut self, list: &ast::CompoundList) -> Result<(), String> {
@@ -106,7 +113,20 @@ impl Builder {
 
     fn push(&mut self, mut s: Simple) {
         s.scope = self.scope.clone();
-        self.out.push(s);
+        // One command per value of each enclosing loop variable it uses.
+        let mut expanded = vec![s];
+        for (name, values) in self.loops.iter().rev() {
+            if !expanded.iter().any(|c| uses(c, name)) {
+                continue;
+            }
+            expanded = expanded
+                .iter()
+                .flat_map(|c| values.iter().map(move |v| substitute(c, name, v)))
+                .collect();
+        }
+        for c in expanded {
+            self.out.push(c);
+        }
     }
 
     /// Commands in a scope of their own (a subshell, a function body).
@@ -190,7 +210,21 @@ impl Builder {
             C::ForClause(f) => {
                 let values: Vec<&ast::Word> = f.values.iter().flatten().collect();
                 self.expand_only(&values)?;
-                self.list(&f.body.list)
+                let mut scratch = Simple::default();
+                let mut texts = Vec::new();
+                for v in &values {
+                    texts.push(words::word(&v.value, &mut scratch)?);
+                }
+                // `for x; do` loops over the script's arguments: unknown.
+                let known = f.values.is_some() && texts.len() <= MAX_LOOP_VALUES;
+                if known {
+                    self.loops.push((f.variable_name.clone(), texts));
+                }
+                let r = self.list(&f.body.list);
+                if known {
+                    self.loops.pop();
+                }
+                r
             }
             C::CaseClause(c) => {
                 self.expand_only(&[&c.value])?;
@@ -261,6 +295,59 @@ fn item_into(item: &ast::CommandPrefixOrSuffixItem, s: &mut Simple) -> Result<()
         }
     }
     Ok(())
+}
+
+/// `$name` or `${name}` in `w`, not followed by more of a name.
+fn find_var(w: &str, name: &str) -> Option<(usize, usize)> {
+    let braced = format!("${{{name}}}");
+    if let Some(at) = w.find(&braced) {
+        return Some((at, braced.len()));
+    }
+    let plain = format!("${name}");
+    let mut from = 0;
+    while let Some(rel) = w[from..].find(&plain) {
+        let at = from + rel;
+        let end = at + plain.len();
+        let more = w[end..]
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !more {
+            return Some((at, plain.len()));
+        }
+        from = end;
+    }
+    None
+}
+
+fn uses(c: &Simple, name: &str) -> bool {
+    c.words
+        .iter()
+        .chain(c.redirects.iter().map(|r| &r.target))
+        .any(|w| find_var(w, name).is_some())
+}
+
+fn replace_var(w: &str, name: &str, value: &str) -> String {
+    let mut out = w.to_string();
+    // Bounded: each pass removes one occurrence.
+    for _ in 0..w.len() {
+        match find_var(&out, name) {
+            Some((at, len)) => out.replace_range(at..at + len, value),
+            None => break,
+        }
+    }
+    out
+}
+
+fn substitute(c: &Simple, name: &str, value: &str) -> Simple {
+    let mut c = c.clone();
+    for w in &mut c.words {
+        *w = replace_var(w, name, value);
+    }
+    for r in &mut c.redirects {
+        r.target = replace_var(&r.target, name, value);
+    }
+    c
 }
 
 /// Every word of a `[[ … ]]` test.

@@ -47,7 +47,12 @@ fn compound_commands_and_functions_are_walked() {
     );
     assert_eq!(
         words("for f in a b; do git add \"$f\"; done; while true; do sleep 1; done"),
-        w(&[&["git", "add", "$f"], &["true"], &["sleep", "1"]])
+        w(&[
+            &["git", "add", "a"],
+            &["git", "add", "b"],
+            &["true"],
+            &["sleep", "1"]
+        ])
     );
     assert_eq!(
         words("case $x in a) rm -rf /;; *) ls;; esac"),
@@ -145,4 +150,22 @@ fn what_bash_would_reject_is_an_error_never_a_panic() {
     for s in ["", "a\\", ">", "x >| y", "<<<"] {
         let _ = parse(s);
     }
+}
+
+#[test]
+fn for_loop_variables_take_their_values() {
+    let c = p("for f in src/*.rs lib.rs; do sed -i 's/a/b/' \"$f\" > \"${f}.out\"; done");
+    let ws: Vec<&Vec<String>> = c.iter().map(|c| &c.words).collect();
+    assert_eq!(
+        ws,
+        [
+            &vec!["sed", "-i", "s/a/b/", "src/*.rs"],
+            &vec!["sed", "-i", "s/a/b/", "lib.rs"]
+        ]
+    );
+    assert_eq!(c[1].redirects[0].target, "lib.rs.out");
+    // `$file` is not `$f`; a loop over the arguments stays unknown.
+    let c = p("for f in a; do echo $file; done; for x; do rm \"$x\"; done");
+    assert_eq!(c[0].words, ["echo", "$file"]);
+    assert_eq!(c[1].words, ["rm", "$x"]);
 }

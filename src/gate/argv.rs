@@ -216,13 +216,22 @@ pub fn scripts(argv: &Argv, cmds: &[Simple], i: usize) -> Vec<String> {
             }
         }
         "find" => {
+            // `{}` is each path found: something below one of the start paths.
+            let starts = find_starts(w);
             let mut k = 0;
             while k < w.len() {
                 if matches!(w[k].as_str(), "-exec" | "-execdir" | "-ok" | "-okdir") {
                     let end = (k + 1..w.len())
                         .find(|&e| w[e] == ";" || w[e] == "+")
                         .unwrap_or(w.len());
-                    out.push(w[k + 1..end].join(" "));
+                    for start in &starts {
+                        let below = format!("{}/*", start.trim_end_matches('/'));
+                        let words: Vec<String> = w[k + 1..end]
+                            .iter()
+                            .map(|x| x.replace("{}", &below))
+                            .collect();
+                        out.push(quote(&words));
+                    }
                     k = end;
                 }
                 k += 1;
@@ -231,6 +240,35 @@ pub fn scripts(argv: &Argv, cmds: &[Simple], i: usize) -> Vec<String> {
         _ => {}
     }
     out
+}
+
+/// `find`'s start paths (`.` when none is given).
+pub fn find_starts(w: &[String]) -> Vec<String> {
+    let starts: Vec<String> = w
+        .iter()
+        .skip(1)
+        .skip_while(|x| matches!(x.as_str(), "-H" | "-L" | "-P"))
+        .take_while(|x| !x.starts_with('-') && !matches!(x.as_str(), "(" | "!"))
+        .cloned()
+        .collect();
+    if starts.is_empty() {
+        vec![".".to_string()]
+    } else {
+        starts
+    }
+}
+
+/// Words back into one line of sh, each quoted as needed.
+fn quote(words: &[String]) -> String {
+    words
+        .iter()
+        .map(|x| {
+            shlex::try_quote(x)
+                .map(|q| q.into_owned())
+                .unwrap_or_else(|_| x.replace('\0', ""))
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// What a shell reading stdin at `cmds[i]` runs: its heredoc or here-string, or what an `echo`,
@@ -308,6 +346,11 @@ mod tests {
         assert_eq!(s("echo 'rm -rf ~' | bash"), ["rm -rf ~"]);
         assert_eq!(s("bash <<'X'\ngit reset --hard\nX"), ["git reset --hard\n"]);
         assert_eq!(s("eval \"git\" push"), ["git push"]);
-        assert_eq!(s("find / -exec rm -rf {} \\;"), ["rm -rf {}"]);
+        assert_eq!(s("find / -exec rm -rf {} \\;"), ["rm -rf '/*'"]);
+        assert_eq!(
+            s("find a b -exec sed -i 's/x y/z/' {} +"),
+            ["sed -i 's/x y/z/' 'a/*'", "sed -i 's/x y/z/' 'b/*'"]
+        );
+        assert_eq!(s("find -name x -exec rm {} ;"), ["rm './*'"]);
     }
 }

@@ -72,12 +72,70 @@ pub fn check(c: &Cmd) -> Option<Hit> {
         ));
     }
     let mut all = targets(a);
+    if a.via_xargs {
+        all.extend(from_xargs(c));
+    }
     for r in &c.simple.redirects {
         if r.writes() {
             all.push((Effect::Write, r.target.clone()));
         }
     }
     all.into_iter().find_map(|(e, t)| judge(e, &t, c))
+}
+
+/// Stands for the names `xargs` appends.
+const XARGS_NAMES: &str = "\u{0}xargs";
+
+/// The targets `xargs <cmd>` gets from its input: below `find`'s start paths, in the current
+/// directory for programs that list it (`git ls-files`, `ls`, `grep -l`, …), else unknown.
+fn from_xargs(c: &Cmd) -> Vec<(Effect, String)> {
+    let mut words = c.argv.words.to_vec();
+    words.push(XARGS_NAMES.to_string());
+    let argv = Argv {
+        words: &words,
+        via_xargs: false,
+        bare_env: false,
+    };
+    let effects: Vec<Effect> = targets(&argv)
+        .into_iter()
+        .filter(|(_, t)| t == XARGS_NAMES)
+        .map(|(e, _)| e)
+        .collect();
+    if effects.is_empty() {
+        return Vec::new();
+    }
+    let upstream = c.simple.piped_from.and_then(|i| c.cmds.get(i));
+    let places: Vec<String> = match upstream.map(|u| (u, super::argv::effective(&u.words))) {
+        Some((_, up)) if up.program() == "find" => super::argv::find_starts(up.words)
+            .into_iter()
+            .map(|s| format!("{}/*", s.trim_end_matches('/')))
+            .collect(),
+        Some((_, up))
+            if matches!(up.program(), "ls" | "fd" | "fdfind")
+                || (up.program() == "git"
+                    && up.args().iter().any(|x| {
+                        matches!(x.as_str(), "ls-files" | "diff" | "grep" | "status")
+                    }))
+                || (matches!(up.program(), "grep" | "rg" | "ag")
+                    && has_flag(up.args(), 'l', "--files-with-matches")) =>
+        {
+            // Relative names; an absolute path operand would make them absolute.
+            if up
+                .args()
+                .iter()
+                .any(|x| x.starts_with('/') || x.starts_with('~') || x.contains(".."))
+            {
+                vec!["$XARGS".to_string()]
+            } else {
+                vec!["./*".to_string()]
+            }
+        }
+        _ => vec!["$XARGS".to_string()],
+    };
+    effects
+        .into_iter()
+        .flat_map(|e| places.iter().map(move |p| (e, p.clone())))
+        .collect()
 }
 
 /// Whether `p` (absolute, normalised) is scratch space or a harmless device.
@@ -119,6 +177,9 @@ fn judge(e: Effect, target: &str, c: &Cmd) -> Option<Hit> {
     }
     let why = match paths::place(target, c.cwd, ctx, true) {
         paths::Place::Inside => return None,
+        _ if target == "$XARGS" => "the names `xargs` passes on come from a command whose \
+                                    output cannot be told"
+            .to_string(),
         paths::Place::Outside(why) | paths::Place::Unknown(why) => why,
     };
     let other = located

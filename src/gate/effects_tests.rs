@@ -149,3 +149,26 @@ fn recursive_permission_changes_on_system_paths() {
     assert_eq!(rule_of("chmod -R 755 bin"), "allow");
     assert_eq!(rule_of("chmod +x /tmp/run.sh"), "allow");
 }
+
+#[test]
+fn xargs_targets_come_from_its_input() {
+    for cmd in [
+        "find /etc -name '*.conf' | xargs sed -i 's/a/b/'",
+        "cat list.txt | xargs rm",
+        "xargs -a list.txt chmod 600",
+        "ls /home/agent | xargs -I{} touch {}",
+        "find ~/code/app -name '*.rs' -exec sed -i s/a/b/ {} +",
+    ] {
+        assert_eq!(rule_of(cmd), "write-outside-worktree", "{cmd}");
+    }
+    for cmd in [
+        "find . -name '*.orig' | xargs rm",
+        "find src -name '*.ts' -print0 | xargs -0 sed -i 's/var /let /'",
+        "git ls-files '*.sh' | xargs chmod +x",
+        "grep -l TODO -r src | xargs sed -i 's/TODO/DONE/'",
+        "find . -name '*.rs' | xargs wc -l",
+        "find src -name '*.bak' -exec rm {} +",
+    ] {
+        assert_eq!(rule_of(cmd), "allow", "{cmd}");
+    }
+}

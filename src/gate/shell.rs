@@ -51,9 +51,43 @@ impl Redirect {
     }
 }
 
+/// Brackets nested deeper than this (`$( $( …`, `{ { …`, `${a:-${b:-…`) are refused unparsed:
+/// the parser recurses once per level, and a stack overflow would abort the hook, which the
+/// agents take as "no verdict" and run the call.
+pub const MAX_NESTING: usize = 40;
+
+/// Scripts longer than this are refused unparsed (a tool call's command is a few KB at most).
+pub const MAX_SCRIPT_BYTES: usize = 128 * 1024;
+
+/// The deepest nesting of `(`, `{`, `[` in `src`, quotes not considered (an upper bound).
+fn nesting(src: &str) -> usize {
+    let (mut depth, mut max) = (0usize, 0usize);
+    for b in src.bytes() {
+        match b {
+            b'(' | b'{' | b'[' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b')' | b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
+}
+
 /// Split `src` into its simple commands, in order; `Err` with the parser's reason when bash
-/// would not run it as written.
+/// would not run it as written, or when it is too long or too deeply nested to check.
 pub fn parse(src: &str) -> Result<Vec<Simple>, String> {
+    if src.len() > MAX_SCRIPT_BYTES {
+        return Err(format!(
+            "the script is {} bytes long, more than the {MAX_SCRIPT_BYTES} the gate reads; \
+             split it into smaller calls",
+            src.len()
+        ));
+    }
+    if nesting(src) > MAX_NESTING {
+        return Err(format!("brackets are nested more than {MAX_NESTING} deep"));
+    }
     let opts = words::options();
     // The parser is a dependency: a panic inside it must still end in a verdict.
     let program = std::panic::catch_unwind(|| {

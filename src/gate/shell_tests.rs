@@ -169,3 +169,26 @@ fn for_loop_variables_take_their_values() {
     assert_eq!(c[0].words, ["echo", "$file"]);
     assert_eq!(c[1].words, ["rm", "$x"]);
 }
+
+#[test]
+fn deep_nesting_and_huge_scripts_are_refused_before_parsing() {
+    // The parser recurses once per level: past the cap the script is refused, never a crash.
+    for n in [MAX_NESTING + 1, 5000] {
+        for s in [
+            format!("{}x{}", "$(echo ".repeat(n), ")".repeat(n)),
+            format!("{}true{}", "{ ".repeat(n), "; }".repeat(n)),
+            format!("echo {}", "${a:-".repeat(n)),
+        ] {
+            let e = parse(&s).expect_err("refused");
+            assert!(e.contains("nested"), "{e}");
+        }
+    }
+    let ok = format!(
+        "{}x{}",
+        "$(echo ".repeat(MAX_NESTING - 1),
+        ")".repeat(MAX_NESTING - 1)
+    );
+    assert!(parse(&ok).is_ok());
+    let huge = "echo a && ".repeat(MAX_SCRIPT_BYTES / 10 + 1);
+    assert!(parse(&huge).expect_err("refused").contains("long"));
+}

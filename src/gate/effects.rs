@@ -71,6 +71,9 @@ pub fn check(c: &Cmd) -> Option<Hit> {
             ),
         ));
     }
+    if let Some(hit) = symlink_out(c) {
+        return Some(hit);
+    }
     let mut all = targets(a);
     if a.via_xargs {
         all.extend(from_xargs(c));
@@ -81,6 +84,53 @@ pub fn check(c: &Cmd) -> Option<Hit> {
         }
     }
     all.into_iter().find_map(|(e, t)| judge(e, &t, c))
+}
+
+/// `ln -s <target> <link>` with a target outside the worktree: the link would be a way out
+/// (a later write through it lands outside), so it is judged like a write there.
+fn symlink_out(c: &Cmd) -> Option<Hit> {
+    let a = c.argv;
+    if a.program() != "ln" || !has_flag(a.args(), 's', "--symbolic") {
+        return None;
+    }
+    let args = a.args();
+    let ops = operands(args, &["-S", "--suffix", "-t", "--target-directory"]);
+    let dir_opt = option_value(args, &["-t", "--target-directory"]);
+    let (sources, link): (Vec<&String>, Option<&str>) = match dir_opt {
+        Some(d) => (ops.clone(), Some(d)),
+        None if ops.len() > 1 => (
+            ops[..ops.len() - 1].to_vec(),
+            ops.last().map(|s| s.as_str()),
+        ),
+        None => (ops.clone(), None),
+    };
+    // A relative target is relative to the directory the link is in.
+    let link_dir = link.and_then(|l| {
+        let (p, _) = paths::locate(l, c.cwd, c.ctx, true).ok()?;
+        let is_dir = dir_opt.is_some() || l.ends_with('/');
+        Some(if is_dir {
+            p
+        } else {
+            p.parent().map(Path::to_path_buf).unwrap_or(p)
+        })
+    });
+    let base = link_dir.as_deref().or(c.cwd);
+    for s in sources {
+        let place = paths::place(s, base, c.ctx, true);
+        let inside = matches!(place, paths::Place::Inside)
+            || paths::locate(s, base, c.ctx, true)
+                .is_ok_and(|(p, _)| c.ctx.worktree.as_deref() == Some(p.as_path()));
+        if !inside {
+            return Some((
+                "symlink-outside",
+                format!(
+                    "it makes a symbolic link to `{s}`, outside the worktree: writes through it \
+                     would land there; copy what you need into the worktree instead"
+                ),
+            ));
+        }
+    }
+    None
 }
 
 /// Stands for the names `xargs` appends.

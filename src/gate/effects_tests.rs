@@ -172,3 +172,25 @@ fn xargs_targets_come_from_its_input() {
         assert_eq!(rule_of(cmd), "allow", "{cmd}");
     }
 }
+
+#[test]
+fn symlinks_out_of_the_worktree_and_csh_redirects() {
+    for cmd in [
+        "ln -s ~/.bashrc rc && echo x >> rc",
+        "ln -sf /etc/passwd src/p",
+        "ln -s ../../s2 other",
+        "ln -st links /etc/hosts",
+    ] {
+        assert_eq!(rule_of(cmd), "symlink-outside", "{cmd}");
+    }
+    for cmd in [
+        "ln -sf ../shared/config.js src/config.js",
+        "ln -s src/main.rs main.rs",
+        "ln a b",
+    ] {
+        assert_eq!(rule_of(cmd), "allow", "{cmd}");
+    }
+    assert_eq!(rule_of("echo x >& ~/.bashrc"), "write-outside-worktree");
+    assert_eq!(rule_of("make >& build.log"), "allow");
+    assert_eq!(rule_of("echo x >&2"), "allow");
+}

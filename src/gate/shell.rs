@@ -42,7 +42,10 @@ impl Redirect {
     /// Writes to its target (as opposed to reading it or duplicating a descriptor).
     pub fn writes(&self) -> bool {
         let op = self.op.trim_start_matches(|c: char| c.is_ascii_digit());
-        matches!(op, ">" | ">>" | ">|" | "&>" | "&>>" | "<>")
+        // `>& file` (not `>&2`, not `>&-`) sends stdout and stderr to a file.
+        let to_file =
+            op == ">&" && self.target != "-" && !self.target.chars().all(|c| c.is_ascii_digit());
+        matches!(op, ">" | ">>" | ">|" | "&>" | "&>>" | "<>") || to_file
     }
     /// Reads its target as a file.
     pub fn reads(&self) -> bool {

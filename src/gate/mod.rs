@@ -30,6 +30,7 @@ pub mod run;
 pub mod secrets;
 pub mod shell;
 pub mod system;
+pub mod targets;
 pub mod tools;
 
 pub use rules::{Block, Context, Verdict, check};

@@ -153,12 +153,12 @@ impl Builder {
         // One command per value of each enclosing loop variable it uses.
         let mut expanded = vec![s];
         for (name, values) in self.loops.iter().rev() {
-            if !expanded.iter().any(|c| uses(c, name)) {
+            if !expanded.iter().any(|c| words::uses(c, name)) {
                 continue;
             }
             expanded = expanded
                 .iter()
-                .flat_map(|c| values.iter().map(move |v| substitute(c, name, v)))
+                .flat_map(|c| values.iter().map(move |v| words::substitute(c, name, v)))
                 .collect();
         }
         for c in expanded {
@@ -332,59 +332,6 @@ fn item_into(item: &ast::CommandPrefixOrSuffixItem, s: &mut Simple) -> Result<()
         }
     }
     Ok(())
-}
-
-/// `$name` or `${name}` in `w`, not followed by more of a name.
-fn find_var(w: &str, name: &str) -> Option<(usize, usize)> {
-    let braced = format!("${{{name}}}");
-    if let Some(at) = w.find(&braced) {
-        return Some((at, braced.len()));
-    }
-    let plain = format!("${name}");
-    let mut from = 0;
-    while let Some(rel) = w[from..].find(&plain) {
-        let at = from + rel;
-        let end = at + plain.len();
-        let more = w[end..]
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
-        if !more {
-            return Some((at, plain.len()));
-        }
-        from = end;
-    }
-    None
-}
-
-fn uses(c: &Simple, name: &str) -> bool {
-    c.words
-        .iter()
-        .chain(c.redirects.iter().map(|r| &r.target))
-        .any(|w| find_var(w, name).is_some())
-}
-
-fn replace_var(w: &str, name: &str, value: &str) -> String {
-    let mut out = w.to_string();
-    // Bounded: each pass removes one occurrence.
-    for _ in 0..w.len() {
-        match find_var(&out, name) {
-            Some((at, len)) => out.replace_range(at..at + len, value),
-            None => break,
-        }
-    }
-    out
-}
-
-fn substitute(c: &Simple, name: &str, value: &str) -> Simple {
-    let mut c = c.clone();
-    for w in &mut c.words {
-        *w = replace_var(w, name, value);
-    }
-    for r in &mut c.redirects {
-        r.target = replace_var(&r.target, name, value);
-    }
-    c
 }
 
 /// Every word of a `[[ … ]]` test.

@@ -134,3 +134,56 @@ pub(super) fn redirect(io: &IoRedirect, s: &mut Simple) -> Result<(), String> {
     s.redirects.push(Redirect { op, target });
     Ok(())
 }
+
+/// `$name` or `${name}` in `w`, not followed by more of a name.
+fn find_var(w: &str, name: &str) -> Option<(usize, usize)> {
+    let braced = format!("${{{name}}}");
+    if let Some(at) = w.find(&braced) {
+        return Some((at, braced.len()));
+    }
+    let plain = format!("${name}");
+    let mut from = 0;
+    while let Some(rel) = w[from..].find(&plain) {
+        let at = from + rel;
+        let end = at + plain.len();
+        let more = w[end..]
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !more {
+            return Some((at, plain.len()));
+        }
+        from = end;
+    }
+    None
+}
+
+pub(super) fn uses(c: &Simple, name: &str) -> bool {
+    c.words
+        .iter()
+        .chain(c.redirects.iter().map(|r| &r.target))
+        .any(|w| find_var(w, name).is_some())
+}
+
+fn replace_var(w: &str, name: &str, value: &str) -> String {
+    let mut out = w.to_string();
+    // Bounded: each pass removes one occurrence.
+    for _ in 0..w.len() {
+        match find_var(&out, name) {
+            Some((at, len)) => out.replace_range(at..at + len, value),
+            None => break,
+        }
+    }
+    out
+}
+
+pub(super) fn substitute(c: &Simple, name: &str, value: &str) -> Simple {
+    let mut c = c.clone();
+    for w in &mut c.words {
+        *w = replace_var(w, name, value);
+    }
+    for r in &mut c.redirects {
+        r.target = replace_var(&r.target, name, value);
+    }
+    c
+}

@@ -103,6 +103,7 @@ pub fn parse(src: &str) -> Result<Vec<Simple>, String> {
         scope: Vec::new(),
         subshells: 0,
         loops: Vec::new(),
+        vars: Vec::new(),
     };
     for list in &program.complete_commands {
         b.list(list)?;
@@ -117,6 +118,9 @@ struct Builder {
     /// The `for` loops around the commands being built: each variable and its values (quotes
     /// removed), so `for f in src/*.rs; do sed -i … "$f"; done` is judged on `src/*.rs`.
     loops: Vec<(String, Vec<String>)>,
+    /// Variables the script set earlier at its top level to a value that can be told
+    /// (`OUT=build/x`, `tmp=$(mktemp)`): later commands are judged with the value.
+    vars: Vec<(String, String)>,
 }
 
 /// A loop with more values than this is judged with its variable unexpanded (unknown).
@@ -150,6 +154,18 @@ impl Builder {
 
     fn push(&mut self, mut s: Simple) {
         s.scope = self.scope.clone();
+        let top_level = self.scope.is_empty() && self.loops.is_empty();
+        for (name, value) in self.vars.iter().rev() {
+            if words::uses(&s, name) && !self.loops.iter().any(|(l, _)| l == name) {
+                s = words::substitute(&s, name, value);
+            }
+        }
+        for name in words::assigned(&s) {
+            self.vars.retain(|(n, _)| *n != name);
+        }
+        if top_level {
+            self.vars.extend(words::known_assignments(&s));
+        }
         // One command per value of each enclosing loop variable it uses.
         let mut expanded = vec![s];
         for (name, values) in self.loops.iter().rev() {

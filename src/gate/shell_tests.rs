@@ -192,3 +192,25 @@ fn deep_nesting_and_huge_scripts_are_refused_before_parsing() {
     let huge = "echo a && ".repeat(MAX_SCRIPT_BYTES / 10 + 1);
     assert!(parse(&huge).expect_err("refused").contains("long"));
 }
+
+#[test]
+fn top_level_variables_with_known_values_are_followed() {
+    let c = p("OUT=build/x; tmp=$(mktemp -d); echo a > \"$OUT\"; cp a \"$tmp/\"");
+    assert_eq!(c[2].redirects[0].target, "build/x");
+    assert_eq!(c[3].words, ["cp", "a", "/tmp/tmp.mktemp/"]);
+    // Changed in a loop, read, exported or set from a substitution: unknown again.
+    for src in [
+        "OUT=a; for i in 1; do OUT=/etc/x; done; echo > $OUT",
+        "OUT=a; read OUT; echo > $OUT",
+        "OUT=a; export OUT=/etc/x; echo > $OUT",
+        "OUT=$(pwd)/x; echo > $OUT",
+        "D=$(mktemp -p /etc); echo > $D",
+    ] {
+        let c = p(src);
+        let last = c.last().expect("commands");
+        assert!(last.redirects[0].target.starts_with('$'), "{src}: {last:?}");
+    }
+    // A prefix assignment is for the command's environment, not for expanding its words.
+    let c = p("OUT=/etc/x make > $OUT");
+    assert_eq!(c[0].redirects[0].target, "$OUT");
+}

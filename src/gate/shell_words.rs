@@ -187,3 +187,72 @@ pub(super) fn substitute(c: &Simple, name: &str, value: &str) -> Simple {
     }
     c
 }
+
+/// `NAME=value` as a shell assignment: the name and the value.
+fn assignment(w: &str) -> Option<(&str, &str)> {
+    let (name, value) = w.split_once('=')?;
+    let name = name.strip_suffix('+').unwrap_or(name);
+    let valid = !name.is_empty()
+        && !name.starts_with(|c: char| c.is_ascii_digit())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    valid.then_some((name, value))
+}
+
+/// The variables `c` may change in the current shell: a bare assignment (`A=1 B=2`), `export`,
+/// `declare`, `local`, `readonly`, `read`, `mapfile`, `printf -v`, `unset`.
+pub(super) fn assigned(c: &Simple) -> Vec<String> {
+    let first = c.words.first().map(String::as_str).unwrap_or("");
+    let setter = matches!(
+        first,
+        "export"
+            | "declare"
+            | "typeset"
+            | "local"
+            | "readonly"
+            | "read"
+            | "mapfile"
+            | "readarray"
+            | "printf"
+            | "unset"
+            | "getopts"
+    );
+    if !setter && assignment(first).is_none() {
+        return Vec::new();
+    }
+    c.words
+        .iter()
+        .filter(|w| !w.starts_with('-'))
+        .map(|w| {
+            assignment(w)
+                .map(|(n, _)| n)
+                .unwrap_or(w.as_str())
+                .to_string()
+        })
+        .collect()
+}
+
+/// The assignments of a command made only of assignments, whose values can be told: literal
+/// text, or `$(mktemp …)` (a new path in /tmp).
+pub(super) fn known_assignments(c: &Simple) -> Vec<(String, String)> {
+    let all: Option<Vec<(&str, &str)>> = c.words.iter().map(|w| assignment(w)).collect();
+    let Some(all) = all.filter(|a| !a.is_empty() && c.redirects.is_empty()) else {
+        return Vec::new();
+    };
+    all.into_iter()
+        .filter(|(n, _)| !c.words.iter().any(|w| w.starts_with(&format!("{n}+="))))
+        .filter_map(|(name, value)| {
+            let told = if let Some(args) = value
+                .strip_prefix("$(mktemp")
+                .and_then(|v| v.strip_suffix(')'))
+            {
+                // Only the default place (not `-p dir`, `--tmpdir=dir`, `dir/x.XXXX`).
+                let default =
+                    !args.contains('/') && !args.contains("-p") && !args.contains("--tmpdir");
+                default.then(|| "/tmp/tmp.mktemp".to_string())
+            } else {
+                (!value.contains(['$', '`'])).then(|| value.to_string())
+            };
+            told.map(|v| (name.to_string(), v))
+        })
+        .collect()
+}

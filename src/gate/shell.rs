@@ -104,6 +104,7 @@ pub fn parse(src: &str) -> Result<Vec<Simple>, String> {
         subshells: 0,
         loops: Vec::new(),
         vars: Vec::new(),
+        conditional: 0,
     };
     for list in &program.complete_commands {
         b.list(list)?;
@@ -121,6 +122,9 @@ struct Builder {
     /// Variables the script set earlier at its top level to a value that can be told
     /// (`OUT=build/x`, `tmp=$(mktemp)`): later commands are judged with the value.
     vars: Vec<(String, String)>,
+    /// Inside an `if`/`while`/`case` body, after `&&`/`||`, or in a pipeline: an assignment
+    /// there may or may not happen (or not last), so it is not followed.
+    conditional: usize,
 }
 
 /// A loop with more values than this is judged with its variable unexpanded (unknown).
@@ -132,18 +136,36 @@ impl Builder {
             self.pipeline(&and_or.first)?;
             for next in &and_or.additional {
                 match next {
-                    ast::AndOr::And(p) | ast::AndOr::Or(p) => self.pipeline(p)?,
+                    ast::AndOr::And(p) | ast::AndOr::Or(p) => {
+                        self.conditional(|b| b.pipeline(p))?
+                    }
                 }
             }
         }
         Ok(())
     }
 
+    /// Commands that may or may not run (see [`Builder::conditional`]).
+    fn conditional(
+        &mut self,
+        f: impl FnOnce(&mut Builder) -> Result<(), String>,
+    ) -> Result<(), String> {
+        self.conditional += 1;
+        let r = f(self);
+        self.conditional -= 1;
+        r
+    }
+
     fn pipeline(&mut self, p: &ast::Pipeline) -> Result<(), String> {
         let mut prev: Option<usize> = None;
+        let piped = p.seq.len() > 1;
         for c in &p.seq {
             let first = self.out.len();
-            self.command(c)?;
+            if piped {
+                self.conditional(|b| b.command(c))?;
+            } else {
+                self.command(c)?;
+            }
             if let (Some(from), Some(first_new)) = (prev, self.out.get_mut(first)) {
                 first_new.piped_from = Some(from);
             }
@@ -154,7 +176,7 @@ impl Builder {
 
     fn push(&mut self, mut s: Simple) {
         s.scope = self.scope.clone();
-        let top_level = self.scope.is_empty() && self.loops.is_empty();
+        let top_level = self.scope.is_empty() && self.loops.is_empty() && self.conditional == 0;
         for (name, value) in self.vars.iter().rev() {
             if words::uses(&s, name) && !self.loops.iter().any(|(l, _)| l == name) {
                 s = words::substitute(&s, name, value);
@@ -251,6 +273,11 @@ impl Builder {
     fn compound(&mut self, cc: &ast::CompoundCommand) -> Result<(), String> {
         use ast::CompoundCommand as C;
         match cc {
+            C::IfClause(_) | C::WhileClause(_) | C::UntilClause(_) | C::CaseClause(_)
+                if self.conditional == 0 =>
+            {
+                self.conditional(|b| b.compound(cc))
+            }
             C::Arithmetic(a) => self.arithmetic(Some(&a.expr)),
             C::ArithmeticForClause(f) => {
                 self.arithmetic(f.initializer.as_ref())?;

@@ -214,3 +214,17 @@ fn top_level_variables_with_known_values_are_followed() {
     let c = p("OUT=/etc/x make > $OUT");
     assert_eq!(c[0].redirects[0].target, "$OUT");
 }
+
+#[test]
+fn conditional_assignments_are_not_followed() {
+    for src in [
+        "OUT=/etc/x; if true; then OUT=build/x; fi; echo > $OUT",
+        "OUT=/etc/x; true && OUT=build/x; echo > $OUT",
+        "OUT=/etc/x; case a in a) OUT=build/x;; esac; echo > $OUT",
+        "OUT=/etc/x; while false; do OUT=build/x; done; echo > $OUT",
+    ] {
+        let c = p(src);
+        let last = c.last().expect("commands");
+        assert_eq!(last.redirects[0].target, "$OUT", "{src}");
+    }
+}

@@ -204,6 +204,13 @@ pub fn scripts(argv: &Argv, cmds: &[Simple], i: usize) -> Vec<String> {
             }
         }
         "eval" => out.push(w[1..].join(" ")),
+        // `trap 'cleanup' EXIT`: the handler runs later, in this shell.
+        "trap" => out.extend(w.iter().skip(1).find(|a| !a.starts_with('-')).cloned()),
+        "flock" => {
+            if let Some(k) = w.iter().position(|a| a == "-c" || a == "--command") {
+                out.extend(w.get(k + 1).cloned());
+            }
+        }
         "su" => {
             if let Some(k) = w.iter().position(|a| a == "-c" || a == "--command") {
                 out.extend(w.get(k + 1).cloned());
@@ -240,6 +247,33 @@ pub fn scripts(argv: &Argv, cmds: &[Simple], i: usize) -> Vec<String> {
         _ => {}
     }
     out
+}
+
+/// The directory a wrapper runs the command in: `env -C dir`, `env --chdir=dir`,
+/// `sudo -D dir` / `sudo --chdir=dir` (among the words before the effective command).
+pub fn wrapper_chdir(words: &[String], argv: &Argv) -> Option<String> {
+    let before = &words[..words.len().saturating_sub(argv.words.len())];
+    let mut wrapper = "";
+    for (k, w) in before.iter().enumerate() {
+        if matches!(base(w), "env" | "sudo" | "doas") {
+            wrapper = base(w);
+            continue;
+        }
+        let flags: &[&str] = match wrapper {
+            "env" => &["-C", "--chdir"],
+            "sudo" | "doas" => &["-D", "--chdir"],
+            _ => continue,
+        };
+        for f in flags {
+            if w == f {
+                return before.get(k + 1).cloned();
+            }
+            if let Some(v) = w.strip_prefix(&format!("{f}=")) {
+                return Some(v.to_string());
+            }
+        }
+    }
+    None
 }
 
 /// `find`'s start paths (`.` when none is given).
@@ -346,6 +380,8 @@ mod tests {
         assert_eq!(s("echo 'rm -rf ~' | bash"), ["rm -rf ~"]);
         assert_eq!(s("bash <<'X'\ngit reset --hard\nX"), ["git reset --hard\n"]);
         assert_eq!(s("eval \"git\" push"), ["git push"]);
+        assert_eq!(s("trap 'rm -rf ~' EXIT"), ["rm -rf ~"]);
+        assert_eq!(s("flock /tmp/l -c 'git push -f'"), ["git push -f"]);
         assert_eq!(s("find / -exec rm -rf {} \\;"), ["rm -rf '/*'"]);
         assert_eq!(
             s("find a b -exec sed -i 's/x y/z/' {} +"),

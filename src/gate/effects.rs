@@ -169,10 +169,11 @@ fn from_xargs(c: &Cmd) -> Vec<(Effect, String)> {
 }
 
 /// Whether `p` (absolute, normalised) is scratch space or a harmless device.
-fn harmless(p: &Path, e: Effect) -> bool {
+/// `below`: the target is something inside `p` (a glob or variable follows it).
+fn harmless(p: &Path, below: bool, e: Effect) -> bool {
     SCRATCH
         .iter()
-        .any(|s| p.starts_with(s) && (p != Path::new(s) || e == Effect::Write))
+        .any(|s| p.starts_with(s) && (p != Path::new(s) || below || e == Effect::Write))
         || HARMLESS_DEVICES.iter().any(|d| p == Path::new(d))
         || p.starts_with("/dev/fd")
         || p.starts_with("/proc/self/fd")
@@ -182,8 +183,8 @@ fn judge(e: Effect, target: &str, c: &Cmd) -> Option<Hit> {
     let ctx = c.ctx;
     let wt = ctx.worktree.as_deref();
     let located = paths::locate(target, c.cwd, ctx, true);
-    if let Ok((p, _)) = &located {
-        if p.starts_with("/dev") && !harmless(p, e) {
+    if let Ok((p, below)) = &located {
+        if p.starts_with("/dev") && !harmless(p, *below, e) {
             return Some((
                 "raw-device",
                 format!(
@@ -194,7 +195,7 @@ fn judge(e: Effect, target: &str, c: &Cmd) -> Option<Hit> {
                 ),
             ));
         }
-        if harmless(p, e) {
+        if harmless(p, *below, e) {
             return None;
         }
         // Writing into (or chmod of) the worktree folder itself is inside; removing it is not.

@@ -46,6 +46,9 @@ const READ_ONLY: &[&str] = &[
     "fetch",
     "archive",
     "bundle",
+    // Make a new repository (clone refuses a folder that is not empty; init keeps work).
+    "clone",
+    "init",
 ];
 
 /// Whether `sub args` only reads (listing forms of branch, tag, remote, stash, worktree, config).

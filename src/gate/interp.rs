@@ -223,7 +223,8 @@ fn code_from_stdin(a: &argv::Argv) -> bool {
                 .iter()
                 .any(|x| x.starts_with('-') && !x.starts_with("--") && x.contains(c))
         };
-        return !short('c') && (operand.is_none() || short('s'));
+        // `bash`, `bash -s -- args`, `bash -` read the script from stdin.
+        return !short('c') && (operand.is_none_or(|o| o.as_str() == "-") || short('s'));
     }
     let code_flags = ["-c", "-m", "-e", "-E", "-r", "-p", "--eval", "--print"];
     INTERPRETERS.contains(&p) && !has(&code_flags) && operand.is_none_or(|o| o.as_str() == "-")

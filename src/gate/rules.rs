@@ -277,11 +277,18 @@ impl Walk<'_> {
             ));
         }
         if !self.ctx.allow.iter().any(matches) {
+            // `env -C dir cmd`: the command runs there (and only it).
+            let own_cwd = match argv::wrapper_chdir(&c.words, &argv) {
+                Some(dir) => paths::locate(&dir, self.cwd.as_deref(), self.ctx, false)
+                    .ok()
+                    .map(|(p, _)| p),
+                None => self.cwd.clone(),
+            };
             let cmd = Cmd {
                 simple: c,
                 cmds,
                 argv: &argv,
-                cwd: self.cwd.as_deref(),
+                cwd: own_cwd.as_deref(),
                 feeds_pipe: cmds.iter().any(|o| o.piped_from == Some(i)),
                 ctx: self.ctx,
             };

@@ -22,8 +22,16 @@ const HARMLESS_DEVICES: &[&str] = &[
     "/dev/full",
 ];
 
-/// Scratch space every process may use.
-const SCRATCH: &[&str] = &["/tmp", "/var/tmp", "/dev/shm"];
+/// Scratch space every process may use (macOS: `/tmp` is `/private/tmp` once symlinks are
+/// resolved, and each user's temp folder is under `/var/folders`).
+const SCRATCH: &[&str] = &[
+    "/tmp",
+    "/var/tmp",
+    "/dev/shm",
+    "/private/tmp",
+    "/private/var/tmp",
+    "/private/var/folders",
+];
 
 /// Programs that partition disks or make file systems: they destroy whatever a disk held.
 fn disk_tool(p: &str, args: &[String]) -> bool {
@@ -183,7 +191,18 @@ fn judge(e: Effect, target: &str, c: &Cmd) -> Option<Hit> {
     let ctx = c.ctx;
     let wt = ctx.worktree.as_deref();
     let located = paths::locate(target, c.cwd, ctx, true);
+    // The user's checkout and other sessions' worktrees are never scratch, even under /tmp.
+    // (`below`: a pattern under `p` may reach into them.)
+    let protected = |p: &Path, below: bool| {
+        other_session(p, wt).is_some()
+            || ctx
+                .protected
+                .iter()
+                .any(|d| p.starts_with(d) || (below && d.starts_with(p)))
+    };
     if let Ok((p, below)) = &located {
+        let harmless =
+            |p: &Path, below: bool, e: Effect| harmless(p, below, e) && !protected(p, below);
         if p.starts_with("/dev") && !harmless(p, *below, e) {
             return Some((
                 "raw-device",

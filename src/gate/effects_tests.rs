@@ -213,3 +213,24 @@ fn wrappers_that_change_directory() {
         "download-exec"
     );
 }
+
+#[test]
+fn the_users_checkout_and_other_sessions_are_never_scratch() {
+    let mut ctx = Context::for_tests("/tmp/home/worktrees/s1");
+    ctx.protected = vec![std::path::PathBuf::from("/tmp/code/app")];
+    let rule = |cmd: &str| match check(&HookInput::bash(cmd, "/tmp/home/worktrees/s1"), &ctx) {
+        Verdict::Allow => "allow".to_string(),
+        Verdict::Block(b) => b.rule,
+    };
+    assert_eq!(
+        rule("echo x > /tmp/code/app/src/lib.rs"),
+        "write-outside-worktree"
+    );
+    assert_eq!(rule("rm -f /tmp/code/*"), "write-outside-worktree");
+    assert_eq!(
+        rule("touch /tmp/home/worktrees/s2/x"),
+        "write-outside-worktree"
+    );
+    assert_eq!(rule("echo x > /tmp/scratch.txt"), "allow");
+    assert_eq!(rule("rm -f /tmp/other/*.log"), "allow");
+}

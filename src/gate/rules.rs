@@ -38,6 +38,10 @@ pub struct Context {
     pub allow: Vec<Regex>,
     /// `[gate] allow_tools`: tool names the gate does not know that may run anyway.
     pub allow_tools: Vec<String>,
+    /// Folders that are never scratch space, even under `/tmp`: the user's checkout (brl.toml's
+    /// `repo`). Other sessions' worktrees (siblings of `worktree` in `worktrees/`) never are
+    /// either.
+    pub protected: Vec<PathBuf>,
     /// Resolves symlinks in an absolute, normalised path ([`paths::canonicalize_prefix`] for
     /// real; the identity in pure tests).
     pub resolve: fn(&Path) -> PathBuf,
@@ -53,6 +57,7 @@ impl Context {
             deny: Vec::new(),
             allow: Vec::new(),
             allow_tools: Vec::new(),
+            protected: Vec::new(),
             resolve: |p| p.to_path_buf(),
         }
     }

@@ -63,6 +63,16 @@ pub fn check(c: &Cmd) -> Option<Hit> {
         return Some(hit);
     }
     let mut all = targets(a);
+    // A program named at run time (`$(echo rm) -rf x`, `$TOOL x`) may be any of them: its
+    // operands are judged as things it may delete.
+    if a.words.first().is_some_and(|w| w.contains(['$', '`'])) {
+        all.extend(
+            operands(a.args(), &[])
+                .into_iter()
+                .filter(|o| !o.contains("://"))
+                .map(|o| (Effect::Remove, o.clone())),
+        );
+    }
     if a.via_xargs {
         all.extend(from_xargs(c));
     }

@@ -234,3 +234,15 @@ fn the_users_checkout_and_other_sessions_are_never_scratch() {
     assert_eq!(rule("echo x > /tmp/scratch.txt"), "allow");
     assert_eq!(rule("rm -f /tmp/other/*.log"), "allow");
 }
+
+#[test]
+fn programs_named_at_run_time_may_delete_their_operands() {
+    assert_eq!(rule_of("$(echo rm) -f ~/.bashrc"), "write-outside-worktree");
+    assert_eq!(rule_of("`printf rm` /etc/hosts"), "write-outside-worktree");
+    assert_eq!(rule_of("$TOOL ../s2/src"), "write-outside-worktree");
+    assert_eq!(rule_of("X=rm; $X -rf /"), "rm-outside-worktree");
+    assert_eq!(rule_of("$'\\x72\\x6d' -rf /"), "rm-outside-worktree");
+    assert_eq!(rule_of("\"$PYTHON\" -m pytest tests/"), "allow");
+    assert_eq!(rule_of("$(which python3) -m pip --version"), "allow");
+    assert_eq!(rule_of("$CURL https://example.com"), "allow");
+}

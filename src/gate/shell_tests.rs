@@ -35,7 +35,7 @@ fn splits_chains_and_removes_quotes() {
     );
     assert_eq!(
         words("FOO=1 make $'a\\tb'"),
-        w(&[&["FOO=1", "make", "a\\tb"]])
+        w(&[&["FOO=1", "make", "a\tb"]])
     );
 }
 
@@ -227,4 +227,10 @@ fn conditional_assignments_are_not_followed() {
         let last = c.last().expect("commands");
         assert_eq!(last.redirects[0].target, "$OUT", "{src}");
     }
+}
+
+#[test]
+fn ansi_c_quotes_are_decoded() {
+    let c = p("$'\\x72\\x6d' -rf $'\\057' a$'\\n'b $'\\u00e9\\t\\''");
+    assert_eq!(c[0].words, ["rm", "-rf", "/", "a\nb", "\u{e9}\t'"]);
 }

@@ -32,9 +32,9 @@ fn pieces_into(
     for p in pieces {
         let text = raw.get(p.start_index..p.end_index).unwrap_or("");
         match &p.piece {
-            WordPiece::Text(t) | WordPiece::SingleQuotedText(t) | WordPiece::AnsiCQuotedText(t) => {
-                out.push_str(t)
-            }
+            WordPiece::Text(t) | WordPiece::SingleQuotedText(t) => out.push_str(t),
+            // `$'\x72\x6d'` is `rm`: judged as bash will run it.
+            WordPiece::AnsiCQuotedText(t) => out.push_str(&ansi_c(t)),
             WordPiece::DoubleQuotedSequence(inner)
             | WordPiece::GettextDoubleQuotedSequence(inner) => {
                 pieces_into(inner, raw, out, s)?;
@@ -255,4 +255,73 @@ pub(super) fn known_assignments(c: &Simple) -> Vec<(String, String)> {
             told.map(|v| (name.to_string(), v))
         })
         .collect()
+}
+
+/// Up to `max` digits of `radix` from `it`, as a number; `None` when there is none.
+fn digits(
+    it: &mut std::iter::Peekable<std::str::Chars>,
+    radix: u32,
+    max: usize,
+    start: u32,
+) -> (u32, usize) {
+    let (mut v, mut n) = (start, 0);
+    while n < max {
+        match it.peek().and_then(|c| c.to_digit(radix)) {
+            Some(d) => {
+                v = v.saturating_mul(radix).saturating_add(d);
+                it.next();
+                n += 1;
+            }
+            None => break,
+        }
+    }
+    (v, n)
+}
+
+/// The text of a `$'…'` string with its escapes decoded as bash does.
+fn ansi_c(raw: &str) -> String {
+    let mut out = String::new();
+    let mut it = raw.chars().peekable();
+    while let Some(c) = it.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        let Some(e) = it.next() else {
+            out.push('\\');
+            break;
+        };
+        let hex = |it: &mut std::iter::Peekable<std::str::Chars>, max| match digits(it, 16, max, 0)
+        {
+            (_, 0) => None,
+            (v, _) => char::from_u32(v),
+        };
+        let decoded = match e {
+            'a' => Some('\u{7}'),
+            'b' => Some('\u{8}'),
+            'e' | 'E' => Some('\u{1b}'),
+            'f' => Some('\u{c}'),
+            'n' => Some('\n'),
+            'r' => Some('\r'),
+            't' => Some('\t'),
+            'v' => Some('\u{b}'),
+            '\\' | '\'' | '"' | '?' => Some(e),
+            // One to three octal digits, `e` the first.
+            '0'..='7' => char::from_u32(digits(&mut it, 8, 2, e.to_digit(8).unwrap_or(0)).0 & 0xff),
+            'x' => hex(&mut it, 2),
+            'u' => hex(&mut it, 4),
+            'U' => hex(&mut it, 8),
+            'c' => it
+                .next()
+                .map(|x| char::from_u32((x as u32) & 0x1f).unwrap_or(x)),
+            other => {
+                out.push('\\');
+                Some(other)
+            }
+        };
+        if let Some(d) = decoded {
+            out.push(d);
+        }
+    }
+    out
 }

@@ -119,6 +119,13 @@ pub fn effective(words: &[String]) -> Argv<'_> {
                 skip_opts(words, i + 1, &[])
             }
             "nice" => skip_opts(words, i + 1, &["-n", "--adjustment"]),
+            // `busybox rm -rf /`: the applet is the program (a shell applet's script is found
+            // by `scripts`).
+            "busybox" | "toybox"
+                if second.is_some_and(|s| !s.starts_with('-') && !SHELLS.contains(&s)) =>
+            {
+                i + 1
+            }
             "ionice" => skip_opts(words, i + 1, &["-c", "-n", "-p", "-P", "-u", "--class"]),
             "stdbuf" => skip_opts(words, i + 1, &["-i", "-o", "-e"]),
             "timeout" => skip_opts(words, i + 1, &["-s", "-k", "--signal", "--kill-after"]) + 1,

@@ -11,6 +11,7 @@ pub fn check(c: &Cmd) -> Option<Hit> {
     let a = c.argv;
     proc_environ(c)
         .or_else(|| kill(a))
+        .or_else(|| machine(a))
         .or_else(|| tmux(a))
         .or_else(|| forge(a))
         .or_else(|| database(c))
@@ -79,6 +80,38 @@ fn kill(a: &Argv) -> Option<Hit> {
                 "`{p}` here signals every process (or every one with a name), brl's and other \
                  sessions' included; stop only what you started, by its process id \
                  (`kill <pid>`, `kill %1`)"
+            ),
+        )
+    })
+}
+
+/// Switching the machine off, or wiping the user's crontab.
+fn machine(a: &Argv) -> Option<Hit> {
+    let p = a.program();
+    let args = a.args();
+    let power = [
+        "poweroff",
+        "reboot",
+        "halt",
+        "suspend",
+        "hibernate",
+        "kexec",
+    ];
+    let hit = match p {
+        "shutdown" | "reboot" | "halt" | "poweroff" => true,
+        "systemctl" | "loginctl" => args.iter().any(|x| power.contains(&x.as_str())),
+        "init" | "telinit" => args.iter().any(|x| x == "0" || x == "6"),
+        "crontab" => args
+            .iter()
+            .any(|x| x == "-r" || (x.starts_with('-') && x.contains('r'))),
+        _ => false,
+    };
+    hit.then(|| {
+        (
+            "machine",
+            format!(
+                "`{p}` here switches the machine off or restarts it, or wipes the crontab: that \
+                 ends every session's work and is for a person to do"
             ),
         )
     })

@@ -105,3 +105,23 @@ fn database_flushes() {
         assert_eq!(rule_of(cmd), "allow", "{cmd}");
     }
 }
+
+#[test]
+fn power_and_crontab() {
+    for cmd in [
+        "sudo shutdown -h now",
+        "reboot",
+        "systemctl poweroff",
+        "init 0",
+        "crontab -r",
+    ] {
+        assert_eq!(rule_of(cmd), "machine", "{cmd}");
+    }
+    for cmd in ["crontab -l", "systemctl status nginx", "uptime"] {
+        assert_eq!(rule_of(cmd), "allow", "{cmd}");
+    }
+    assert_eq!(rule_of("busybox rm -rf /"), "rm-outside-worktree");
+    assert_eq!(rule_of("toybox rm -rf ~"), "rm-outside-worktree");
+    assert_eq!(rule_of("busybox sh -c 'rm -rf /'"), "rm-outside-worktree");
+    assert_eq!(rule_of("busybox ls"), "allow");
+}

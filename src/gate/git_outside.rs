@@ -140,6 +140,11 @@ pub fn check(c: &Cmd) -> Option<Hit> {
     }
     let sub = w.get(i).map(String::as_str).unwrap_or("");
     let args = w.get(i + 1..).unwrap_or(&[]);
+    if sub == "config"
+        && let Some(hit) = config(args)
+    {
+        return Some(hit);
+    }
     if sub.is_empty() || reads_only(sub, args) {
         return None;
     }
@@ -183,6 +188,66 @@ pub fn check(c: &Cmd) -> Option<Hit> {
     })
 }
 
+/// Keys that make the user's checkout run code or look elsewhere (the worktree shares its
+/// repository's config).
+const RUNS_CODE: &[&str] = &[
+    "core.hookspath",
+    "core.fsmonitor",
+    "core.worktree",
+    "core.sshcommand",
+    "core.editor",
+    "core.pager",
+    "include.path",
+    "credential.helper",
+];
+
+/// `git config` writing outside the worktree: the user's `~/.gitconfig` or the system's, or a
+/// key of the shared repository config that makes git run code or look elsewhere.
+fn config(args: &[String]) -> Option<Hit> {
+    let reading = args
+        .iter()
+        .any(|x| x.starts_with("--get") || matches!(x.as_str(), "-l" | "--list" | "get" | "list"));
+    if reading {
+        return None;
+    }
+    let operands: Vec<&String> = args.iter().filter(|x| !x.starts_with('-')).collect();
+    let scope_outside = args.iter().any(|x| {
+        matches!(x.as_str(), "--global" | "--system" | "--file" | "-f") || x.starts_with("--file=")
+    });
+    // `git config key value` / `git config set key value`: a write (a lone key reads).
+    let (key, writes) = match operands.as_slice() {
+        [verb, key, ..] if matches!(verb.as_str(), "set" | "unset" | "edit") => {
+            (key.as_str(), true)
+        }
+        [key, _value, ..] => (key.as_str(), true),
+        [key] => (
+            key.as_str(),
+            args.iter()
+                .any(|x| x.starts_with("--unset") || x == "--edit" || x == "-e"),
+        ),
+        [] => ("", args.iter().any(|x| x == "--edit" || x == "-e")),
+    };
+    let key = key.to_ascii_lowercase();
+    let runs_code = RUNS_CODE.contains(&key.as_str())
+        || key.starts_with("includeif.")
+        || key.starts_with("alias.") && operands.get(1).is_some_and(|v| v.starts_with('!'));
+    (writes && (scope_outside || runs_code)).then(|| {
+        (
+            "git-config-outside",
+            format!(
+                "this `git config` write reaches beyond the worktree ({}): the user's own git \
+                 setup or their checkout, which shares this repository's config; set what you \
+                 need for one command with `git -c key=value …`",
+                if scope_outside {
+                    "a global, system or other file"
+                } else {
+                    key.as_str()
+                }
+            ),
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use crate::gate::effects::tests::rule_of;
@@ -214,6 +279,29 @@ mod tests {
             "git -C /srv/brl/worktrees/s1 add -A",
             "cd src && git restore a.rs",
             "git checkout -- .",
+        ] {
+            assert_eq!(rule_of(cmd), "allow", "{cmd}");
+        }
+    }
+
+    #[test]
+    fn config_that_reaches_beyond_the_worktree() {
+        for cmd in [
+            "git config --global user.name x",
+            "git config --system core.editor vim",
+            "git config core.hooksPath /tmp/hooks",
+            "git config set core.fsmonitor ./x",
+            "git config alias.x '!rm -rf ~'",
+            "git config --file ~/.gitconfig a.b c",
+        ] {
+            assert_eq!(rule_of(cmd), "git-config-outside", "{cmd}");
+        }
+        for cmd in [
+            "git config user.email agent@example.com",
+            "git config --get user.name",
+            "git config --global --list",
+            "git config core.hooksPath",
+            "git -c core.hooksPath=/dev/null commit -m x",
         ] {
             assert_eq!(rule_of(cmd), "allow", "{cmd}");
         }

@@ -228,7 +228,7 @@ impl Builder {
             ast::Command::ExtendedTest(t, redirects) => {
                 self.redirect_list(redirects.as_ref())?;
                 let mut s = Simple::default();
-                test_words(&t.expr, &mut |w| words::word(w, &mut s).map(|_| ()))?;
+                words::test_words(&t.expr, &mut |w| words::word(w, &mut s).map(|_| ()))?;
                 if !s.subs.is_empty() {
                     self.push(s);
                 }
@@ -375,26 +375,6 @@ fn item_into(item: &ast::CommandPrefixOrSuffixItem, s: &mut Simple) -> Result<()
         }
     }
     Ok(())
-}
-
-/// Every word of a `[[ … ]]` test.
-fn test_words(
-    e: &ast::ExtendedTestExpr,
-    f: &mut impl FnMut(&str) -> Result<(), String>,
-) -> Result<(), String> {
-    use ast::ExtendedTestExpr as E;
-    match e {
-        E::And(a, b) | E::Or(a, b) => {
-            test_words(a, f)?;
-            test_words(b, f)
-        }
-        E::Not(a) | E::Parenthesized(a) => test_words(a, f),
-        E::UnaryTest(_, w) => f(&w.value),
-        E::BinaryTest(_, a, b) => {
-            f(&a.value)?;
-            f(&b.value)
-        }
-    }
 }
 
 #[path = "shell_words.rs"]

@@ -325,3 +325,23 @@ fn ansi_c(raw: &str) -> String {
     }
     out
 }
+
+/// Every word of a `[[ … ]]` test.
+pub(super) fn test_words(
+    e: &brush_parser::ast::ExtendedTestExpr,
+    f: &mut impl FnMut(&str) -> Result<(), String>,
+) -> Result<(), String> {
+    use brush_parser::ast::ExtendedTestExpr as E;
+    match e {
+        E::And(a, b) | E::Or(a, b) => {
+            test_words(a, f)?;
+            test_words(b, f)
+        }
+        E::Not(a) | E::Parenthesized(a) => test_words(a, f),
+        E::UnaryTest(_, w) => f(&w.value),
+        E::BinaryTest(_, a, b) => {
+            f(&a.value)?;
+            f(&b.value)
+        }
+    }
+}

@@ -371,3 +371,25 @@ fn binary_judges_effects_on_the_real_file_system() {
         "uncommitted"
     );
 }
+
+/// The agent's cwd may name the worktree through a symlink: git there is still in the worktree.
+#[test]
+fn binary_resolves_the_cwd_through_symlinks() {
+    let h = Home::new("");
+    let link_dir = tempfile::tempdir().expect("tempdir");
+    let link = link_dir.path().join("wt-link");
+    std::os::unix::fs::symlink(h.wt(), &link).expect("symlink");
+    let input = json!({
+        "tool_name": "Bash",
+        "tool_input": { "command": "git add -A && git commit -qm x && echo ok > src/out.txt" },
+        "cwd": link,
+    });
+    let o = h.gate(Some("s1"), &input.to_string());
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let outside = json!({
+        "tool_name": "Bash",
+        "tool_input": { "command": "echo x > ../s2/x.txt" },
+        "cwd": link,
+    });
+    assert_eq!(code(&h.gate(Some("s1"), &outside.to_string())), 2);
+}

@@ -161,7 +161,8 @@ pub fn check(c: &Cmd) -> Option<Hit> {
         .collect();
     if checked.is_empty() {
         match c.cwd {
-            Some(d) if d != wt => {
+            // The worktree itself, however the cwd spells it (symlinks resolved), is fine.
+            Some(d) if d != wt && (c.ctx.resolve)(d) != wt => {
                 let word = d.display().to_string();
                 let place = paths::place(&word, None, c.ctx, false);
                 checked.push((word, place));

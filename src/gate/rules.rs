@@ -110,7 +110,8 @@ pub fn check(input: &HookInput, ctx: &Context) -> Verdict {
         .cwd
         .clone()
         .or_else(|| ctx.worktree.clone())
-        .map(|c| paths::normalize(&c));
+        // Symlinks in the cwd resolved first: the kernel takes `..` from the real folder.
+        .map(|c| (ctx.resolve)(&paths::normalize(&c)));
     let tool = input.tool_name.as_str();
     let result = match tools::kind(tool) {
         Kind::Shell => match tools::shell_script(tool, &input.tool_input) {

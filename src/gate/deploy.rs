@@ -160,4 +160,20 @@ mod tests {
             assert!(!deploys(ok), "{ok}");
         }
     }
+
+    #[test]
+    fn dry_runs_change_nothing() {
+        for ok in [
+            "npm publish --dry-run",
+            "cargo publish --dry-run",
+            "kubectl apply -f k8s/ --dry-run=client",
+            "helm upgrade --install api ./chart --dry-run",
+            "wrangler deploy --dry-run",
+        ] {
+            assert!(!deploys(ok), "{ok}");
+        }
+        // A flag that only looks like one is no dry run.
+        assert!(deploys("npm publish --dry-run-later"));
+        assert!(deploys("npm publish dry-run"));
+    }
 }

@@ -119,6 +119,13 @@ pub fn effective(words: &[String]) -> Argv<'_> {
                 skip_opts(words, i + 1, &[])
             }
             "nice" => skip_opts(words, i + 1, &["-n", "--adjustment"]),
+            // `busybox rm -rf /`: the applet is the program (a shell applet's script is found
+            // by `scripts`).
+            "busybox" | "toybox"
+                if second.is_some_and(|s| !s.starts_with('-') && !SHELLS.contains(&s)) =>
+            {
+                i + 1
+            }
             "ionice" => skip_opts(words, i + 1, &["-c", "-n", "-p", "-P", "-u", "--class"]),
             "stdbuf" => skip_opts(words, i + 1, &["-i", "-o", "-e"]),
             "timeout" => skip_opts(words, i + 1, &["-s", "-k", "--signal", "--kill-after"]) + 1,
@@ -204,6 +211,13 @@ pub fn scripts(argv: &Argv, cmds: &[Simple], i: usize) -> Vec<String> {
             }
         }
         "eval" => out.push(w[1..].join(" ")),
+        // `trap 'cleanup' EXIT`: the handler runs later, in this shell.
+        "trap" => out.extend(w.iter().skip(1).find(|a| !a.starts_with('-')).cloned()),
+        "flock" => {
+            if let Some(k) = w.iter().position(|a| a == "-c" || a == "--command") {
+                out.extend(w.get(k + 1).cloned());
+            }
+        }
         "su" => {
             if let Some(k) = w.iter().position(|a| a == "-c" || a == "--command") {
                 out.extend(w.get(k + 1).cloned());
@@ -216,13 +230,22 @@ pub fn scripts(argv: &Argv, cmds: &[Simple], i: usize) -> Vec<String> {
             }
         }
         "find" => {
+            // `{}` is each path found: something below one of the start paths.
+            let starts = find_starts(w);
             let mut k = 0;
             while k < w.len() {
                 if matches!(w[k].as_str(), "-exec" | "-execdir" | "-ok" | "-okdir") {
                     let end = (k + 1..w.len())
                         .find(|&e| w[e] == ";" || w[e] == "+")
                         .unwrap_or(w.len());
-                    out.push(w[k + 1..end].join(" "));
+                    for start in &starts {
+                        let below = format!("{}/*", start.trim_end_matches('/'));
+                        let words: Vec<String> = w[k + 1..end]
+                            .iter()
+                            .map(|x| x.replace("{}", &below))
+                            .collect();
+                        out.push(quote(&words));
+                    }
                     k = end;
                 }
                 k += 1;
@@ -233,6 +256,62 @@ pub fn scripts(argv: &Argv, cmds: &[Simple], i: usize) -> Vec<String> {
     out
 }
 
+/// The directory a wrapper runs the command in: `env -C dir`, `env --chdir=dir`,
+/// `sudo -D dir` / `sudo --chdir=dir` (among the words before the effective command).
+pub fn wrapper_chdir(words: &[String], argv: &Argv) -> Option<String> {
+    let before = &words[..words.len().saturating_sub(argv.words.len())];
+    let mut wrapper = "";
+    for (k, w) in before.iter().enumerate() {
+        if matches!(base(w), "env" | "sudo" | "doas") {
+            wrapper = base(w);
+            continue;
+        }
+        let flags: &[&str] = match wrapper {
+            "env" => &["-C", "--chdir"],
+            "sudo" | "doas" => &["-D", "--chdir"],
+            _ => continue,
+        };
+        for f in flags {
+            if w == f {
+                return before.get(k + 1).cloned();
+            }
+            if let Some(v) = w.strip_prefix(&format!("{f}=")) {
+                return Some(v.to_string());
+            }
+        }
+    }
+    None
+}
+
+/// `find`'s start paths (`.` when none is given).
+pub fn find_starts(w: &[String]) -> Vec<String> {
+    let starts: Vec<String> = w
+        .iter()
+        .skip(1)
+        .skip_while(|x| matches!(x.as_str(), "-H" | "-L" | "-P"))
+        .take_while(|x| !x.starts_with('-') && !matches!(x.as_str(), "(" | "!"))
+        .cloned()
+        .collect();
+    if starts.is_empty() {
+        vec![".".to_string()]
+    } else {
+        starts
+    }
+}
+
+/// Words back into one line of sh, each quoted as needed.
+fn quote(words: &[String]) -> String {
+    words
+        .iter()
+        .map(|x| {
+            shlex::try_quote(x)
+                .map(|q| q.into_owned())
+                .unwrap_or_else(|_| x.replace('\0', ""))
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// What a shell reading stdin at `cmds[i]` runs: its heredoc or here-string, or what an `echo`,
 /// `printf` or `cat <<EOF` pipes into it.
 fn stdin_script(cmds: &[Simple], i: usize) -> Option<String> {
@@ -240,7 +319,12 @@ fn stdin_script(cmds: &[Simple], i: usize) -> Option<String> {
     if let Some(t) = &c.stdin_text {
         return Some(t.clone());
     }
-    let from = &cmds[c.piped_from?];
+    piped_text(cmds, c)
+}
+
+/// The text an `echo`, `printf` or `cat <<EOF` pipes into `c` (one of `cmds`).
+pub fn piped_text(cmds: &[Simple], c: &Simple) -> Option<String> {
+    let from = cmds.get(c.piped_from?)?;
     let argv = effective(&from.words);
     match argv.program() {
         "echo" | "printf" => Some(
@@ -261,7 +345,7 @@ mod tests {
     use crate::gate::shell::parse;
 
     fn eff(src: &str) -> Vec<String> {
-        let c = parse(src);
+        let c = parse(src).expect("parses");
         effective(&c[0].words).words.to_vec()
     }
 
@@ -280,19 +364,19 @@ mod tests {
             ["wrangler", "deploy"]
         );
         assert_eq!(eff("yarn wrangler deploy"), ["wrangler", "deploy"]);
-        assert_eq!(eff("if git status"), ["git", "status"]);
-        let c = parse("find . | xargs -0 -n 1 rm -rf");
+        assert_eq!(eff("if git status; then :; fi"), ["git", "status"]);
+        let c = parse("find . | xargs -0 -n 1 rm -rf").expect("parses");
         let a = effective(&c[1].words);
         assert!(a.via_xargs);
         assert_eq!(a.program(), "rm");
-        let c = parse("env -u X");
+        let c = parse("env -u X").expect("parses");
         assert!(effective(&c[0].words).bare_env);
     }
 
     #[test]
     fn scripts_are_found() {
         let s = |src: &str| {
-            let c = parse(src);
+            let c = parse(src).expect("parses");
             let last = c.len() - 1;
             scripts(&effective(&c[last].words), &c, last)
         };
@@ -303,6 +387,13 @@ mod tests {
         assert_eq!(s("echo 'rm -rf ~' | bash"), ["rm -rf ~"]);
         assert_eq!(s("bash <<'X'\ngit reset --hard\nX"), ["git reset --hard\n"]);
         assert_eq!(s("eval \"git\" push"), ["git push"]);
-        assert_eq!(s("find / -exec rm -rf {} \\;"), ["rm -rf {}"]);
+        assert_eq!(s("trap 'rm -rf ~' EXIT"), ["rm -rf ~"]);
+        assert_eq!(s("flock /tmp/l -c 'git push -f'"), ["git push -f"]);
+        assert_eq!(s("find / -exec rm -rf {} \\;"), ["rm -rf '/*'"]);
+        assert_eq!(
+            s("find a b -exec sed -i 's/x y/z/' {} +"),
+            ["sed -i 's/x y/z/' 'a/*'", "sed -i 's/x y/z/' 'b/*'"]
+        );
+        assert_eq!(s("find -name x -exec rm {} ;"), ["rm './*'"]);
     }
 }

@@ -11,7 +11,7 @@ use super::paths::{self, Place};
 use super::rules::Context;
 use super::secrets::{self, is_secret_file, read_secret};
 use super::shell::Simple;
-use super::{deploy, git};
+use super::{deploy, effects, git, git_outside, interp, system};
 
 /// A rule's name and the reason given to the agent.
 pub type Hit = (&'static str, String);
@@ -19,6 +19,8 @@ pub type Hit = (&'static str, String);
 /// One simple command and what the rules know around it.
 pub struct Cmd<'a> {
     pub simple: &'a Simple,
+    /// Every simple command of the script `simple` is part of (for pipelines).
+    pub cmds: &'a [Simple],
     pub argv: &'a Argv<'a>,
     /// Where it runs (`None`: after a `cd` that could not be followed).
     pub cwd: Option<&'a Path>,
@@ -32,6 +34,10 @@ pub fn builtin(c: &Cmd) -> Option<Hit> {
     redirects(c)
         .or_else(|| removal(c))
         .or_else(|| git::check(c.argv, c.ctx))
+        .or_else(|| git_outside::check(c))
+        .or_else(|| effects::check(c))
+        .or_else(|| system::check(c))
+        .or_else(|| interp::check(c))
         .or_else(|| deploy::check(c.argv))
         .or_else(|| secrets::check(c))
         .or_else(|| sql(c))

@@ -43,6 +43,13 @@ fn operands(args: &[String]) -> Vec<&str> {
 pub fn check(a: &Argv) -> Option<Hit> {
     let p = a.program();
     let args = a.args();
+    // A dry run shows what would happen and changes nothing.
+    if args
+        .iter()
+        .any(|x| x == "--dry-run" || x == "--dryrun" || x.starts_with("--dry-run="))
+    {
+        return None;
+    }
     let ops = operands(args);
     let first = ops.first().copied().unwrap_or("");
     let second = ops.get(1).copied().unwrap_or("");
@@ -120,7 +127,7 @@ mod tests {
     use crate::gate::shell::parse;
 
     fn deploys(src: &str) -> bool {
-        let c = parse(src);
+        let c = parse(src).expect("parses");
         check(&effective(&c[0].words)).is_some()
     }
 
@@ -152,5 +159,21 @@ mod tests {
         ] {
             assert!(!deploys(ok), "{ok}");
         }
+    }
+
+    #[test]
+    fn dry_runs_change_nothing() {
+        for ok in [
+            "npm publish --dry-run",
+            "cargo publish --dry-run",
+            "kubectl apply -f k8s/ --dry-run=client",
+            "helm upgrade --install api ./chart --dry-run",
+            "wrangler deploy --dry-run",
+        ] {
+            assert!(!deploys(ok), "{ok}");
+        }
+        // A flag that only looks like one is no dry run.
+        assert!(deploys("npm publish --dry-run-later"));
+        assert!(deploys("npm publish dry-run"));
     }
 }

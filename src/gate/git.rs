@@ -5,7 +5,7 @@ use super::commands::Hit;
 use super::rules::Context;
 
 /// git's own options before the subcommand that take a value.
-const GLOBAL_WITH_ARG: &[&str] = &[
+pub(super) const GLOBAL_WITH_ARG: &[&str] = &[
     "-C",
     "-c",
     "--git-dir",
@@ -49,6 +49,18 @@ pub fn check(a: &Argv, ctx: &Context) -> Option<Hit> {
                 .into(),
         )),
         "push" => push(args, main),
+        "worktree"
+            if args.first().is_some_and(|v| {
+                matches!(v.as_str(), "remove" | "prune" | "move" | "add" | "repair")
+            }) =>
+        {
+            Some((
+                "git-worktree",
+                "brl makes, keeps and removes the sessions' worktrees (this one and the others); \
+             do not add, move, prune or remove worktrees: work in the current directory"
+                    .into(),
+            ))
+        }
         "branch" => branch(args, main),
         "checkout" | "switch" => checkout(sub, args, main),
         "update-ref" | "symbolic-ref"
@@ -202,7 +214,7 @@ mod tests {
     use crate::gate::shell::parse;
 
     fn hit(src: &str) -> Option<&'static str> {
-        let c = parse(src);
+        let c = parse(src).expect("parses");
         check(&effective(&c[0].words), &Context::for_tests("/w")).map(|h| h.0)
     }
 

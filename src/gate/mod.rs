@@ -3,13 +3,17 @@
 //! stdin; exit 0 lets the call run, exit 2 blocks it and the reason printed on stderr goes back
 //! to the agent.
 //!
-//! Dumb tripwires on purpose: what each agent's tool is ([`tools`]: shell, file write/edit,
-//! patch, read; a tool it does not know is blocked unless `[gate] allow_tools` names it), a small
-//! shell splitter ([`shell`]), the command a word list really runs ([`argv`]), paths against the
-//! worktree ([`paths`]), and pure rules ([`rules`], with [`commands`], [`git`], [`deploy`] and
-//! [`secrets`]); [`run`] does the IO of one hook call and [`install`] writes the hook where the
-//! session's agent loads it (`.claude/settings.json`, `.gemini/settings.json`; Codex gets it on
-//! its command line).
+//! Parse, then judge effects. What each agent's tool is ([`tools`]: shell, file write/edit,
+//! patch, read; a tool it does not know is blocked unless `[gate] allow_tools` names it); a
+//! shell script parsed by a real bash parser into its simple commands ([`shell`], on
+//! `brush-parser`; what it rejects is blocked), the command a word list really runs ([`argv`]),
+//! paths against the worktree ([`paths`]); then pure rules ([`rules`] walks the script and
+//! follows `cd`): what each command changes and where ([`targets`], [`effects`]), git
+//! ([`git`], and [`git_outside`] for other checkouts), inline interpreter code and downloads run
+//! unread ([`interp`]), process kills, tmux, `/proc`, forge and database verbs ([`system`]),
+//! deploys ([`deploy`]), secrets ([`secrets`]) and SQL ([`commands`]). [`run`] does the IO of one
+//! hook call and [`install`] writes the hook where the session's agent loads it
+//! (`.claude/settings.json`, `.gemini/settings.json`; Codex gets it on its command line).
 
 use std::path::PathBuf;
 
@@ -19,13 +23,18 @@ use serde_json::Value;
 pub mod argv;
 pub mod commands;
 pub mod deploy;
+pub mod effects;
 pub mod git;
+pub mod git_outside;
 pub mod install;
+pub mod interp;
 pub mod paths;
 pub mod rules;
 pub mod run;
 pub mod secrets;
 pub mod shell;
+pub mod system;
+pub mod targets;
 pub mod tools;
 
 pub use rules::{Block, Context, Verdict, check};

@@ -145,7 +145,8 @@ pub fn locate(
             }
         }
     };
-    Ok(((ctx.resolve)(&normalize(&joined)), child))
+    // Resolved before `..` is taken lexically: the kernel takes `..` from the real folder.
+    Ok((normalize(&(ctx.resolve)(&joined)), child))
 }
 
 /// A resolved path (or, with `child`, anything directly or deeply below it) against the worktree.
@@ -240,5 +241,16 @@ mod tests {
             canonicalize_prefix(Path::new("/nope/x")),
             PathBuf::from("/nope/x")
         );
+        // `..` after a symlink is the real folder's parent, as the kernel has it.
+        std::fs::create_dir_all(root.join("a/b")).expect("mkdir");
+        std::os::unix::fs::symlink(root.join("a/b"), root.join("jump")).expect("symlink");
+        assert_eq!(
+            canonicalize_prefix(&root.join("jump/../new/file")),
+            root.join("a/new/file")
+        );
+        let mut ctx = Context::for_tests(&root.join("real").display().to_string());
+        ctx.resolve = canonicalize_prefix;
+        let (p, _) = locate("jump/../x", Some(&root), &ctx, false).expect("locate");
+        assert_eq!(p, root.join("a/x"));
     }
 }

@@ -38,6 +38,10 @@ pub struct Context {
     pub allow: Vec<Regex>,
     /// `[gate] allow_tools`: tool names the gate does not know that may run anyway.
     pub allow_tools: Vec<String>,
+    /// Folders that are never scratch space, even under `/tmp`: the user's checkout (brl.toml's
+    /// `repo`). Other sessions' worktrees (siblings of `worktree` in `worktrees/`) never are
+    /// either.
+    pub protected: Vec<PathBuf>,
     /// Resolves symlinks in an absolute, normalised path ([`paths::canonicalize_prefix`] for
     /// real; the identity in pure tests).
     pub resolve: fn(&Path) -> PathBuf,
@@ -53,6 +57,7 @@ impl Context {
             deny: Vec::new(),
             allow: Vec::new(),
             allow_tools: Vec::new(),
+            protected: Vec::new(),
             resolve: |p| p.to_path_buf(),
         }
     }
@@ -105,7 +110,8 @@ pub fn check(input: &HookInput, ctx: &Context) -> Verdict {
         .cwd
         .clone()
         .or_else(|| ctx.worktree.clone())
-        .map(|c| paths::normalize(&c));
+        // Symlinks in the cwd resolved first: the kernel takes `..` from the real folder.
+        .map(|c| (ctx.resolve)(&paths::normalize(&c)));
     let tool = input.tool_name.as_str();
     let result = match tools::kind(tool) {
         Kind::Shell => match tools::shell_script(tool, &input.tool_input) {
@@ -231,7 +237,16 @@ impl Walk<'_> {
                 src.chars().take(200).collect::<String>(),
             ));
         }
-        let cmds = shell::parse(src);
+        let cmds = shell::parse(src).map_err(|why| {
+            Block::new(
+                "unparsable",
+                format!(
+                    "bash would not run this as written ({why}), so what it does cannot be \
+                     checked; fix the quoting or split it into simpler commands"
+                ),
+                src.chars().take(200).collect::<String>(),
+            )
+        })?;
         // The directory in each subshell scope (a `cd` lasts to the end of its subshell).
         let mut cwds: HashMap<&[u32], Option<PathBuf>> = HashMap::new();
         let outer = self.cwd.clone();
@@ -268,10 +283,18 @@ impl Walk<'_> {
             ));
         }
         if !self.ctx.allow.iter().any(matches) {
+            // `env -C dir cmd`: the command runs there (and only it).
+            let own_cwd = match argv::wrapper_chdir(&c.words, &argv) {
+                Some(dir) => paths::locate(&dir, self.cwd.as_deref(), self.ctx, false)
+                    .ok()
+                    .map(|(p, _)| p),
+                None => self.cwd.clone(),
+            };
             let cmd = Cmd {
                 simple: c,
+                cmds,
                 argv: &argv,
-                cwd: self.cwd.as_deref(),
+                cwd: own_cwd.as_deref(),
                 feeds_pipe: cmds.iter().any(|o| o.piped_from == Some(i)),
                 ctx: self.ctx,
             };

@@ -109,8 +109,14 @@ fn random_shell_like_input_never_panics() {
             x ^= x << 17;
             cmd.push_str(pieces[(x % pieces.len() as u64) as usize]);
         }
-        let _ = check(&input("Bash", json!({ "command": cmd })), &ctx);
-        let _ = check(&input("Write", json!({ "file_path": cmd })), &ctx);
+        for v in [
+            check(&input("Bash", json!({ "command": cmd })), &ctx),
+            check(&input("Write", json!({ "file_path": cmd })), &ctx),
+        ] {
+            if let Verdict::Block(b) = v {
+                assert!(!b.rule.is_empty() && !b.reason.is_empty(), "{cmd:?}: {b:?}");
+            }
+        }
     }
 }
 
@@ -122,4 +128,28 @@ fn deep_nesting_is_blocked() {
     }
     assert!(blocked(&cmd));
     assert!(!blocked("echo $(echo $(echo $(ls)))"));
+}
+
+#[test]
+fn what_cannot_be_parsed_is_blocked_with_the_parsers_reason() {
+    for cmd in [
+        "echo 'unterminated",
+        "ls )",
+        "if true; then ls",
+        "bash -c 'echo \"open'",
+        "sh -c \"$(printf '%s' \\\"x\\\")\" )",
+    ] {
+        match verdict("Bash", json!({ "command": cmd })) {
+            Verdict::Block(b) => {
+                assert_eq!(b.rule, "unparsable", "{cmd}");
+                assert!(b.reason.contains("bash would not run this"), "{}", b.reason);
+            }
+            v => panic!("{cmd}: {v:?}"),
+        }
+    }
+    let deep = format!("echo {}x{}", "$(".repeat(60), ")".repeat(60));
+    match verdict("Bash", json!({ "command": deep })) {
+        Verdict::Block(b) => assert!(b.reason.contains("nested"), "{}", b.reason),
+        v => panic!("{v:?}"),
+    }
 }

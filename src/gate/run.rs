@@ -28,11 +28,15 @@ struct RawGateFile {
     #[serde(default = "default_main")]
     main: String,
     #[serde(default)]
+    repo: Option<PathBuf>,
+    #[serde(default)]
     gate: toml::Table,
 }
 
 struct GateFile {
     main: String,
+    /// The user's checkout (brl.toml's `repo`, resolved against the home).
+    repo: Option<PathBuf>,
     gate: GateConfig,
     allow_tools: Vec<String>,
 }
@@ -124,6 +128,7 @@ pub fn decide(
         match load(home) {
             Ok(f) => {
                 ctx.main = f.main;
+                ctx.protected.extend(f.repo);
                 ctx.deny = f.gate.deny.into_iter().map(|p| p.0).collect();
                 ctx.allow = f.gate.allow.into_iter().map(|p| p.0).collect();
                 ctx.allow_tools = f.allow_tools;
@@ -182,8 +187,17 @@ fn load(home: &Home) -> Result<GateFile, String> {
     };
     let gate = GateConfig::deserialize(toml::Value::Table(raw.gate))
         .map_err(|e| invalid(format!("[gate]: {e}")))?;
+    let repo = raw.repo.map(|r| {
+        let p = if r.is_absolute() {
+            r
+        } else {
+            home.root().join(r)
+        };
+        p.canonicalize().unwrap_or_else(|_| normalize(&p))
+    });
     Ok(GateFile {
         main: raw.main,
+        repo,
         gate,
         allow_tools,
     })

@@ -344,6 +344,10 @@ impl Cycle<'_> {
             ),
             ("context", context),
             ("skills", skills),
+            (
+                "pending",
+                crate::prompt_pending::pending(self.home, self.config),
+            ),
         ];
         let text = prompt::render(&template, &source, &vars)?;
         self.data.before = Some(before);

@@ -14,8 +14,11 @@
 
 mod recover;
 mod steps;
+mod supersede;
+pub mod twins;
 
 pub use recover::recover_pending;
+pub use supersede::{Superseded, sweep};
 
 use chrono::Utc;
 use serde_json::json;
@@ -39,13 +42,20 @@ pub enum Approval {
     AlreadyMerged,
     /// Nothing changed; the entry is now `conflict`.
     Conflict { files: Vec<String> },
-    /// Nothing changed (e.g. main is checked out with uncommitted changes).
+    /// Nothing changed (e.g. main is checked out with uncommitted changes, or a `stale` entry
+    /// without `force`).
     Refused { reason: String },
+    /// Merging it would change nothing on main now (a twin was approved, or main got the change
+    /// otherwise): no empty merge commit; the entry is `superseded` and the branch deleted.
+    Superseded { why: String },
 }
 
 impl Approval {
     pub fn succeeded(&self) -> bool {
-        matches!(self, Approval::Merged { .. } | Approval::AlreadyMerged)
+        matches!(
+            self,
+            Approval::Merged { .. } | Approval::AlreadyMerged | Approval::Superseded { .. }
+        )
     }
 
     pub fn describe(&self, branch: &str, main: &str) -> String {
@@ -70,6 +80,9 @@ impl Approval {
                 files.join(", ")
             ),
             Approval::Refused { reason } => format!("not merged: {reason}"),
+            Approval::Superseded { why } => format!(
+                "nothing to merge: {why}; {branch} is now `superseded` and its branch deleted ({main} unchanged)"
+            ),
         }
     }
 
@@ -142,12 +155,40 @@ fn begin(home: &Home, config: &Config, branch: &str) -> anyhow::Result<LockGuard
 }
 
 /// Approve `branch`: merge it into main, close its entry, log the decision, delete the branch.
+/// A `stale` or `conflict` entry is refused (see [`approve_with`]).
 pub fn approve(home: &Home, config: &Config, branch: &str, by: &str) -> anyhow::Result<Approval> {
+    approve_with(home, config, branch, by, false)
+}
+
+/// [`approve`]; `force` merges an entry the latest re-check marked `stale` or `conflict` (logged
+/// `forced: true`). Without it such an entry is refused with the re-check's figures.
+pub fn approve_with(
+    home: &Home,
+    config: &Config,
+    branch: &str,
+    by: &str,
+    force: bool,
+) -> anyhow::Result<Approval> {
     let _lock = begin(home, config, branch)?;
     let target = Target::open(&config.repo_path(home.root()), &config.main)?;
+    // Before any approve: an entry that would bring nothing is superseded, never merged empty.
+    let swept = supersede::sweep_locked(home, config, &target)?;
+    if let Some(s) = swept.into_iter().find(|s| s.branch == branch) {
+        return Ok(Approval::Superseded { why: s.why });
+    }
     let queue = Queue::new(&home.queue_path());
     let mut entries = queue.load()?;
-    open_entry(&queue, &mut entries, branch)?;
+    let entry = open_entry(&queue, &mut entries, branch)?;
+    if !force && matches!(entry.status, Status::Stale | Status::Conflict) {
+        return refused(home, branch, by, blind(entry, &config.main));
+    }
+    let forced = force && matches!(entry.status, Status::Stale | Status::Conflict);
+    let group = entry.group.clone();
+    let twins: Vec<String> = entries
+        .iter()
+        .filter(|e| e.branch != branch && e.status.is_open() && group.is_some() && e.group == group)
+        .map(|e| e.branch.clone())
+        .collect();
     if !target.branch_exists(branch) {
         anyhow::bail!(
             "branch {branch} no longer exists in {}; fix: `brl queue reject {branch}` to close its entry",
@@ -185,6 +226,7 @@ pub fn approve(home: &Home, config: &Config, branch: &str, by: &str) -> anyhow::
         step: Step::Started,
         checkout_started: None,
         log_offset: log_len(home),
+        forced,
     };
     journal
         .write(&rec)
@@ -213,6 +255,19 @@ pub fn approve(home: &Home, config: &Config, branch: &str, by: &str) -> anyhow::
         },
     };
     chaos::point("approve:after-merge-commit");
+    if let Some(new) = new
+        && plan == MergePlan::MergeCommit
+        && target.same_tree(new, old)?
+    {
+        // Main got the change since the sweep: never an empty merge commit.
+        let _ = journal.remove(&rec.id);
+        let why = format!(
+            "merging it into {} would change nothing: its change is already there",
+            config.main
+        );
+        supersede::close(home, &queue, &target, branch, tip, old, &why)?;
+        return Ok(Approval::Superseded { why });
+    }
     if let Some(new) = new {
         match target.check_main_trees(old, new) {
             Ok(None) => {}
@@ -245,10 +300,54 @@ pub fn approve(home: &Home, config: &Config, branch: &str, by: &str) -> anyhow::
             for n in notes {
                 tracing::warn!("{n}");
             }
+            if approval.succeeded() {
+                after_approval(home, config, &target, branch, &twins);
+            }
             Ok(approval)
         }
         Err(e) => Err(unfinished(&journal, &rec, &config.main, e)),
     }
+}
+
+/// Main moved: sweep (twins that now merge to nothing are superseded), and the near-twins of
+/// `branch` that still change something get a `twin_of` note. Never fails the approval.
+fn after_approval(home: &Home, config: &Config, target: &Target, branch: &str, twins: &[String]) {
+    if let Err(e) = supersede::sweep_locked(home, config, target) {
+        tracing::warn!("approved {branch}, but the queue sweep failed: {e:#}");
+    }
+    if twins.is_empty() {
+        return;
+    }
+    let noted = Queue::new(&home.queue_path()).update(|entries| {
+        for e in entries.iter_mut().filter(|e| e.status.is_open()) {
+            if twins.contains(&e.branch) {
+                e.twin_of = Some(branch.to_string());
+            }
+        }
+        Ok(())
+    });
+    if let Err(e) = noted {
+        tracing::warn!("approved {branch}, but its near-twins were not noted: {e}");
+    }
+}
+
+/// Why an entry the latest re-check marked `stale`/`conflict` is not approved without force.
+fn blind(e: &QueueEntry, main: &str) -> String {
+    let figures = e
+        .review
+        .as_ref()
+        .and_then(|r| r.figures.clone())
+        .map(|f| format!(" (re-check: {f})"))
+        .unwrap_or_default();
+    format!(
+        "{} is `{}`: {}{figures}; approving it would put that into {main} — look at it          (`brl queue diff {}`), then approve with --force (CLI), the force key in the dashboard          or \"force\": true over HTTP to merge it anyway",
+        e.branch,
+        e.status.as_str(),
+        e.decision_reason
+            .as_deref()
+            .unwrap_or("the latest re-check marked it so"),
+        e.branch
+    )
 }
 
 /// Reject `branch`: delete it, record the reason, log the decision.
@@ -283,6 +382,7 @@ pub fn reject(
         step: Step::Prepared,
         checkout_started: None,
         log_offset: log_len(home),
+        forced: false,
     };
     journal
         .write(&rec)

@@ -24,6 +24,9 @@ pub enum Status {
     Conflict,
     /// Re-checked against a newer main, it now makes the checks worse (see `decision_reason`).
     Stale,
+    /// Merging it into the current main would change nothing (its change is already there, e.g. a
+    /// twin was approved); closed without a decision, its branch deleted (`queue_superseded`).
+    Superseded,
 }
 
 impl Status {
@@ -34,6 +37,7 @@ impl Status {
             Status::Rejected => "rejected",
             Status::Conflict => "conflict",
             Status::Stale => "stale",
+            Status::Superseded => "superseded",
         }
     }
 
@@ -75,6 +79,17 @@ pub struct QueueEntry {
     /// The automated review's verdict, once it ran on this branch.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub review: Option<Review>,
+    /// The twin group of an open entry: open entries with the same patch id, or nearly the same
+    /// change (see `decision::twins`), share it. None: no twin waits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    /// The approved branch this one is a near-twin of: it still changes something after that
+    /// approval, so it stays open with this note.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub twin_of: Option<String>,
+    /// Main's commit that made this entry `superseded`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub superseded_by: Option<String>,
 }
 
 /// What the automated review (`brl review`) said about a branch.
@@ -175,6 +190,55 @@ impl Queue {
     }
 }
 
+/// What the superseded/twins sweep last looked at (`logs/review-queue-checked.json`): a
+/// fingerprint of main's commit and the open branches' tips. The sweep runs again only when it
+/// differs, so calling it on every `brl queue list` and every control-room tick stays cheap.
+pub struct Checked {
+    file: StateFile,
+}
+
+#[derive(Serialize, Deserialize)]
+struct CheckedFile {
+    version: u32,
+    fingerprint: String,
+    at: DateTime<Utc>,
+}
+
+impl Checked {
+    /// Next to the queue file.
+    pub fn beside(queue_path: &Path) -> Checked {
+        Checked {
+            file: StateFile {
+                path: queue_path.with_file_name("review-queue-checked.json"),
+                what: "review queue sweep state",
+                version: QUEUE_VERSION,
+                hint: "; it only records what was last checked: deleting it is safe",
+            },
+        }
+    }
+
+    /// The last fingerprint checked (None: never, or the file was removed).
+    pub fn last(&self) -> Result<Option<String>, QueueError> {
+        Ok(self.file.read::<CheckedFile>()?.map(|f| f.fingerprint))
+    }
+
+    pub fn save(&self, fingerprint: &str) -> Result<(), QueueError> {
+        let fp = fingerprint.to_string();
+        self.file.update(
+            || CheckedFile {
+                version: QUEUE_VERSION,
+                fingerprint: String::new(),
+                at: Utc::now(),
+            },
+            |f: &mut CheckedFile| {
+                f.fingerprint = fp;
+                f.at = Utc::now();
+                Ok(())
+            },
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -198,6 +262,9 @@ mod tests {
             conflict_files: vec![],
             review: None,
             cycle_id: None,
+            group: None,
+            twin_of: None,
+            superseded_by: None,
         }
     }
 

@@ -13,8 +13,16 @@ pub fn run(home: &Home, cmd: QueueCommand) -> anyhow::Result<i32> {
     match cmd {
         QueueCommand::List { json } => {
             // Main may have moved (an approve, a push): close what would merge to nothing first.
-            for s in decision::sweep(home, &config)? {
-                eprintln!("superseded {}: {}", s.branch, s.why);
+            match decision::sweep(home, &config) {
+                Ok(gone) => {
+                    for s in gone {
+                        eprintln!("superseded {}: {}", s.branch, s.why);
+                    }
+                }
+                Err(e) => eprintln!(
+                    "brl: the queue is listed as it is; checking it against {} failed: {e:#}",
+                    config.main
+                ),
             }
             let entries = Queue::new(&home.queue_path()).load()?;
             if json {

@@ -172,9 +172,15 @@ pub fn approve_with(
     let _lock = begin(home, config, branch)?;
     let target = Target::open(&config.repo_path(home.root()), &config.main)?;
     // Before any approve: an entry that would bring nothing is superseded, never merged empty.
-    let swept = supersede::sweep_locked(home, config, &target)?;
-    if let Some(s) = swept.into_iter().find(|s| s.branch == branch) {
-        return Ok(Approval::Superseded { why: s.why });
+    // A sweep that cannot write (a full disk) does not stop the approval: the merge below
+    // still refuses to make an empty merge commit on its own.
+    match supersede::sweep_locked(home, config, &target) {
+        Ok(swept) => {
+            if let Some(s) = swept.into_iter().find(|s| s.branch == branch) {
+                return Ok(Approval::Superseded { why: s.why });
+            }
+        }
+        Err(e) => tracing::warn!("the review queue sweep before approving {branch} failed: {e:#}"),
     }
     let queue = Queue::new(&home.queue_path());
     let mut entries = queue.load()?;

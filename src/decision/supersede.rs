@@ -98,14 +98,17 @@ pub(super) fn sweep_locked(
         .zip(groups)
         .map(|(e, g)| (e.branch.clone(), g))
         .collect();
-    queue.update(|entries| {
-        for e in entries.iter_mut().filter(|e| e.status.is_open()) {
-            if let Some((_, g)) = by_branch.iter().find(|(b, _)| *b == e.branch) {
-                e.group = g.clone();
+    let regroup = open.iter().zip(&by_branch).any(|(e, (_, g))| e.group != *g);
+    if regroup {
+        queue.update(|entries| {
+            for e in entries.iter_mut().filter(|e| e.status.is_open()) {
+                if let Some((_, g)) = by_branch.iter().find(|(b, _)| *b == e.branch) {
+                    e.group = g.clone();
+                }
             }
-        }
-        Ok(())
-    })?;
+            Ok(())
+        })?;
+    }
     checked.save(&fingerprint)?;
     Ok(gone)
 }

@@ -204,11 +204,8 @@ pub fn approve_with(
     let tip = target.branch_tip(branch)?;
     let old = target.main_commit()?;
     let plan = target.plan_merge(branch, tip, old)?;
-    if plan != MergePlan::AlreadyMerged
-        && let Some(reason) = target.check_main_trees(old, old)?
-    {
-        return refused(home, branch, by, reason);
-    }
+    // A checked-out main that is dirty (or has files in the way) is refused below, once the new
+    // main is known and before main moves: one status of the user's checkout, not two.
     let journal = Journal::new(home);
     let mut rec = Record {
         version: JOURNAL_VERSION,

@@ -61,7 +61,7 @@ pub(super) fn sweep_locked(
             t.map(|t| t.to_string()).unwrap_or_default()
         ));
     }
-    if checked.last().ok().flatten().as_deref() == Some(fingerprint.as_str()) {
+    if checked.last().as_deref() == Some(fingerprint.as_str()) {
         return Ok(Vec::new());
     }
     let mut gone = Vec::new();
@@ -109,7 +109,13 @@ pub(super) fn sweep_locked(
             Ok(())
         })?;
     }
-    checked.save(&fingerprint)?;
+    if let Err(e) = checked.save(&fingerprint) {
+        // Only a cache: the next sweep does the work again.
+        tracing::warn!(
+            "cannot write the sweep state beside {}: {e}",
+            queue.path().display()
+        );
+    }
     Ok(gone)
 }
 

@@ -119,6 +119,7 @@ pub fn router(opts: ServerOptions) -> Router {
         .route("/trigger/review", post(routes::trigger_review))
         .route("/trigger/standup", post(routes::trigger_standup))
         .route("/trigger/doctor", post(routes::trigger_doctor))
+        .route("/queue/approve", post(routes::queue_approve))
         .method_not_allowed_fallback(routes::method_not_allowed)
         .fallback(routes::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

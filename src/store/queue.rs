@@ -193,8 +193,12 @@ impl Queue {
 /// What the superseded/twins sweep last looked at (`logs/review-queue-checked.json`): a
 /// fingerprint of main's commit and the open branches' tips. The sweep runs again only when it
 /// differs, so calling it on every `brl queue list` and every control-room tick stays cheap.
+///
+/// A cache, not a record: replaced atomically (temp + rename) but not fsync-ed — an approve pays
+/// for every fsync in its wall time, and a lost or torn file only makes the next sweep run again.
+/// An unreadable file counts as "never checked".
 pub struct Checked {
-    file: StateFile,
+    path: std::path::PathBuf,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -208,34 +212,33 @@ impl Checked {
     /// Next to the queue file.
     pub fn beside(queue_path: &Path) -> Checked {
         Checked {
-            file: StateFile {
-                path: queue_path.with_file_name("review-queue-checked.json"),
-                what: "review queue sweep state",
-                version: QUEUE_VERSION,
-                hint: "; it only records what was last checked: deleting it is safe",
-            },
+            path: queue_path.with_file_name("review-queue-checked.json"),
         }
     }
 
-    /// The last fingerprint checked (None: never, or the file was removed).
-    pub fn last(&self) -> Result<Option<String>, QueueError> {
-        Ok(self.file.read::<CheckedFile>()?.map(|f| f.fingerprint))
+    /// The last fingerprint checked (None: never, or the file is gone or unreadable).
+    pub fn last(&self) -> Option<String> {
+        let text = std::fs::read_to_string(&self.path).ok()?;
+        serde_json::from_str::<CheckedFile>(&text)
+            .ok()
+            .filter(|f| f.version == QUEUE_VERSION)
+            .map(|f| f.fingerprint)
     }
 
-    pub fn save(&self, fingerprint: &str) -> Result<(), QueueError> {
-        let fp = fingerprint.to_string();
-        self.file.update(
-            || CheckedFile {
-                version: QUEUE_VERSION,
-                fingerprint: String::new(),
-                at: Utc::now(),
-            },
-            |f: &mut CheckedFile| {
-                f.fingerprint = fp;
-                f.at = Utc::now();
-                Ok(())
-            },
-        )
+    pub fn save(&self, fingerprint: &str) -> std::io::Result<()> {
+        let f = CheckedFile {
+            version: QUEUE_VERSION,
+            fingerprint: fingerprint.to_string(),
+            at: Utc::now(),
+        };
+        let json = serde_json::to_vec(&f).map_err(std::io::Error::other)?;
+        let tmp = self
+            .path
+            .with_file_name(format!(".review-queue-checked.json.{}", std::process::id()));
+        std::fs::write(&tmp, json)?;
+        std::fs::rename(&tmp, &self.path).inspect_err(|_| {
+            let _ = std::fs::remove_file(&tmp);
+        })
     }
 }
 

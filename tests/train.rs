@@ -37,6 +37,40 @@ fn five() -> (World, Vec<String>) {
     (w, branches)
 }
 
+/// `POST /queue/approve` to a real server over the world's home: (status, JSON answer).
+fn http_approve(w: &World, branch: &str, force: bool) -> (u16, serde_json::Value) {
+    use brl::server::{self, ServerOptions};
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let opts = ServerOptions {
+        home: brl::home::Home::new(&w.home),
+        listen: listener.local_addr().expect("addr"),
+        token: Some(common::http::TOKEN.into()),
+        token_env: "BRL_TEST_TOKEN".into(),
+        max_pending: 20,
+        status: common::http::status_ok(),
+    };
+    let task = runtime.spawn(server::serve(listener, opts, cancel.clone()));
+    let answer = common::http::answer(
+        common::http::agent()
+            .post(format!("http://127.0.0.1:{port}/queue/approve"))
+            .header("Authorization", format!("Bearer {}", common::http::TOKEN))
+            .content_type("application/json")
+            .send(serde_json::json!({"branch": branch, "force": force}).to_string()),
+    );
+    cancel.cancel();
+    let _ = runtime.block_on(task);
+    answer
+}
+
 /// FAIL lines of the check on main's current tree.
 fn failures_on_main(w: &World) -> usize {
     let out = std::process::Command::new("sh")
@@ -92,6 +126,15 @@ fn a_train_stops_at_the_branch_that_breaks_a_test_with_the_others() {
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("stale") && err.contains("--force"), "{err}");
     assert!(err.contains("failures"), "the re-check's figures: {err}");
+    assert_eq!(git(&w.repo, &["rev-parse", "main"]), main);
+    // Over HTTP too: 409 with the reason unless "force": true.
+    let (code, body) = http_approve(&w, &b[2], false);
+    assert_eq!(code, 409, "{body}");
+    let why = common::http::error_of(&body);
+    assert!(
+        why.contains("stale") && why.contains("\"force\": true"),
+        "{why}"
+    );
     assert_eq!(git(&w.repo, &["rev-parse", "main"]), main);
     // …and merged with it, logged as forced.
     let (code, out, err) = w.run(&["queue", "approve", &b[2], "--force"]);

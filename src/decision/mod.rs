@@ -12,11 +12,14 @@
 //! and in its `review_decision` log entry, so it is logged exactly once. A dirty checked-out main
 //! refuses before anything changes.
 
+mod approval;
 mod recover;
 mod steps;
 mod supersede;
 pub mod twins;
 
+pub use approval::Approval;
+use approval::blind;
 pub use recover::recover_pending;
 pub use supersede::{Superseded, sweep};
 
@@ -30,75 +33,6 @@ use crate::home::Home;
 use crate::store::atomic::LockGuard;
 use crate::store::journal::{self, JOURNAL_VERSION, Journal, Op, Record, Step};
 use crate::store::queue::{Queue, QueueEntry, Status};
-
-/// What an approval came to. Only `Merged` changed main.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Approval {
-    Merged {
-        new_main: String,
-        fast_forward: bool,
-    },
-    /// The branch was already part of main; the entry is closed as approved.
-    AlreadyMerged,
-    /// Nothing changed; the entry is now `conflict`.
-    Conflict { files: Vec<String> },
-    /// Nothing changed (e.g. main is checked out with uncommitted changes, or a `stale` entry
-    /// without `force`).
-    Refused { reason: String },
-    /// Merging it would change nothing on main now (a twin was approved, or main got the change
-    /// otherwise): no empty merge commit; the entry is `superseded` and the branch deleted.
-    Superseded { why: String },
-}
-
-impl Approval {
-    pub fn succeeded(&self) -> bool {
-        matches!(
-            self,
-            Approval::Merged { .. } | Approval::AlreadyMerged | Approval::Superseded { .. }
-        )
-    }
-
-    pub fn describe(&self, branch: &str, main: &str) -> String {
-        match self {
-            Approval::Merged {
-                new_main,
-                fast_forward,
-            } => format!(
-                "approved {branch}: merged into {main} ({}), {main} is now {}",
-                if *fast_forward {
-                    "fast-forward"
-                } else {
-                    "merge commit"
-                },
-                &new_main[..new_main.len().min(12)]
-            ),
-            Approval::AlreadyMerged => {
-                format!("approved {branch}: it was already part of {main}")
-            }
-            Approval::Conflict { files } => format!(
-                "not merged: {branch} conflicts with {main} in {}; nothing changed, the entry is now `conflict` (reject it, or merge it by hand)",
-                files.join(", ")
-            ),
-            Approval::Refused { reason } => format!("not merged: {reason}"),
-            Approval::Superseded { why } => format!(
-                "nothing to merge: {why}; {branch} is now `superseded` and its branch deleted ({main} unchanged)"
-            ),
-        }
-    }
-
-    fn of(rec: &Record) -> Approval {
-        match (rec.result.as_str(), &rec.new_main) {
-            ("conflict", _) => Approval::Conflict {
-                files: rec.conflict_files.clone(),
-            },
-            (r, Some(new_main)) => Approval::Merged {
-                new_main: new_main.clone(),
-                fast_forward: r == "fast_forward",
-            },
-            _ => Approval::AlreadyMerged,
-        }
-    }
-}
 
 /// How long a decision waits for another one in progress.
 const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
@@ -304,53 +238,12 @@ pub fn approve_with(
                 tracing::warn!("{n}");
             }
             if approval.succeeded() {
-                after_approval(home, config, &target, branch, &twins);
+                supersede::after_approval(home, config, &target, branch, &twins);
             }
             Ok(approval)
         }
         Err(e) => Err(unfinished(&journal, &rec, &config.main, e)),
     }
-}
-
-/// Main moved: sweep (twins that now merge to nothing are superseded), and the near-twins of
-/// `branch` that still change something get a `twin_of` note. Never fails the approval.
-fn after_approval(home: &Home, config: &Config, target: &Target, branch: &str, twins: &[String]) {
-    if let Err(e) = supersede::sweep_locked(home, config, target) {
-        tracing::warn!("approved {branch}, but the queue sweep failed: {e:#}");
-    }
-    if twins.is_empty() {
-        return;
-    }
-    let noted = Queue::new(&home.queue_path()).update(|entries| {
-        for e in entries.iter_mut().filter(|e| e.status.is_open()) {
-            if twins.contains(&e.branch) {
-                e.twin_of = Some(branch.to_string());
-            }
-        }
-        Ok(())
-    });
-    if let Err(e) = noted {
-        tracing::warn!("approved {branch}, but its near-twins were not noted: {e}");
-    }
-}
-
-/// Why an entry the latest re-check marked `stale`/`conflict` is not approved without force.
-fn blind(e: &QueueEntry, main: &str) -> String {
-    let figures = e
-        .review
-        .as_ref()
-        .and_then(|r| r.figures.clone())
-        .map(|f| format!(" (re-check: {f})"))
-        .unwrap_or_default();
-    format!(
-        "{} is `{}`: {}{figures}; approving it would put that into {main} — look at it          (`brl queue diff {}`), then approve with --force (CLI), the force key in the dashboard          or \"force\": true over HTTP to merge it anyway",
-        e.branch,
-        e.status.as_str(),
-        e.decision_reason
-            .as_deref()
-            .unwrap_or("the latest re-check marked it so"),
-        e.branch
-    )
 }
 
 /// Reject `branch`: delete it, record the reason, log the decision.

@@ -164,3 +164,31 @@ pub(super) fn close(
     log::append(&home.log_path(), &entry)
         .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", home.log_path().display()))
 }
+
+/// Main moved: sweep (twins that now merge to nothing are superseded), and the near-twins of
+/// `branch` that still change something get a `twin_of` note. Never fails the approval.
+pub(super) fn after_approval(
+    home: &Home,
+    config: &Config,
+    target: &Target,
+    branch: &str,
+    twins: &[String],
+) {
+    if let Err(e) = sweep_locked(home, config, target) {
+        tracing::warn!("approved {branch}, but the queue sweep failed: {e:#}");
+    }
+    if twins.is_empty() {
+        return;
+    }
+    let noted = Queue::new(&home.queue_path()).update(|entries| {
+        for e in entries.iter_mut().filter(|e| e.status.is_open()) {
+            if twins.contains(&e.branch) {
+                e.twin_of = Some(branch.to_string());
+            }
+        }
+        Ok(())
+    });
+    if let Err(e) = noted {
+        tracing::warn!("approved {branch}, but its near-twins were not noted: {e}");
+    }
+}

@@ -205,15 +205,22 @@ pub enum QueueCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Print a branch's diff against main (what approving would bring); for a discarded cycle (its branch name or cycle id), what it tried (kept under refs/brl/discarded/ for [checks] keep_discarded_days).
+    /// Print what approving a branch would bring NOW: current main against the branch merged into it (in memory); for a discarded cycle (its branch name or cycle id), what it tried (kept under refs/brl/discarded/ for [checks] keep_discarded_days).
     Diff {
         /// The branch, e.g. brl/s1/20260101-120000, or a discarded cycle's branch name or cycle id.
         branch: String,
     },
-    /// Merge a branch into main and delete it. No working tree is touched, except that a clean checked-out main is updated (a dirty one makes the approval refuse).
+    /// Merge a branch into main and delete it. No working tree is touched, except that a clean checked-out main is updated (a dirty one makes the approval refuse). Several branches (or --verdict approve) make a merge train: in order, each re-checked with the checks against the main that already holds the previous ones; it stops at the first that conflicts or makes a count worse.
     Approve {
-        /// The branch, e.g. brl/s1/20260101-120000.
-        branch: String,
+        /// The branches, e.g. brl/s1/20260101-120000 (one or more; none with --verdict).
+        #[arg(required_unless_present = "verdict")]
+        branches: Vec<String>,
+        /// Approve an entry the latest re-check marked `stale` or `conflict` anyway (logged `forced: true`).
+        #[arg(long)]
+        force: bool,
+        /// A train of every open entry whose automated review gave this verdict (only `approve`), oldest first.
+        #[arg(long, value_name = "VERDICT", conflicts_with = "branches", value_parser = ["approve"])]
+        verdict: Option<String>,
     },
     /// Delete a branch and record why.
     Reject {

@@ -30,6 +30,7 @@ pub mod notify;
 pub mod outcome;
 pub mod proc;
 pub mod prompt;
+pub mod prompt_pending;
 pub mod scheduler;
 pub mod server;
 pub mod status;

@@ -46,6 +46,9 @@ fn the_heartbeat_summarises_each_period() {
         conflict_files: vec![],
         review: None,
         cycle_id: None,
+        group: None,
+        twin_of: None,
+        superseded_by: None,
         fix: None,
     };
     brl::store::queue::Queue::new(&home.queue_path())

@@ -2,15 +2,28 @@
 
 use crate::cli::QueueCommand;
 use crate::decision;
-use crate::git::Target;
+use crate::git::{Effect, Target};
 use crate::home::Home;
+use crate::jobs::review::train;
 use crate::outcome::Counts;
-use crate::store::queue::Queue;
+use crate::store::queue::{Queue, QueueEntry};
 
 pub fn run(home: &Home, cmd: QueueCommand) -> anyhow::Result<i32> {
     let config = home.load_config()?;
     match cmd {
         QueueCommand::List { json } => {
+            // Main may have moved (an approve, a push): close what would merge to nothing first.
+            match decision::sweep(home, &config) {
+                Ok(gone) => {
+                    for s in gone {
+                        eprintln!("superseded {}: {}", s.branch, s.why);
+                    }
+                }
+                Err(e) => eprintln!(
+                    "brl: the queue is listed as it is; checking it against {} failed: {e:#}",
+                    config.main
+                ),
+            }
             let entries = Queue::new(&home.queue_path()).load()?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&entries)?);
@@ -19,24 +32,31 @@ pub fn run(home: &Home, cmd: QueueCommand) -> anyhow::Result<i32> {
             if entries.is_empty() {
                 println!("the review queue is empty");
             }
-            for e in &entries {
-                println!(
-                    "{:<9} {:<28} {:<4} {}  {} → {}  {}",
-                    e.status.as_str(),
-                    e.branch,
-                    e.session,
-                    e.created.format("%Y-%m-%d %H:%M"),
-                    counts(&e.before),
-                    counts(&e.after),
-                    e.decision_reason.as_deref().unwrap_or(&e.reason)
-                );
-            }
+            print!("{}", list_text(&entries));
             Ok(0)
         }
         QueueCommand::Diff { branch } => {
             let target = Target::open(&config.repo_path(home.root()), &config.main)?;
             if target.branch_exists(&branch) {
-                print!("{}", target.diff_patch(&branch)?);
+                let tip = target.branch_tip(&branch)?;
+                match target.merge_effect(tip, target.main_commit()?)? {
+                    Effect::Changes { tree } => {
+                        print!("{}", target.patch_from_main(&branch, tree)?)
+                    }
+                    Effect::Contained | Effect::Nothing => eprintln!(
+                        "{branch} would bring nothing to {} now: its change is already there (`brl queue list` marks it superseded)",
+                        config.main
+                    ),
+                    Effect::Conflict { files } => {
+                        eprintln!(
+                            "{branch} conflicts with {} now in {}; showing its own change (from where it left {}) instead",
+                            config.main,
+                            files.join(", "),
+                            config.main
+                        );
+                        print!("{}", target.diff_patch(&branch)?);
+                    }
+                }
                 return Ok(0);
             }
             // A discarded (or never judged) cycle: what it tried, kept under refs/brl/.
@@ -54,14 +74,46 @@ pub fn run(home: &Home, cmd: QueueCommand) -> anyhow::Result<i32> {
                 ),
             }
         }
-        QueueCommand::Approve { branch } => {
-            let approval = decision::approve(home, &config, &branch, "cli")?;
-            let text = approval.describe(&branch, &config.main);
-            if approval.succeeded() {
-                println!("{text}");
+        QueueCommand::Approve {
+            branches,
+            force,
+            verdict,
+        } => {
+            if let [branch] = branches.as_slice() {
+                let approval = decision::approve_with(home, &config, branch, "cli", force)?;
+                let text = approval.describe(branch, &config.main);
+                return Ok(if approval.succeeded() {
+                    println!("{text}");
+                    0
+                } else {
+                    eprintln!("{text}");
+                    1
+                });
+            }
+            let branches = match verdict {
+                Some(v) => {
+                    let b = train::by_verdict(home, &v)?;
+                    if b.is_empty() {
+                        println!("no open entry has the review verdict `{v}`; nothing to merge");
+                        return Ok(0);
+                    }
+                    b
+                }
+                None => branches,
+            };
+            let report = train::run(home, &config, &branches, "cli", force)?;
+            for l in report.lines() {
+                println!("{l}");
+            }
+            if report.complete() {
+                println!("merge train: all {} merged", branches.len());
                 Ok(0)
             } else {
-                eprintln!("{text}");
+                eprintln!(
+                    "merge train stopped: the branches after the one that stopped were not merged \
+                     (a train stops rather than skips: later branches were ordered after it and may \
+                     build on it); fix or reject it, then run the train again with the rest"
+                );
                 Ok(1)
             }
         }
@@ -105,4 +157,51 @@ fn kept_ref(home: &Home, target: &Target, what: &str) -> Option<String> {
 pub fn counts(c: &Counts) -> String {
     let s = |n: Option<u64>| n.map(|n| n.to_string()).unwrap_or_else(|| "?".into());
     format!("e{} f{} p{}", s(c.errors), s(c.failures), s(c.passed))
+}
+
+/// The queue, one line per entry; twins (same `group`) as one line + their members.
+pub fn list_text(entries: &[QueueEntry]) -> String {
+    let mut out = String::new();
+    let mut shown = std::collections::BTreeSet::new();
+    for e in entries {
+        if !shown.insert(e.branch.as_str()) {
+            continue;
+        }
+        let Some(g) = e.group.as_deref() else {
+            out.push_str(&line(e, ""));
+            continue;
+        };
+        let members: Vec<&QueueEntry> = entries
+            .iter()
+            .filter(|m| m.group.as_deref() == Some(g))
+            .collect();
+        out.push_str(&format!(
+            "group     {g}: {} open entries make the same change (\"{}\"); approving one supersedes its twins\n",
+            members.len(),
+            e.subject
+        ));
+        for m in members {
+            shown.insert(m.branch.as_str());
+            out.push_str(&line(m, "  "));
+        }
+    }
+    out
+}
+
+fn line(e: &QueueEntry, indent: &str) -> String {
+    let note = e
+        .twin_of
+        .as_deref()
+        .map(|t| format!(" [near-twin of approved {t}]"))
+        .unwrap_or_default();
+    format!(
+        "{indent}{:<10} {:<28} {:<4} {}  {} → {}  {}{note}\n",
+        e.status.as_str(),
+        e.branch,
+        e.session,
+        e.created.format("%Y-%m-%d %H:%M"),
+        counts(&e.before),
+        counts(&e.after),
+        e.decision_reason.as_deref().unwrap_or(&e.reason)
+    )
 }

@@ -152,6 +152,10 @@ pub fn run(home: &Home, opts: &Options, stop: &AtomicBool) -> anyhow::Result<()>
         if due {
             config = reload(home, opts, config);
             next_pass = now + Duration::from_secs(config.scheduler.interval_secs.get());
+            // Main may have moved (a user's push): superseded entries close (cheap when not).
+            if let Err(e) = crate::decision::sweep(home, &config) {
+                tracing::warn!("review queue sweep: {e:#}");
+            }
         }
         sched.pass(home, &config, due);
         let mut deadline = next_check.min(next_pass);

@@ -53,6 +53,9 @@ impl Cycle<'_> {
                 conflict_files: vec![],
                 review: None,
                 cycle_id: Some(self.id.clone()),
+                group: None,
+                twin_of: None,
+                superseded_by: None,
                 fix: None,
             };
             return match Queue::new(&self.home.queue_path()).add(entry) {

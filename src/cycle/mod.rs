@@ -352,6 +352,10 @@ impl Cycle<'_> {
             ),
             ("context", context),
             ("skills", skills),
+            (
+                "pending",
+                crate::prompt_pending::pending(self.home, self.config),
+            ),
         ];
         let vars: Vec<(&str, String)> = vars.into_iter().chain(extra).collect();
         let text = prompt::render(&template, &source, &vars)?;

@@ -12,10 +12,16 @@
 //! and in its `review_decision` log entry, so it is logged exactly once. A dirty checked-out main
 //! refuses before anything changes.
 
+mod approval;
 mod recover;
 mod steps;
+mod supersede;
+pub mod twins;
 
+pub use approval::Approval;
+use approval::blind;
 pub use recover::recover_pending;
+pub use supersede::{Superseded, sweep};
 
 use chrono::Utc;
 use serde_json::json;
@@ -27,65 +33,6 @@ use crate::home::Home;
 use crate::store::atomic::LockGuard;
 use crate::store::journal::{self, JOURNAL_VERSION, Journal, Op, Record, Step};
 use crate::store::queue::{Queue, QueueEntry, Status};
-
-/// What an approval came to. Only `Merged` changed main.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Approval {
-    Merged {
-        new_main: String,
-        fast_forward: bool,
-    },
-    /// The branch was already part of main; the entry is closed as approved.
-    AlreadyMerged,
-    /// Nothing changed; the entry is now `conflict`.
-    Conflict { files: Vec<String> },
-    /// Nothing changed (e.g. main is checked out with uncommitted changes).
-    Refused { reason: String },
-}
-
-impl Approval {
-    pub fn succeeded(&self) -> bool {
-        matches!(self, Approval::Merged { .. } | Approval::AlreadyMerged)
-    }
-
-    pub fn describe(&self, branch: &str, main: &str) -> String {
-        match self {
-            Approval::Merged {
-                new_main,
-                fast_forward,
-            } => format!(
-                "approved {branch}: merged into {main} ({}), {main} is now {}",
-                if *fast_forward {
-                    "fast-forward"
-                } else {
-                    "merge commit"
-                },
-                &new_main[..new_main.len().min(12)]
-            ),
-            Approval::AlreadyMerged => {
-                format!("approved {branch}: it was already part of {main}")
-            }
-            Approval::Conflict { files } => format!(
-                "not merged: {branch} conflicts with {main} in {}; nothing changed, the entry is now `conflict` (reject it, or merge it by hand)",
-                files.join(", ")
-            ),
-            Approval::Refused { reason } => format!("not merged: {reason}"),
-        }
-    }
-
-    fn of(rec: &Record) -> Approval {
-        match (rec.result.as_str(), &rec.new_main) {
-            ("conflict", _) => Approval::Conflict {
-                files: rec.conflict_files.clone(),
-            },
-            (r, Some(new_main)) => Approval::Merged {
-                new_main: new_main.clone(),
-                fast_forward: r == "fast_forward",
-            },
-            _ => Approval::AlreadyMerged,
-        }
-    }
-}
 
 /// How long a decision waits for another one in progress.
 const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
@@ -142,12 +89,46 @@ fn begin(home: &Home, config: &Config, branch: &str) -> anyhow::Result<LockGuard
 }
 
 /// Approve `branch`: merge it into main, close its entry, log the decision, delete the branch.
+/// A `stale` or `conflict` entry is refused (see [`approve_with`]).
 pub fn approve(home: &Home, config: &Config, branch: &str, by: &str) -> anyhow::Result<Approval> {
+    approve_with(home, config, branch, by, false)
+}
+
+/// [`approve`]; `force` merges an entry the latest re-check marked `stale` or `conflict` (logged
+/// `forced: true`). Without it such an entry is refused with the re-check's figures.
+pub fn approve_with(
+    home: &Home,
+    config: &Config,
+    branch: &str,
+    by: &str,
+    force: bool,
+) -> anyhow::Result<Approval> {
     let _lock = begin(home, config, branch)?;
     let target = Target::open(&config.repo_path(home.root()), &config.main)?;
+    // Before any approve: an entry that would bring nothing is superseded, never merged empty.
+    // A sweep that cannot write (a full disk) does not stop the approval: the merge below
+    // still refuses to make an empty merge commit on its own.
+    match supersede::sweep_locked(home, config, &target) {
+        Ok(swept) => {
+            if let Some(s) = swept.into_iter().find(|s| s.branch == branch) {
+                return Ok(Approval::Superseded { why: s.why });
+            }
+        }
+        Err(e) => tracing::warn!("the review queue sweep before approving {branch} failed: {e:#}"),
+    }
     let queue = Queue::new(&home.queue_path());
     let mut entries = queue.load()?;
-    open_entry(&queue, &mut entries, branch)?;
+    let entry = open_entry(&queue, &mut entries, branch)?;
+    if !force && matches!(entry.status, Status::Stale | Status::Conflict) {
+        return refused(home, branch, by, blind(entry, &config.main));
+    }
+    let forced = force && matches!(entry.status, Status::Stale | Status::Conflict);
+    let group = entry.group.clone();
+    let twins: Vec<String> = entries
+        .iter()
+        .filter(|e| e.branch != branch && e.status.is_open() && group.is_some() && e.group == group)
+        .map(|e| e.branch.clone())
+        .collect();
     if !target.branch_exists(branch) {
         anyhow::bail!(
             "branch {branch} no longer exists in {}; fix: `brl queue reject {branch}` to close its entry",
@@ -157,11 +138,8 @@ pub fn approve(home: &Home, config: &Config, branch: &str, by: &str) -> anyhow::
     let tip = target.branch_tip(branch)?;
     let old = target.main_commit()?;
     let plan = target.plan_merge(branch, tip, old)?;
-    if plan != MergePlan::AlreadyMerged
-        && let Some(reason) = target.check_main_trees(old, old)?
-    {
-        return refused(home, branch, by, reason);
-    }
+    // A checked-out main that is dirty (or has files in the way) is refused below, once the new
+    // main is known and before main moves: one status of the user's checkout, not two.
     let journal = Journal::new(home);
     let mut rec = Record {
         version: JOURNAL_VERSION,
@@ -185,6 +163,7 @@ pub fn approve(home: &Home, config: &Config, branch: &str, by: &str) -> anyhow::
         step: Step::Started,
         checkout_started: None,
         log_offset: log_len(home),
+        forced,
     };
     journal
         .write(&rec)
@@ -213,6 +192,19 @@ pub fn approve(home: &Home, config: &Config, branch: &str, by: &str) -> anyhow::
         },
     };
     chaos::point("approve:after-merge-commit");
+    if let Some(new) = new
+        && plan == MergePlan::MergeCommit
+        && target.same_tree(new, old)?
+    {
+        // Main got the change since the sweep: never an empty merge commit.
+        let _ = journal.remove(&rec.id);
+        let why = format!(
+            "merging it into {} would change nothing: its change is already there",
+            config.main
+        );
+        supersede::close(home, &queue, &target, branch, tip, old, &why)?;
+        return Ok(Approval::Superseded { why });
+    }
     if let Some(new) = new {
         match target.check_main_trees(old, new) {
             Ok(None) => {}
@@ -244,6 +236,9 @@ pub fn approve(home: &Home, config: &Config, branch: &str, by: &str) -> anyhow::
         Ok(notes) => {
             for n in notes {
                 tracing::warn!("{n}");
+            }
+            if approval.succeeded() {
+                supersede::after_approval(home, config, &target, branch, &twins);
             }
             Ok(approval)
         }
@@ -283,6 +278,7 @@ pub fn reject(
         step: Step::Prepared,
         checkout_started: None,
         log_offset: log_len(home),
+        forced: false,
     };
     journal
         .write(&rec)

@@ -129,7 +129,7 @@ fn log_step(home: &Home, rec: &Record, recovering: bool) -> anyhow::Result<()> {
         Op::Approve => json!({
             "decision": "approve", "result": rec.result, "merged_as": rec.new_main,
             "conflict_files": rec.conflict_files, "reason": rec.reason, "by": rec.by,
-            "notes": [], "decision_id": rec.id,
+            "notes": [], "decision_id": rec.id, "forced": rec.forced,
         }),
         Op::Reject => json!({
             "decision": "reject", "result": rec.result, "reason": rec.reason, "by": rec.by,

@@ -61,7 +61,11 @@ impl Target {
         Self::patch_text(refname, &diff, &self.path)
     }
 
-    fn patch_text(branch: &str, diff: &Diff<'_>, path: &std::path::Path) -> Result<String> {
+    pub(super) fn patch_text(
+        branch: &str,
+        diff: &Diff<'_>,
+        path: &std::path::Path,
+    ) -> Result<String> {
         let mut out = Vec::<u8>::new();
         diff.print(DiffFormat::Patch, |_, _, line| {
             if matches!(line.origin(), '+' | '-' | ' ') {

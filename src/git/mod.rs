@@ -12,6 +12,7 @@ use git2::{BranchType, ErrorCode, Oid, Repository, Signature, Sort, StatusOption
 
 mod clean;
 mod commit;
+mod effect;
 mod fix_merge;
 mod follow_main;
 mod keep;
@@ -28,6 +29,7 @@ mod tests;
 
 pub use clean::restore_worktree;
 pub use commit::{commit_all, commit_all_except};
+pub use effect::{Effect, Shape};
 pub use fix_merge::{FixStart, merge_for_fix};
 pub use keep::{DISCARDED_PREFIX, discarded_ref};
 

@@ -98,6 +98,9 @@ mod tests {
             cycle_id: None,
             review: None,
             fix,
+            group: None,
+            twin_of: None,
+            superseded_by: None,
         }
     }
 

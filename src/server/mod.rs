@@ -120,6 +120,7 @@ pub fn router(opts: ServerOptions) -> Router {
         .route("/trigger/review", post(routes::trigger_review))
         .route("/trigger/standup", post(routes::trigger_standup))
         .route("/trigger/doctor", post(routes::trigger_doctor))
+        .route("/queue/approve", post(routes::queue_approve))
         .route("/trigger/fix", post(routes::trigger_fix))
         .method_not_allowed_fallback(routes::method_not_allowed)
         .fallback(routes::not_found)

@@ -259,3 +259,56 @@ pub(super) async fn log_request(request: Request, next: Next) -> Response {
     }
     response
 }
+
+/// `POST /queue/approve`'s body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ApproveRequest {
+    branch: String,
+    /// Approve an entry the latest re-check marked `stale` or `conflict` anyway.
+    #[serde(default)]
+    force: bool,
+}
+
+/// `POST /queue/approve` `{"branch": "…", "force": false}`: the same journaled approve as
+/// `brl queue approve` (logged `by: "http"`). 200 when merged (or superseded: its change is
+/// already on main), 409 when not merged (conflict, refused — a `stale`/`conflict` entry without
+/// `"force": true` says why), 422 when it cannot be decided (unknown branch, already decided).
+pub(super) async fn queue_approve(
+    State(state): AppStateRef,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    authorize(&state, &headers)?;
+    let bytes = body.map_err(body_error)?;
+    let req: ApproveRequest = serde_json::from_slice(&bytes).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "the request body is not an approval: {e}; send a JSON object \
+                 {{\"branch\": \"brl/s1/…\", \"force\": false (optional)}}"
+            ),
+        )
+    })?;
+    let home = crate::home::Home::new(state.home.root());
+    let done = tokio::task::spawn_blocking(move || -> anyhow::Result<(bool, String)> {
+        let config = home.load_config()?;
+        let a = crate::decision::approve_with(&home, &config, &req.branch, "http", req.force)?;
+        Ok((a.succeeded(), a.describe(&req.branch, &config.main)))
+    })
+    .await
+    .map_err(|e| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("the approval failed: {e}; see logs/brl.log"),
+        )
+    })?;
+    match done {
+        Ok((true, text)) => Ok((StatusCode::OK, Json(json!({"ok": true, "result": text})))),
+        Ok((false, text)) => Err(ApiError::new(StatusCode::CONFLICT, text)),
+        Err(e) => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("{e:#}"),
+        )),
+    }
+}

@@ -66,6 +66,9 @@ pub struct Record {
     /// The log's length when the journal was written: the decision's entry can only be after it.
     #[serde(default)]
     pub log_offset: u64,
+    /// An approval of a `stale`/`conflict` entry the person forced (`--force`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub forced: bool,
 }
 
 /// A journal file that cannot be used; the message names it and the fix.
@@ -234,6 +237,7 @@ mod tests {
             step: Step::Started,
             checkout_started: None,
             log_offset: 0,
+            forced: false,
         }
     }
 

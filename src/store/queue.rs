@@ -24,6 +24,9 @@ pub enum Status {
     Conflict,
     /// Re-checked against a newer main, it now makes the checks worse (see `decision_reason`).
     Stale,
+    /// Merging it into the current main would change nothing (its change is already there, e.g. a
+    /// twin was approved); closed without a decision, its branch deleted (`queue_superseded`).
+    Superseded,
 }
 
 impl Status {
@@ -34,6 +37,7 @@ impl Status {
             Status::Rejected => "rejected",
             Status::Conflict => "conflict",
             Status::Stale => "stale",
+            Status::Superseded => "superseded",
         }
     }
 
@@ -75,6 +79,17 @@ pub struct QueueEntry {
     /// The automated review's verdict, once it ran on this branch.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub review: Option<Review>,
+    /// The twin group of an open entry: open entries with the same patch id, or nearly the same
+    /// change (see `decision::twins`), share it. None: no twin waits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    /// The approved branch this one is a near-twin of: it still changes something after that
+    /// approval, so it stays open with this note.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub twin_of: Option<String>,
+    /// Main's commit that made this entry `superseded`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub superseded_by: Option<String>,
     /// The fixer's record: repairs tried on this branch, or the branch this entry replaced.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fix: Option<Fix>,
@@ -197,6 +212,58 @@ impl Queue {
     }
 }
 
+/// What the superseded/twins sweep last looked at (`logs/review-queue-checked.json`): a
+/// fingerprint of main's commit and the open branches' tips. The sweep runs again only when it
+/// differs, so calling it on every `brl queue list` and every control-room tick stays cheap.
+///
+/// A cache, not a record: replaced atomically (temp + rename) but not fsync-ed — an approve pays
+/// for every fsync in its wall time, and a lost or torn file only makes the next sweep run again.
+/// An unreadable file counts as "never checked".
+pub struct Checked {
+    path: std::path::PathBuf,
+}
+
+#[derive(Serialize, Deserialize)]
+struct CheckedFile {
+    version: u32,
+    fingerprint: String,
+    at: DateTime<Utc>,
+}
+
+impl Checked {
+    /// Next to the queue file.
+    pub fn beside(queue_path: &Path) -> Checked {
+        Checked {
+            path: queue_path.with_file_name("review-queue-checked.json"),
+        }
+    }
+
+    /// The last fingerprint checked (None: never, or the file is gone or unreadable).
+    pub fn last(&self) -> Option<String> {
+        let text = std::fs::read_to_string(&self.path).ok()?;
+        serde_json::from_str::<CheckedFile>(&text)
+            .ok()
+            .filter(|f| f.version == QUEUE_VERSION)
+            .map(|f| f.fingerprint)
+    }
+
+    pub fn save(&self, fingerprint: &str) -> std::io::Result<()> {
+        let f = CheckedFile {
+            version: QUEUE_VERSION,
+            fingerprint: fingerprint.to_string(),
+            at: Utc::now(),
+        };
+        let json = serde_json::to_vec(&f).map_err(std::io::Error::other)?;
+        let tmp = self
+            .path
+            .with_file_name(format!(".review-queue-checked.json.{}", std::process::id()));
+        std::fs::write(&tmp, json)?;
+        std::fs::rename(&tmp, &self.path).inspect_err(|_| {
+            let _ = std::fs::remove_file(&tmp);
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -220,6 +287,9 @@ mod tests {
             conflict_files: vec![],
             review: None,
             cycle_id: None,
+            group: None,
+            twin_of: None,
+            superseded_by: None,
             fix: None,
         }
     }

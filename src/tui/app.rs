@@ -110,6 +110,11 @@ pub enum Confirm {
     Approve {
         branch: String,
     },
+    /// The second confirmation an entry the latest re-check marked `stale`/`conflict` needs.
+    ForceApprove {
+        branch: String,
+        why: String,
+    },
     Reject {
         branch: String,
         reason: Option<String>,

@@ -18,13 +18,16 @@ pub const THREAD: &str = "brl-tui-job";
 /// Who the log's `review_decision` entries name as the decider.
 const BY: &str = "dashboard";
 
-pub fn approve(home: &Home, branch: String, tx: Sender<Msg>) {
+pub fn approve(home: &Home, branch: String, force: bool, tx: Sender<Msg>) {
     let home = Home::new(home.root());
     spawn(tx, format!("approving {branch}"), move || {
         let config = home.load_config().map_err(|e| e.to_string())?;
-        let a = decision::approve(&home, &config, &branch, BY).map_err(|e| format!("{e:#}"))?;
+        let a = decision::approve_with(&home, &config, &branch, BY, force)
+            .map_err(|e| format!("{e:#}"))?;
         let level = match a {
-            Approval::Merged { .. } | Approval::AlreadyMerged => Level::Ok,
+            Approval::Merged { .. } | Approval::AlreadyMerged | Approval::Superseded { .. } => {
+                Level::Ok
+            }
             Approval::Conflict { .. } | Approval::Refused { .. } => Level::Error,
         };
         Ok((level, a.describe(&branch, &config.main)))

@@ -143,7 +143,8 @@ impl Runtime {
     fn perform(&self, app: &mut App, term: &mut term::Term, effect: Effect) -> anyhow::Result<()> {
         let tx = self.tx.clone();
         match effect {
-            Effect::Approve { branch } => jobs::approve(&self.home, branch, tx),
+            Effect::Approve { branch } => jobs::approve(&self.home, branch, false, tx),
+            Effect::ApproveForced { branch } => jobs::approve(&self.home, branch, true, tx),
             Effect::Reject { branch, reason } => jobs::reject(&self.home, branch, reason, tx),
             Effect::AddTask { title, body, tier } => {
                 jobs::add_task(&self.home, title, body, tier, tx)

@@ -53,6 +53,10 @@ pub enum Effect {
     Approve {
         branch: String,
     },
+    /// Approve with `force` (after the second confirmation of a stale/conflict entry).
+    ApproveForced {
+        branch: String,
+    },
     Reject {
         branch: String,
         reason: Option<String>,

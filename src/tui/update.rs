@@ -247,13 +247,30 @@ fn act(app: &mut App, a: Action) -> Vec<Effect> {
 
 fn confirmed(app: &mut App, c: app::Confirm) -> Vec<Effect> {
     // The branch is about to be merged or deleted: its diff is closed.
+    if let app::Confirm::Approve { branch } = &c
+        && let Some(why) = blind_reason(app, branch)
+    {
+        // Stale or conflict: a second confirmation (the Confirm key again) forces it.
+        app.overlay = Some(Overlay::Confirm(app::Confirm::ForceApprove {
+            branch: branch.clone(),
+            why,
+        }));
+        return vec![];
+    }
     if matches!(
         c,
-        app::Confirm::Approve { .. } | app::Confirm::Reject { .. }
+        app::Confirm::Approve { .. }
+            | app::Confirm::ForceApprove { .. }
+            | app::Confirm::Reject { .. }
     ) {
         app.reader = None;
     }
     match c {
+        app::Confirm::ForceApprove { branch, .. } => {
+            app.busy.push(format!("approving {branch} (forced)"));
+            app.message = Some(info(&format!("approving {branch} (forced)…")));
+            vec![Effect::ApproveForced { branch }]
+        }
         app::Confirm::Approve { branch } => {
             app.busy.push(format!("approving {branch}"));
             app.message = Some(info(&format!("approving {branch}…")));
@@ -334,4 +351,20 @@ fn info(text: &str) -> Message {
         level: Level::Info,
         text: text.to_string(),
     }
+}
+
+/// Why approving `branch` needs force: the latest re-check marked it `stale` or `conflict`.
+fn blind_reason(app: &App, branch: &str) -> Option<String> {
+    let rows = app.data.queue.as_ref().ok()?;
+    let e = &rows.iter().find(|r| r.entry.branch == branch)?.entry;
+    use crate::store::queue::Status;
+    matches!(e.status, Status::Stale | Status::Conflict).then(|| {
+        format!(
+            "{}: {}",
+            e.status.as_str().to_uppercase(),
+            e.decision_reason
+                .as_deref()
+                .unwrap_or("the latest re-check marked it so")
+        )
+    })
 }

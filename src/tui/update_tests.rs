@@ -37,6 +37,9 @@ fn review(branch: &str, status: Status) -> ReviewRow {
             conflict_files: vec![],
             review: None,
             cycle_id: None,
+            group: None,
+            twin_of: None,
+            superseded_by: None,
             fix: None,
         },
         diff: Ok((1, 2, 3)),
@@ -192,6 +195,40 @@ fn approve_asks_then_merges_the_selected_branch() {
     let m = a.message.clone().expect("message");
     assert_eq!(m.level, Level::Error);
     assert!(m.text.contains("a.rs"));
+}
+
+#[test]
+fn a_conflict_entry_needs_a_second_confirmation_to_force() {
+    let mut a = app();
+    act(&mut a, Action::ViewReview);
+    act(&mut a, Action::Down);
+    act(&mut a, Action::Approve);
+    assert_eq!(
+        a.overlay,
+        Some(Overlay::Confirm(Confirm::Approve {
+            branch: "brl/s2/2".into()
+        }))
+    );
+    // The first `y` does not approve: the re-check said conflict, so it asks again, saying why.
+    assert!(update(&mut a, key('y')).is_empty());
+    match &a.overlay {
+        Some(Overlay::Confirm(Confirm::ForceApprove { branch, why })) => {
+            assert_eq!(branch, "brl/s2/2");
+            assert!(why.starts_with("CONFLICT"), "{why}");
+        }
+        other => panic!("expected the force dialog, got {other:?}"),
+    }
+    // `n` leaves it; `a`, `y`, `y` forces it.
+    assert!(update(&mut a, key('n')).is_empty());
+    assert_eq!(a.overlay, None);
+    act(&mut a, Action::Approve);
+    update(&mut a, key('y'));
+    assert_eq!(
+        update(&mut a, key('y')),
+        vec![Effect::ApproveForced {
+            branch: "brl/s2/2".into()
+        }]
+    );
 }
 
 #[test]

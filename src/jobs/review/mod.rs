@@ -23,6 +23,7 @@ use crate::store::queue::{Queue, QueueEntry, Review, ReviewText, Status};
 use super::{Ctx, JobError};
 
 mod recheck;
+pub mod train;
 use recheck::Recheck;
 
 /// The scratch branch and worktree the re-checks use (never a session's).
@@ -40,6 +41,10 @@ pub fn run(ctx: &mut Ctx) -> Result<Value, JobError> {
     }
     let target = Target::open(&ctx.config.repo_path(ctx.home.root()), &ctx.config.main)
         .map_err(|e| JobError::Failed(e.to_string()))?;
+    // Entries that would merge to nothing are closed before anything is re-checked.
+    if let Err(e) = decision::sweep(ctx.home, ctx.config) {
+        tracing::warn!("review queue sweep: {e:#}");
+    }
     let queue = Queue::new(&ctx.home.queue_path());
     let pending: Vec<QueueEntry> = queue
         .load()
@@ -57,7 +62,7 @@ pub fn run(ctx: &mut Ctx) -> Result<Value, JobError> {
         "pending": pending.len(),
         "stale": [], "conflict": [], "verdicts": {}, "decisions": [], "skipped": [],
     });
-    let mut recheck = Recheck::new(ctx, &target);
+    let mut recheck = Recheck::new(ctx.home);
     let result = (|| -> Result<(), JobError> {
         for entry in &pending {
             review_one(ctx, &target, &queue, &mut recheck, entry, &mut data)?;
@@ -65,6 +70,17 @@ pub fn run(ctx: &mut Ctx) -> Result<Value, JobError> {
         Ok(())
     })();
     recheck.finish(&target);
+    // Main may have moved meanwhile: entries that now merge to nothing close.
+    match decision::sweep(ctx.home, ctx.config) {
+        Ok(gone) => {
+            data["superseded"] = json!(
+                gone.iter()
+                    .map(|s| json!({"branch": s.branch, "why": s.why}))
+                    .collect::<Vec<_>>()
+            );
+        }
+        Err(e) => data["sweep_error"] = json!(format!("{e:#}")),
+    }
     result.map(|_| data)
 }
 
@@ -122,7 +138,7 @@ fn review_one(
         Trial::Clean { commit, main } => (commit, main),
     };
     // Main merged with the branch, against main alone.
-    let (before, after) = recheck.measure(ctx, target, main, commit)?;
+    let (before, after) = recheck.measure(recheck::Env::of(ctx), target, main, commit)?;
     let (verdict_of_checks, why) = outcome::evaluate(&Facts {
         agent: AgentExit::Exited(0),
         changed: true,

@@ -87,6 +87,20 @@ fn confirm(app: &App, c: &Confirm, buf: &mut Buffer, area: Rect, t: Theme) {
             ));
             ("Approve", l)
         }
+        Confirm::ForceApprove { branch, why } => {
+            let mut l = para(
+                &format!("{branch} would make {} worse", app.data.main),
+                inner,
+                b,
+            );
+            l.extend(para(why, inner, t.error()));
+            l.extend(para(
+                "Approve it anyway? Confirm again to force the merge (logged as forced).",
+                inner,
+                t.plain(),
+            ));
+            ("Force approve", l)
+        }
         Confirm::Reject { branch, reason } => {
             let mut l = para(&format!("Reject {branch}?"), inner, b);
             l.extend(para("The branch is deleted.", inner, t.plain()));

@@ -1,5 +1,6 @@
 //! The review queue: the branches waiting for a decision, oldest first, with what they did to the
-//! checks, the size of their diff, conflicts and the automated review's verdict.
+//! checks, the size of their diff, conflicts, twins (`N twins`: N open entries make the same
+//! change) and the automated review's verdict.
 
 use ratatui::buffer::Buffer;
 use ratatui::style::Modifier;
@@ -81,6 +82,15 @@ fn cells<'a>(app: &App, r: &'a ReviewRow, width: u16, t: Theme) -> Vec<Cell<'a>>
         ),
         Status::Conflict => cell("CONFLICT", t.error().add_modifier(Modifier::BOLD)),
         Status::Stale => cell("STALE", t.warn().add_modifier(Modifier::BOLD)),
+        // Twins: the same change waits more than once; approving one supersedes the others.
+        other if e.group.is_some() => {
+            let n = app
+                .open_reviews()
+                .iter()
+                .filter(|o| o.entry.group == e.group)
+                .count();
+            cell(format!("{} · {n} twins", other.as_str()), t.warn())
+        }
         other => cell(other.as_str(), t.plain()),
     };
     let verdict = match r.verdict.as_deref() {

@@ -1,0 +1,201 @@
+//! Approve at git's speed: a non-fast-forward approve of one branch in a 10,000-file repository
+//! (main checked out and clean, so both tools also update the working tree) against
+//! `git merge --no-ff` of the same branch. Each run works on a fresh copy of the same repository
+//! (the copy is not timed).
+//!
+//! Timed: `brl::decision::approve` in-process (journal, merge commit, compare-and-swap of main,
+//! queue, log, branch delete, the checked-out main brought along); `brl queue approve` as a user
+//! runs it (process start and config load included); `git merge --no-ff -q`.
+//!
+//! `cargo bench --bench approve`; `BRL_BENCH_RUNS=N` changes the number of runs (default 10).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use brl::home::Home;
+use brl::outcome::Counts;
+use brl::store::queue::{Queue, QueueEntry, Status};
+
+const FILES: usize = 10_000;
+const DIRS: usize = 100;
+const BRANCH: &str = "brl/s1/bench";
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// `<dir>/app` (10,000 files, main checked out, a branch and a moved main) and `<dir>/home`.
+fn template(dir: &Path) {
+    let repo = dir.join("app");
+    for d in 0..DIRS {
+        let sub = repo.join(format!("src/m{d:03}"));
+        std::fs::create_dir_all(&sub).expect("mkdir");
+        for f in 0..FILES / DIRS {
+            std::fs::write(
+                sub.join(format!("f{f:03}.rs")),
+                format!("// module {d} file {f}\npub fn f{f}() -> u32 {{ {f} }}\n"),
+            )
+            .expect("write");
+        }
+    }
+    git(&repo, &["init", "-q", "-b", "main"]);
+    git(&repo, &["config", "user.name", "Bench"]);
+    git(&repo, &["config", "user.email", "bench@example.invalid"]);
+    // No background gc racing the copies; packed at the end, like a real repository.
+    git(&repo, &["config", "gc.auto", "0"]);
+    git(&repo, &["add", "-A"]);
+    git(&repo, &["commit", "-q", "-m", "initial"]);
+    let base = git(&repo, &["rev-parse", "HEAD"]);
+    git(&repo, &["checkout", "-q", "-b", BRANCH]);
+    for f in 0..5 {
+        let p = repo.join(format!("src/m001/f{f:03}.rs"));
+        std::fs::write(&p, format!("pub fn f{f}() -> u32 {{ {f} + 1 }}\n")).expect("write");
+    }
+    git(&repo, &["commit", "-q", "-am", "the branch's change"]);
+    let head = git(&repo, &["rev-parse", "HEAD"]);
+    git(&repo, &["checkout", "-q", "main"]);
+    for f in 0..5 {
+        let p = repo.join(format!("src/m050/f{f:03}.rs"));
+        std::fs::write(&p, format!("pub fn f{f}() -> u32 {{ {f} * 2 }}\n")).expect("write");
+    }
+    git(&repo, &["commit", "-q", "-am", "main moved"]);
+    git(&repo, &["gc", "-q"]);
+    let home = dir.join("home");
+    std::fs::create_dir_all(&home).expect("mkdir");
+    std::fs::write(
+        home.join("brl.toml"),
+        "repo = \"../app\"\nmain = \"main\"\nsessions = 1\n\n[agent]\ncommand = \"true\"\n",
+    )
+    .expect("config");
+    let queue = Queue::new(&Home::new(&home).queue_path());
+    queue
+        .add(QueueEntry {
+            branch: BRANCH.into(),
+            session: "s1".into(),
+            status: Status::Pending,
+            created: chrono::Utc::now(),
+            before: Counts::default(),
+            after: Counts::default(),
+            reason: "bench".into(),
+            base,
+            head,
+            commits: 1,
+            subject: "the branch's change".into(),
+            decided: None,
+            decision_reason: None,
+            merged_as: None,
+            conflict_files: vec![],
+            cycle_id: None,
+            review: None,
+            group: None,
+            twin_of: None,
+            superseded_by: None,
+        })
+        .expect("queue");
+}
+
+/// A fresh copy of the template (not timed); the page cache is warm for every tool alike.
+fn fresh(template: &Path, root: &Path, i: usize) -> PathBuf {
+    let to = root.join(format!("run{i}"));
+    let ok = Command::new("cp")
+        .arg("-a")
+        .arg(template)
+        .arg(&to)
+        .status()
+        .expect("cp");
+    assert!(ok.success());
+    // Refresh the index's stat data as a user's long-lived checkout has it.
+    git(&to.join("app"), &["status", "--porcelain"]);
+    to
+}
+
+fn stats(name: &str, mut t: Vec<Duration>) -> f64 {
+    t.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let median = ms(t[t.len() / 2]);
+    println!(
+        "{name:<28} median {median:7.1} ms   min {:7.1}   max {:7.1}   ({} runs)",
+        ms(t[0]),
+        ms(t[t.len() - 1]),
+        t.len()
+    );
+    median
+}
+
+fn main() {
+    let runs: usize = std::env::var("BRL_BENCH_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10);
+    let root = tempfile::tempdir().expect("tempdir");
+    let tpl = root.path().join("template");
+    template(&tpl);
+    let brl_bin = PathBuf::from(env!("CARGO_BIN_EXE_brl"));
+    let (mut lib, mut cli, mut gitm) = (Vec::new(), Vec::new(), Vec::new());
+    for i in 0..runs {
+        let d = fresh(&tpl, root.path(), 3 * i);
+        let home = Home::new(&d.join("home"));
+        let config = home.load_config().expect("config");
+        let t = Instant::now();
+        let a = brl::decision::approve(&home, &config, BRANCH, "bench").expect("approve");
+        lib.push(t.elapsed());
+        assert!(
+            matches!(
+                a,
+                brl::decision::Approval::Merged {
+                    fast_forward: false,
+                    ..
+                }
+            ),
+            "{a:?}"
+        );
+        assert_eq!(git(&d.join("app"), &["status", "--porcelain"]), "");
+
+        let d = fresh(&tpl, root.path(), 3 * i + 1);
+        let t = Instant::now();
+        let out = Command::new(&brl_bin)
+            .arg("--home")
+            .arg(d.join("home"))
+            .args(["queue", "approve", BRANCH])
+            .env_remove("BRL_HOME")
+            .output()
+            .expect("brl runs");
+        cli.push(t.elapsed());
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+
+        let d = fresh(&tpl, root.path(), 3 * i + 2);
+        let t = Instant::now();
+        git(
+            &d.join("app"),
+            &["merge", "--no-ff", "-q", "-m", "merge", BRANCH],
+        );
+        gitm.push(t.elapsed());
+        for k in 0..3 {
+            let _ = std::fs::remove_dir_all(root.path().join(format!("run{}", 3 * i + k)));
+        }
+    }
+    println!("approve of a non-fast-forward branch, {FILES} files, main checked out:");
+    let l = stats("brl decision::approve", lib);
+    let c = stats("brl queue approve (process)", cli);
+    let g = stats("git merge --no-ff", gitm);
+    println!(
+        "ratio brl/git: in-process {:.2}x, as a command {:.2}x",
+        l / g,
+        c / g
+    );
+}

@@ -37,7 +37,13 @@ const MAX_GROWTH_8_TO_64: f64 = 1.5;
 const CPU_NOISE: f64 = 0.02;
 const MAX_DASH_BYTES: f64 = 1024.0;
 const MAX_TMUX_CALLS: f64 = 12.0;
-const ROLES: [&str; 5] = ["control room", "workers", "pane copiers", "dashboard", "tmux server"];
+const ROLES: [&str; 5] = [
+    "control room",
+    "workers",
+    "pane copiers",
+    "dashboard",
+    "tmux server",
+];
 
 #[derive(Clone, Copy, PartialEq)]
 enum Mode {
@@ -68,6 +74,8 @@ struct Measured {
     roles: BTreeMap<&'static str, Use>,
     /// The agents' processes (shells, `sleep`): not brl's own cost, shown apart.
     agents: Use,
+    /// By role and thread name: CPU-s/min and wake-ups/s.
+    threads: BTreeMap<(&'static str, String), (f64, f64)>,
     reaped: f64,
     tmux_calls: f64,
     tmux_by_cmd: BTreeMap<String, usize>,
@@ -168,28 +176,39 @@ fn signal(pid: i32, sig: i32) {
 }
 
 /// A process's threads together: exact CPU ns (schedstat) and context switches.
-#[derive(Clone, Copy, Default)]
+#[derive(Clone, Default)]
 struct Sample {
     cpu_ns: u64,
     switches: u64,
+    /// By thread id: its name, CPU ns and context switches.
+    threads: BTreeMap<u32, (String, u64, u64)>,
     /// cutime + cstime, in clock ticks.
     reaped_ticks: u64,
 }
 
 fn sample(pid: i32) -> Option<Sample> {
     let mut s = Sample::default();
-    for t in std::fs::read_dir(format!("/proc/{pid}/task")).ok()?.flatten() {
+    for t in std::fs::read_dir(format!("/proc/{pid}/task"))
+        .ok()?
+        .flatten()
+    {
         let read = |f: &str| std::fs::read_to_string(t.path().join(f)).unwrap_or_default();
-        s.switches += read("status")
+        let switches = read("status")
             .lines()
             .filter(|l| l.contains("ctxt_switches:"))
             .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
             .sum::<u64>();
-        s.cpu_ns += read("schedstat")
+        let cpu_ns = read("schedstat")
             .split_whitespace()
             .next()
             .and_then(|v| v.parse::<u64>().ok())
             .unwrap_or(0);
+        s.switches += switches;
+        s.cpu_ns += cpu_ns;
+        if let Some(tid) = t.file_name().to_str().and_then(|n| n.parse().ok()) {
+            s.threads
+                .insert(tid, (read("comm").trim().to_string(), cpu_ns, switches));
+        }
     }
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     let f: Vec<u64> = stat[stat.rfind(')')? + 1..]
@@ -248,12 +267,7 @@ fn descends_from(procs: &HashMap<i32, (i32, Vec<String>)>, mut pid: i32, root: i
 }
 
 /// Every process of the fleet, by role ("agents" for what the agents run).
-fn roles(
-    room: i32,
-    server: i32,
-    dash: Option<i32>,
-    brl: &Path,
-) -> BTreeMap<i32, &'static str> {
+fn roles(room: i32, server: i32, dash: Option<i32>, brl: &Path) -> BTreeMap<i32, &'static str> {
     let procs = processes();
     let exe = brl.display().to_string();
     let mut out = BTreeMap::new();
@@ -266,7 +280,9 @@ fn roles(
         if pid == server || !descends_from(&procs, pid, server) {
             continue;
         }
-        let is_brl = argv.first().is_some_and(|a| a == &exe || a.ends_with("/brl"));
+        let is_brl = argv
+            .first()
+            .is_some_and(|a| a == &exe || a.ends_with("/brl"));
         let role = if is_brl && argv.iter().any(|a| a == "worker") {
             "workers"
         } else if is_brl && argv.iter().any(|a| a == "pane-log") {
@@ -503,14 +519,21 @@ fn run(n: u32, mode: Mode, window: Duration, real_tmux: &Path) -> Measured {
         std::thread::sleep(Duration::from_millis(500));
     }
     // The dashboard: `brl up` in a terminal of its own finds the control room and only shows.
-    let cmd = format!(
-        "exec {} --home {} up",
-        quote(&brl),
-        quote(&home)
-    );
+    let cmd = format!("exec {} --home {} up", quote(&brl), quote(&home));
     let dash_env = format!("PATH={}", path.to_string_lossy());
     let _ = Command::new(real_tmux)
-        .args(["-L", &dash_socket, "new-session", "-d", "-s", "term", "-x", "160", "-y", "48"])
+        .args([
+            "-L",
+            &dash_socket,
+            "new-session",
+            "-d",
+            "-s",
+            "term",
+            "-x",
+            "160",
+            "-y",
+            "48",
+        ])
         .args(["-e", &dash_env])
         .arg(&cmd)
         .env_remove("TMUX")
@@ -543,8 +566,7 @@ fn run(n: u32, mode: Mode, window: Duration, real_tmux: &Path) -> Measured {
     );
 
     let who = roles(room, server, dash, &brl);
-    let before: BTreeMap<i32, Sample> =
-        who.keys().filter_map(|&p| Some((p, sample(p)?))).collect();
+    let before: BTreeMap<i32, Sample> = who.keys().filter_map(|&p| Some((p, sample(p)?))).collect();
     let term0 = sample(dash_server);
     let t0 = now_secs();
     let start = Instant::now();
@@ -561,6 +583,13 @@ fn run(n: u32, mode: Mode, window: Duration, real_tmux: &Path) -> Measured {
     let load = loadavg();
     std::thread::sleep(Duration::from_millis(300));
     let dash_bytes = std::fs::metadata(&bytes).map_or(0, |m| m.len());
+    if let Some(keep) = std::env::var_os("BRL_BENCH_KEEP_DASH") {
+        // What the dashboard wrote, kept for a look (`cat -v`).
+        let _ = std::fs::copy(
+            &bytes,
+            Path::new(&keep).join(format!("dash-{}-{n}.bytes", mode.name())),
+        );
+    }
 
     let per_min = 60.0 / secs;
     // SAFETY: sysconf only reads a system constant.
@@ -569,9 +598,16 @@ fn run(n: u32, mode: Mode, window: Duration, real_tmux: &Path) -> Measured {
         ROLES.iter().map(|r| (*r, Use::default())).collect();
     let mut agents = Use::default();
     let mut reaped = 0.0;
+    let mut threads: BTreeMap<(&'static str, String), (f64, f64)> = BTreeMap::new();
     for (pid, s1) in &after {
         let role = who_after[pid];
-        let s0 = before.get(pid).copied().unwrap_or_default();
+        let s0 = before.get(pid).cloned().unwrap_or_default();
+        for (tid, (comm, cpu1, sw1)) in &s1.threads {
+            let (cpu0, sw0) = s0.threads.get(tid).map_or((0, 0), |t| (t.1, t.2));
+            let e = threads.entry((role, comm.clone())).or_default();
+            e.0 += cpu1.saturating_sub(cpu0) as f64 / 1e9 * per_min;
+            e.1 += sw1.saturating_sub(sw0) as f64 / secs;
+        }
         let u = if role == "agents" {
             &mut agents
         } else {
@@ -602,6 +638,7 @@ fn run(n: u32, mode: Mode, window: Duration, real_tmux: &Path) -> Measured {
         ready: ready_n,
         roles: by_role,
         agents,
+        threads,
         reaped,
         tmux_calls: calls as f64 * per_min,
         tmux_by_cmd,
@@ -649,7 +686,10 @@ fn main() {
         }
     }
     println!();
-    println!("CPU-s/min (exact, schedstat) and wake-ups/s per role; reaped: children's CPU (ticks)");
+    println!(
+        "CPU-s/min (exact, schedstat) and wake-ups/s per role; reaped: the CPU of the children the control room and workers reaped (tmux clients, the wrapper's bash), in 10 ms clock ticks — one tick is {:.3} CPU-s/min in this window, so that column is coarse",
+        0.01 * 60.0 / secs as f64
+    );
     println!(
         "{:>8} {:>8} {:>6} | {:>17} | {:>17} | {:>17} | {:>17} | {:>17} | {:>7} | {:>13} | {:>6} | {:>8} | {:>7} | load",
         "mode",
@@ -713,6 +753,20 @@ fn main() {
             },
             m.dash_term.cpu,
             m.dash_term.wakeups,
+        );
+        let busy: Vec<String> = m
+            .threads
+            .iter()
+            .filter(|((role, _), (_, wk))| *role != "agents" && *wk >= 0.05)
+            .map(|((role, comm), (cpu, wk))| format!("{role}/{comm} {cpu:.4} {wk:.1}"))
+            .collect();
+        println!(
+            "    threads waking ≥ 0.05/s (role/thread CPU-s/min wake-ups/s, summed over processes): {}",
+            if busy.is_empty() {
+                "none".into()
+            } else {
+                busy.join(", ")
+            }
         );
         if m.ready < m.sessions {
             println!(

@@ -143,6 +143,44 @@ impl PresetKind {
         }
     }
 
+    /// Directories and files under `$HOME` the agent writes its own state to (sessions, auth,
+    /// caches): writable inside `[agent] sandbox = "bwrap"`.
+    pub fn state_dirs(self) -> &'static [&'static str] {
+        match self {
+            PresetKind::Claude => &[".claude", ".claude.json", ".claude.json.backup", ".npm"],
+            PresetKind::Codex => &[".codex", ".npm"],
+            PresetKind::Gemini => &[".gemini", ".npm"],
+            PresetKind::Opencode => &[
+                ".local/share/opencode",
+                ".local/state/opencode",
+                ".config/opencode",
+                ".cache/opencode",
+                ".npm",
+            ],
+            PresetKind::Aider => &[".aider", ".cache/aider"],
+            PresetKind::Custom => &[],
+        }
+    }
+
+    /// Whether the agent is known to work inside `[agent] sandbox = "bwrap"`, and what was
+    /// checked: shown by `brl init` and in docs.
+    pub fn sandbox_note(self) -> &'static str {
+        match self {
+            PresetKind::Claude => {
+                "works in bwrap (checked with the real CLI against a fake model API; its state                  ~/.claude and ~/.claude.json stay writable)"
+            }
+            PresetKind::Codex => {
+                "not checked in bwrap with the real CLI; Codex's own sandbox (Landlock/seccomp) may                  refuse to nest inside bwrap: use -s danger-full-access inside brl's sandbox"
+            }
+            PresetKind::Gemini | PresetKind::Opencode | PresetKind::Aider => {
+                "not checked in bwrap with the real CLI; its state dirs under $HOME are writable"
+            }
+            PresetKind::Custom => {
+                "a custom command: brl does not know what it needs outside the worktree"
+            }
+        }
+    }
+
     /// Why the agent was denied tools, for the cycle's reason.
     pub(super) fn denial_hint(self) -> &'static str {
         match self {

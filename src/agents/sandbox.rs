@@ -1,0 +1,392 @@
+//! `[agent] sandbox = "bwrap"`: the agent runs under bubblewrap with the whole file system
+//! read-only except what its cycle needs, so deleting or writing outside the worktree fails at the
+//! OS whatever the command's spelling (defense in depth behind `brl gate`).
+//!
+//! Writable inside: the session's worktree; of the repository's git directory only what `git
+//! commit` in a linked worktree writes — the worktree's private dir (`.git/worktrees/<name>`:
+//! index, HEAD, its reflog), `objects/`, and the session's own branch directory
+//! `refs/heads/<prefix>` with its reflog dir — never `refs/heads/<main>`, `packed-refs` or
+//! `config`; the brl home's `logs/` (the gate logs there); the preset's state dirs under `$HOME`;
+//! a private `/tmp`. Hidden: `~/.ssh`, `~/.aws`, `~/.config/gh`, `~/.netrc`, `~/.docker`,
+//! `~/.git-credentials`, `~/.gnupg`, `~/.kube` and `.env` files in the user's checkout. The
+//! network is shared (the agent needs its API); processes are not isolated (brl kills the agent's
+//! process group on timeout, so no `--new-session`, no PID namespace).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde::Deserialize;
+
+use super::PresetKind;
+
+/// `[agent] sandbox`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Sandbox {
+    /// The agent runs with the rights of brl's user.
+    #[default]
+    None,
+    /// The agent runs under bubblewrap (`bwrap`).
+    Bwrap,
+}
+
+/// Secrets under `$HOME` that are hidden inside the sandbox when they exist.
+pub const HOME_SECRETS: &[&str] = &[
+    ".ssh",
+    ".aws",
+    ".config/gh",
+    ".netrc",
+    ".docker",
+    ".git-credentials",
+    ".gnupg",
+    ".kube",
+];
+
+/// What the sandbox needs to know about one agent run.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    pub worktree: PathBuf,
+    /// The worktree's own git dir (`<common>/worktrees/<name>`).
+    pub git_dir: PathBuf,
+    /// The repository's common git dir (`<repo>/.git`).
+    pub common_dir: PathBuf,
+    /// The cycle's branch (`brl/<session>/<stamp>`): its parent directory under `refs/heads/`
+    /// is writable.
+    pub branch: Option<String>,
+    /// The brl home: readable, its `logs/` writable.
+    pub home: PathBuf,
+    /// `$HOME`, for state dirs and secrets; `None` when unset.
+    pub user_home: Option<PathBuf>,
+    pub preset: PresetKind,
+}
+
+impl Plan {
+    /// Ask git where the worktree's git dirs are. Errors name the worktree and what failed.
+    pub fn for_worktree(
+        worktree: &Path,
+        branch: Option<&str>,
+        home: &Path,
+        preset: PresetKind,
+    ) -> Result<Plan, String> {
+        let out = Command::new("git")
+            .args([
+                "rev-parse",
+                "--path-format=absolute",
+                "--git-dir",
+                "--git-common-dir",
+            ])
+            .current_dir(worktree)
+            .output()
+            .map_err(|e| format!("sandbox: cannot run git in {}: {e}", worktree.display()))?;
+        if !out.status.success() {
+            return Err(format!(
+                "sandbox: {} is not a git worktree ({})",
+                worktree.display(),
+                String::from_utf8_lossy(&out.stderr).trim()
+            ));
+        }
+        let text = String::from_utf8_lossy(&out.stdout);
+        let mut lines = text.lines();
+        let (Some(git_dir), Some(common)) = (lines.next(), lines.next()) else {
+            return Err(format!(
+                "sandbox: git rev-parse in {} printed no git dirs",
+                worktree.display()
+            ));
+        };
+        Ok(Plan {
+            worktree: worktree.to_path_buf(),
+            git_dir: PathBuf::from(git_dir),
+            common_dir: PathBuf::from(common),
+            branch: branch.map(str::to_string),
+            home: home.to_path_buf(),
+            user_home: std::env::var_os("HOME")
+                .map(PathBuf::from)
+                .filter(|h| h.is_absolute()),
+            preset,
+        })
+    }
+
+    /// Create what must exist before it can be bound (the branch's reflog dir, the preset's state
+    /// dirs); bwrap refuses to bind a missing source.
+    pub fn prepare(&self) -> std::io::Result<()> {
+        for d in self.branch_dirs() {
+            std::fs::create_dir_all(d)?;
+        }
+        std::fs::create_dir_all(self.home.join("logs"))?;
+        if let Some(h) = &self.user_home {
+            // Directories only: files such as `.claude.json` are bound when they exist.
+            for d in self.preset.state_dirs().iter().filter(|d| !is_file_like(d)) {
+                std::fs::create_dir_all(h.join(d))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// `refs/heads/<branch's parent>` and `logs/refs/heads/<branch's parent>`.
+    fn branch_dirs(&self) -> Vec<PathBuf> {
+        let Some(parent) = self.branch.as_deref().and_then(|b| b.rsplit_once('/')) else {
+            return Vec::new();
+        };
+        let parent = parent.0;
+        vec![
+            self.common_dir.join("refs/heads").join(parent),
+            self.common_dir.join("logs/refs/heads").join(parent),
+        ]
+    }
+
+    /// The bwrap arguments (without the program and without the command after `--`).
+    pub fn bwrap_args(&self) -> Vec<String> {
+        let mut a: Vec<String> = Vec::new();
+        let mut push = |args: &[&str], p: &Path| {
+            a.extend(args.iter().map(|s| s.to_string()));
+            let s = p.display().to_string();
+            a.push(s.clone());
+            if matches!(args, ["--bind"] | ["--ro-bind"]) {
+                a.push(s);
+            }
+        };
+        push(&["--ro-bind"], Path::new("/"));
+        push(&["--dev"], Path::new("/dev"));
+        push(&["--proc"], Path::new("/proc"));
+        push(&["--tmpfs"], Path::new("/tmp"));
+        // Under the private /tmp, what lived in the real /tmp is gone: show the user's checkout
+        // and the brl home again, read-only (a no-op elsewhere).
+        let repo = self.repo_root();
+        for p in [
+            repo.as_deref(),
+            Some(self.common_dir.as_path()),
+            Some(self.home.as_path()),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            push(&["--ro-bind"], p);
+        }
+        // Writable: the worktree, its private git dir, the objects, the session's branch dirs.
+        push(&["--bind"], &self.worktree);
+        push(&["--bind"], &self.git_dir);
+        push(&["--bind"], &self.common_dir.join("objects"));
+        for d in self.branch_dirs() {
+            push(&["--bind"], &d);
+        }
+        push(&["--bind"], &self.home.join("logs"));
+        if let Some(h) = &self.user_home {
+            for d in self.preset.state_dirs() {
+                let p = h.join(d);
+                if p.exists() {
+                    push(&["--bind"], &p);
+                }
+            }
+            for s in HOME_SECRETS {
+                hide(&mut a, &h.join(s));
+            }
+            for f in env_files(h, 0) {
+                hide(&mut a, &f);
+            }
+        }
+        if let Some(r) = &repo {
+            for f in env_files(r, 3) {
+                if !f.starts_with(&self.worktree) {
+                    hide(&mut a, &f);
+                }
+            }
+        }
+        a.extend(
+            ["--share-net", "--die-with-parent", "--chdir"]
+                .iter()
+                .map(|s| s.to_string()),
+        );
+        a.push(self.worktree.display().to_string());
+        a
+    }
+
+    /// The user's checkout: the common dir's parent when it is named `.git`.
+    fn repo_root(&self) -> Option<PathBuf> {
+        (self.common_dir.file_name()? == ".git")
+            .then(|| self.common_dir.parent().map(Path::to_path_buf))
+            .flatten()
+    }
+
+    /// `command` (run by `sh -c`) wrapped so it runs under bwrap, the same way.
+    pub fn wrap(&self, command: &str) -> String {
+        let mut s = String::from("exec bwrap");
+        for arg in self.bwrap_args() {
+            s.push(' ');
+            s.push_str(&shell_quote(&arg));
+        }
+        s.push_str(" -- sh -c ");
+        s.push_str(&shell_quote(command));
+        s
+    }
+}
+
+/// Hide `p` when it exists: an empty tmpfs over a directory, an empty file over anything else.
+fn hide(a: &mut Vec<String>, p: &Path) {
+    let Ok(meta) = std::fs::symlink_metadata(p) else {
+        return;
+    };
+    let s = p.display().to_string();
+    if meta.is_dir() {
+        a.extend(["--tmpfs".to_string(), s]);
+    } else if meta.is_file() {
+        a.extend(["--ro-bind".to_string(), "/dev/null".to_string(), s]);
+    }
+}
+
+/// `.env` and `.env.*` files under `dir`, `depth` levels down, skipping `.git`, `node_modules`
+/// and `target`.
+fn env_files(dir: &Path, depth: usize) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for e in rd.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Ok(ft) = e.file_type() else { continue };
+        if ft.is_file() && (name == ".env" || name.starts_with(".env.")) {
+            out.push(e.path());
+        } else if ft.is_dir()
+            && depth > 0
+            && !matches!(name.as_str(), ".git" | "node_modules" | "target")
+        {
+            out.extend(env_files(&e.path(), depth - 1));
+        }
+    }
+    out
+}
+
+fn is_file_like(rel: &str) -> bool {
+    rel.rsplit('/')
+        .next()
+        .is_some_and(|last| last.trim_start_matches('.').contains('.'))
+}
+
+/// Single-quote `s` for `sh`.
+pub fn shell_quote(s: &str) -> String {
+    if !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/._-=+:,@%".contains(&b))
+    {
+        return s.to_string();
+    }
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+/// Whether bwrap is installed and can build a sandbox here; the error names the package and the
+/// fix.
+pub fn check_available() -> Result<(), String> {
+    let out = Command::new("bwrap")
+        .args([
+            "--ro-bind",
+            "/",
+            "/",
+            "--dev",
+            "/dev",
+            "--proc",
+            "/proc",
+            "true",
+        ])
+        .output();
+    match out {
+        Ok(o) if o.status.success() => Ok(()),
+        Ok(o) => Err(format!(
+            "[agent] sandbox = \"bwrap\" but bwrap cannot build a sandbox here: {} (fix: allow \
+             unprivileged user namespaces, run as a user bwrap works for, or set [agent] sandbox \
+             = \"none\")",
+            String::from_utf8_lossy(&o.stderr).trim()
+        )),
+        Err(e) => Err(format!(
+            "[agent] sandbox = \"bwrap\" but `bwrap` cannot be run ({e}) (fix: install the \
+             `bubblewrap` package, e.g. `apt-get install bubblewrap`, or set [agent] sandbox = \
+             \"none\")"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan() -> Plan {
+        Plan {
+            worktree: "/h/worktrees/s1".into(),
+            git_dir: "/r/.git/worktrees/brl-s1".into(),
+            common_dir: "/r/.git".into(),
+            branch: Some("brl/s1/20261204-2300".into()),
+            home: "/h".into(),
+            user_home: None,
+            preset: PresetKind::Custom,
+        }
+    }
+
+    #[test]
+    fn the_argv_binds_only_what_a_cycle_writes() {
+        let a = plan().bwrap_args().join(" ");
+        assert!(
+            a.starts_with("--ro-bind / / --dev /dev --proc /proc --tmpfs /tmp"),
+            "{a}"
+        );
+        for w in [
+            "--bind /h/worktrees/s1 /h/worktrees/s1",
+            "--bind /r/.git/worktrees/brl-s1 /r/.git/worktrees/brl-s1",
+            "--bind /r/.git/objects /r/.git/objects",
+            "--bind /r/.git/refs/heads/brl/s1 /r/.git/refs/heads/brl/s1",
+            "--bind /r/.git/logs/refs/heads/brl/s1 /r/.git/logs/refs/heads/brl/s1",
+            "--bind /h/logs /h/logs",
+            "--ro-bind /r /r",
+            "--share-net --die-with-parent --chdir /h/worktrees/s1",
+        ] {
+            assert!(a.contains(w), "missing `{w}` in {a}");
+        }
+        assert!(!a.contains("refs/heads/main"), "{a}");
+        assert!(!a.contains("--bind /r/.git /r/.git"), "{a}");
+        assert!(
+            !a.contains("new-session"),
+            "brl must still kill the group: {a}"
+        );
+    }
+
+    #[test]
+    fn the_wrapped_command_quotes_everything() {
+        let w = plan().wrap("echo 'it''s' && x");
+        assert!(w.starts_with("exec bwrap --ro-bind / /"), "{w}");
+        assert!(
+            w.ends_with(r#"-- sh -c 'echo '\''it'\'''\''s'\'' && x'"#),
+            "{w}"
+        );
+        assert_eq!(shell_quote("a b"), "'a b'");
+        assert_eq!(shell_quote("/x/y.z"), "/x/y.z");
+    }
+
+    #[test]
+    fn secrets_and_env_files_are_hidden_when_present() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let home = tmp.path().join("u");
+        std::fs::create_dir_all(home.join(".ssh")).expect("mkdir");
+        std::fs::write(home.join(".netrc"), "machine x").expect("write");
+        let repo = tmp.path().join("r");
+        std::fs::create_dir_all(repo.join(".git")).expect("mkdir");
+        std::fs::create_dir_all(repo.join("svc")).expect("mkdir");
+        std::fs::write(repo.join(".env"), "K=v").expect("write");
+        std::fs::write(repo.join("svc/.env.local"), "K=v").expect("write");
+        let mut p = plan();
+        p.user_home = Some(home.clone());
+        p.common_dir = repo.join(".git");
+        let a = p.bwrap_args().join(" ");
+        let s = |p: PathBuf| p.display().to_string();
+        assert!(
+            a.contains(&format!("--tmpfs {}", s(home.join(".ssh")))),
+            "{a}"
+        );
+        assert!(
+            a.contains(&format!("--ro-bind /dev/null {}", s(home.join(".netrc")))),
+            "{a}"
+        );
+        assert!(
+            a.contains(&format!("--ro-bind /dev/null {}", s(repo.join(".env")))),
+            "{a}"
+        );
+        assert!(a.contains(&s(repo.join("svc/.env.local"))), "{a}");
+        assert!(!a.contains(".aws"), "absent secrets are not named: {a}");
+    }
+}

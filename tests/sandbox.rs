@@ -1,0 +1,136 @@
+//! `[agent] sandbox = "bwrap"` with real bubblewrap, real git and fake agents: an agent that tries
+//! to delete, overwrite, move or read what lies outside its worktree (inline interpreters,
+//! redirections, `cp`/`mv`, moving the user's `main`) fails at the OS, while its own commit in the
+//! worktree is kept through an ordinary `brl cycle`; a timeout still kills the whole group.
+//! Nothing is skipped: when bwrap cannot run here, every test fails with the reason.
+
+mod common;
+
+use std::path::Path;
+
+use common::{World, agent, git};
+
+/// bwrap must work here; otherwise the test fails saying why (never a silent skip).
+fn require_bwrap() {
+    if let Err(why) = brl::agents::sandbox::check_available() {
+        panic!("the sandbox tests need a working bwrap (tests/deps.sh installs it): {why}");
+    }
+}
+
+fn sandboxed_world(agent_script: &str, timeout: u64) -> World {
+    require_bwrap();
+    let w = World::new(1);
+    let cmd = agent(agent_script);
+    w.write_config(1, &cmd, timeout, "");
+    // `[agent] sandbox` sits in the [agent] table, right after its timeout.
+    let path = w.home.join("brl.toml");
+    let text = std::fs::read_to_string(&path).expect("config");
+    let text = text.replacen(
+        &format!("timeout_secs = {timeout}\n"),
+        &format!("timeout_secs = {timeout}\nsandbox = \"bwrap\"\n"),
+        1,
+    );
+    std::fs::write(&path, text).expect("write config");
+    w
+}
+
+#[test]
+fn a_hostile_agent_cannot_touch_anything_outside_its_worktree() {
+    let w = sandboxed_world("sandbox-hostile.sh", 60);
+    // A victim outside the worktree and outside /tmp (the sandbox's /tmp is private anyway).
+    let victim = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("victim dir");
+    std::fs::write(victim.path().join("keep.txt"), "precious\n").expect("write");
+    // A fake $HOME with a secret, and a `.env` in the user's checkout.
+    let user_home = w.dir.path().join("user");
+    std::fs::create_dir_all(user_home.join(".ssh")).expect("mkdir");
+    std::fs::write(user_home.join(".ssh/id_test"), "SECRET-KEY-1\n").expect("write");
+    std::fs::write(w.repo.join(".env"), "API_TOKEN=SECRET-ENV-2\n").expect("write");
+    std::fs::write(w.repo.join(".git/info/exclude"), ".env\n").expect("write");
+    let main_before = git(&w.repo, &["rev-parse", "main"]);
+    let files_before = files(&w.repo);
+    let snap = w.snapshot();
+
+    let out = w
+        .brl()
+        .args(["cycle", "s1", "--quiet"])
+        .env("HOME", &user_home)
+        .env("VICTIM_DIR", victim.path())
+        .env("VICTIM_REPO", &w.repo)
+        .output()
+        .expect("brl runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "brl cycle failed: {stderr}");
+
+    let attempts =
+        std::fs::read_to_string(w.home.join("logs/sandbox-attempts.txt")).expect("the agent ran");
+    assert!(attempts.contains("attempts done"), "{attempts}");
+    assert!(
+        !attempts.contains("ALLOWED"),
+        "an attempt got through:\n{attempts}"
+    );
+    assert_eq!(attempts.matches("refused:").count(), 14, "{attempts}");
+    assert!(attempts.contains("Read-only file system"), "{attempts}");
+    for secret in ["SECRET-KEY-1", "SECRET-ENV-2"] {
+        assert!(
+            !attempts.contains(secret),
+            "{secret} was readable:\n{attempts}"
+        );
+    }
+
+    // Outside the worktree: intact.
+    let keep = std::fs::read_to_string(victim.path().join("keep.txt")).expect("victim kept");
+    assert_eq!(keep, "precious\n");
+    assert!(!victim.path().join("moved.txt").exists());
+    assert_eq!(
+        git(&w.repo, &["rev-parse", "main"]),
+        main_before,
+        "main moved"
+    );
+    assert_eq!(files(&w.repo), files_before, "the user's checkout changed");
+    assert_eq!(w.snapshot(), snap);
+
+    // The cycle is judged as usual, and the worktree's commit is kept on its branch.
+    let e = w.cycles().pop().expect("a ralph_cycle entry");
+    assert_eq!(e["data"]["outcome"], "kept", "{e}");
+    assert_eq!(e["data"]["reason"], "errors 2 → 1", "{e}");
+    let branch = e["data"]["branch"].as_str().expect("branch");
+    let f1 = git(&w.repo, &["show", &format!("{branch}:f1.txt")]);
+    assert!(f1.contains("fixed one"), "{f1}");
+    assert_eq!(w.queue().len(), 1, "the kept branch is queued");
+}
+
+/// Every file at the top of the checkout with its contents.
+fn files(repo: &Path) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(repo).expect("read repo") {
+        let e = e.expect("entry");
+        if e.file_type().expect("type").is_file() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            out.push((name, std::fs::read_to_string(e.path()).unwrap_or_default()));
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn a_timeout_kills_the_whole_sandboxed_group() {
+    let w = sandboxed_world("sandbox-hang.sh", 2);
+    let (code, out, err) = w.run(&["cycle", "s1", "--quiet"]);
+    assert_eq!(code, 0, "brl cycle failed: {out}\n{err}");
+    let e = w.cycles().pop().expect("a ralph_cycle entry");
+    assert_eq!(e["data"]["outcome"], "timeout", "{e}");
+    for f in ["hang-leader.pid", "hang-child.pid"] {
+        let text = std::fs::read_to_string(w.home.join("logs").join(f)).expect("pid file");
+        let pid: i32 = text.trim().parse().expect("a pid");
+        let mut gone = false;
+        for _ in 0..50 {
+            if !brl::proc::is_running(pid) {
+                gone = true;
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        assert!(gone, "{f} ({pid}) outlived its cycle");
+    }
+}

@@ -80,6 +80,8 @@ pub fn run(call: Call) -> std::io::Result<AgentRun> {
     let echo = call.echo;
     let call_preset = call.preset;
     let mut stdout = std::io::stdout();
+    // The echo to our terminal keeps colours but never cursor movement, titles or clearing.
+    let mut filter = crate::term::OutputFilter::default();
     // A cycle's agent: the chaos harness may stop brl around its spawn.
     let hooks = if call.role == "ralph" {
         proc::Hooks {
@@ -94,7 +96,7 @@ pub fn run(call: Call) -> std::io::Result<AgentRun> {
         &mut |chunk| {
             let _ = file.write_all(chunk);
             if echo {
-                let _ = stdout.write_all(chunk);
+                let _ = stdout.write_all(&filter.push(chunk));
                 let _ = stdout.flush();
             }
         },

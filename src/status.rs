@@ -184,8 +184,13 @@ pub fn describe_agent(a: &Value) -> String {
     out
 }
 
-/// The snapshot in plain words, for `brl status`.
+/// The snapshot in plain words, for `brl status`. Reasons, blocked texts and branch names come
+/// from files and agents: every control character in them is shown escaped.
 pub fn describe(v: &Value) -> String {
+    crate::term::safe_text(&describe_raw(v)).into_owned()
+}
+
+fn describe_raw(v: &Value) -> String {
     let mut out = String::new();
     match v["control_room"]["pid"].as_u64() {
         Some(pid) => out.push_str(&format!("control room: scheduling (pid {pid})\n")),

@@ -5,8 +5,15 @@
 //! Nothing is skipped: when bwrap cannot run here, every test fails with the reason.
 
 mod common;
+#[allow(dead_code)]
+#[path = "common/fake_model/mod.rs"]
+mod fake_model;
+#[allow(dead_code)]
+#[path = "real_agents/support.rs"]
+mod support;
 
 use std::path::Path;
+use std::time::Duration;
 
 use common::{World, agent, git};
 
@@ -133,4 +140,108 @@ fn a_timeout_kills_the_whole_sandboxed_group() {
         }
         assert!(gone, "{f} ({pid}) outlived its cycle");
     }
+}
+
+/// The real Claude Code CLI (tests/agent-clis.sh), offline against the fake model API, inside the
+/// sandbox brl builds for a linked worktree: it writes in its worktree and commits there, while
+/// its Bash tool (permissions skipped, no gate installed: only the OS stands in the way) fails to
+/// delete the user's checkout and to move `main`.
+#[test]
+fn the_real_claude_cli_works_inside_the_sandbox_and_cannot_escape() {
+    use fake_model::{FakeModel, Script, Turn};
+    use serde_json::json;
+    require_bwrap();
+    let place = support::Place::worktree("sandbox-claude");
+    let wt = place.repo_abs();
+    let main_repo = place.dir.path().join("main");
+    let main_abs = std::fs::canonicalize(&main_repo).expect("main repo");
+    let hostile = format!(
+        "rm -f {m}/greeting.txt; echo clobbered > {m}/greeting.txt; \
+         git update-ref refs/heads/main HEAD; echo rc=$?",
+        m = main_abs.display()
+    );
+    let server = FakeModel::start(Script::new(vec![
+        Turn::call(
+            "Write",
+            json!({"file_path": format!("{wt}/hello.txt"), "content": "hi from claude\n"}),
+        ),
+        Turn::call(
+            "Bash",
+            json!({"command": "git add hello.txt && git commit -q -m 'add hello' && echo committed",
+                   "description": "commit"}),
+        ),
+        Turn::call("Bash", json!({"command": hostile, "description": "escape"})),
+        Turn::text("Done."),
+    ]));
+    let brl_home = place.dir.path().join("brl-home");
+    std::fs::create_dir_all(&brl_home).expect("mkdir");
+    let mut plan = brl::agents::sandbox::Plan::for_worktree(
+        &place.repo,
+        Some("brl/test"),
+        &brl_home,
+        brl::agents::PresetKind::Claude,
+    )
+    .expect("plan");
+    plan.user_home = Some(place.home.clone());
+    plan.prepare().expect("prepare");
+    let main_before = support::git(&main_repo, &["rev-parse", "main"]);
+    let claude = support::cli("claude");
+    let claude = claude.display().to_string();
+    let mut args: Vec<String> = plan.bwrap_args();
+    args.push("--".into());
+    args.extend(
+        [
+            claude.as_str(),
+            "-p",
+            "--model",
+            "sonnet",
+            "--dangerously-skip-permissions",
+            "--output-format",
+            "json",
+            "Add hello.txt and commit it",
+        ]
+        .map(String::from),
+    );
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut env = server.claude_env();
+    env.push(("IS_SANDBOX".into(), "1".into()));
+    // The sandbox's /tmp is private and writable; the harness's own TMPDIR is not.
+    env.push(("TMPDIR".into(), "/tmp".into()));
+    let r = support::run(
+        Path::new("/usr/bin/bwrap"),
+        &args,
+        &place.repo,
+        &place.home,
+        &env,
+        None,
+        Duration::from_secs(180),
+    );
+    let diag = format!("{r:#?}\nrequests:\n{}", server.dump());
+    assert_eq!(r.code, Some(0), "{diag}");
+    assert_eq!(
+        place.read("hello.txt").as_deref(),
+        Some("hi from claude\n"),
+        "{diag}"
+    );
+    let subject = support::git(&place.repo, &["log", "-1", "--format=%s"]);
+    assert_eq!(
+        subject, "add hello",
+        "the commit in the worktree worked: {diag}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(main_repo.join("greeting.txt")).expect("kept"),
+        "hello world\n",
+        "{diag}"
+    );
+    assert_eq!(
+        support::git(&main_repo, &["rev-parse", "main"]),
+        main_before,
+        "{diag}"
+    );
+    let bodies = support::bodies(&server.requests());
+    assert!(
+        bodies.contains("Read-only file system"),
+        "the OS refused: {diag}"
+    );
+    assert!(bodies.contains("committed"), "{diag}");
 }

@@ -152,6 +152,17 @@ mod tests {
     }
 
     #[test]
+    fn the_sandbox_is_none_bwrap_or_an_error_naming_the_key() {
+        let c = config("command = \"claude -p\"", "").expect("valid");
+        assert_eq!(c.agent.sandbox, Sandbox::None);
+        let c = config("command = \"claude -p\"\nsandbox = \"bwrap\"", "").expect("valid");
+        assert_eq!(c.preset().sandbox(), Sandbox::Bwrap);
+        let m = config("command = \"claude -p\"\nsandbox = \"firejail\"", "")
+            .expect_err("unknown sandbox");
+        assert!(m.contains("sandbox") && m.contains("bwrap"), "{m}");
+    }
+
+    #[test]
     fn prices_from_the_config_compute_dollars() {
         let extra = "[prices.\"my-model\"]\ninput_usd_per_mtok = 2.0\noutput_usd_per_mtok = 4.0\n";
         let c = config(&codex("my-model"), extra).expect("valid");

@@ -167,10 +167,13 @@ impl PresetKind {
     pub fn sandbox_note(self) -> &'static str {
         match self {
             PresetKind::Claude => {
-                "works in bwrap (checked with the real CLI against a fake model API; its state                  ~/.claude and ~/.claude.json stay writable)"
+                "works in bwrap: tests/sandbox.rs runs the real CLI there (it edits and commits in \
+                 its worktree; its Bash tool cannot touch the checkout or main); its state \
+                 ~/.claude stays writable"
             }
             PresetKind::Codex => {
-                "not checked in bwrap with the real CLI; Codex's own sandbox (Landlock/seccomp) may                  refuse to nest inside bwrap: use -s danger-full-access inside brl's sandbox"
+                "not checked in bwrap with the real CLI; Codex's own sandbox (Landlock/seccomp) may \
+                 refuse to nest inside bwrap: use -s danger-full-access inside brl's sandbox"
             }
             PresetKind::Gemini | PresetKind::Opencode | PresetKind::Aider => {
                 "not checked in bwrap with the real CLI; its state dirs under $HOME are writable"

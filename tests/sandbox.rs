@@ -5,7 +5,6 @@
 //! Nothing is skipped: when bwrap cannot run here, every test fails with the reason.
 
 mod common;
-#[allow(dead_code)]
 #[path = "common/fake_model/mod.rs"]
 mod fake_model;
 #[allow(dead_code)]

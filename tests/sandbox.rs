@@ -141,72 +141,45 @@ fn a_timeout_kills_the_whole_sandboxed_group() {
     }
 }
 
-/// The real Claude Code CLI (tests/agent-clis.sh), offline against the fake model API, inside the
-/// sandbox brl builds for a linked worktree: it writes in its worktree and commits there, while
-/// its Bash tool (permissions skipped, no gate installed: only the OS stands in the way) fails to
-/// delete the user's checkout and to move `main`.
-#[test]
-fn the_real_claude_cli_works_inside_the_sandbox_and_cannot_escape() {
-    use fake_model::{FakeModel, Script, Turn};
-    use serde_json::json;
+/// A linked worktree (`brl/test`) of a main repo, and the shell command an escaping agent runs:
+/// delete and overwrite the main checkout's file, move `main` to its own HEAD.
+fn real_place(tag: &str) -> (support::Place, std::path::PathBuf, String) {
     require_bwrap();
-    let place = support::Place::worktree("sandbox-claude");
-    let wt = place.repo_abs();
+    let place = support::Place::worktree(tag);
     let main_repo = place.dir.path().join("main");
-    let main_abs = std::fs::canonicalize(&main_repo).expect("main repo");
+    let m = std::fs::canonicalize(&main_repo).expect("main repo");
     let hostile = format!(
         "rm -f {m}/greeting.txt; echo clobbered > {m}/greeting.txt; \
          git update-ref refs/heads/main HEAD; echo rc=$?",
-        m = main_abs.display()
+        m = m.display()
     );
-    let server = FakeModel::start(Script::new(vec![
-        Turn::call(
-            "Write",
-            json!({"file_path": format!("{wt}/hello.txt"), "content": "hi from claude\n"}),
-        ),
-        Turn::call(
-            "Bash",
-            json!({"command": "git add hello.txt && git commit -q -m 'add hello' && echo committed",
-                   "description": "commit"}),
-        ),
-        Turn::call("Bash", json!({"command": hostile, "description": "escape"})),
-        Turn::text("Done."),
-    ]));
+    (place, main_repo, hostile)
+}
+
+/// Run the real CLI `bin args…` inside the sandbox brl builds for the place's worktree.
+fn run_sandboxed(
+    place: &support::Place,
+    preset: brl::agents::PresetKind,
+    bin: &Path,
+    cli_args: &[&str],
+    env: Vec<(String, String)>,
+) -> support::Run {
     let brl_home = place.dir.path().join("brl-home");
     std::fs::create_dir_all(&brl_home).expect("mkdir");
-    let mut plan = brl::agents::sandbox::Plan::for_worktree(
-        &place.repo,
-        Some("brl/test"),
-        &brl_home,
-        brl::agents::PresetKind::Claude,
-    )
-    .expect("plan");
+    let mut plan =
+        brl::agents::sandbox::Plan::for_worktree(&place.repo, Some("brl/test"), &brl_home, preset)
+            .expect("plan");
     plan.user_home = Some(place.home.clone());
     plan.prepare().expect("prepare");
-    let main_before = support::git(&main_repo, &["rev-parse", "main"]);
-    let claude = support::cli("claude");
-    let claude = claude.display().to_string();
     let mut args: Vec<String> = plan.bwrap_args();
     args.push("--".into());
-    args.extend(
-        [
-            claude.as_str(),
-            "-p",
-            "--model",
-            "sonnet",
-            "--dangerously-skip-permissions",
-            "--output-format",
-            "json",
-            "Add hello.txt and commit it",
-        ]
-        .map(String::from),
-    );
+    args.push(bin.display().to_string());
+    args.extend(cli_args.iter().map(|a| a.to_string()));
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let mut env = server.claude_env();
-    env.push(("IS_SANDBOX".into(), "1".into()));
+    let mut env = env;
     // The sandbox's /tmp is private and writable; the harness's own TMPDIR is not.
     env.push(("TMPDIR".into(), "/tmp".into()));
-    let r = support::run(
+    support::run(
         Path::new("/usr/bin/bwrap"),
         &args,
         &place.repo,
@@ -214,14 +187,22 @@ fn the_real_claude_cli_works_inside_the_sandbox_and_cannot_escape() {
         &env,
         None,
         Duration::from_secs(180),
-    );
+    )
+}
+
+/// What every real CLI run in the sandbox must show: its file and commit in the worktree, the
+/// main checkout and `main` intact, and the OS's refusal fed back to the model.
+fn assert_contained(
+    place: &support::Place,
+    main_repo: &Path,
+    main_before: &str,
+    r: &support::Run,
+    server: &fake_model::FakeModel,
+    hello: &str,
+) {
     let diag = format!("{r:#?}\nrequests:\n{}", server.dump());
     assert_eq!(r.code, Some(0), "{diag}");
-    assert_eq!(
-        place.read("hello.txt").as_deref(),
-        Some("hi from claude\n"),
-        "{diag}"
-    );
+    assert_eq!(place.read("hello.txt").as_deref(), Some(hello), "{diag}");
     let subject = support::git(&place.repo, &["log", "-1", "--format=%s"]);
     assert_eq!(
         subject, "add hello",
@@ -233,7 +214,7 @@ fn the_real_claude_cli_works_inside_the_sandbox_and_cannot_escape() {
         "{diag}"
     );
     assert_eq!(
-        support::git(&main_repo, &["rev-parse", "main"]),
+        support::git(main_repo, &["rev-parse", "main"]),
         main_before,
         "{diag}"
     );
@@ -243,4 +224,88 @@ fn the_real_claude_cli_works_inside_the_sandbox_and_cannot_escape() {
         "the OS refused: {diag}"
     );
     assert!(bodies.contains("committed"), "{diag}");
+}
+
+const COMMIT: &str = "git add hello.txt && git commit -q -m 'add hello' && echo committed";
+
+/// The real Claude Code CLI (tests/agent-clis.sh), offline against the fake model API, inside the
+/// sandbox brl builds for a linked worktree: it writes in its worktree and commits there, while
+/// its Bash tool (permissions skipped, no gate installed: only the OS stands in the way) fails to
+/// delete the user's checkout and to move `main`.
+#[test]
+fn the_real_claude_cli_works_inside_the_sandbox_and_cannot_escape() {
+    use fake_model::{FakeModel, Script, Turn};
+    use serde_json::json;
+    let (place, main_repo, hostile) = real_place("sandbox-claude");
+    let wt = place.repo_abs();
+    let server = FakeModel::start(Script::new(vec![
+        Turn::call(
+            "Write",
+            json!({"file_path": format!("{wt}/hello.txt"), "content": "hi from claude\n"}),
+        ),
+        Turn::call("Bash", json!({"command": COMMIT, "description": "commit"})),
+        Turn::call("Bash", json!({"command": hostile, "description": "escape"})),
+        Turn::text("Done."),
+    ]));
+    let main_before = support::git(&main_repo, &["rev-parse", "main"]);
+    let mut env = server.claude_env();
+    env.push(("IS_SANDBOX".into(), "1".into()));
+    let r = run_sandboxed(
+        &place,
+        brl::agents::PresetKind::Claude,
+        &support::cli("claude"),
+        &[
+            "-p",
+            "--model",
+            "sonnet",
+            "--dangerously-skip-permissions",
+            "--output-format",
+            "json",
+            "Add hello.txt and commit it",
+        ],
+        env,
+    );
+    assert_contained(
+        &place,
+        &main_repo,
+        &main_before,
+        &r,
+        &server,
+        "hi from claude\n",
+    );
+}
+
+/// The real Gemini CLI, the same way (`--yolo`: its shell tool runs without asking).
+#[test]
+fn the_real_gemini_cli_works_inside_the_sandbox_and_cannot_escape() {
+    use fake_model::{FakeModel, Script, Turn};
+    use serde_json::json;
+    let (place, main_repo, hostile) = real_place("sandbox-gemini");
+    let wt = place.repo_abs();
+    let server = FakeModel::start(Script::new(vec![
+        Turn::call(
+            "write_file",
+            json!({"file_path": format!("{wt}/hello.txt"), "content": "hi from gemini\n"}),
+        ),
+        Turn::call("run_shell_command", json!({"command": COMMIT})),
+        Turn::call("run_shell_command", json!({"command": hostile})),
+        Turn::text("Done."),
+    ]));
+    let main_before = support::git(&main_repo, &["rev-parse", "main"]);
+    let env = server.gemini_env(&place.home);
+    let r = run_sandboxed(
+        &place,
+        brl::agents::PresetKind::Gemini,
+        &support::cli("gemini"),
+        &["--yolo", "-o", "json", "-p", "Add hello.txt and commit it"],
+        env,
+    );
+    assert_contained(
+        &place,
+        &main_repo,
+        &main_before,
+        &r,
+        &server,
+        "hi from gemini\n",
+    );
 }

@@ -309,3 +309,77 @@ fn the_real_gemini_cli_works_inside_the_sandbox_and_cannot_escape() {
         "hi from gemini\n",
     );
 }
+
+/// The real opencode CLI, the same way (its default permissions let `write` and `bash` run).
+#[test]
+fn the_real_opencode_cli_works_inside_the_sandbox_and_cannot_escape() {
+    use fake_model::{FakeModel, Script, Turn};
+    use serde_json::json;
+    let (place, main_repo, hostile) = real_place("sandbox-opencode");
+    let wt = place.repo_abs();
+    let server = FakeModel::start(Script::new(vec![
+        Turn::call(
+            "write",
+            json!({"filePath": format!("{wt}/hello.txt"), "content": "hi from opencode\n"}),
+        ),
+        Turn::call("bash", json!({"command": COMMIT, "description": "commit"})),
+        Turn::call("bash", json!({"command": hostile, "description": "escape"})),
+        Turn::text("Done."),
+    ]));
+    let main_before = support::git(&main_repo, &["rev-parse", "main"]);
+    let env = server.opencode_env(&place.home, &support::cli("opencode-config"), None);
+    let r = run_sandboxed(
+        &place,
+        brl::agents::PresetKind::Opencode,
+        &support::cli("opencode"),
+        &["run", "--format", "json", "Add hello.txt and commit it"],
+        env,
+    );
+    assert_contained(
+        &place,
+        &main_repo,
+        &main_before,
+        &r,
+        &server,
+        "hi from opencode\n",
+    );
+}
+
+/// The real Codex CLI, with its own sandbox off (brl's is the one that confines it here).
+#[test]
+fn the_real_codex_cli_works_inside_the_sandbox_and_cannot_escape() {
+    use fake_model::{FakeModel, Script, Turn};
+    use serde_json::json;
+    let (place, main_repo, hostile) = real_place("sandbox-codex");
+    let server = FakeModel::start(Script::new(vec![
+        Turn::call(
+            "exec_command",
+            json!({"cmd": format!("printf 'hi from codex\\n' > hello.txt && {COMMIT}")}),
+        ),
+        Turn::call("exec_command", json!({"cmd": hostile})),
+        Turn::text("Done."),
+    ]));
+    let main_before = support::git(&main_repo, &["rev-parse", "main"]);
+    let env = server.codex_env(&place.home, "");
+    let r = run_sandboxed(
+        &place,
+        brl::agents::PresetKind::Codex,
+        &support::cli("codex"),
+        &[
+            "exec",
+            "--dangerously-bypass-approvals-and-sandbox",
+            "--skip-git-repo-check",
+            "--json",
+            "Add hello.txt and commit it",
+        ],
+        env,
+    );
+    assert_contained(
+        &place,
+        &main_repo,
+        &main_before,
+        &r,
+        &server,
+        "hi from codex\n",
+    );
+}

@@ -163,6 +163,7 @@ fn run_sandboxed(
     bin: &Path,
     cli_args: &[&str],
     env: Vec<(String, String)>,
+    stdin: Option<&str>,
 ) -> support::Run {
     let brl_home = place.dir.path().join("brl-home");
     std::fs::create_dir_all(&brl_home).expect("mkdir");
@@ -185,7 +186,7 @@ fn run_sandboxed(
         &place.repo,
         &place.home,
         &env,
-        None,
+        stdin,
         Duration::from_secs(180),
     )
 }
@@ -264,6 +265,7 @@ fn the_real_claude_cli_works_inside_the_sandbox_and_cannot_escape() {
             "Add hello.txt and commit it",
         ],
         env,
+        None,
     );
     assert_contained(
         &place,
@@ -299,6 +301,7 @@ fn the_real_gemini_cli_works_inside_the_sandbox_and_cannot_escape() {
         &support::cli("gemini"),
         &["--yolo", "-o", "json", "-p", "Add hello.txt and commit it"],
         env,
+        None,
     );
     assert_contained(
         &place,
@@ -334,6 +337,7 @@ fn the_real_opencode_cli_works_inside_the_sandbox_and_cannot_escape() {
         &support::cli("opencode"),
         &["run", "--format", "json", "Add hello.txt and commit it"],
         env,
+        None,
     );
     assert_contained(
         &place,
@@ -373,6 +377,7 @@ fn the_real_codex_cli_works_inside_the_sandbox_and_cannot_escape() {
             "Add hello.txt and commit it",
         ],
         env,
+        None,
     );
     assert_contained(
         &place,
@@ -381,5 +386,52 @@ fn the_real_codex_cli_works_inside_the_sandbox_and_cannot_escape() {
         &r,
         &server,
         "hi from codex\n",
+    );
+}
+
+/// The real aider, the same way: it offers the model no tools (its edits come out of the
+/// answer's text, and it refuses paths outside its repo itself), so this shows it works inside:
+/// it writes its file and commits it in the worktree, and the user's checkout and `main` stay.
+#[test]
+fn the_real_aider_works_inside_the_sandbox() {
+    use fake_model::{FakeModel, Script, Turn};
+    let (place, main_repo, _) = real_place("sandbox-aider");
+    let answer = "I will create hello.txt.\n\nhello.txt\n```\nhi from aider\n```\n";
+    let server = FakeModel::start(Script::new(vec![Turn::text(answer)]).every_request());
+    let main_before = support::git(&main_repo, &["rev-parse", "main"]);
+    let env = server.aider_env(&place.home);
+    let r = run_sandboxed(
+        &place,
+        brl::agents::PresetKind::Aider,
+        &support::cli("aider"),
+        &[
+            "--yes-always",
+            "--no-pretty",
+            "--message-file",
+            "/dev/stdin",
+        ],
+        env,
+        Some("Create hello.txt"),
+    );
+    let diag = format!("{r:#?}\nrequests:\n{}", server.dump());
+    assert_eq!(
+        place.read("hello.txt").as_deref(),
+        Some("hi from aider\n"),
+        "{diag}"
+    );
+    let log = support::git(&place.repo, &["log", "--format=%s", "-n", "3"]);
+    assert!(
+        log.lines().count() >= 2,
+        "aider committed in the worktree: {log}\n{diag}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(main_repo.join("greeting.txt")).expect("kept"),
+        "hello world\n",
+        "{diag}"
+    );
+    assert_eq!(
+        support::git(&main_repo, &["rev-parse", "main"]),
+        main_before,
+        "{diag}"
     );
 }

@@ -166,17 +166,19 @@ impl PresetKind {
     /// checked: shown by `brl init` and in docs.
     pub fn sandbox_note(self) -> &'static str {
         match self {
-            PresetKind::Claude => {
+            PresetKind::Claude | PresetKind::Gemini | PresetKind::Opencode => {
                 "works in bwrap: tests/sandbox.rs runs the real CLI there (it edits and commits in \
-                 its worktree; its Bash tool cannot touch the checkout or main); its state \
-                 ~/.claude stays writable"
+                 its worktree; its shell tool cannot touch the checkout or main)"
             }
             PresetKind::Codex => {
-                "not checked in bwrap with the real CLI; Codex's own sandbox (Landlock/seccomp) may \
-                 refuse to nest inside bwrap: use -s danger-full-access inside brl's sandbox"
+                "works in bwrap with its own sandbox off (tests/sandbox.rs runs the real CLI with \
+                 --dangerously-bypass-approvals-and-sandbox: it edits and commits in its worktree, \
+                 its shell tool cannot touch the checkout or main); with -s workspace-write inside \
+                 bwrap not checked"
             }
-            PresetKind::Gemini | PresetKind::Opencode | PresetKind::Aider => {
-                "not checked in bwrap with the real CLI; its state dirs under $HOME are writable"
+            PresetKind::Aider => {
+                "works in bwrap: tests/sandbox.rs runs the real CLI there (it edits and commits in \
+                 its worktree)"
             }
             PresetKind::Custom => {
                 "a custom command: brl does not know what it needs outside the worktree"

@@ -435,3 +435,51 @@ fn the_real_aider_works_inside_the_sandbox() {
         "{diag}"
     );
 }
+
+/// `sandbox = "bwrap"` on a machine without bwrap: the cycle stops with an error naming the
+/// package and the fix (in its summary and its log entry), and the agent never runs unconfined.
+#[test]
+fn without_bwrap_the_cycle_says_which_package_to_install() {
+    let w = sandboxed_world("fix_one.sh", 20);
+    // A PATH with what brl and the checks need, but no bwrap.
+    let bin = w.dir.path().join("bin");
+    std::fs::create_dir_all(&bin).expect("mkdir");
+    for tool in ["git", "sh", "cat", "sed", "env", "grep", "sort"] {
+        let found = std::env::split_paths(&std::env::var_os("PATH").expect("PATH"))
+            .map(|d| d.join(tool))
+            .find(|p| p.is_file())
+            .unwrap_or_else(|| panic!("{tool} on PATH"));
+        std::os::unix::fs::symlink(found, bin.join(tool)).expect("symlink");
+    }
+    let main_before = git(&w.repo, &["rev-parse", "main"]);
+    let out = w
+        .brl()
+        .args(["cycle", "s1", "--quiet"])
+        .env("PATH", &bin)
+        .output()
+        .expect("brl runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "a cycle that errs is recorded: {stderr}"
+    );
+    let e = w.cycles().pop().expect("a ralph_cycle entry");
+    assert_eq!(e["data"]["outcome"], "error", "{e}");
+    let reason = e["data"]["reason"].as_str().unwrap_or_default();
+    for said in [reason, &stdout] {
+        assert!(
+            said.contains("`bubblewrap` package"),
+            "names the package: {said}"
+        );
+        assert!(
+            said.contains("sandbox = \"none\""),
+            "and the other fix: {said}"
+        );
+    }
+    assert!(
+        !w.home.join("prompt-s1.txt").exists(),
+        "the agent never ran unconfined"
+    );
+    assert_eq!(git(&w.repo, &["rev-parse", "main"]), main_before);
+}

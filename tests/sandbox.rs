@@ -483,3 +483,47 @@ fn without_bwrap_the_cycle_says_which_package_to_install() {
     );
     assert_eq!(git(&w.repo, &["rev-parse", "main"]), main_before);
 }
+
+/// Codex as its preset runs it (`-s workspace-write`: its own Landlock/seccomp sandbox) nested
+/// inside brl's: it still writes in its worktree.
+#[test]
+fn the_real_codex_cli_with_its_own_sandbox_nests_inside_bwrap() {
+    use fake_model::{FakeModel, Script, Turn};
+    use serde_json::json;
+    let (place, main_repo, _) = real_place("sandbox-codex-nested");
+    let server = FakeModel::start(Script::new(vec![
+        Turn::call(
+            "exec_command",
+            json!({"cmd": "printf 'hi from codex\\n' > hello.txt && echo wrote"}),
+        ),
+        Turn::text("Done."),
+    ]));
+    let main_before = support::git(&main_repo, &["rev-parse", "main"]);
+    let env = server.codex_env(&place.home, "");
+    let r = run_sandboxed(
+        &place,
+        brl::agents::PresetKind::Codex,
+        &support::cli("codex"),
+        &[
+            "exec",
+            "-s",
+            "workspace-write",
+            "--skip-git-repo-check",
+            "--json",
+            "Add hello.txt",
+        ],
+        env,
+        None,
+    );
+    let diag = format!("{r:#?}\nrequests:\n{}", server.dump());
+    assert_eq!(r.code, Some(0), "{diag}");
+    assert_eq!(
+        place.read("hello.txt").as_deref(),
+        Some("hi from codex\n"),
+        "{diag}"
+    );
+    assert_eq!(
+        support::git(&main_repo, &["rev-parse", "main"]),
+        main_before
+    );
+}

@@ -171,10 +171,9 @@ impl PresetKind {
                  its worktree; its shell tool cannot touch the checkout or main)"
             }
             PresetKind::Codex => {
-                "works in bwrap with its own sandbox off (tests/sandbox.rs runs the real CLI with \
-                 --dangerously-bypass-approvals-and-sandbox: it edits and commits in its worktree, \
-                 its shell tool cannot touch the checkout or main); with -s workspace-write inside \
-                 bwrap not checked"
+                "works in bwrap: tests/sandbox.rs runs the real CLI there, with its own sandbox \
+                 (-s workspace-write, nested: it writes in its worktree) and without it (it edits \
+                 and commits; its shell tool cannot touch the checkout or main)"
             }
             PresetKind::Aider => {
                 "works in bwrap: tests/sandbox.rs runs the real CLI there (it edits and commits in \

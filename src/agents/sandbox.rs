@@ -93,6 +93,15 @@ impl Plan {
                 worktree.display()
             ));
         };
+        if git_dir == common {
+            // Binding the git dir writable would hand over every ref, main's included.
+            return Err(format!(
+                "sandbox: {} is a repository's own checkout, not a linked worktree; the sandbox \
+                 keeps main out of reach only from a linked worktree (brl's sessions always run \
+                 in one: fix the worktree, or set [agent] sandbox = \"none\")",
+                worktree.display()
+            ));
+        }
         Ok(Plan {
             worktree: worktree.to_path_buf(),
             git_dir: PathBuf::from(git_dir),
@@ -304,89 +313,5 @@ pub fn check_available() -> Result<(), String> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn plan() -> Plan {
-        Plan {
-            worktree: "/h/worktrees/s1".into(),
-            git_dir: "/r/.git/worktrees/brl-s1".into(),
-            common_dir: "/r/.git".into(),
-            branch: Some("brl/s1/20261204-2300".into()),
-            home: "/h".into(),
-            user_home: None,
-            preset: PresetKind::Custom,
-        }
-    }
-
-    #[test]
-    fn the_argv_binds_only_what_a_cycle_writes() {
-        let a = plan().bwrap_args().join(" ");
-        assert!(
-            a.starts_with("--ro-bind / / --dev /dev --proc /proc --tmpfs /tmp"),
-            "{a}"
-        );
-        for w in [
-            "--bind /h/worktrees/s1 /h/worktrees/s1",
-            "--bind /r/.git/worktrees/brl-s1 /r/.git/worktrees/brl-s1",
-            "--bind /r/.git/objects /r/.git/objects",
-            "--bind /r/.git/refs/heads/brl/s1 /r/.git/refs/heads/brl/s1",
-            "--bind /r/.git/logs/refs/heads/brl/s1 /r/.git/logs/refs/heads/brl/s1",
-            "--bind /h/logs /h/logs",
-            "--ro-bind /r /r",
-            "--share-net --die-with-parent --chdir /h/worktrees/s1",
-        ] {
-            assert!(a.contains(w), "missing `{w}` in {a}");
-        }
-        assert!(!a.contains("refs/heads/main"), "{a}");
-        assert!(!a.contains("--bind /r/.git /r/.git"), "{a}");
-        assert!(
-            !a.contains("new-session"),
-            "brl must still kill the group: {a}"
-        );
-    }
-
-    #[test]
-    fn the_wrapped_command_quotes_everything() {
-        let w = plan().wrap("echo 'it''s' && x");
-        assert!(w.starts_with("exec bwrap --ro-bind / /"), "{w}");
-        assert!(
-            w.ends_with(r#"-- sh -c 'echo '\''it'\'''\''s'\'' && x'"#),
-            "{w}"
-        );
-        assert_eq!(shell_quote("a b"), "'a b'");
-        assert_eq!(shell_quote("/x/y.z"), "/x/y.z");
-    }
-
-    #[test]
-    fn secrets_and_env_files_are_hidden_when_present() {
-        let tmp = tempfile::tempdir().expect("tmp");
-        let home = tmp.path().join("u");
-        std::fs::create_dir_all(home.join(".ssh")).expect("mkdir");
-        std::fs::write(home.join(".netrc"), "machine x").expect("write");
-        let repo = tmp.path().join("r");
-        std::fs::create_dir_all(repo.join(".git")).expect("mkdir");
-        std::fs::create_dir_all(repo.join("svc")).expect("mkdir");
-        std::fs::write(repo.join(".env"), "K=v").expect("write");
-        std::fs::write(repo.join("svc/.env.local"), "K=v").expect("write");
-        let mut p = plan();
-        p.user_home = Some(home.clone());
-        p.common_dir = repo.join(".git");
-        let a = p.bwrap_args().join(" ");
-        let s = |p: PathBuf| p.display().to_string();
-        assert!(
-            a.contains(&format!("--tmpfs {}", s(home.join(".ssh")))),
-            "{a}"
-        );
-        assert!(
-            a.contains(&format!("--ro-bind /dev/null {}", s(home.join(".netrc")))),
-            "{a}"
-        );
-        assert!(
-            a.contains(&format!("--ro-bind /dev/null {}", s(repo.join(".env")))),
-            "{a}"
-        );
-        assert!(a.contains(&s(repo.join("svc/.env.local"))), "{a}");
-        assert!(!a.contains(".aws"), "absent secrets are not named: {a}");
-    }
-}
+#[path = "sandbox_tests.rs"]
+mod tests;

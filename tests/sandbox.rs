@@ -188,4 +188,19 @@ fn without_bwrap_the_cycle_says_which_package_to_install() {
         "the agent never ran unconfined"
     );
     assert_eq!(git(&w.repo, &["rev-parse", "main"]), main_before);
+    // `brl status` warns before any cycle does; with bwrap there, it says the sandbox is on.
+    let out = w
+        .brl()
+        .arg("status")
+        .env("PATH", &bin)
+        .output()
+        .expect("brl runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("`bwrap` is not on PATH") && text.contains("bubblewrap"),
+        "{text}"
+    );
+    let (_, text, _) = w.run(&["status"]);
+    assert!(text.contains("sandbox: bwrap"), "{text}");
+    assert!(!text.contains("not on PATH"), "{text}");
 }

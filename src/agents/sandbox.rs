@@ -281,6 +281,17 @@ pub fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
 
+/// Whether `bwrap` is an executable file in a directory of `$PATH` (cheap: no process is run).
+pub fn on_path() -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::env::var_os("PATH").is_some_and(|path| {
+        std::env::split_paths(&path).any(|d| {
+            std::fs::metadata(d.join("bwrap"))
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
+    })
+}
+
 /// Whether bwrap is installed and can build a sandbox here; the error names the package and the
 /// fix.
 pub fn check_available() -> Result<(), String> {

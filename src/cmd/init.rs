@@ -36,7 +36,7 @@ pub fn run(
     if let Some(m) = main.as_deref().filter(|m| *m != "main") {
         toml = toml.replacen("main = \"main\"", &format!("main = {}", toml_quote(m)), 1);
     }
-    let bwrap = bwrap_on_path();
+    let bwrap = crate::agents::sandbox::on_path();
     if bwrap {
         toml = offer_sandbox(&toml);
     }
@@ -173,17 +173,6 @@ fn tool_warnings(home: &Home, config: &crate::config::Config) -> Vec<String> {
 
 /// What `brl init` says about the agent it configured: which preset, whether the gate applies,
 /// and the preset's warnings about the command.
-/// Whether `bwrap` is an executable file in a directory of `$PATH`.
-fn bwrap_on_path() -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    std::env::var_os("PATH").is_some_and(|path| {
-        std::env::split_paths(&path).any(|d| {
-            std::fs::metadata(d.join("bwrap"))
-                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        })
-    })
-}
-
 /// The config with a commented `sandbox = "bwrap"` line after `[agent] timeout_secs`.
 fn offer_sandbox(toml: &str) -> String {
     const LINE: &str = "# Run the agent under bubblewrap: the file system read-only but for its worktree, the\n\

@@ -101,6 +101,7 @@ fn template(dir: &Path) {
             group: None,
             twin_of: None,
             superseded_by: None,
+            fix: None,
         })
         .expect("queue");
 }

@@ -2,8 +2,10 @@
 //! seconds, with 3 and with 30 sessions. Idle: every worker waits for a grant, no task is queued
 //! and the agent may not pick its own (`[scheduler] self_plan = false`), so nothing runs a cycle.
 //! The steady state measured is the default one: a `list-panes` every `[tmux] check_secs` (10),
-//! a scheduling pass when a control file changes (a worker's heartbeat) and every
-//! `[scheduler] interval_secs` (300 — not due inside the window).
+//! a scheduling pass then, when a control file changes (nothing writes one while all wait: the
+//! workers keep no periodic heartbeat) and every `[scheduler] interval_secs` (300 — not due
+//! inside the window). `benches/fleet.rs` measures the whole fleet (workers, pane copiers, the
+//! dashboard, tmux) beside the control room.
 //!
 //! Targets (whatever the number of sessions): at most ~12 tmux spawns a minute; under 0.2
 //! CPU-seconds a minute for the control room with 30 sessions; 30 sessions cost no more than

@@ -4,9 +4,12 @@
 //!
 //! The worker holds `logs/locks/worker-<session>.lock` for its whole life: that is how the control
 //! room knows it lives (and takes back its grant when it dies), and why a session never has two.
+//! So it writes no periodic heartbeat: the lock tells whether it lives, `/proc` whether it is
+//! frozen (see [`crate::store::control::Control::shown_state`]), and an idle worker sleeps until
+//! its own control file changes or a stop signal arrives.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::Utc;
 
@@ -15,7 +18,7 @@ use crate::home::Home;
 use crate::outcome::Outcome;
 use crate::store::atomic::{LockGuard, lock_owner};
 use crate::store::control::{
-    ControlWatch, Grant, HEARTBEAT_SECS, LastCycle, SessionControl, WorkerState, worker_lock_path,
+    Grant, LastCycle, OwnWatch, SessionControl, WorkerState, worker_lock_path,
 };
 use crate::store::tasks::Tasks;
 
@@ -27,34 +30,17 @@ pub fn run(home: &Home, session: &str, stop: &AtomicBool) -> anyhow::Result<()> 
     let _life = life_lock(home, session)?;
     let sc = SessionControl::new(home, session);
     let pid = std::process::id();
-    let grants = ControlWatch::new(home);
-    let done = AtomicBool::new(false);
-    std::thread::scope(|scope| {
-        // The heartbeat thread stops on every way out of this scope — a return, an error, a
-        // panic — or the scope would wait for it forever, holding the life lock.
-        let _stop_beating = SetOnDrop(&done);
-        scope.spawn(|| heartbeat(&sc, &done));
-        let fallback = (first.worker.pause_secs, first.worker.max_backoff_secs);
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            serve(home, session, stop, &sc, &grants, pid, fallback)
-        }))
-        .unwrap_or_else(|_| Err(anyhow::anyhow!("worker {session}: stopped after a panic")));
-        done.store(true, Ordering::SeqCst);
-        if let Err(e) = sc.set_state(pid, WorkerState::Stopped, None) {
-            crate::say_err!("worker {session}: {e}");
-        }
-        crate::say!("worker {session}: stopped");
-        result
-    })
-}
-
-/// Sets its flag when dropped.
-struct SetOnDrop<'a>(&'a AtomicBool);
-
-impl Drop for SetOnDrop<'_> {
-    fn drop(&mut self) {
-        self.0.store(true, Ordering::SeqCst);
+    let mut grants = OwnWatch::new(&sc);
+    let fallback = (first.worker.pause_secs, first.worker.max_backoff_secs);
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        serve(home, session, stop, &sc, &mut grants, pid, fallback)
+    }))
+    .unwrap_or_else(|_| Err(anyhow::anyhow!("worker {session}: stopped after a panic")));
+    if let Err(e) = sc.set_state(pid, WorkerState::Stopped, None) {
+        crate::say_err!("worker {session}: {e}");
     }
+    crate::say!("worker {session}: stopped");
+    result
 }
 
 fn serve(
@@ -62,7 +48,7 @@ fn serve(
     session: &str,
     stop: &AtomicBool,
     sc: &SessionControl,
-    grants: &ControlWatch,
+    grants: &mut OwnWatch,
     pid: u32,
     fallback: (u64, u64),
 ) -> anyhow::Result<()> {
@@ -216,48 +202,25 @@ fn finish(sc: &SessionControl, session: &str, id: u64, last: Option<LastCycle>) 
     }
 }
 
-/// Wait until a grant is there and take it; `None` when stopped first.
+/// Wait until a grant is there and take it; `None` when stopped first. Asleep in between: the
+/// watch is on this session's own control file, so only a write to it (a grant, usually) or a
+/// stop signal wakes the worker — other sessions' writes and readers opening the file do not.
 fn wait_for_grant(
     sc: &SessionControl,
-    grants: &ControlWatch,
+    grants: &mut OwnWatch,
     stop: &AtomicBool,
     pid: u32,
 ) -> anyhow::Result<Option<Grant>> {
-    // Opening the control file wakes every watcher of the directory (the control room and all
-    // workers), so between changes it is only stat-ed; read at least once a minute regardless.
-    let mut last = None;
-    let mut unread = 0;
     loop {
         if stop.load(Ordering::SeqCst) {
             return Ok(None);
         }
-        let stamp = sc.stamp();
-        if stamp != last || stamp.is_none() || unread >= 12 {
-            unread = 0;
-            last = stamp;
-            if let Some(g) = sc.take(pid)? {
-                return Ok(Some(g));
-            }
-        } else {
-            unread += 1;
+        // Armed before the read: a grant written after the read still wakes the wait.
+        grants.arm();
+        if let Some(g) = sc.take(pid)? {
+            return Ok(Some(g));
         }
-        // A changed control file wakes us at once; the timeout is only the fallback.
-        grants.wait(Duration::from_secs(5));
-    }
-}
-
-/// Rewrite the heartbeat every [`HEARTBEAT_SECS`] until `done`.
-fn heartbeat(sc: &SessionControl, done: &AtomicBool) {
-    let _done_on_panic = SetOnDrop(done);
-    let mut next = Instant::now() + Duration::from_secs(HEARTBEAT_SECS);
-    while !done.load(Ordering::SeqCst) {
-        if Instant::now() >= next {
-            if let Err(e) = sc.beat() {
-                crate::say_err!("worker: heartbeat: {e}");
-            }
-            next = Instant::now() + Duration::from_secs(HEARTBEAT_SECS);
-        }
-        std::thread::sleep(Duration::from_millis(500));
+        grants.wait();
     }
 }
 
@@ -291,10 +254,7 @@ pub fn backoff(pause: u64, max: u64, failures: u32) -> u64 {
 }
 
 fn sleep_unless(stop: &AtomicBool, d: Duration) {
-    let end = Instant::now() + d;
-    while Instant::now() < end && !stop.load(Ordering::SeqCst) {
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    crate::proc::wait::sleep_unless(stop, d);
 }
 
 #[cfg(test)]

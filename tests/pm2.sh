@@ -230,13 +230,15 @@ toml_set tmux socket "\"$SOCKET\""
 toml_set tmux check_secs 1
 toml_set server enabled false
 toml_set scheduler interval_secs 2
+# No review back-pressure: this test watches cycles resume after restarts, not the queue's cap.
+toml_set review max_pending 0
 # A slower agent, so that a cycle is surely in flight when PM2 restarts the control room: the
 # demo agent after 3 s (the same command, prefixed with `sleep 3; exec`).
 awk '/^[ \t]*\[/ { a = ($0 ~ /^\[agent\]/) }
      a && /^command[ \t]*=[ \t]*"/ { sub(/=[ \t]*"/, "= \"sleep 3; exec ") } { print }' \
   "$BH/brl.toml" >"$BH/brl.toml.new"
 mv "$BH/brl.toml.new" "$BH/brl.toml"
-for t in tmux server scheduler agent; do
+for t in tmux server scheduler agent review; do
   [ "$(grep -c "^\[$t\]" "$BH/brl.toml")" = 1 ] || fail "brl.toml should have one [$t] table:
 $(cat "$BH/brl.toml")"
 done

@@ -171,6 +171,8 @@ pub(crate) fn stop_flag() -> anyhow::Result<Arc<AtomicBool>> {
             .context("cannot install a signal handler")?;
         signal_hook::flag::register(sig, Arc::clone(&stop))
             .context("cannot install a signal handler")?;
+        // And a byte into the self-pipe that waiting threads sleep on, so they need no timer.
+        crate::proc::wait::wake_on_signal(sig).context("cannot install a signal handler")?;
     }
     Ok(stop)
 }

@@ -274,12 +274,12 @@ impl Events {
             if now >= deadline {
                 return;
             }
-            // Short slices so a signal stops us promptly.
-            let slice = (deadline - now).min(Duration::from_millis(500));
-            if self.watch.wait(slice) {
+            // A stop signal wakes the wait itself (without one to wake on, the watch cuts its
+            // waits to a second so the stop flag is seen).
+            if self.watch.wait(deadline - now) {
                 // A short pause takes a burst of writes as one.
                 std::thread::sleep(Duration::from_millis(50));
-                self.watch.wait(Duration::ZERO);
+                self.watch.drain();
                 return;
             }
         }

@@ -73,6 +73,8 @@ impl JobTimers {
     /// Stop the agents of running jobs and wait (up to `max`) for their entries to be written.
     pub fn stop(self, max: Duration) {
         self.cancel.store(true, Ordering::SeqCst);
+        // Wake the running job's command at once (it sleeps until something rings).
+        crate::proc::wait::ring();
         let end = Instant::now() + max;
         for h in self.running {
             while !h.is_finished() && Instant::now() < end {

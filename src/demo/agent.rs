@@ -47,7 +47,9 @@ const AUTHOR_EMAIL: &str = "demo-agent@brl.invalid";
 ///
 /// Problems whose file (`src/x.calc` or `x.calc`) is named on a `TASK:` or `HINT:` line of
 /// the prompt are fixed first; such a line saying "type"/"check" or "test" prefers
-/// malformed lines or wrong equations. A `TASK:` line is quoted in the commit message.
+/// malformed lines or wrong equations. A `TASK:` line is quoted in the commit message. A fix
+/// that already waits for review (its `fix <file>:<line> ` subject is listed under the prompt's
+/// "Changes already waiting for review") is not made again: another problem is picked, or none.
 /// The edit is committed on the current HEAD as "brl demo-agent <demo-agent@brl.invalid>".
 pub fn run(worktree: &Path, prompt: &str, seed: &str) -> Result<Action> {
     let files = load(worktree)?;
@@ -197,6 +199,23 @@ struct Change {
     body: String,
 }
 
+/// The prompt's list of the changes already waiting for review (empty when it has none).
+fn pending_section(prompt: &str) -> String {
+    let mut out = String::new();
+    let mut inside = false;
+    for line in prompt.lines() {
+        if line.starts_with("## ") {
+            inside = line.starts_with("## Changes already waiting for review");
+            continue;
+        }
+        if inside {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
 /// The text of the first `TASK:` line of the prompt.
 fn task(prompt: &str) -> Option<&str> {
     prompt
@@ -237,9 +256,25 @@ fn fix(files: &[CalcFile], problems: &[Problem], prompt: &str, rng: &mut Rng) ->
         _ => 0,
     };
     let score = |p: &Problem| 2 * usize::from(names_file(p.0)) + kind_score(&p.2);
-    let best = problems.iter().map(score).max().unwrap_or(0);
-    let preferred: Vec<&Problem> = problems.iter().filter(|p| score(p) == best).collect();
-    let others: Vec<&Problem> = problems.iter().filter(|p| score(p) != best).collect();
+    let waiting = pending_section(prompt);
+    let problems: Vec<&Problem> = problems
+        .iter()
+        .filter(|p| !waiting.contains(&format!("fix {}:{} ", files[p.0].rel, p.1 + 1)))
+        .collect();
+    let best = problems.iter().map(|p| score(p)).max().unwrap_or(0);
+    let preferred: Vec<&Problem> = problems
+        .iter()
+        .copied()
+        .filter(|p| score(p) == best)
+        .collect();
+    let others: Vec<&Problem> = problems
+        .iter()
+        .copied()
+        .filter(|p| score(p) != best)
+        .collect();
+    if preferred.is_empty() {
+        return None;
+    }
 
     // Start at a seeded position among the preferred problems, and move on past any the
     // agent cannot repair.

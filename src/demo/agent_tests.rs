@@ -351,3 +351,29 @@ fn describes_what_it_did() {
     assert_eq!(task("a\n  TASK:  do it \nb"), Some("do it"));
     assert_eq!(task("no task"), None);
 }
+
+#[test]
+fn a_fix_already_waiting_for_review_is_not_made_again() {
+    // Find a seed that fixes something, then list that very fix as pending: the agent picks
+    // another problem (or none), never the same line.
+    let (_t, dir) = setup("brl/s1/20260101-000000");
+    let files = load(&dir).unwrap();
+    let problems = problems(&files);
+    let mut rng = Rng::new("any");
+    let first = fix(&files, &problems, PROMPT, &mut rng).expect("something to fix");
+    let place = format!("{}:{}", files[first.file].rel, first.line + 1);
+    let prompt = format!(
+        "{PROMPT}\n## Changes already waiting for review (do not make them again; pick something else)\n- \"demo-agent: fix {place} (whatever)\" (s2): {}\n\n## Project context\nnone\n",
+        files[first.file].rel
+    );
+    for i in 0..20 {
+        let mut rng = Rng::new(&seed(i));
+        if let Some(c) = fix(&files, &problems, &prompt, &mut rng) {
+            assert_ne!(
+                (c.file, c.line),
+                (first.file, first.line),
+                "the pending fix of {place} was made again"
+            );
+        }
+    }
+}

@@ -104,6 +104,7 @@ impl Notifier {
     /// running command is sent SIGTERM).
     pub fn stop(mut self) {
         self.stop.store(true, Ordering::SeqCst);
+        crate::proc::wait::ring();
         let Some(h) = self.handle.take() else { return };
         h.thread().unpark();
         let deadline = Instant::now() + STOP_WITHIN;
@@ -121,6 +122,7 @@ impl Notifier {
 impl Drop for Notifier {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
+        crate::proc::wait::ring();
         if let Some(h) = &self.handle {
             h.thread().unpark();
         }

@@ -3,15 +3,15 @@
 //! by cancel — the whole group is killed, so nothing it started outlives it.
 
 use std::io::{self, Read, Write};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 mod sweep;
+pub mod wait;
 
 pub use sweep::{Stat, held_open, is_running, kill_in_dir, kill_orphaned_group, stat};
 
@@ -19,6 +19,9 @@ pub use sweep::{Stat, held_open, is_running, kill_in_dir, kill_orphaned_group, s
 const MAX_CAPTURE: usize = 64 * 1024 * 1024;
 /// Between SIGTERM and SIGKILL.
 const GRACE: Duration = Duration::from_secs(3);
+/// How often a running command's cancel flag is looked at when nothing can ring the wake pipe
+/// (no stop signal registered in this process, no [`wait::ring`] called yet).
+const CANCEL_CHECK: Duration = Duration::from_secs(1);
 
 pub struct Spec<'a> {
     /// Run as `sh -c <command>`.
@@ -189,64 +192,88 @@ fn run_streams(
             let _ = stdin.write_all(&input);
         });
     }
-    let (tx, rx) = mpsc::channel::<(Stream, Vec<u8>)>();
-    let mut readers = vec![read_into(reader, Stream::Stdout, tx.clone())];
+    let mut pipes = vec![(Stream::Stdout, reader)];
     if let Some(r) = err_reader {
-        readers.push(read_into(r, Stream::Stderr, tx.clone()));
+        pipes.push((Stream::Stderr, r));
     }
-    // Only the readers hold senders now: the channel disconnects when both pipes reach EOF.
-    drop(tx);
-
     let mut captured: Vec<u8> = Vec::new();
     let mut captured_err: Vec<u8> = Vec::new();
-    let mut take =
-        |(stream, chunk): (Stream, Vec<u8>), captured: &mut Vec<u8>, captured_err: &mut Vec<u8>| {
-            sink(stream, &chunk);
-            let into = match stream {
-                Stream::Stdout => captured,
-                Stream::Stderr => captured_err,
-            };
-            into.extend_from_slice(&chunk);
-            if into.len() > MAX_CAPTURE {
-                let cut = into.len() - MAX_CAPTURE / 2;
-                into.drain(..cut);
-            }
+    let mut take = |stream: Stream, chunk: &[u8]| {
+        sink(stream, chunk);
+        let into = match stream {
+            Stream::Stdout => &mut captured,
+            Stream::Stderr => &mut captured_err,
         };
-    let deadline = start + spec.timeout;
-    let end = loop {
-        if let Ok(chunk) = rx.recv_timeout(Duration::from_millis(50)) {
-            take(chunk, &mut captured, &mut captured_err);
+        into.extend_from_slice(chunk);
+        if into.len() > MAX_CAPTURE {
+            let cut = into.len() - MAX_CAPTURE / 2;
+            into.drain(..cut);
         }
+    };
+    // Asleep in poll(2) until output arrives, the command exits (its pidfd), a stop signal or a
+    // code that set a cancel flag rings the wake pipe (`wait::ring`), or the deadline. Where
+    // there is no wake pipe (or it rang for someone else), the cancel flag is looked at every
+    // CANCEL_CHECK.
+    let exit_fd = wait::pidfd(pid);
+    let mut signal_fd = wait::signal_fd();
+    let mut bell_fd = wait::bell_fd();
+    let deadline = start + spec.timeout;
+    let mut buf = vec![0u8; 64 * 1024];
+    let end = loop {
         if exited_without_reaping(pid) {
             kill_group(pid, libc::SIGKILL);
             let status = child.wait()?;
             break status_end(status);
         }
         let cancelled = spec.cancel.is_some_and(|c| c.load(Ordering::SeqCst));
-        if cancelled || Instant::now() >= deadline {
-            terminate_group(pid, &mut child)?;
+        let now = Instant::now();
+        if cancelled || now >= deadline {
+            terminate_group(pid, &mut child, exit_fd.as_ref())?;
             break if cancelled {
                 End::Cancelled
             } else {
                 End::TimedOut
             };
         }
+        let mut rest = deadline - now;
+        if spec.cancel.is_some() && signal_fd.is_none() && bell_fd.is_none() {
+            // Nothing rings when the flag is set: look at it now and then.
+            rest = rest.min(CANCEL_CHECK);
+        }
+        if exit_fd.is_none() {
+            // No pidfd on this kernel: the exit is only seen by looking.
+            rest = rest.min(Duration::from_millis(50));
+        }
+        let mut fds: Vec<RawFd> = pipes.iter().map(|(_, p)| p.as_raw_fd()).collect();
+        fds.push(exit_fd.as_ref().map_or(-1, |f| f.as_raw_fd()));
+        fds.push(signal_fd.unwrap_or(-1));
+        fds.push(bell_fd.unwrap_or(-1));
+        let ready = wait::readable(&fds, Some(rest))?;
+        if !spec.cancel.is_some_and(|c| c.load(Ordering::SeqCst)) {
+            // Rung for someone else (a signal this run's flag does not follow, another run's
+            // cancel): the pipes stay readable, so stop polling them, or every later poll would
+            // return at once — the flag is then looked at every CANCEL_CHECK.
+            if ready[fds.len() - 2] {
+                signal_fd = None;
+            }
+            if ready[fds.len() - 1] {
+                bell_fd = None;
+            }
+        }
+        read_ready(&mut pipes, &ready, &mut buf, &mut take);
     };
     group.0 = None;
-    // The group is dead: the pipe drains to EOF. Bound the wait in case something escaped the group.
+    // The group is dead: the pipes drain to EOF. Bound the wait in case something escaped the
+    // group and holds them open.
     let drain_deadline = Instant::now() + Duration::from_secs(2);
-    loop {
-        match rx.recv_timeout(Duration::from_millis(50)) {
-            Ok(chunk) => take(chunk, &mut captured, &mut captured_err),
-            Err(mpsc::RecvTimeoutError::Disconnected) => break,
-            Err(mpsc::RecvTimeoutError::Timeout) if Instant::now() > drain_deadline => break,
-            Err(mpsc::RecvTimeoutError::Timeout) => {}
+    while !pipes.is_empty() {
+        let now = Instant::now();
+        if now >= drain_deadline {
+            break;
         }
-    }
-    for reader in readers {
-        if reader.is_finished() {
-            let _ = reader.join();
-        }
+        let fds: Vec<RawFd> = pipes.iter().map(|(_, p)| p.as_raw_fd()).collect();
+        let ready = wait::readable(&fds, Some(drain_deadline - now))?;
+        read_ready(&mut pipes, &ready, &mut buf, &mut take);
     }
     if let Some(f) = &spec.pgid_file {
         let _ = std::fs::remove_file(f);
@@ -259,25 +286,31 @@ fn run_streams(
     })
 }
 
-/// A thread that reads `pipe` to EOF and sends each chunk, tagged `stream`, to `tx`.
-fn read_into(
-    mut pipe: io::PipeReader,
-    stream: Stream,
-    tx: mpsc::Sender<(Stream, Vec<u8>)>,
-) -> std::thread::JoinHandle<()> {
-    std::thread::spawn(move || {
-        let mut buf = vec![0u8; 64 * 1024];
-        loop {
-            match pipe.read(&mut buf) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => {
-                    if tx.send((stream, buf[..n].to_vec())).is_err() {
-                        break;
-                    }
-                }
-            }
+/// One read from each pipe `ready` marks (by position), each chunk passed to `take`; a pipe at
+/// EOF (or broken) is removed.
+fn read_ready(
+    pipes: &mut Vec<(Stream, io::PipeReader)>,
+    ready: &[bool],
+    buf: &mut [u8],
+    take: &mut dyn FnMut(Stream, &[u8]),
+) {
+    let mut i = 0;
+    pipes.retain_mut(|(stream, pipe)| {
+        let is_ready = ready.get(i).copied().unwrap_or(false);
+        i += 1;
+        if !is_ready {
+            return true;
         }
-    })
+        match pipe.read(buf) {
+            Ok(0) => false,
+            Ok(n) => {
+                take(*stream, &buf[..n]);
+                true
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => true,
+            Err(_) => false,
+        }
+    });
 }
 
 /// Write `<pgid> <cwd>` to `path` and make it durable (file and directory fsync'd).
@@ -302,15 +335,26 @@ impl Drop for KillOnDrop {
     }
 }
 
-/// TERM the group, wait up to [`GRACE`], then KILL it, and reap the leader.
-fn terminate_group(pid: libc::pid_t, child: &mut std::process::Child) -> io::Result<()> {
+/// TERM the group, wait up to [`GRACE`] for the leader to exit (on its pidfd when there is one),
+/// then KILL the group, and reap the leader.
+fn terminate_group(
+    pid: libc::pid_t,
+    child: &mut std::process::Child,
+    exit_fd: Option<&OwnedFd>,
+) -> io::Result<()> {
     kill_group(pid, libc::SIGTERM);
     let grace_end = Instant::now() + GRACE;
-    while Instant::now() < grace_end {
-        if exited_without_reaping(pid) {
+    loop {
+        let now = Instant::now();
+        if now >= grace_end || exited_without_reaping(pid) {
             break;
         }
-        std::thread::sleep(Duration::from_millis(50));
+        match exit_fd {
+            Some(fd) => {
+                wait::readable(&[fd.as_raw_fd()], Some(grace_end - now))?;
+            }
+            None => std::thread::sleep(Duration::from_millis(50)),
+        }
     }
     kill_group(pid, libc::SIGKILL);
     child.wait()?;

@@ -171,3 +171,46 @@ fn merged_run_leaves_stderr_empty() {
     assert_eq!(r.output, "a\nb\n");
     assert_eq!(r.stderr, "");
 }
+
+/// This thread's context switches (voluntary + involuntary): about how often it woke.
+fn my_switches() -> u64 {
+    std::fs::read_to_string("/proc/thread-self/status")
+        .expect("read /proc/thread-self/status")
+        .lines()
+        .filter(|l| l.contains("ctxt_switches:"))
+        .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .sum()
+}
+
+#[test]
+fn waiting_for_a_quiet_command_sleeps_and_a_cancel_from_another_thread_acts_within_a_second() {
+    let d = tempfile::tempdir().expect("tempdir");
+    // Without a cancel flag: asleep until the exit (the 50 ms polling woke ~30 times here).
+    let before = my_switches();
+    let r = run(
+        spec("sleep 1.5", d.path(), Duration::from_secs(60)),
+        &mut |_| {},
+    )
+    .expect("run");
+    let woke = my_switches() - before;
+    assert_eq!(r.end, End::Exited(0));
+    assert!(woke <= 10, "the waiting thread woke {woke} times in 1.5 s");
+    // With one: a look at it once a second, and a flag set by another thread is honoured.
+    let flag = AtomicBool::new(false);
+    let mut s = spec("sleep 300", d.path(), Duration::from_secs(100));
+    s.cancel = Some(&flag);
+    let started = Instant::now();
+    let r = std::thread::scope(|scope| {
+        scope.spawn(|| {
+            std::thread::sleep(Duration::from_millis(300));
+            flag.store(true, Ordering::SeqCst);
+        });
+        run(s, &mut |_| {}).expect("run")
+    });
+    assert_eq!(r.end, End::Cancelled);
+    let took = started.elapsed();
+    assert!(
+        took < Duration::from_millis(2500),
+        "cancel acted {took:?} after the start (set at 300 ms; checked every second)"
+    );
+}

@@ -2,7 +2,7 @@
 //! `logs/control/<session>.json`, read-modify-written under its lock by both sides:
 //!
 //! - the scheduler writes a **grant** (one cycle, maybe with a task) into an idle session's file;
-//! - the worker **takes** it, reports its **phase** and a **heartbeat**, and clears the grant when
+//! - the worker **takes** it, reports its **phase**, and clears the grant when
 //!   the cycle is recorded, leaving the **last** outcome;
 //! - a grant whose worker died is **taken back** by the scheduler (its task returns to the queue).
 //!
@@ -18,6 +18,8 @@ use serde::{Deserialize, Serialize};
 use crate::home::Home;
 use crate::store::atomic::LockGuard;
 use crate::store::state::{StateError, StateFile};
+
+pub use super::control_watch::{ControlWatch, OwnWatch};
 
 const VERSION: u32 = 1;
 
@@ -120,7 +122,8 @@ pub struct Control {
     /// Pausing: when the worker will be ready again.
     #[serde(default)]
     pub until: Option<DateTime<Utc>>,
-    /// Rewritten by the worker every [`HEARTBEAT_SECS`] while it lives.
+    /// When the worker last wrote this file (its state or phase changed). Not periodic: a
+    /// waiting worker writes nothing; the life lock tells whether it lives.
     #[serde(default)]
     pub heartbeat: Option<DateTime<Utc>>,
     #[serde(default)]
@@ -134,9 +137,6 @@ pub struct Control {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Stamp(u64, u64, i64, i64);
 
-/// How often a live worker rewrites its heartbeat.
-pub const HEARTBEAT_SECS: u64 = 60;
-
 impl Control {
     /// Ready for a grant: waiting, and not holding one.
     pub fn idle(&self) -> bool {
@@ -144,13 +144,14 @@ impl Control {
     }
 
     /// What the session is doing, as `brl status` and the dashboard show it: `dead` (no worker
-    /// holds its life lock: `alive` false), `stale` (see [`Self::stale`]), `blocked` (see
+    /// holds its life lock: `alive` false), `stale` (see [`Self::frozen`]), `blocked` (see
     /// [`Control::blocked`]), `cycle`, `granted` (waiting, holding a grant), else the worker's
-    /// state (`waiting`, `pausing`, …).
-    pub fn shown_state(&self, alive: bool, now: DateTime<Utc>) -> &'static str {
+    /// state (`waiting`, `pausing`, …). `_now` is no longer needed (liveness does not depend on
+    /// the clock since workers stopped writing periodic heartbeats); kept for the callers.
+    pub fn shown_state(&self, alive: bool, _now: DateTime<Utc>) -> &'static str {
         if !alive {
             "dead"
-        } else if self.stale(now) {
+        } else if self.frozen() {
             "stale"
         } else if self.blocked.is_some() {
             "blocked"
@@ -162,11 +163,21 @@ impl Control {
         }
     }
 
-    /// The heartbeat is older than three periods though the worker lives: it is frozen
-    /// (stopped with SIGSTOP, a suspended machine) — shown as `stale`.
-    pub fn stale(&self, now: DateTime<Utc>) -> bool {
-        self.heartbeat
-            .is_some_and(|h| (now - h).num_seconds() > 3 * HEARTBEAT_SECS as i64)
+    /// The worker lives (holds its lock) but does not run: its process is stopped (SIGSTOP,
+    /// Ctrl-Z; state `T` or `t` in `/proc/<pid>/stat`) — shown as `stale`. Read from `/proc` at
+    /// once rather than from an aging heartbeat, so no worker has to write one periodically.
+    pub fn frozen(&self) -> bool {
+        let Some(pid) = self.pid else {
+            return false;
+        };
+        let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            return false;
+        };
+        // The state is the first field after the command's closing parenthesis.
+        text.rsplit(')')
+            .next()
+            .and_then(|rest| rest.split_whitespace().next())
+            .is_some_and(|state| state == "T" || state == "t")
     }
 }
 
@@ -355,11 +366,6 @@ impl SessionControl {
         self.update(|c| c.blocked.take())
     }
 
-    /// Worker: still alive.
-    pub fn beat(&self) -> Result<(), StateError> {
-        self.update(|c| c.heartbeat = Some(Utc::now()))
-    }
-
     /// Worker: the granted cycle is recorded; clear grant `id` and keep its outcome.
     pub fn finish(&self, id: u64, last: Option<LastCycle>) -> Result<(), StateError> {
         self.update(|c| {
@@ -373,53 +379,6 @@ impl SessionControl {
             c.phase_since = None;
             c.branch = None;
         })
-    }
-}
-
-/// Wakes its owner when a control file is written (created, replaced, removed) — never on mere
-/// reads or lock files, which would make readers wake each other. Without a working watcher
-/// (`watching() == false`) the owner's timeouts are all there is.
-pub struct ControlWatch {
-    watcher: Option<notify::RecommendedWatcher>,
-    rx: std::sync::mpsc::Receiver<()>,
-}
-
-impl ControlWatch {
-    pub fn new(home: &Home) -> ControlWatch {
-        use notify::Watcher;
-        let (tx, rx) = std::sync::mpsc::channel();
-        let dir = home.control_dir();
-        let watcher = std::fs::create_dir_all(&dir).ok().and_then(|()| {
-            let mut w = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
-                if let Ok(ev) = res
-                    && crate::store::follow::is_change(&ev)
-                    && !ev
-                        .paths
-                        .iter()
-                        .all(|p| p.extension().is_some_and(|e| e == "lock"))
-                {
-                    let _ = tx.send(());
-                }
-            })
-            .ok()?;
-            w.watch(&dir, notify::RecursiveMode::NonRecursive).ok()?;
-            Some(w)
-        });
-        ControlWatch { watcher, rx }
-    }
-
-    pub fn watching(&self) -> bool {
-        self.watcher.is_some()
-    }
-
-    /// Until a change (true) or `max` (false). A burst of changes counts once.
-    pub fn wait(&self, max: std::time::Duration) -> bool {
-        if self.rx.recv_timeout(max).is_ok() {
-            while self.rx.try_recv().is_ok() {}
-            true
-        } else {
-            false
-        }
     }
 }
 

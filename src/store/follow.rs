@@ -1,24 +1,24 @@
 //! Following the experiment log as it grows (`tail -f` for the JSON-lines log).
 //!
-//! The log's directory is watched with `notify` (so creation and replacement are seen, not just
-//! writes), and the file is re-checked at least every 500 ms regardless, so a lost or missing event
-//! only delays things. Without a watcher it simply polls.
+//! The log's directory is watched with inotify (so creation and replacement are seen, not just
+//! writes; opens and reads of the directory's files wake nobody), and the file is re-checked at
+//! least every [`RECHECK`] regardless, so a lost event only delays things. Without a watcher it
+//! simply polls.
 
 use std::ffi::OsString;
 use std::fs::{self, File};
 use std::io;
 use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use notify::{RecommendedWatcher, RecursiveMode, Watcher};
-
 use super::log::{Entry, settled_len};
 
-/// With a watcher: the longest wait before re-checking the file without any event.
-const RECHECK: Duration = Duration::from_millis(500);
+/// With a watcher: the longest wait before re-checking the file without any event. inotify loses
+/// no event short of a queue overflow (which wakes us too), so this is a rare safety net — not a
+/// tick: an idle dashboard must not wake for it.
+const RECHECK: Duration = Duration::from_secs(30);
 /// Without a watcher: how often the file is polled.
 const POLL: Duration = Duration::from_millis(200);
 /// The most read from the file per step (a batch covers at most about this much).
@@ -65,44 +65,23 @@ struct Open {
 }
 
 struct Watch {
-    _watcher: RecommendedWatcher,
-    events: Receiver<notify::Result<notify::Event>>,
+    inner: super::watch::Watch,
     name: OsString,
 }
 
 impl Watch {
-    /// Watch the directory holding `path`; `None` if that can't be done (then we poll).
+    /// Watch the directory holding `path` (for writes, creation, replacement, removal — not
+    /// for opens or reads, which would wake us for every reader of the directory's files);
+    /// `None` if that can't be done (then we poll).
     fn new(path: &Path) -> Option<Watch> {
         let name = path.file_name()?.to_owned();
         let dir = match path.parent() {
             Some(dir) if !dir.as_os_str().is_empty() => dir,
             _ => Path::new("."),
         };
-        let (tx, events) = mpsc::channel();
-        let mut watcher = notify::recommended_watcher(move |event| {
-            let _ = tx.send(event);
-        })
-        .ok()?;
-        watcher.watch(dir, RecursiveMode::NonRecursive).ok()?;
-        Some(Watch {
-            _watcher: watcher,
-            events,
-            name,
-        })
-    }
-
-    fn concerns_us(&self, event: &notify::Result<notify::Event>) -> bool {
-        match event {
-            Ok(event) => {
-                is_change(event)
-                    && (event.paths.is_empty()
-                        || event
-                            .paths
-                            .iter()
-                            .any(|p| p.file_name() == Some(self.name.as_os_str())))
-            }
-            Err(_) => true,
-        }
+        let inner = super::watch::Watch::new().ok()?;
+        inner.dir_and_writes(dir).ok()?;
+        Some(Watch { inner, name })
     }
 }
 
@@ -295,15 +274,17 @@ impl Follower {
         let deadline = Instant::now() + max.min(RECHECK);
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
-            match watch.events.recv_timeout(left) {
-                Ok(event) if watch.concerns_us(&event) => {
-                    while watch.events.try_recv().is_ok() {}
-                    return;
-                }
+            if left.is_zero() {
+                return;
+            }
+            match watch.inner.wait(&[], Some(left)) {
+                Ok((c, _)) if c.lost || c.names.contains(&watch.name) => return,
+                // Nothing came: the time is up (or a signal interrupted the wait).
+                Ok((c, _)) if !c.any() => return,
+                // Another file of the directory: not ours.
                 Ok(_) => {}
-                Err(RecvTimeoutError::Timeout) => return,
-                Err(RecvTimeoutError::Disconnected) => {
-                    self.watch = None; // the watcher died: poll from now on
+                Err(_) => {
+                    self.watch = None; // the watch failed: poll from now on
                     return;
                 }
             }

@@ -3,9 +3,11 @@
 
 pub mod atomic;
 pub mod control;
+mod control_watch;
 pub mod follow;
 pub mod journal;
 pub mod log;
 pub mod queue;
 pub mod state;
 pub mod tasks;
+pub mod watch;

@@ -2,6 +2,7 @@
 //! (view, selections, scroll positions, open reader or dialog) and the last result to report.
 //! Changed only by [`super::update::update`]; read by the views.
 
+use std::cell::Cell;
 use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
@@ -181,9 +182,19 @@ pub struct App {
     pub quit: bool,
     /// Colours off (`NO_COLOR`).
     pub no_color: bool,
+    /// Written while rendering: the earliest moment an age on screen changes its text. The main
+    /// loop sleeps until then (or an event) instead of ticking; `None`: no age is shown.
+    pub next_age_change: Cell<Option<DateTime<Utc>>>,
 }
 
 impl App {
+    /// Rendering shows an age whose text changes at `at`: remember the earliest such moment.
+    pub fn note_age_change(&self, at: DateTime<Utc>) {
+        if self.next_age_change.get().is_none_or(|t| at < t) {
+            self.next_age_change.set(Some(at));
+        }
+    }
+
     pub fn new(keymap: Keymap, data: Data, now: DateTime<Utc>) -> App {
         App {
             keymap,
@@ -205,6 +216,7 @@ impl App {
             next_request: 0,
             quit: false,
             no_color: false,
+            next_age_change: Cell::new(None),
         }
     }
 

@@ -63,7 +63,7 @@ pub enum SessionState {
     Waiting,
     /// Pausing between cycles.
     Pausing,
-    /// The worker lives but its heartbeat is old (frozen, suspended).
+    /// The worker lives but is stopped (SIGSTOP, Ctrl-Z): frozen.
     Stale,
     /// No worker holds the session's life lock.
     Dead,

@@ -1,12 +1,12 @@
 //! The sources of the dashboard's one channel: the terminal's input, the experiment log as it
 //! grows, and a slow clock. File changes and loaded data come from the loader (`loader.rs`).
 
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::sync::mpsc::Sender;
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::Duration;
 
-use chrono::Utc;
 use ratatui::crossterm::event::{self, Event, KeyEventKind, KeyModifiers};
 
 use crate::config::keys::{Action, Key, KeyCode};
@@ -17,16 +17,24 @@ use super::data::LOG_CAPACITY;
 use super::loader::{Loader, Request, What};
 use super::update::{Msg, Part};
 
-/// How long the input thread waits for a key before looking whether it must pause.
-const INPUT_POLL: Duration = Duration::from_millis(250);
-/// Every this many clock ticks the loader re-reads what changes without a file event (a
-/// process dying releases its lock silently; memory moves).
-const SLOW_EVERY: u64 = 5;
+/// How often the loader re-reads what changes without a file event (see [`spawn_clock`]).
+const SLOW_SECS: u64 = 5;
 
 /// Lets the runtime hand the terminal to another program (`tmux attach`) and take it back.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct InputPause {
     state: Arc<(Mutex<(bool, bool)>, Condvar)>,
+    /// Written to when a pause is asked, so the input thread, asleep in `poll(2)`, wakes.
+    bell: Option<Arc<Bell>>,
+}
+
+impl Default for InputPause {
+    fn default() -> InputPause {
+        InputPause {
+            state: Arc::default(),
+            bell: Bell::new().ok().map(Arc::new),
+        }
+    }
 }
 
 impl InputPause {
@@ -35,6 +43,9 @@ impl InputPause {
         let (m, cv) = &*self.state;
         let mut g = m.lock().unwrap_or_else(|e| e.into_inner());
         g.0 = true;
+        if let Some(b) = &self.bell {
+            b.ring();
+        }
         while !g.1 {
             g = cv.wait(g).unwrap_or_else(|e| e.into_inner());
         }
@@ -49,6 +60,9 @@ impl InputPause {
 
     /// Called by the input thread between reads: parks while a pause is asked.
     fn checkpoint(&self) {
+        if let Some(b) = &self.bell {
+            b.drain();
+        }
         let (m, cv) = &*self.state;
         let mut g = m.lock().unwrap_or_else(|e| e.into_inner());
         if !g.0 {
@@ -63,40 +77,107 @@ impl InputPause {
     }
 }
 
-/// Read the terminal's keys and resizes into the channel.
+/// A non-blocking pipe used as a doorbell: a byte written wakes whoever polls its read end.
+struct Bell {
+    read: OwnedFd,
+    write: OwnedFd,
+}
+
+impl Bell {
+    fn new() -> std::io::Result<Bell> {
+        let mut fds = [0; 2];
+        // SAFETY: pipe2 fills two descriptors or returns -1.
+        if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC | libc::O_NONBLOCK) } < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        // SAFETY: both were just created by pipe2 and belong to nobody else.
+        Ok(unsafe {
+            Bell {
+                read: OwnedFd::from_raw_fd(fds[0]),
+                write: OwnedFd::from_raw_fd(fds[1]),
+            }
+        })
+    }
+
+    fn ring(&self) {
+        // SAFETY: writes one byte from a local buffer; a full pipe (EAGAIN) already rings.
+        unsafe {
+            libc::write(self.write.as_raw_fd(), [1u8].as_ptr().cast(), 1);
+        }
+    }
+
+    fn drain(&self) {
+        let mut buf = [0u8; 64];
+        // SAFETY: reads into a local buffer of its length; non-blocking, so it stops at empty.
+        while unsafe { libc::read(self.read.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) } > 0 {
+        }
+    }
+}
+
+/// Read the terminal's keys and resizes into the channel. Between events the thread sleeps in
+/// `poll(2)` on the terminal, a SIGWINCH doorbell and the pause doorbell: no timer.
 pub fn spawn_input(tx: Sender<Msg>, pause: InputPause) {
     thread::Builder::new()
         .name("brl-tui-input".into())
         .spawn(move || {
+            let winch = Bell::new().ok().filter(|b| {
+                signal_hook::low_level::pipe::register_raw(libc::SIGWINCH, b.write.as_raw_fd())
+                    .is_ok()
+            });
+            let stdin = std::io::stdin().as_raw_fd();
             loop {
                 pause.checkpoint();
-                match event::poll(INPUT_POLL) {
-                    Ok(false) => continue,
-                    Ok(true) => {}
-                    Err(_) => return,
-                }
-                let msg = match event::read() {
-                    Ok(Event::Key(k)) if k.kind != KeyEventKind::Release => {
-                        match convert(k.code, k.modifiers) {
-                            Some(key) => Msg::Key(key),
-                            None => continue,
-                        }
+                // Everything crossterm can read or has buffered, first.
+                loop {
+                    match event::poll(Duration::ZERO) {
+                        Ok(true) => {}
+                        Ok(false) => break,
+                        Err(_) => return,
                     }
-                    Ok(Event::Resize(w, h)) => Msg::Resize(w, h),
-                    Ok(Event::Mouse(m)) => match m.kind {
-                        event::MouseEventKind::ScrollUp => Msg::Action(Action::Up),
-                        event::MouseEventKind::ScrollDown => Msg::Action(Action::Down),
-                        _ => continue,
+                    let Some(msg) = (match event::read() {
+                        Ok(e) => to_msg(e),
+                        Err(_) => return,
+                    }) else {
+                        continue;
+                    };
+                    if tx.send(msg).is_err() {
+                        return;
+                    }
+                }
+                match (&winch, &pause.bell) {
+                    (Some(w), Some(p)) => {
+                        let fds = [stdin, w.read.as_raw_fd(), p.read.as_raw_fd()];
+                        if crate::proc::wait::readable(&fds, None).is_err() {
+                            return;
+                        }
+                        // The resize itself is read by crossterm (its own SIGWINCH handler).
+                        w.drain();
+                    }
+                    // No doorbells: look for a pause now and then.
+                    _ => match event::poll(Duration::from_millis(250)) {
+                        Ok(_) => {}
+                        Err(_) => return,
                     },
-                    Ok(_) => continue,
-                    Err(_) => return,
-                };
-                if tx.send(msg).is_err() {
-                    return;
                 }
             }
         })
         .expect("spawning a thread");
+}
+
+/// The message for a terminal event (`None`: not one the dashboard uses).
+fn to_msg(e: Event) -> Option<Msg> {
+    match e {
+        Event::Key(k) if k.kind != KeyEventKind::Release => {
+            convert(k.code, k.modifiers).map(Msg::Key)
+        }
+        Event::Resize(w, h) => Some(Msg::Resize(w, h)),
+        Event::Mouse(m) => match m.kind {
+            event::MouseEventKind::ScrollUp => Some(Msg::Action(Action::Up)),
+            event::MouseEventKind::ScrollDown => Some(Msg::Action(Action::Down)),
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 /// A crossterm key as the keymap's [`Key`].
@@ -220,25 +301,24 @@ pub fn spawn_log(home: &crate::home::Home, tx: Sender<Msg>, loader: Loader) {
         .expect("spawning a thread");
 }
 
-/// One tick a second (ages and durations); every few seconds the loader re-reads what changes
-/// without a file event.
-pub fn spawn_clock(tx: Sender<Msg>, loader: Loader) {
+/// Every few seconds the loader re-reads what changes without a file event (a process dying
+/// releases its lock silently; memory moves). Cheap where nothing changed: control files are only
+/// stat-ed, and the loader sends the dashboard only the parts that changed — so this wakes the
+/// loader, never the screen. Ages need no tick: the main loop wakes when one's text changes.
+pub fn spawn_clock(loader: Loader) {
     thread::Builder::new()
         .name("brl-tui-clock".into())
         .spawn(move || {
             let mut n: u64 = 0;
             loop {
-                thread::sleep(Duration::from_secs(1));
+                thread::sleep(Duration::from_secs(SLOW_SECS));
                 n += 1;
-                if tx.send(Msg::Tick(Utc::now())).is_err() {
-                    return;
+                let mut what = vec![What::Room, What::Memory, What::Typecheck, What::Sessions];
+                if n.is_multiple_of(60 / SLOW_SECS) {
+                    what.push(What::Today); // a new UTC day starts from zero
                 }
-                if n.is_multiple_of(SLOW_EVERY) {
-                    let mut what = vec![What::Room, What::Memory, What::Typecheck, What::Sessions];
-                    if n.is_multiple_of(60) {
-                        what.push(What::Today); // a new UTC day starts from zero
-                    }
-                    loader.send(Request::Reload(what));
+                if !loader.send_checked(Request::Reload(what)) {
+                    return;
                 }
             }
         })

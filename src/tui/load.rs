@@ -15,11 +15,11 @@ use crate::home::Home;
 use crate::scheduler::MemoryReader;
 use crate::status::{control_lock_path, control_room_pid};
 use crate::store::atomic::{LockGuard, lock_note};
-use crate::store::control::SessionControl;
 use crate::store::log::Entry;
 use crate::store::queue::Queue;
 use crate::store::tasks::Tasks;
 
+pub use super::controls::ControlCache;
 use super::data::{Document, Meeting, Memory, ReviewRow, Room, SessionRow, SessionState, Today};
 
 /// The most of a session's pane log the output reader shows.
@@ -71,6 +71,7 @@ pub fn sessions(
     now: DateTime<Utc>,
     cycles: &[Entry],
     health: &BTreeMap<String, String>,
+    controls: &mut ControlCache,
 ) -> Vec<SessionRow> {
     // The newest cycle's figures per session (none when it was not measured after: no change…).
     let mut last_fig: BTreeMap<&str, Option<String>> = BTreeMap::new();
@@ -84,8 +85,7 @@ pub fn sessions(
         .session_names()
         .into_iter()
         .map(|name| {
-            let sc = SessionControl::new(home, &name);
-            let alive = sc.worker_alive().unwrap_or(false);
+            let (alive, control) = controls.get(home, &name);
             let (kept_today, discarded_today) = t.by_session.get(&name).copied().unwrap_or((0, 0));
             let mut row = SessionRow {
                 name: name.clone(),
@@ -99,8 +99,8 @@ pub fn sessions(
                 discarded_today,
                 health: health.get(&name).cloned(),
             };
-            match sc.load() {
-                Err(e) => row.state = SessionState::Error(e.to_string()),
+            match control {
+                Err(e) => row.state = SessionState::Error(e),
                 Ok(c) => {
                     // The same words as `brl status`; unknown/stopped workers show as waiting.
                     row.state = match c.shown_state(alive, now) {
@@ -363,87 +363,5 @@ fn read_head(path: &Path, max: u64) -> Result<(String, bool), String> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn figures_and_today() {
-        assert_eq!(
-            figures(
-                &json!({"errors": 3, "failures": 2}),
-                &json!({"errors": 1, "failures": 0})
-            ),
-            Some("err 3→1 fail 2→0".into())
-        );
-        assert_eq!(figures(&json!({}), &json!({})), None);
-        let e = |s: &str, o: &str, c: f64| {
-            Entry::new("ralph_cycle", Some(s), json!({"outcome": o, "cost_usd": c}))
-        };
-        let t = today(&[
-            e("s1", "kept", 0.5),
-            e("s1", "discarded", 0.25),
-            e("s2", "error", 0.0),
-        ]);
-        assert_eq!((t.kept, t.discarded), (1, 2));
-        assert_eq!(t.by_session["s1"], (1, 1));
-        assert!((t.cost_usd - 0.75).abs() < 1e-9);
-    }
-
-    #[test]
-    fn a_session_shows_the_figures_of_its_newest_cycle_only() {
-        let d = tempfile::tempdir().expect("tempdir");
-        let home = Home::new(d.path());
-        let config: Config =
-            toml::from_str("repo = \"r\"\nsessions = 1\n[agent]\ncommand = \"a\"\n")
-                .expect("config");
-        let kept = Entry::new(
-            "ralph_cycle",
-            Some("s1"),
-            json!({"outcome": "kept", "before": {"errors": 3}, "after": {"errors": 2}}),
-        );
-        let rows = sessions(
-            &home,
-            &config,
-            Utc::now(),
-            std::slice::from_ref(&kept),
-            &BTreeMap::new(),
-        );
-        assert_eq!(rows[0].last_figures.as_deref(), Some("err 3→2"));
-        // A newer cycle that was not measured after (no change) has no figures: the kept
-        // cycle's must not be shown next to it.
-        let none = Entry::new(
-            "ralph_cycle",
-            Some("s1"),
-            json!({"outcome": "no_change", "before": {"errors": 2}, "after": null}),
-        );
-        let rows = sessions(&home, &config, Utc::now(), &[kept, none], &BTreeMap::new());
-        assert_eq!(rows[0].last_figures, None);
-        assert_eq!((rows[0].kept_today, rows[0].discarded_today), (1, 1));
-        assert_eq!(
-            rows[0].state,
-            SessionState::Dead,
-            "no worker holds its lock"
-        );
-    }
-
-    #[test]
-    fn output_strips_escapes_and_carriage_returns() {
-        let d = tempfile::tempdir().expect("tempdir");
-        let home = Home::new(d.path());
-        let dir = home.session_logs_dir("s1");
-        std::fs::create_dir_all(&dir).expect("dir");
-        std::fs::write(
-            dir.join("pane.log"),
-            "\x1b[31mred\x1b[0m text\nprogress 10%\rprogress 100%\n",
-        )
-        .expect("write");
-        let doc = output(&home, "s1").expect("output");
-        assert_eq!(
-            doc.lines[..2],
-            ["red text".to_string(), "progress 100%".to_string()]
-        );
-        let missing = output(&home, "s9").expect("missing is not an error");
-        assert!(missing.lines[0].contains("no output yet"));
-    }
-}
+#[path = "load_tests.rs"]
+mod tests;

@@ -4,21 +4,21 @@
 //! reload; of several diff or transcript requests only the latest is served) and sends the
 //! results to the dashboard's channel.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::thread;
 use std::time::Duration;
 
 use chrono::Utc;
-use notify::{RecommendedWatcher, RecursiveMode, Watcher};
 
 use crate::config::Config;
 use crate::home::Home;
 use crate::scheduler::MemoryReader;
-use crate::store::follow::is_change;
+use crate::store::watch::Watch;
 
-use super::load::{self, DiffCache};
+use super::load::{self, ControlCache, DiffCache};
 use super::update::{Msg, Part};
 
 /// What can be reloaded.
@@ -90,6 +90,11 @@ impl Loader {
         // The loader only stops when the dashboard does.
         let _ = self.tx.send(r);
     }
+
+    /// [`Self::send`], saying whether the loader still runs.
+    pub fn send_checked(&self, r: Request) -> bool {
+        self.tx.send(r).is_ok()
+    }
 }
 
 struct State {
@@ -98,7 +103,9 @@ struct State {
     out: Sender<Msg>,
     memory: MemoryReader,
     diffs: DiffCache,
-    watcher: Option<RecommendedWatcher>,
+    /// The sessions' control files and locks as last read: only changed ones are read again.
+    controls: ControlCache,
+    watcher: Option<Arc<Watch>>,
     output: Option<(u64, String, PathBuf)>,
     /// Where the watcher failed, reported once in the log view.
     watch_error: Option<String>,
@@ -106,32 +113,30 @@ struct State {
     cycles: Vec<crate::store::log::Entry>,
     /// The doctor's class per session.
     health: std::collections::BTreeMap<String, String>,
+    /// What was last sent of each part (its debug text): an unchanged part is not sent again,
+    /// so the dashboard neither wakes nor draws for it.
+    sent: BTreeMap<What, String>,
 }
 
 impl State {
     fn new(home: &Home, config: &Config, out: Sender<Msg>, me: Sender<Request>) -> State {
         let mut watch_error = None;
-        let watcher = match notify::recommended_watcher(move |ev: notify::Result<notify::Event>| {
-            if let Ok(ev) = ev
-                && is_change(&ev)
-            {
-                let _ = me.send(Request::Changed(ev.paths));
-            }
-        }) {
-            Ok(mut w) => {
+        let watcher = match Watch::new() {
+            Ok(w) => {
                 for dir in [
                     home.logs_dir(),
                     home.control_dir(),
                     home.logs_dir().join("meetings"),
                 ] {
                     let _ = std::fs::create_dir_all(&dir);
-                    if let Err(e) = w.watch(&dir, RecursiveMode::NonRecursive) {
+                    if let Err(e) = w.dir(&dir) {
                         watch_error = Some(format!(
-                            "cannot watch {} ({e}); the dashboard refreshes every few seconds instead",
-                            dir.display()
+                            "{e}; the dashboard refreshes every few seconds instead"
                         ));
                     }
                 }
+                let w = Arc::new(w);
+                spawn_watch(Arc::clone(&w), me);
                 Some(w)
             }
             Err(e) => {
@@ -147,11 +152,13 @@ impl State {
             out,
             memory: MemoryReader::default(),
             diffs: DiffCache::new(),
+            controls: ControlCache::default(),
             watcher,
             output: None,
             watch_error,
             cycles: vec![],
             health: Default::default(),
+            sent: BTreeMap::new(),
         }
     }
 
@@ -237,6 +244,7 @@ impl State {
                     now,
                     &self.cycles,
                     &self.health,
+                    &mut self.controls,
                 )),
                 What::Queue => Part::Queue(load::queue(&self.home, &self.config, &mut self.diffs)),
                 What::Tasks => Part::Tasks(load::tasks(&self.home)),
@@ -256,6 +264,11 @@ impl State {
                     },
                 },
             };
+            let text = format!("{part:?}");
+            if self.sent.get(&w) == Some(&text) {
+                continue;
+            }
+            self.sent.insert(w, text);
             if !self.send(Msg::Part(part)) {
                 return false;
             }
@@ -282,15 +295,15 @@ impl State {
 
     fn follow_output(&mut self, request: u64, session: Option<String>) {
         if let Some((_, _, dir)) = self.output.take()
-            && let Some(w) = self.watcher.as_mut()
+            && let Some(w) = &self.watcher
         {
-            let _ = w.unwatch(&dir);
+            w.unwatch_dir(&dir);
         }
         if let Some(s) = session {
             let dir = self.home.session_logs_dir(&s);
             let _ = std::fs::create_dir_all(&dir);
-            if let Some(w) = self.watcher.as_mut() {
-                let _ = w.watch(&dir, RecursiveMode::NonRecursive);
+            if let Some(w) = &self.watcher {
+                let _ = w.dir(&dir);
             }
             self.output = Some((request, s, dir));
         }
@@ -298,5 +311,40 @@ impl State {
 
     fn send(&self, m: Msg) -> bool {
         self.out.send(m).is_ok()
+    }
+}
+
+/// The watch thread: asleep in `poll(2)` on the home's directories until a file in them is
+/// written, replaced or removed — opening or reading a file wakes nobody — then hands the loader
+/// the changed paths.
+fn spawn_watch(w: Arc<Watch>, loader: Sender<Request>) {
+    let spawned = thread::Builder::new()
+        .name("brl-tui-watch".into())
+        .spawn(move || {
+            loop {
+                let changes = match w.wait(&[], None) {
+                    Ok((c, _)) => c,
+                    Err(_) => return,
+                };
+                let mut paths: Vec<PathBuf> = changes.paths.into_iter().collect();
+                if changes.lost {
+                    // A watched directory went away or events were dropped: read it all again.
+                    if loader.send(Request::Reload(What::ALL.to_vec())).is_err() {
+                        return;
+                    }
+                }
+                // Lock and temp files come and go with every write: only the files themselves.
+                paths.retain(|p| {
+                    p.file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| !n.starts_with('.') && !n.ends_with(".lock"))
+                });
+                if !paths.is_empty() && loader.send(Request::Changed(paths)).is_err() {
+                    return;
+                }
+            }
+        });
+    if spawned.is_err() {
+        tracing::warn!("cannot start the dashboard's file watch; it refreshes every few seconds");
     }
 }

@@ -2,11 +2,15 @@
 //! room runs (PM2's, or one it starts in the home's tmux session) and this only shows the files
 //! and acts on them through the same operations as the CLI.
 //!
-//! One event channel (input, file changes, loaded data, job results, a 1 s clock) feeds the pure
+//! One event channel (input, file changes, loaded data, job results) feeds the pure
 //! `update::update`; the screen is drawn only when something changed, at most ~30 times a second,
-//! and a draw that changes no cell writes nothing to the terminal (`term::QuietBackend`).
+//! and a draw that changes no cell writes nothing to the terminal (`term::QuietBackend`). There is
+//! no clock tick: rendering notes when the next age on screen changes its text (ages are in
+//! minutes), and the loop sleeps until then or until a message — an idle dashboard wakes about
+//! once a minute, and only to change the text that changed.
 
 pub mod app;
+mod controls;
 pub mod data;
 mod event;
 pub mod fixtures;
@@ -42,6 +46,8 @@ use self::update::{Effect, Msg};
 
 /// The shortest time between two frames (~30 a second at most).
 const FRAME: Duration = Duration::from_millis(33);
+/// Woken this much after an age's text changes, so the clock has surely passed the change.
+const AGE_SLACK: Duration = Duration::from_millis(20);
 
 /// Whether stdin and stdout are a terminal (the dashboard, `brl attach` need one).
 pub fn has_terminal() -> bool {
@@ -68,7 +74,7 @@ pub fn run(home: &Home, config: &Config) -> anyhow::Result<()> {
     let loader = Loader::spawn(home, config, tx.clone());
     loader.send(Request::Reload(What::ALL.to_vec()));
     event::spawn_log(home, tx.clone(), loader.clone());
-    event::spawn_clock(tx.clone(), loader.clone());
+    event::spawn_clock(loader.clone());
     let data = Data {
         home: home.root().display().to_string(),
         main: config.main.clone(),
@@ -107,11 +113,23 @@ impl Runtime {
         term: &mut term::Term,
         rx: &Receiver<Msg>,
     ) -> anyhow::Result<()> {
-        term.draw(|f| views::render(app, f))?;
+        self.draw(app, term)?;
         let mut last_draw = Instant::now();
         loop {
-            let Ok(first) = rx.recv() else {
-                return Ok(());
+            // Asleep until a message, or until an age on screen changes its text.
+            let first = match app.next_age_change.get() {
+                None => match rx.recv() {
+                    Ok(m) => m,
+                    Err(_) => return Ok(()),
+                },
+                Some(at) => {
+                    let wait = (at - Utc::now()).to_std().unwrap_or_default() + AGE_SLACK;
+                    match rx.recv_timeout(wait) {
+                        Ok(m) => m,
+                        Err(RecvTimeoutError::Timeout) => Msg::Tick(Utc::now()),
+                        Err(RecvTimeoutError::Disconnected) => return Ok(()),
+                    }
+                }
             };
             let mut pending = vec![first];
             // Gather what else arrives within the frame interval: one draw for the lot.
@@ -135,9 +153,18 @@ impl Runtime {
             if app.quit {
                 return Ok(());
             }
-            term.draw(|f| views::render(app, f))?;
+            self.draw(app, term)?;
             last_draw = Instant::now();
         }
+    }
+
+    /// Draw at the current time, noting when an age on screen will change next. A frame that
+    /// changes no cell writes nothing (`term::QuietBackend`).
+    fn draw(&self, app: &mut App, term: &mut term::Term) -> anyhow::Result<()> {
+        let _ = update::update(app, Msg::Tick(Utc::now()));
+        app.next_age_change.set(None);
+        term.draw(|f| views::render(app, f))?;
+        Ok(())
     }
 
     fn perform(&self, app: &mut App, term: &mut term::Term, effect: Effect) -> anyhow::Result<()> {

@@ -202,7 +202,9 @@ fn machine(app: &App, t: Theme) -> Vec<Part> {
     let mem = match d.memory {
         None => vec![Span::styled("mem ?", t.dim())],
         Some(m) => {
-            let text = format!("mem {:.0}%/{}%", m.used_percent, m.gate_percent);
+            // Two columns whatever the value below 100: a 9% ↔ 10% flicker rewrites one or two
+            // cells, not the rest of the header line shifted by one.
+            let text = format!("mem {:>2.0}%/{}%", m.used_percent, m.gate_percent);
             if m.gated() {
                 vec![Span::styled(
                     format!("{text} GATED"),

@@ -108,9 +108,22 @@ pub fn age(secs: i64) -> String {
     }
 }
 
-/// The age of `at` at `app.now`.
+/// The age of `at` at `app.now`; tells `app` when this text will change, so the screen is
+/// redrawn then — and not before.
 fn age_at(app: &App, at: chrono::DateTime<chrono::Utc>) -> String {
-    age((app.now - at).num_seconds())
+    let secs = (app.now - at).num_seconds();
+    app.note_age_change(at + chrono::Duration::seconds(next_age_change(secs)));
+    age(secs)
+}
+
+/// The smallest age in seconds, above `secs`, at which [`age`] shows another text.
+pub fn next_age_change(secs: i64) -> i64 {
+    let s = secs.max(0);
+    if s < 86_400 {
+        (s / 60 + 1) * 60
+    } else {
+        (s / 86_400 + 1) * 86_400
+    }
 }
 
 /// "1 Sessions (3)  2 Log  3 Review (4) …", the current view highlighted; only the keys of
@@ -322,6 +335,28 @@ fn hint_line(mut hints: Vec<(String, &'static str)>, w: usize, t: Theme) -> Line
 #[cfg(test)]
 mod age_tests {
     use super::age;
+
+    #[test]
+    fn the_next_change_is_where_the_text_changes() {
+        use super::next_age_change;
+        for secs in [
+            -5,
+            0,
+            59,
+            60,
+            61,
+            3599,
+            3600,
+            86_399,
+            86_400,
+            3 * 86_400 + 7000,
+        ] {
+            let next = next_age_change(secs);
+            assert!(next > secs.max(0), "{secs}: {next}");
+            assert_ne!(age(next), age(secs), "{secs}: the text changes at {next}");
+            assert_eq!(age(next - 1), age(secs), "{secs}: and not before {next}");
+        }
+    }
 
     #[test]
     fn ages_change_at_most_once_a_minute() {

@@ -14,6 +14,7 @@ mod real_clis;
 mod support;
 
 use std::path::Path;
+use std::time::Duration;
 
 use common::{World, agent, git};
 
@@ -75,7 +76,7 @@ fn a_hostile_agent_cannot_touch_anything_outside_its_worktree() {
         !attempts.contains("ALLOWED"),
         "an attempt got through:\n{attempts}"
     );
-    assert_eq!(attempts.matches("refused:").count(), 14, "{attempts}");
+    assert_eq!(attempts.matches("refused:").count(), 16, "{attempts}");
     assert!(attempts.contains("Read-only file system"), "{attempts}");
     for secret in ["SECRET-KEY-1", "SECRET-ENV-2"] {
         assert!(
@@ -123,23 +124,56 @@ fn files(repo: &Path) -> Vec<(String, String)> {
 #[test]
 fn a_timeout_kills_the_whole_sandboxed_group() {
     let w = sandboxed_world("sandbox-hang.sh", 2);
-    let (code, out, err) = w.run(&["cycle", "s1", "--quiet"]);
-    assert_eq!(code, 0, "brl cycle failed: {out}\n{err}");
+    // A sleep length no other process on the machine uses, to find the agent's in /proc.
+    let secs = (3_000_000 + std::process::id() % 1_000_000).to_string();
+    let out = w
+        .brl()
+        .args(["cycle", "s1", "--quiet"])
+        .env("HANG_SECS", &secs)
+        .output()
+        .expect("brl runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let e = w.cycles().pop().expect("a ralph_cycle entry");
     assert_eq!(e["data"]["outcome"], "timeout", "{e}");
     for f in ["hang-leader.pid", "hang-child.pid"] {
         let text = std::fs::read_to_string(w.home.join("logs").join(f)).expect("pid file");
-        let pid: i32 = text.trim().parse().expect("a pid");
-        let mut gone = false;
-        for _ in 0..50 {
-            if !brl::proc::is_running(pid) {
-                gone = true;
-                break;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(100));
-        }
-        assert!(gone, "{f} ({pid}) outlived its cycle");
+        // inside its own PID namespace the agent's shell is a low pid (bwrap's init is 1)
+        let pid: u32 = text.trim().parse().expect("a pid");
+        assert!(
+            pid < 100,
+            "{f}: {pid} is not a pid of a fresh PID namespace"
+        );
     }
+    let mut left = Vec::new();
+    for _ in 0..50 {
+        left = sleepers(&secs);
+        if left.is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        left.is_empty(),
+        "the agent's sleeps outlived its cycle: {left:?}"
+    );
+}
+
+/// Host pids of `sleep <secs>` processes.
+fn sleepers(secs: &str) -> Vec<u32> {
+    let want = format!("sleep\0{secs}\0");
+    std::fs::read_dir("/proc")
+        .expect("/proc")
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .is_ok_and(|c| String::from_utf8_lossy(&c) == want)
+        })
+        .collect()
 }
 
 /// `sandbox = "bwrap"` on a machine without bwrap: the cycle stops with an error naming the

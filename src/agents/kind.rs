@@ -171,9 +171,11 @@ impl PresetKind {
                  its worktree; its shell tool cannot touch the checkout or main)"
             }
             PresetKind::Codex => {
-                "works in bwrap: tests/sandbox.rs runs the real CLI there, with its own sandbox \
-                 (-s workspace-write, nested: it writes in its worktree) and without it (it edits \
-                 and commits; its shell tool cannot touch the checkout or main)"
+                "works in bwrap with its own sandbox off (--dangerously-bypass-approvals-and-sandbox: \
+                 brl's sandbox confines it; tests/sandbox.rs runs the real CLI so, it edits and \
+                 commits and its shell tool cannot touch the checkout or main); with -s \
+                 workspace-write inside brl's sandbox its commands fail (its own sandbox is bwrap, \
+                 which cannot map uids without capabilities)"
             }
             PresetKind::Aider => {
                 "works in bwrap: tests/sandbox.rs runs the real CLI there (it edits and commits in \

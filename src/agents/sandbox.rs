@@ -9,8 +9,13 @@
 //! `config`; the brl home's `logs/` (the gate logs there); the preset's state dirs under `$HOME`;
 //! a private `/tmp`. Hidden: `~/.ssh`, `~/.aws`, `~/.config/gh`, `~/.netrc`, `~/.docker`,
 //! `~/.git-credentials`, `~/.gnupg`, `~/.kube` and `.env` files in the user's checkout. The
-//! network is shared (the agent needs its API); processes are not isolated (brl kills the agent's
-//! process group on timeout, so no `--new-session`, no PID namespace).
+//! network is shared (the agent needs its API). The agent gets its own PID namespace and session
+//! (`--unshare-pid --new-session`): it cannot see or signal the user's processes, nor push
+//! keystrokes into the terminal brl runs in (TIOCSTI); bwrap itself stays in brl's process group,
+//! so the timeout's group kill ends bwrap, whose death (`--die-with-parent`) kills the namespace's
+//! first process and with it every process inside. Every capability is dropped (`--cap-drop ALL`):
+//! run as root, bwrap would otherwise leave the agent CAP_SYS_ADMIN, enough to remount `/`
+//! read-write.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -201,9 +206,19 @@ impl Plan {
             }
         }
         a.extend(
-            ["--share-net", "--die-with-parent", "--chdir"]
-                .iter()
-                .map(|s| s.to_string()),
+            [
+                "--share-net",
+                // As root, bwrap keeps the capabilities: CAP_SYS_ADMIN would let the agent
+                // remount `/` read-write and write anywhere. None are needed.
+                "--cap-drop",
+                "ALL",
+                "--unshare-pid",
+                "--new-session",
+                "--die-with-parent",
+                "--chdir",
+            ]
+            .iter()
+            .map(|s| s.to_string()),
         );
         a.push(self.worktree.display().to_string());
         a

@@ -31,6 +31,9 @@ try git update-ref refs/heads/main HEAD
 try git push -q . HEAD:main
 try git -C "$r" reset -q --hard HEAD
 try touch "$BRL_HOME/brl.toml"
+# as root: remount the read-only file system read-write, then write (needs CAP_SYS_ADMIN)
+try sh -c "mount -o remount,bind,rw / && echo clobbered > '$v'"
+try sh -c "mount -o remount,bind,rw '$r' && echo clobbered > '$r/tests.txt'"
 # secrets: their content must not be readable
 cat "$HOME/.ssh/id_test" >>"$log" 2>&1
 cat "$r/.env" >>"$log" 2>&1

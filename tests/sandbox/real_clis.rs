@@ -302,10 +302,13 @@ fn the_real_aider_works_inside_the_sandbox() {
     );
 }
 
-/// Codex as its preset runs it (`-s workspace-write`: its own Landlock/seccomp sandbox) nested
-/// inside brl's: it still writes in its worktree.
+/// Codex as its preset runs it (`-s workspace-write`: its own sandbox) inside brl's, which
+/// drops every capability: Codex's sandbox (bwrap itself, mapping uids) cannot be set up there and
+/// its commands do not run
+/// (measured, so the preset's note and the README can say to use
+/// `--dangerously-bypass-approvals-and-sandbox` under `[agent] sandbox = "bwrap"`).
 #[test]
-fn the_real_codex_cli_with_its_own_sandbox_nests_inside_bwrap() {
+fn the_real_codex_cli_with_its_own_sandbox_cannot_run_commands_inside_bwrap() {
     use fake_model::{FakeModel, Script, Turn};
     use serde_json::json;
     let (place, main_repo, _) = real_place("sandbox-codex-nested");
@@ -333,11 +336,14 @@ fn the_real_codex_cli_with_its_own_sandbox_nests_inside_bwrap() {
         env,
         None,
     );
-    let diag = format!("{r:#?}\nrequests:\n{}", server.dump());
+    let bodies = support::bodies(&server.requests());
+    let diag = format!("{r:#?}\nrequests:\n{bodies}");
     assert_eq!(r.code, Some(0), "{diag}");
-    assert_eq!(
-        place.read("hello.txt").as_deref(),
-        Some("hi from codex\n"),
+    assert_eq!(place.read("hello.txt"), None, "{diag}");
+    // Codex's Linux sandbox is itself bwrap, which needs to map uids: refused without
+    // capabilities, so the command never ran.
+    assert!(
+        bodies.contains("setting up uid map: Operation not permitted"),
         "{diag}"
     );
     assert_eq!(

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
+use crate::agents::sandbox::{self, Sandbox};
 use crate::agents::{AgentResult, Preset};
 use crate::outcome::AgentExit;
 use crate::proc;
@@ -62,8 +63,13 @@ pub fn run(call: Call) -> std::io::Result<AgentRun> {
     if let Some(id) = call.cycle_id {
         env.push(("BRL_CYCLE_ID".into(), id.into()));
     }
+    // `[agent] sandbox = "bwrap"`: the same command, run by bwrap (see agents::sandbox).
+    let sandboxed = match call.preset.sandbox() {
+        Sandbox::None => None,
+        Sandbox::Bwrap => Some(sandboxed(&call)?),
+    };
     let spec = proc::Spec {
-        command: call.command,
+        command: sandboxed.as_deref().unwrap_or(call.command),
         cwd: call.cwd,
         env,
         stdin: Some(call.prompt.into_bytes()),
@@ -74,6 +80,8 @@ pub fn run(call: Call) -> std::io::Result<AgentRun> {
     let echo = call.echo;
     let call_preset = call.preset;
     let mut stdout = std::io::stdout();
+    // The echo to our terminal keeps colours but never cursor movement, titles or clearing.
+    let mut filter = crate::term::OutputFilter::default();
     // A cycle's agent: the chaos harness may stop brl around its spawn.
     let hooks = if call.role == "ralph" {
         proc::Hooks {
@@ -88,7 +96,7 @@ pub fn run(call: Call) -> std::io::Result<AgentRun> {
         &mut |chunk| {
             let _ = file.write_all(chunk);
             if echo {
-                let _ = stdout.write_all(chunk);
+                let _ = stdout.write_all(&filter.push(chunk));
                 let _ = stdout.flush();
             }
         },
@@ -108,6 +116,17 @@ pub fn run(call: Call) -> std::io::Result<AgentRun> {
         result,
         duration: run.duration,
     })
+}
+
+/// `call.command` wrapped in bwrap; a clear error when bwrap is missing or the worktree's git
+/// dirs cannot be found.
+fn sandboxed(call: &Call) -> std::io::Result<String> {
+    let fail = |e: String| std::io::Error::other(e);
+    sandbox::check_available().map_err(fail)?;
+    let plan = sandbox::Plan::for_worktree(call.cwd, call.branch, call.home, call.preset.kind())
+        .map_err(fail)?;
+    plan.prepare()?;
+    Ok(plan.wrap(call.command))
 }
 
 /// Claude Code's `{"type": "result", …}` object: the whole output, or its last such line.

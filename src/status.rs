@@ -119,7 +119,7 @@ pub fn snapshot(home: &Home, config: &Config, memory: &mut MemoryReader) -> Valu
     };
     json!({
         "home": home.root(),
-        "agent": agent(home, &config.agent.command),
+        "agent": with_sandbox(agent(home, &config.agent.command), config.agent.sandbox),
         "agent_limits": crate::scheduler::limits::lines(home, now),
         "today": today,
         "at": now,
@@ -159,6 +159,28 @@ pub fn agent(home: &Home, command: &str) -> Value {
     })
 }
 
+/// `[agent] sandbox` in the agent's block; with bwrap asked for and not on `PATH`, a warning
+/// naming the package (every cycle would stop on it).
+fn with_sandbox(mut agent: Value, sandbox: crate::agents::sandbox::Sandbox) -> Value {
+    use crate::agents::sandbox::{self, Sandbox};
+    let Some(obj) = agent.as_object_mut() else {
+        return agent;
+    };
+    let name = match sandbox {
+        Sandbox::None => "none",
+        Sandbox::Bwrap => "bwrap",
+    };
+    obj.insert("sandbox".into(), json!(name));
+    if sandbox == Sandbox::Bwrap && !sandbox::on_path() {
+        let w = "[agent] sandbox = \"bwrap\" but `bwrap` is not on PATH: every cycle stops \
+                 (fix: install the `bubblewrap` package, or set [agent] sandbox = \"none\")";
+        if let Some(Value::Array(ws)) = obj.get_mut("warnings") {
+            ws.push(json!(w));
+        }
+    }
+    agent
+}
+
 /// What brl says wherever it shows an agent without hooks (opencode, aider, custom).
 pub const NO_GATE: &str = "no safety gate for this agent";
 
@@ -176,6 +198,9 @@ pub fn describe_agent(a: &Value) -> String {
     } else {
         format!("agent: {name} — {NO_GATE}\n")
     };
+    if a["sandbox"].as_str() == Some("bwrap") {
+        out.push_str("  sandbox: bwrap (the file system read-only but for its worktree)\n");
+    }
     for w in a["warnings"].as_array().into_iter().flatten() {
         if let Some(w) = w.as_str() {
             out.push_str(&format!("  warning: {w}\n"));
@@ -184,8 +209,13 @@ pub fn describe_agent(a: &Value) -> String {
     out
 }
 
-/// The snapshot in plain words, for `brl status`.
+/// The snapshot in plain words, for `brl status`. Reasons, blocked texts and branch names come
+/// from files and agents: every control character in them is shown escaped.
 pub fn describe(v: &Value) -> String {
+    crate::term::safe_text(&describe_raw(v)).into_owned()
+}
+
+fn describe_raw(v: &Value) -> String {
     let mut out = String::new();
     match v["control_room"]["pid"].as_u64() {
         Some(pid) => out.push_str(&format!("control room: scheduling (pid {pid})\n")),

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# What brl and its tests need on the machine besides Rust: git and tmux, installed with apt-get
+# What brl and its tests need on the machine besides Rust: git, tmux and bubblewrap (`bwrap`,
+# for [agent] sandbox = "bwrap" and tests/sandbox.rs), installed with apt-get
 # (through sudo when not root) when missing. Used by tests/run.sh and by the README's demo command.
 set -euo pipefail
 need=()
 command -v git >/dev/null 2>&1 || need+=(git)
 command -v tmux >/dev/null 2>&1 || need+=(tmux)
+command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap)
 if [ ${#need[@]} -gt 0 ]; then
   echo "tests/deps.sh: installing ${need[*]}"
   sudo=""

@@ -143,6 +143,50 @@ impl PresetKind {
         }
     }
 
+    /// Directories and files under `$HOME` the agent writes its own state to (sessions, auth,
+    /// caches): writable inside `[agent] sandbox = "bwrap"`.
+    pub fn state_dirs(self) -> &'static [&'static str] {
+        match self {
+            PresetKind::Claude => &[".claude", ".claude.json", ".claude.json.backup", ".npm"],
+            PresetKind::Codex => &[".codex", ".npm"],
+            PresetKind::Gemini => &[".gemini", ".npm"],
+            PresetKind::Opencode => &[
+                ".local/share/opencode",
+                ".local/state/opencode",
+                ".config/opencode",
+                ".cache/opencode",
+                ".npm",
+            ],
+            PresetKind::Aider => &[".aider", ".cache/aider"],
+            PresetKind::Custom => &[],
+        }
+    }
+
+    /// Whether the agent is known to work inside `[agent] sandbox = "bwrap"`, and what was
+    /// checked: shown by `brl init` and in docs.
+    pub fn sandbox_note(self) -> &'static str {
+        match self {
+            PresetKind::Claude | PresetKind::Gemini | PresetKind::Opencode => {
+                "works in bwrap: tests/sandbox.rs runs the real CLI there (it edits and commits in \
+                 its worktree; its shell tool cannot touch the checkout or main)"
+            }
+            PresetKind::Codex => {
+                "works in bwrap with its own sandbox off (--dangerously-bypass-approvals-and-sandbox: \
+                 brl's sandbox confines it; tests/sandbox.rs runs the real CLI so, it edits and \
+                 commits and its shell tool cannot touch the checkout or main); with -s \
+                 workspace-write inside brl's sandbox its commands fail (its own sandbox is bwrap, \
+                 which cannot map uids without capabilities)"
+            }
+            PresetKind::Aider => {
+                "works in bwrap: tests/sandbox.rs runs the real CLI there (it edits and commits in \
+                 its worktree)"
+            }
+            PresetKind::Custom => {
+                "a custom command: brl does not know what it needs outside the worktree"
+            }
+        }
+    }
+
     /// Why the agent was denied tools, for the cycle's reason.
     pub(super) fn denial_hint(self) -> &'static str {
         match self {

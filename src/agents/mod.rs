@@ -26,6 +26,7 @@ pub mod limits;
 pub mod opencode;
 pub mod prices;
 pub mod result;
+pub mod sandbox;
 
 pub use kind::PresetKind;
 pub use prices::{ModelPrice, Prices, PricesConfig};
@@ -133,6 +134,7 @@ pub struct Preset {
     kind: PresetKind,
     command: String,
     prices: Prices,
+    sandbox: sandbox::Sandbox,
 }
 
 impl Preset {
@@ -155,7 +157,18 @@ impl Preset {
             kind,
             command: command.to_string(),
             prices: Prices::default(),
+            sandbox: sandbox::Sandbox::None,
         }
+    }
+
+    /// Run the agent inside this sandbox (`[agent] sandbox`).
+    pub fn with_sandbox(mut self, sandbox: sandbox::Sandbox) -> Preset {
+        self.sandbox = sandbox;
+        self
+    }
+
+    pub fn sandbox(&self) -> sandbox::Sandbox {
+        self.sandbox
     }
 
     /// Use this price table (`[prices]` from brl.toml) instead of the defaults.

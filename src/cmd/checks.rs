@@ -2,6 +2,7 @@
 //! found, its parser's counts and its time; then the flaky tests. The first command to run after
 //! `brl init`: a check that cannot run here blocks every session.
 
+use crate::term::{safe_line, safe_text};
 use anyhow::Context;
 use serde_json::json;
 
@@ -58,7 +59,7 @@ pub fn run(home: &Home, json: bool) -> anyhow::Result<i32> {
         pgid_file: None,
     });
     if let Err(e) = &setup {
-        println!("worktree setup FAILED: {e}");
+        println!("worktree setup FAILED: {}", safe_text(&e.to_string()));
     }
     let setup_failed = setup.is_err();
     let probes = match setup {
@@ -97,7 +98,9 @@ pub fn run(home: &Home, json: bool) -> anyhow::Result<i32> {
     }
     for p in &probes {
         for line in describe(p) {
-            println!("{line}");
+            // check names, commands and failure reasons come from the config and the checks'
+            // output
+            println!("{}", safe_text(&line));
         }
     }
     if flaky.is_empty() {
@@ -109,7 +112,8 @@ pub fn run(home: &Home, json: bool) -> anyhow::Result<i32> {
         );
         for (name, f) in &flaky {
             println!(
-                "  `{name}` — flipped on {} commit(s), last {} on {}",
+                "  `{}` — flipped on {} commit(s), last {} on {}",
+                safe_line(name),
                 f.times,
                 f.last_seen.format("%Y-%m-%d %H:%M UTC"),
                 &f.commit[..f.commit.len().min(10)]

@@ -36,6 +36,10 @@ pub fn run(
     if let Some(m) = main.as_deref().filter(|m| *m != "main") {
         toml = toml.replacen("main = \"main\"", &format!("main = {}", toml_quote(m)), 1);
     }
+    let bwrap = crate::agents::sandbox::on_path();
+    if bwrap {
+        toml = offer_sandbox(&toml);
+    }
     let mut files: Vec<(String, String)> = vec![("brl.toml".into(), toml)];
     files.extend(
         defaults::FILES
@@ -87,6 +91,13 @@ pub fn run(
         let [(typecheck, _), (test, _)] = defaults::check_commands(preset);
         for line in agent_lines(agent, &agent.default_command(&[typecheck, test], &brl)) {
             println!("{line}");
+        }
+        if bwrap {
+            println!(
+                "bwrap is installed: uncomment `sandbox = \"bwrap\"` under [agent] in brl.toml to \
+                 run the agent with the file system read-only but for its worktree ({})",
+                agent.sandbox_note()
+            );
         }
     }
     let mut loaded = None;
@@ -162,6 +173,23 @@ fn tool_warnings(home: &Home, config: &crate::config::Config) -> Vec<String> {
 
 /// What `brl init` says about the agent it configured: which preset, whether the gate applies,
 /// and the preset's warnings about the command.
+/// The config with a commented `sandbox = "bwrap"` line after `[agent] timeout_secs`.
+fn offer_sandbox(toml: &str) -> String {
+    const LINE: &str = "# Run the agent under bubblewrap: the file system read-only but for its worktree, the\n\
+        # user's main branch and secrets (~/.ssh, .env, ...) out of reach; processes, network and\n\
+        # resources are not limited (README: \"The sandbox\").\n\
+        # sandbox = \"bwrap\"\n";
+    let Some(agent) = toml.find("[agent]") else {
+        return toml.to_string();
+    };
+    let Some(rel) = toml[agent..].find("timeout_secs = ") else {
+        return toml.to_string();
+    };
+    let at = agent + rel;
+    let end = toml[at..].find('\n').map_or(toml.len(), |i| at + i + 1);
+    format!("{}{LINE}{}", &toml[..end], &toml[end..])
+}
+
 pub fn agent_lines(agent: PresetKind, command: &str) -> Vec<String> {
     let gate = match agent.hooks() {
         HookSupport::ProjectSettings { path, event } => {
@@ -257,6 +285,21 @@ fn check_repo(home: &Home, repo: &Path) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_sandbox_is_offered_as_a_commented_line_in_the_agent_table() {
+        let toml = "repo = \"x\"\n[agent]\ncommand = \"c\"\ntimeout_secs = 1800\n\n[checks]\n";
+        let out = offer_sandbox(toml);
+        let i = out.find("# sandbox = \"bwrap\"\n").expect("offered");
+        assert!(i > out.find("timeout_secs").expect("t") && i < out.find("[checks]").expect("c"));
+        let c = crate::config::Config::parse(std::path::Path::new("/h/brl.toml"), &out);
+        assert!(c.is_ok_and(|c| c.agent.sandbox == crate::agents::sandbox::Sandbox::None));
+        let on = out.replace("# sandbox = ", "sandbox = ");
+        let c =
+            crate::config::Config::parse(std::path::Path::new("/h/brl.toml"), &on).expect("valid");
+        assert_eq!(c.agent.sandbox, crate::agents::sandbox::Sandbox::Bwrap);
+        assert_eq!(c.preset().sandbox(), crate::agents::sandbox::Sandbox::Bwrap);
+    }
 
     #[test]
     fn agent_lines_say_the_gate_and_the_warnings() {

@@ -18,8 +18,9 @@ pub fn run(home: &Home, job: Job, json: bool) -> anyhow::Result<i32> {
     if json {
         crate::say!("{}", serde_json::to_string_pretty(&data)?);
     } else {
+        // The summary quotes what agents wrote (reports, verdicts, reasons): escaped.
         for line in summary(job, &data) {
-            crate::say!("{line}");
+            crate::say!("{}", crate::term::safe_line(&line));
         }
     }
     Ok(0)

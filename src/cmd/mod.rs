@@ -98,7 +98,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             };
             match cycle::run(&home, &config, &session, &opts) {
                 Ok(report) => {
-                    crate::say!("{}", report.summary());
+                    crate::say!("{}", crate::term::safe_line(&report.summary()));
                     Ok(0)
                 }
                 Err(e) => {

@@ -7,6 +7,7 @@ use crate::home::Home;
 use crate::jobs::review::train;
 use crate::outcome::Counts;
 use crate::store::queue::{Queue, QueueEntry};
+use crate::term::{safe_line, safe_text};
 
 pub fn run(home: &Home, cmd: QueueCommand) -> anyhow::Result<i32> {
     let config = home.load_config()?;
@@ -16,7 +17,7 @@ pub fn run(home: &Home, cmd: QueueCommand) -> anyhow::Result<i32> {
             match decision::sweep(home, &config) {
                 Ok(gone) => {
                     for s in gone {
-                        eprintln!("superseded {}: {}", s.branch, s.why);
+                        eprintln!("superseded {}: {}", safe_line(&s.branch), safe_line(&s.why));
                     }
                 }
                 Err(e) => eprintln!(
@@ -32,7 +33,7 @@ pub fn run(home: &Home, cmd: QueueCommand) -> anyhow::Result<i32> {
             if entries.is_empty() {
                 println!("the review queue is empty");
             }
-            print!("{}", list_text(&entries));
+            print!("{}", safe_text(&list_text(&entries)));
             Ok(0)
         }
         QueueCommand::Diff { branch } => {
@@ -41,7 +42,7 @@ pub fn run(home: &Home, cmd: QueueCommand) -> anyhow::Result<i32> {
                 let tip = target.branch_tip(&branch)?;
                 match target.merge_effect(tip, target.main_commit()?)? {
                     Effect::Changes { tree } => {
-                        print!("{}", target.patch_from_main(&branch, tree)?)
+                        print!("{}", safe_text(&target.patch_from_main(&branch, tree)?))
                     }
                     Effect::Contained | Effect::Nothing => eprintln!(
                         "{branch} would bring nothing to {} now: its change is already there (`brl queue list` marks it superseded)",
@@ -54,7 +55,7 @@ pub fn run(home: &Home, cmd: QueueCommand) -> anyhow::Result<i32> {
                             files.join(", "),
                             config.main
                         );
-                        print!("{}", target.diff_patch(&branch)?);
+                        print!("{}", safe_text(&target.diff_patch(&branch)?));
                     }
                 }
                 return Ok(0);
@@ -65,7 +66,7 @@ pub fn run(home: &Home, cmd: QueueCommand) -> anyhow::Result<i32> {
                     eprintln!(
                         "{branch} is not in the queue; showing what it tried, kept as {refname}"
                     );
-                    print!("{}", target.ref_patch(&refname)?);
+                    print!("{}", safe_text(&target.ref_patch(&refname)?));
                     Ok(0)
                 }
                 None => anyhow::bail!(
@@ -83,10 +84,10 @@ pub fn run(home: &Home, cmd: QueueCommand) -> anyhow::Result<i32> {
                 let approval = decision::approve_with(home, &config, branch, "cli", force)?;
                 let text = approval.describe(branch, &config.main);
                 return Ok(if approval.succeeded() {
-                    println!("{text}");
+                    println!("{}", safe_text(&text));
                     0
                 } else {
-                    eprintln!("{text}");
+                    eprintln!("{}", safe_text(&text));
                     1
                 });
             }
@@ -103,7 +104,7 @@ pub fn run(home: &Home, cmd: QueueCommand) -> anyhow::Result<i32> {
             };
             let report = train::run(home, &config, &branches, "cli", force)?;
             for l in report.lines() {
-                println!("{l}");
+                println!("{}", safe_line(&l));
             }
             if report.complete() {
                 println!("merge train: all {} merged", branches.len());

@@ -3,6 +3,7 @@
 use crate::cli::{TaskCommand, TierArg};
 use crate::home::Home;
 use crate::store::tasks::{Tasks, Tier};
+use crate::term::safe_line;
 
 pub fn run(home: &Home, cmd: TaskCommand) -> anyhow::Result<i32> {
     let tasks = Tasks::new(&home.tasks_path());
@@ -29,7 +30,7 @@ pub fn run(home: &Home, cmd: TaskCommand) -> anyhow::Result<i32> {
                 "task #{} added ({}, {wait}): {}",
                 t.id,
                 t.tier.as_str(),
-                t.title
+                safe_line(&t.title)
             );
         }
         TaskCommand::List { json } => {
@@ -52,16 +53,16 @@ pub fn run(home: &Home, cmd: TaskCommand) -> anyhow::Result<i32> {
                     t.id,
                     t.tier.as_str(),
                     state,
-                    t.title
+                    safe_line(&t.title)
                 );
                 if let Some(b) = &t.branch {
-                    line.push_str(&format!("  → {b}"));
+                    line.push_str(&format!("  → {}", safe_line(b)));
                 }
                 if t.attempts > 0 {
                     line.push_str(&format!(
                         "  ({} failed attempt(s): {})",
                         t.attempts,
-                        t.last_reason.as_deref().unwrap_or("")
+                        safe_line(t.last_reason.as_deref().unwrap_or(""))
                     ));
                 }
                 println!("{line}");
@@ -69,11 +70,11 @@ pub fn run(home: &Home, cmd: TaskCommand) -> anyhow::Result<i32> {
         }
         TaskCommand::Approve { id } => {
             let t = tasks.approve(id)?;
-            println!("task #{} approved: {}", t.id, t.title);
+            println!("task #{} approved: {}", t.id, safe_line(&t.title));
         }
         TaskCommand::Drop { id } => {
             let t = tasks.drop_task(id)?;
-            println!("task #{} dropped: {}", t.id, t.title);
+            println!("task #{} dropped: {}", t.id, safe_line(&t.title));
         }
     }
     Ok(0)

@@ -8,6 +8,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use super::{Config, ConfigError, errors};
+use crate::agents::sandbox::Sandbox;
 use crate::agents::{Preset, PresetKind, Prices};
 
 #[derive(Debug, Clone, Deserialize)]
@@ -21,6 +22,10 @@ pub struct AgentConfig {
     pub preset: Option<String>,
     #[serde(default = "default_agent_timeout")]
     pub timeout_secs: NonZeroU64,
+    /// `"none"` (default) or `"bwrap"`: run the agent under bubblewrap, the file system
+    /// read-only but for its worktree (see [`crate::agents::sandbox`]).
+    #[serde(default)]
+    pub sandbox: Sandbox,
 }
 
 fn default_agent_timeout() -> NonZeroU64 {
@@ -37,7 +42,9 @@ impl Config {
             None => PresetKind::detect(&self.agent.command),
         };
         let prices = Prices::with_overrides(&self.prices).unwrap_or_default();
-        Preset::unchecked(kind, &self.agent.command).with_prices(prices)
+        Preset::unchecked(kind, &self.agent.command)
+            .with_prices(prices)
+            .with_sandbox(self.agent.sandbox)
     }
 
     /// `[agent] preset` and `[agent] command` checked together (a flag that stops the gate from
@@ -142,6 +149,17 @@ mod tests {
         assert_eq!(c.preset().kind(), PresetKind::Codex);
         let c = config("command = \"sh tests/agents/fix_one.sh\"", "").expect("valid");
         assert_eq!(c.preset().kind(), PresetKind::Custom);
+    }
+
+    #[test]
+    fn the_sandbox_is_none_bwrap_or_an_error_naming_the_key() {
+        let c = config("command = \"claude -p\"", "").expect("valid");
+        assert_eq!(c.agent.sandbox, Sandbox::None);
+        let c = config("command = \"claude -p\"\nsandbox = \"bwrap\"", "").expect("valid");
+        assert_eq!(c.preset().sandbox(), Sandbox::Bwrap);
+        let m = config("command = \"claude -p\"\nsandbox = \"firejail\"", "")
+            .expect_err("unknown sandbox");
+        assert!(m.contains("sandbox") && m.contains("bwrap"), "{m}");
     }
 
     #[test]

@@ -224,6 +224,15 @@ impl Tasks {
                     "the task queue holds {open} pending tasks, the cap ([tasks] max_pending = {max_pending}); finish, approve or drop some first"
                 )));
             }
+            // Ids never wrap: the id after this one must exist, or the file is full.
+            let Some(after) = file.next_id.checked_add(1) else {
+                return Err(StateError::Refused(format!(
+                    "task ids are used up (next_id = {} in {}); archive tasks.json and start a \
+                     new one, or lower next_id by hand if the high ids were a mistake",
+                    file.next_id,
+                    self.path().display()
+                )));
+            };
             let now = Utc::now();
             let task = Task {
                 id: file.next_id,
@@ -240,7 +249,7 @@ impl Tasks {
                 branch: None,
                 last_reason: None,
             };
-            file.next_id += 1;
+            file.next_id = after;
             file.tasks.push(task.clone());
             Ok(task)
         })
@@ -389,7 +398,13 @@ impl TasksFile {
 
     /// Never hand out an id that is in the file, even after a hand edit; keep ids in order.
     fn normalize(&mut self) {
-        let past_max = self.tasks.iter().map(|t| t.id).max().unwrap_or(0) + 1;
+        let past_max = self
+            .tasks
+            .iter()
+            .map(|t| t.id)
+            .max()
+            .unwrap_or(0)
+            .saturating_add(1);
         self.next_id = self.next_id.max(past_max);
         self.tasks.sort_by_key(|t| t.id);
     }

@@ -349,3 +349,35 @@ fn control_characters_are_refused_in_titles_and_bodies() {
         Ok(())
     );
 }
+
+#[test]
+fn task_ids_never_wrap() {
+    let (d, t) = queue();
+    add(&t, "one", Tier::AutoSafe);
+    // A file whose next id is the last one u64 has (a hand edit, or a very long life).
+    let path = d.path().join("logs/tasks.json");
+    let text = std::fs::read_to_string(&path).expect("read");
+    let mut v: serde_json::Value = serde_json::from_str(&text).expect("json");
+    v["next_id"] = serde_json::json!(u64::MAX - 1);
+    std::fs::write(&path, v.to_string()).expect("write");
+    let high = add(&t, "two", Tier::AutoSafe);
+    assert_eq!(high.id, u64::MAX - 1);
+    let m = refusal(
+        t.add("three", None, Tier::AutoSafe, "cli", 100)
+            .expect_err("full"),
+    );
+    assert!(
+        m.contains("task ids are used up") && m.contains("tasks.json"),
+        "{m}"
+    );
+    // An id of u64::MAX written by hand: no wrap to 0, no panic, no duplicate.
+    v["next_id"] = serde_json::json!(1);
+    v["tasks"][0]["id"] = serde_json::json!(u64::MAX);
+    std::fs::write(&path, v.to_string()).expect("write");
+    let m = refusal(
+        t.add("four", None, Tier::AutoSafe, "cli", 100)
+            .expect_err("full"),
+    );
+    assert!(m.contains("used up"), "{m}");
+    assert!(t.load().expect("load").iter().all(|x| x.id != 0));
+}

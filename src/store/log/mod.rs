@@ -177,7 +177,9 @@ pub fn format_human(e: &Entry) -> String {
         out.push_str("  ");
         out.push_str(&fields);
     }
-    out
+    // JSON quoting escapes C0 controls but not DEL, C1 (the 8-bit CSI U+009B) or direction
+    // overrides: the whole line goes through the terminal guard.
+    crate::term::safe_line(&out).into_owned()
 }
 
 fn human_data(data: &Value) -> String {

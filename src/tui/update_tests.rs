@@ -61,6 +61,7 @@ fn task(id: u64, tier: Tier, state: TaskState) -> Task {
         attempts: 0,
         session: None,
         branch: None,
+        for_session: None,
         last_reason: None,
     }
 }

@@ -71,6 +71,8 @@ pub enum SessionState {
     Error(String),
     /// The worker lives but the session cannot be repaired: the reason.
     Blocked(String),
+    /// Paused by the operator (`p`, `brl pause <session>`): who paused it (cli, http, dashboard).
+    Paused(String),
 }
 
 impl SessionState {
@@ -84,6 +86,7 @@ impl SessionState {
             SessionState::Dead => "dead",
             SessionState::Error(_) => "error",
             SessionState::Blocked(_) => "blocked",
+            SessionState::Paused(_) => "paused",
         }
     }
 }

@@ -112,6 +112,9 @@ pub fn sessions(
                                 .map(|b| b.reason.clone())
                                 .unwrap_or_default(),
                         ),
+                        "paused" => SessionState::Paused(
+                            c.paused.as_ref().map(|p| p.by.clone()).unwrap_or_default(),
+                        ),
                         "cycle" => SessionState::Cycle,
                         "granted" => SessionState::Granted,
                         "pausing" => SessionState::Pausing,

@@ -30,6 +30,41 @@ impl By {
     }
 }
 
+/// One operation, as the faces name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Pause,
+    Resume,
+    Stop,
+    Restart,
+}
+
+impl Op {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Op::Pause => "pause",
+            Op::Resume => "resume",
+            Op::Stop => "stop",
+            Op::Restart => "restart",
+        }
+    }
+}
+
+/// Do `op` on `session` (pause and resume: `None` is the whole fleet; stop and restart need a
+/// session).
+pub fn apply(home: &Home, op: Op, session: Option<&str>, by: By) -> Result<String, OpError> {
+    match (op, session) {
+        (Op::Pause, s) => pause(home, s, by),
+        (Op::Resume, s) => resume(home, s, by),
+        (Op::Stop, Some(s)) => stop(home, s, by),
+        (Op::Restart, Some(s)) => restart(home, s, by),
+        (op, None) => Err(OpError(format!(
+            "`{}` needs a session (s1..sN): it works on one session, not the fleet",
+            op.as_str()
+        ))),
+    }
+}
+
 /// An operation refused or failed, in words naming the session and the fix.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]

@@ -90,6 +90,10 @@ impl FleetControl {
         }
     }
 
+    pub fn path(&self) -> &std::path::Path {
+        self.file.path()
+    }
+
     /// The file's stamp (`stat` only; `None` when absent): read it again only when it changed.
     pub fn stamp(&self) -> Option<Stamp> {
         stamp_of(self.file.path())

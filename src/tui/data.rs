@@ -32,6 +32,9 @@ pub struct Data {
     /// Type-check slots held now, of the configured maximum.
     pub typecheck: (usize, usize),
     pub today: Today,
+    /// The whole fleet is paused (`P`, `brl pause`): who paused it (cli, http, dashboard). The
+    /// header says "fleet PAUSED (by <who>) — P resumes".
+    pub fleet_paused: Option<String>,
 }
 
 impl Default for Data {
@@ -48,6 +51,7 @@ impl Default for Data {
             memory: None,
             typecheck: (0, 0),
             today: Today::default(),
+            fleet_paused: None,
         }
     }
 }

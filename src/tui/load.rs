@@ -221,6 +221,15 @@ pub fn meetings(home: &Home) -> Result<Vec<Meeting>, String> {
     Ok(out)
 }
 
+/// Who paused the whole fleet, if it is paused (an unreadable file reads as paused: the
+/// scheduler keeps what it last read, and the status names the error).
+pub fn fleet_paused(home: &Home) -> Option<String> {
+    match crate::store::control::FleetControl::new(home).load() {
+        Ok(f) => f.paused.map(|p| p.by),
+        Err(e) => Some(format!("? ({e})")),
+    }
+}
+
 /// Who schedules the home: the holder of its control lock and what supervises it.
 pub fn room(home: &Home, config: &Config) -> Room {
     let pid = control_room_pid(home);

@@ -198,6 +198,7 @@ impl Runtime {
                     },
                 );
             }
+            Effect::Session { op, session } => jobs::session_op(&self.home, op, session, tx),
             Effect::Trigger(job) => {
                 let (level, text) = jobs::trigger(&self.home, job);
                 let _ = update::update(

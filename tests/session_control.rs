@@ -161,3 +161,83 @@ fn restart_mid_cycle_records_it_interrupted_once_and_cycles_again() {
     assert_eq!(restarted[0]["data"]["by"], "cli");
     assert_eq!(r.panes().len(), 2, "{:?}", r.panes());
 }
+
+/// What the dashboard's terminal pane (tmux session `term`) shows now.
+fn screen(r: &Room) -> String {
+    let out = std::process::Command::new("tmux")
+        .args(["-L", &r.socket, "capture-pane", "-p", "-t", "=term:"])
+        .output()
+        .expect("tmux capture-pane");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn keys(r: &Room, keys: &[&str]) {
+    let mut args = vec!["send-keys", "-t", "=term:"];
+    args.extend_from_slice(keys);
+    assert!(r.tmux(&args), "send-keys {keys:?}");
+}
+
+#[test]
+fn the_dashboard_keys_pause_and_resume_a_session_and_the_fleet() {
+    let r = Room::new(3, &agent("no_change.sh"), "");
+    let exe = assert_cmd::cargo::cargo_bin("brl");
+    let cmd = format!(
+        "'{}' --home '{}' up; echo \"[brl up exited $?]\"; sleep 60",
+        exe.display(),
+        r.w.home.display()
+    );
+    assert!(r.tmux(&[
+        "new-session",
+        "-d",
+        "-s",
+        "term",
+        "-x",
+        "120",
+        "-y",
+        "40",
+        &cmd
+    ]));
+    wait_for(60, "cycles from every session", || {
+        ["s1", "s2", "s3"]
+            .iter()
+            .all(|s| !cycles_of(&r, s).is_empty())
+    });
+    // Select s2 (second row) and press p.
+    keys(&r, &["j", "p"]);
+    wait_for(20, "s2 paused by the dashboard", || {
+        r.control("s2").paused.is_some_and(|p| p.by == "dashboard")
+    });
+    // Its cycle in flight (if any) finishes; then nothing more while s1 and s3 go on.
+    wait_for(30, "s2 idle", || r.control("s2").grant.is_none());
+    let s2_then = cycles_of(&r, "s2").len();
+    let (s1, s3) = (cycles_of(&r, "s1").len(), cycles_of(&r, "s3").len());
+    wait_for(60, "two more cycles each from s1 and s3", || {
+        cycles_of(&r, "s1").len() >= s1 + 2 && cycles_of(&r, "s3").len() >= s3 + 2
+    });
+    assert_eq!(
+        cycles_of(&r, "s2").len(),
+        s2_then,
+        "s2 got a grant while paused"
+    );
+    wait_for(20, "the paused state on screen", || {
+        screen(&r).contains("paused")
+    });
+    // p again resumes it.
+    keys(&r, &["p"]);
+    wait_for(60, "s2 cycling again", || {
+        cycles_of(&r, "s2").len() > s2_then
+    });
+    let by: Vec<_> = r
+        .entries("session_resumed")
+        .iter()
+        .map(|e| e["data"]["by"].clone())
+        .collect();
+    assert_eq!(by, vec![serde_json::json!("dashboard")]);
+    // P pauses the whole fleet.
+    keys(&r, &["P"]);
+    wait_for(20, "the fleet paused", || {
+        !r.entries("fleet_paused").is_empty()
+    });
+    assert_eq!(r.entries("fleet_paused")[0]["data"]["by"], "dashboard");
+    keys(&r, &["q"]);
+}

@@ -191,7 +191,8 @@ impl SessionControl {
         LockGuard::is_held(&self.worker_lock)
     }
 
-    /// Scheduler: give the session one cycle, unless it already holds a grant. Returns the grant.
+    /// Scheduler: give the session one cycle, unless it already holds a grant or is paused.
+    /// Returns the grant.
     pub fn grant(&self, task: Option<GrantTask>) -> Result<Option<Grant>, StateError> {
         self.grant_with(task, None)
     }
@@ -208,7 +209,8 @@ impl SessionControl {
         fix: Option<String>,
     ) -> Result<Option<Grant>, StateError> {
         self.update(|c| {
-            if c.grant.is_some() {
+            // Checked under the lock: a pause that landed after the scheduler decided wins.
+            if c.grant.is_some() || c.paused.is_some() {
                 return None;
             }
             c.grants += 1;

@@ -158,6 +158,13 @@ mod tests {
         );
         assert_eq!(sc.resume().expect("resume"), None);
 
+        // A paused session is granted nothing, even by a scheduler that decided before the
+        // pause.
+        sc.pause("cli").expect("pause");
+        assert_eq!(sc.grant(None).expect("grant"), None);
+        assert_eq!(sc.grant_fix("brl/s1/1").expect("grant"), None);
+        sc.resume().expect("resume");
+
         // A grant a worker took is a cycle in flight: it finishes.
         sc.grant(None).expect("grant").expect("granted");
         sc.take(42).expect("take").expect("taken");

@@ -67,6 +67,12 @@ fn a_task_given_to_s3_is_the_next_thing_s3_does_and_a_paused_fleet_waits() {
     let (code, out, err) = r.w.run(&["task", "add", "--session", "s3", "for s3 only"]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("session s3 takes it next"), "{out}");
+    let (_, list, _) = r.w.run(&["task", "list"]);
+    assert!(
+        list.lines()
+            .any(|l| l.contains("for s3 only") && l.contains("(for s3)")),
+        "{list}"
+    );
     let (code, _, err) = r.w.run(&["task", "add", "--session", "s9", "nobody"]);
     assert_ne!(code, 0);
     assert!(err.contains("s9"), "{err}");

@@ -67,6 +67,9 @@ pub fn run(home: &Home, cmd: TaskCommand) -> anyhow::Result<i32> {
                     state,
                     t.title
                 );
+                if let Some(s) = &t.for_session {
+                    line.push_str(&format!("  (for {s})"));
+                }
                 if let Some(b) = &t.branch {
                     line.push_str(&format!("  → {b}"));
                 }

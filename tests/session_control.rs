@@ -166,6 +166,16 @@ fn restart_mid_cycle_records_it_interrupted_once_and_cycles_again() {
     assert_eq!(restarted.len(), 1);
     assert_eq!(restarted[0]["data"]["by"], "cli");
     assert_eq!(r.panes().len(), 2, "{:?}", r.panes());
+    // A second restart right away is served at once too: a worker asked to stop is not a
+    // crash, so the respawn back-off (20 s for a second quick death) does not apply.
+    let second = r.workers().into_iter().find(|w| w.0 == "s1").expect("s1").1;
+    let (code, out, err) = r.w.run(&["restart", "s1"]);
+    assert_eq!(code, 0, "{out}{err}");
+    wait_for(8, "a third worker for s1, without back-off", || {
+        r.workers()
+            .iter()
+            .any(|w| w.0 == "s1" && w.1 != worker && w.1 != second)
+    });
 }
 
 /// What the dashboard's terminal pane (tmux session `term`) shows now.

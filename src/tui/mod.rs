@@ -22,6 +22,7 @@ mod motion;
 pub mod msg;
 mod open;
 mod reader;
+mod session_keys;
 mod term;
 pub mod update;
 #[cfg(test)]

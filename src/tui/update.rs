@@ -2,11 +2,9 @@
 //! clock; the runtime (`mod.rs`) performs the effects and feeds their results back as messages.
 
 use crate::config::keys::{Action, Key, KeyCode};
-use crate::control::ops::Op;
 use crate::store::tasks::Tier;
 
 use super::app::{self, App, Form, FormKind, Level, Message, Overlay, View};
-use super::data::SessionState;
 pub use super::msg::{Effect, Msg, Part};
 use super::open::apply_part;
 use super::open::{close_reader, open, review_target, selected_session};
@@ -155,44 +153,7 @@ fn act(app: &mut App, a: Action) -> Vec<Effect> {
             vec![Effect::Trigger(job)]
         }
         TriggerFix => vec![Effect::TriggerFix],
-        PauseSession => match app.data.sessions.get(app.session_sel) {
-            Some(s) => {
-                let op = match s.state {
-                    SessionState::Paused(_) => Op::Resume,
-                    _ => Op::Pause,
-                };
-                let session = s.name.clone();
-                app.message = Some(info(&format!("{} {session}…", op.as_str())));
-                vec![Effect::Session {
-                    op,
-                    session: Some(session),
-                }]
-            }
-            None => vec![],
-        },
-        PauseFleet => {
-            let op = match app.data.fleet_paused {
-                Some(_) => Op::Resume,
-                None => Op::Pause,
-            };
-            app.message = Some(info(&format!("{} the fleet…", op.as_str())));
-            vec![Effect::Session { op, session: None }]
-        }
-        RestartSession | StopCycle => match app.data.sessions.get(app.session_sel) {
-            Some(s) => {
-                let op = if a == StopCycle {
-                    Op::Stop
-                } else {
-                    Op::Restart
-                };
-                app.overlay = Some(Overlay::Confirm(app::Confirm::Session {
-                    op,
-                    session: s.name.clone(),
-                }));
-                vec![]
-            }
-            None => vec![],
-        },
+        PauseSession | PauseFleet | RestartSession | StopCycle => super::session_keys::act(app, a),
         Attach => match selected_session(app) {
             Some(session) => vec![Effect::Attach { session }],
             None => vec![],
@@ -393,7 +354,7 @@ fn cycle(items: &[String], current: Option<String>) -> Option<String> {
     }
 }
 
-fn info(text: &str) -> Message {
+pub(super) fn info(text: &str) -> Message {
     Message {
         level: Level::Info,
         text: text.to_string(),

@@ -83,6 +83,26 @@ pub enum Command {
         /// The session (s1..sN) whose pane to show.
         session: Option<String>,
     },
+    /// Pause one session, or the whole fleet without a session: no new cycle is granted (a cycle in flight finishes; `brl stop` interrupts it). Kept across restarts of the control room until `brl resume`.
+    Pause {
+        /// The session (s1..sN); without one, the whole fleet.
+        session: Option<String>,
+    },
+    /// Resume a session paused with `brl pause <session>`, or without a session the fleet paused with `brl pause`.
+    Resume {
+        /// The session (s1..sN); without one, the whole fleet.
+        session: Option<String>,
+    },
+    /// Stop the cycle a session runs now: the agent is killed, the branch discarded, the cycle recorded as interrupted, and the worker waits for its next grant.
+    Stop {
+        /// The session (s1..sN).
+        session: String,
+    },
+    /// Restart a session's worker: it stops (a cycle in flight is recorded as interrupted) and the control room starts a new one in its pane.
+    Restart {
+        /// The session (s1..sN).
+        session: String,
+    },
     /// Show the sessions, queues, memory and whether a control room schedules this home.
     Status {
         /// Print JSON (the same as GET /status).
@@ -244,6 +264,9 @@ pub enum TaskCommand {
         /// auto_safe (docs, tests, refactors) runs without approval; proposed (features, fixes) waits for `brl task approve`.
         #[arg(long, value_enum, default_value = "auto_safe")]
         tier: TierArg,
+        /// Reserve it for this session (s1..sN): only it takes the task, as its next cycle, before the queue's order.
+        #[arg(long, value_name = "SESSION")]
+        session: Option<String>,
     },
     /// List the tasks (all states, oldest first).
     List {

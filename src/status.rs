@@ -58,6 +58,7 @@ pub fn snapshot(home: &Home, config: &Config, memory: &mut MemoryReader) -> Valu
                         "grant": c.grant,
                         "last": c.last,
                         "blocked": c.blocked,
+                        "paused": c.paused,
                     })
                 }
                 Err(e) => json!({"name": s, "alive": alive, "error": e.to_string()}),
@@ -124,6 +125,10 @@ pub fn snapshot(home: &Home, config: &Config, memory: &mut MemoryReader) -> Valu
         "today": today,
         "at": now,
         "control_room": {"pid": control_room_pid(home)},
+        "fleet_paused": match crate::store::control::FleetControl::new(home).load() {
+            Ok(f) => json!(f.paused),
+            Err(e) => json!({"error": e.to_string()}),
+        },
         "sessions": sessions,
         "queue": queue,
         "review_backlog": backlog,
@@ -226,6 +231,14 @@ fn describe_raw(v: &Value) -> String {
     if v.get("agent").is_some() {
         out.push_str(&describe_agent(&v["agent"]));
     }
+    if let Some(by) = v["fleet_paused"]["by"].as_str() {
+        out.push_str(&format!(
+            "fleet: PAUSED by {by} since {} — no session gets a new cycle (`brl resume` resumes)\n",
+            v["fleet_paused"]["at"].as_str().unwrap_or("?")
+        ));
+    } else if let Some(e) = v["fleet_paused"]["error"].as_str() {
+        out.push_str(&format!("fleet: ERROR {e}\n"));
+    }
     if let Some(t) = v["review_backlog"]["text"].as_str() {
         out.push_str(&format!(
             "{t} — no self-planned cycle until some are decided (`[review] max_pending` = {}; `brl queue` lists them)\n",
@@ -306,6 +319,12 @@ fn describe_raw(v: &Value) -> String {
         out.push_str(&format!(
             "  {name:<4} {state}{phase}{branch}{last}{spent}\n"
         ));
+        if let Some(by) = s["paused"]["by"].as_str() {
+            out.push_str(&format!(
+                "       PAUSED by {by} since {} (`brl resume {name}` resumes)\n",
+                s["paused"]["at"].as_str().unwrap_or("?")
+            ));
+        }
         if let Some(why) = s["blocked"]["reason"].as_str() {
             out.push_str(&format!(
                 "       BLOCKED since {}: {why}\n",

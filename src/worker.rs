@@ -1,6 +1,8 @@
 //! `brl worker <session>`, what each tmux pane runs: wait for a grant from the control room, run
 //! that one cycle, report, pause, and wait again — until SIGINT/SIGTERM. A signal mid-cycle kills
 //! the agent, discards the branch and logs the cycle as `interrupted`: nothing is left half-done.
+//! SIGUSR1 (`brl stop <session>`) does the same to the cycle in flight, and the worker goes on
+//! waiting for its next grant.
 //!
 //! The worker holds `logs/locks/worker-<session>.lock` for its whole life: that is how the control
 //! room knows it lives (and takes back its grant when it dies), and why a session never has two.
@@ -24,7 +26,8 @@ use crate::store::tasks::Tasks;
 
 /// Run until `stop` is set. The config is read again before every cycle, so edits take effect
 /// without a restart; an invalid config is reported, the grant handed back, and retried later.
-pub fn run(home: &Home, session: &str, stop: &AtomicBool) -> anyhow::Result<()> {
+/// `cut` cancels the cycle in flight: set with `stop` by the stop signals, and alone by SIGUSR1.
+pub fn run(home: &Home, session: &str, stop: &AtomicBool, cut: &AtomicBool) -> anyhow::Result<()> {
     let first = home.load_config()?;
     first.check_session(session)?;
     let _life = life_lock(home, session)?;
@@ -33,7 +36,7 @@ pub fn run(home: &Home, session: &str, stop: &AtomicBool) -> anyhow::Result<()> 
     let mut grants = OwnWatch::new(&sc);
     let fallback = (first.worker.pause_secs, first.worker.max_backoff_secs);
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        serve(home, session, stop, &sc, &mut grants, pid, fallback)
+        serve(home, session, (stop, cut), &sc, &mut grants, pid, fallback)
     }))
     .unwrap_or_else(|_| Err(anyhow::anyhow!("worker {session}: stopped after a panic")));
     if let Err(e) = sc.set_state(pid, WorkerState::Stopped, None) {
@@ -46,7 +49,7 @@ pub fn run(home: &Home, session: &str, stop: &AtomicBool) -> anyhow::Result<()> 
 fn serve(
     home: &Home,
     session: &str,
-    stop: &AtomicBool,
+    (stop, cut): (&AtomicBool, &AtomicBool),
     sc: &SessionControl,
     grants: &mut OwnWatch,
     pid: u32,
@@ -57,14 +60,27 @@ fn serve(
         "worker {session}: waiting for the control room (`brl up`) to grant a cycle; Ctrl-C or SIGTERM stops"
     );
     while !stop.load(Ordering::SeqCst) {
+        // A stop (SIGUSR1) that came between cycles has no cycle to cut: not the next one's.
+        if cut.load(Ordering::SeqCst) {
+            uncut(cut);
+            if stop.load(Ordering::SeqCst) {
+                break;
+            }
+        }
         sc.set_state(pid, WorkerState::Waiting, None)?;
         let Some(grant) = wait_for_grant(sc, grants, stop, pid)? else {
             break;
         };
-        let (outcome, pause) = run_granted(home, session, stop, sc, &grant);
+        let (outcome, pause) = run_granted(home, session, cut, sc, &grant);
         let pause = pause.unwrap_or(fallback);
         match outcome {
-            Some(Outcome::Interrupted) => break,
+            Some(Outcome::Interrupted) if stop.load(Ordering::SeqCst) => break,
+            Some(Outcome::Interrupted) => {
+                crate::say!(
+                    "worker {session}: the operator stopped the cycle (recorded as interrupted); waiting for the next grant"
+                );
+                uncut(cut);
+            }
             Some(Outcome::RateLimited) => {
                 // Not a failure of this worker: the control room waits for the reset.
                 crate::say!(
@@ -193,6 +209,19 @@ fn run_granted(
             (None, pause)
         }
     }
+}
+
+/// The operator's stop (SIGUSR1) was served: the next cycle runs uncut, its commands sleep on
+/// the cancel bell again, and the signal is no longer the cycle's reason.
+fn uncut(cut: &AtomicBool) {
+    cut.store(false, Ordering::SeqCst);
+    crate::proc::wait::hush();
+    let _ = crate::proc::signal_slot().compare_exchange(
+        libc::SIGUSR1 as usize,
+        0,
+        Ordering::SeqCst,
+        Ordering::SeqCst,
+    );
 }
 
 fn finish(sc: &SessionControl, session: &str, id: u64, last: Option<LastCycle>) {

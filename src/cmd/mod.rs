@@ -9,6 +9,7 @@ mod init;
 mod jobs;
 mod log;
 mod queue;
+mod session;
 mod task;
 pub mod trigger;
 
@@ -117,6 +118,10 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Down { wait_secs } => control::down(&home, wait_secs),
         Command::Attach { session } => control::attach(&home, session.as_deref()),
         Command::Status { json } => control::status(&home, json),
+        Command::Pause { session } => session::pause(&home, session.as_deref()),
+        Command::Resume { session } => session::resume(&home, session.as_deref()),
+        Command::Stop { session } => session::stop(&home, &session),
+        Command::Restart { session } => session::restart(&home, &session),
         Command::Checks { json } => checks::run(&home, json),
         Command::Trigger(t) => trigger::run(&home, t),
         Command::PaneLog { path, max_bytes } => {
@@ -125,7 +130,8 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         }
         Command::Worker { session } => {
             let stop = stop_flag()?;
-            crate::worker::run(&home, &session, &stop)?;
+            let cut = cut_flag()?;
+            crate::worker::run(&home, &session, &stop, &cut)?;
             Ok(0)
         }
         Command::Log {
@@ -175,4 +181,26 @@ pub(crate) fn stop_flag() -> anyhow::Result<Arc<AtomicBool>> {
         crate::proc::wait::wake_on_signal(sig).context("cannot install a signal handler")?;
     }
     Ok(stop)
+}
+
+/// The worker's flag that cuts the cycle in flight: set by every stop signal and by SIGUSR1
+/// (`brl stop <session>`), which stops the cycle but not the worker. SIGUSR1 rings the cancel
+/// bell (not the stop signals' pipe, which stays readable for good) and is recorded as the
+/// signal, so the cycle's reason says the operator stopped it.
+pub(crate) fn cut_flag() -> anyhow::Result<Arc<AtomicBool>> {
+    let cut = Arc::new(AtomicBool::new(false));
+    let usr1 = signal_hook::consts::SIGUSR1;
+    signal_hook::flag::register_usize(usr1, crate::proc::signal_slot(), usr1 as usize)
+        .context("cannot install a signal handler")?;
+    for sig in [
+        signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGHUP,
+        usr1,
+    ] {
+        signal_hook::flag::register(sig, Arc::clone(&cut))
+            .context("cannot install a signal handler")?;
+    }
+    crate::proc::wait::ring_on_signal(usr1).context("cannot install a signal handler")?;
+    Ok(cut)
 }

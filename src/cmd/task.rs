@@ -8,21 +8,34 @@ use crate::term::safe_line;
 pub fn run(home: &Home, cmd: TaskCommand) -> anyhow::Result<i32> {
     let tasks = Tasks::new(&home.tasks_path());
     match cmd {
-        TaskCommand::Add { title, body, tier } => {
+        TaskCommand::Add {
+            title,
+            body,
+            tier,
+            session,
+        } => {
             let config = home.load_config()?;
+            if let Some(s) = &session {
+                config.check_session(s)?;
+            }
             let tier = match tier {
                 TierArg::AutoSafe => Tier::AutoSafe,
                 TierArg::Proposed => Tier::Proposed,
             };
-            let t = tasks.add(
+            let t = tasks.add_for(
                 &title,
                 body.as_deref(),
                 tier,
                 "cli",
                 config.tasks.max_pending,
+                session.as_deref(),
             )?;
+            let next = match &t.for_session {
+                Some(s) => format!("session {s} takes it next"),
+                None => "ready for the next idle session".into(),
+            };
             let wait = if t.ready() {
-                "ready for the next idle session"
+                next.as_str()
             } else {
                 "waits for `brl task approve`"
             };
@@ -55,6 +68,9 @@ pub fn run(home: &Home, cmd: TaskCommand) -> anyhow::Result<i32> {
                     state,
                     safe_line(&t.title)
                 );
+                if let Some(s) = &t.for_session {
+                    line.push_str(&format!("  (for {s})"));
+                }
                 if let Some(b) = &t.branch {
                     line.push_str(&format!("  → {}", safe_line(b)));
                 }

@@ -91,6 +91,10 @@ actions! {
     TriggerFix "trigger_fix" [Global] ["F"] "hand the next repair (a conflict or stale branch) to a waiting session";
     Open "open" [Global] ["enter"] "open: a session's output, a branch's diff, a transcript";
     Back "back" [Global] ["esc"] "close what is open, clear a message";
+    PauseSession "pause_session" [Sessions] ["p"] "pause the selected session (no new cycle; the one in flight finishes), or resume it";
+    PauseFleet "pause_fleet" [Global] ["P"] "pause the whole fleet (no session gets a new cycle), or resume it";
+    RestartSession "restart_session" [Sessions] ["x"] "restart the selected session's worker (a cycle in flight is recorded as interrupted; asks y/n)";
+    StopCycle "stop_cycle" [Sessions] ["X"] "stop the selected session's cycle in flight (recorded as interrupted; asks y/n)";
     Attach "attach" [Sessions, Reader] ["t"] "attach this terminal to the session's tmux pane (detach to come back)";
     Search "search" [Log, Reader] ["/"] "search";
     SearchNext "search_next" [Log, Reader] ["n"] "next match";

@@ -212,6 +212,11 @@ impl Fleet {
                     status,
                     piped,
                 } => {
+                    // A worker that exited 0 was asked to stop (`brl restart`, a signal): not a
+                    // crash, so no back-off — the operator's restart is served at once.
+                    if status == Some(0) {
+                        self.respawns.remove(&session);
+                    }
                     if !self.respawn_due(&session) {
                         continue;
                     }

@@ -7,6 +7,7 @@
 //! `[scheduler] interval_secs`; nothing polls per pane, nothing captures pane output.
 
 pub mod fleet;
+pub mod ops;
 pub mod reap;
 pub mod schedule;
 mod timers;

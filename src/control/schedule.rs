@@ -12,7 +12,7 @@ use crate::scheduler::{
     self, Inputs, MemoryReader, SessionView, Skip, SkipLog, Usage, budget, limits,
 };
 use crate::store::atomic::LockGuard;
-use crate::store::control::{Control, GrantTask, SessionControl, Stamp};
+use crate::store::control::{Control, Fleet, FleetControl, GrantTask, SessionControl, Stamp};
 use crate::store::log::{self, Entry};
 use crate::store::tasks::{TaskState, Tasks};
 
@@ -32,6 +32,8 @@ pub struct Scheduler {
     /// The agent's limit that held the last decision back: when it resets, the next pass
     /// decides at once instead of waiting for the interval.
     limited_until: Option<chrono::DateTime<Utc>>,
+    /// The fleet's control file as last read (paused or not), with its stamp.
+    fleet: (Option<Stamp>, Fleet),
 }
 
 /// What one pass did.
@@ -49,6 +51,10 @@ impl Scheduler {
         let now = Utc::now();
         // An agent limit that reset since the last decision: resume by ourselves, now.
         let due = due || self.limited_until.is_some_and(|t| now >= t);
+        // The fleet resumed (or paused): decide now, not at the next interval.
+        let was_paused = self.fleet.1.paused.is_some();
+        let fleet = self.fleet(home);
+        let due = due || was_paused != fleet.paused.is_some();
         let mut views = Vec::new();
         // Branches a session holds a repair grant for: never granted twice.
         let mut fixing = BTreeSet::new();
@@ -93,6 +99,8 @@ impl Scheduler {
                         fixing.insert(b);
                     }
                     views.push(SessionView {
+                        paused: c.paused.is_some(),
+                        reserved_task: false,
                         idle: c.idle(),
                         granted: c.grant.is_some(),
                         waiting_secs: c.since.map(|s| (now - s).num_seconds()).unwrap_or(0),
@@ -115,7 +123,7 @@ impl Scheduler {
         }
         let idle: BTreeSet<String> = views
             .iter()
-            .filter(|v| v.alive && v.idle)
+            .filter(|v| v.alive && v.idle && !v.paused)
             .map(|v| v.name.clone())
             .collect();
         let newly_idle = idle.difference(&self.idle_before).next().is_some();
@@ -124,13 +132,19 @@ impl Scheduler {
             return out;
         }
         let tasks = Tasks::new(&home.tasks_path());
-        let ready = match tasks.load() {
-            Ok(list) => list.iter().filter(|t| t.ready()).count(),
-            Err(e) => {
-                tracing::error!("{e}");
-                0
-            }
-        };
+        let list = tasks.load().unwrap_or_else(|e| {
+            tracing::error!("{e}");
+            Vec::new()
+        });
+        let ready = list
+            .iter()
+            .filter(|t| t.ready() && t.for_session.is_none())
+            .count();
+        for v in &mut views {
+            v.reserved_task = list
+                .iter()
+                .any(|t| t.ready() && t.for_session.as_deref() == Some(v.name.as_str()));
+        }
         let today = match budget::today(&home.log_path(), now) {
             Ok(u) => u,
             Err(e) => {
@@ -151,22 +165,31 @@ impl Scheduler {
         };
         self.limited_until = agent_limit.as_ref().map(|l| l.resume_at);
         let (open_reviews, fixes) = crate::jobs::fix::queue_state(home, config, &fixing, now);
-        let plan = scheduler::decide(&Inputs {
-            open_reviews,
-            max_pending: config.review.max_pending,
-            backlog_blocks_tasks: config.review.backlog_blocks_tasks,
-            fixes: &fixes,
-            agent_limit: agent_limit.as_ref(),
-            sessions: &views,
-            memory: self.memory.read(),
-            max_ram_percent: config.scheduler.max_ram_percent,
-            max_running: config.scheduler.max_running,
-            ready_tasks: ready,
-            self_plan: config.scheduler.self_plan,
-            today: &today,
-            daily_usd: config.budget.daily_usd,
-            max_cycles_per_day: config.budget.max_cycles_per_day,
-        });
+        let paused_by = fleet
+            .paused
+            .as_ref()
+            .map(|p| p.by.clone())
+            .unwrap_or_default();
+        let plan = scheduler::decide_by(
+            &Inputs {
+                fleet_paused: fleet.paused.is_some(),
+                open_reviews,
+                max_pending: config.review.max_pending,
+                backlog_blocks_tasks: config.review.backlog_blocks_tasks,
+                fixes: &fixes,
+                agent_limit: agent_limit.as_ref(),
+                sessions: &views,
+                memory: self.memory.read(),
+                max_ram_percent: config.scheduler.max_ram_percent,
+                max_running: config.scheduler.max_running,
+                ready_tasks: ready,
+                self_plan: config.scheduler.self_plan,
+                today: &today,
+                daily_usd: config.budget.daily_usd,
+                max_cycles_per_day: config.budget.max_cycles_per_day,
+            },
+            &paused_by,
+        );
         for g in &plan.grants {
             if let Some(branch) = &g.fix {
                 match SessionControl::new(home, &g.session).grant_fix(branch) {
@@ -230,6 +253,21 @@ impl Scheduler {
             None => self.skips.clear(),
         }
         out
+    }
+
+    /// The fleet's control file, read again only when its stamp changed.
+    fn fleet(&mut self, home: &Home) -> Fleet {
+        let fc = FleetControl::new(home);
+        let stamp = fc.stamp();
+        if stamp != self.fleet.0 || stamp.is_none() && self.fleet.1.paused.is_some() {
+            let f = fc.load().unwrap_or_else(|e| {
+                // Unreadable: keep what was last read (a paused fleet stays paused) and say so.
+                tracing::error!("{e}");
+                self.fleet.1.clone()
+            });
+            self.fleet = (stamp, f);
+        }
+        self.fleet.1.clone()
     }
 
     /// `budget_reached`, once per UTC day and limit (also across control-room restarts: the

@@ -414,6 +414,7 @@ pub fn interrupted_by(sig: i32) -> String {
         libc::SIGHUP => "interrupted by SIGHUP (the pane was closed)".into(),
         libc::SIGTERM => "interrupted by SIGTERM (asked to stop)".into(),
         libc::SIGINT => "interrupted by SIGINT (Ctrl-C)".into(),
+        libc::SIGUSR1 => "stopped by the operator (`brl stop`)".into(),
         other => format!("interrupted by signal {other}"),
     }
 }

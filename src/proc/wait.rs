@@ -81,6 +81,23 @@ pub fn ring() {
     }
 }
 
+/// Make `sig` ring the cancel bell (see [`ring`]) from its handler: for a signal that cancels
+/// the commands in flight but not the process (the worker's SIGUSR1, `brl stop`).
+pub fn ring_on_signal(sig: libc::c_int) -> io::Result<()> {
+    let (_, w) = wake_pipe(&BELL)?;
+    signal_hook::low_level::pipe::register_raw(sig, w.as_raw_fd())?;
+    Ok(())
+}
+
+/// Silence the bell once the cancel it carried was served (drain its pipe), so later command
+/// runs sleep on it again instead of looking at their flag every second.
+pub fn hush() {
+    let Some(fd) = bell_fd() else { return };
+    let mut buf = [0u8; 64];
+    // SAFETY: reads into a local buffer from our own non-blocking pipe until it is empty.
+    while unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) } > 0 {}
+}
+
 /// `poll(2)` for readability of `fds` (negative entries are skipped), at most `max` (`None`:
 /// forever). Returns which are readable or hung up; all false on a timeout or a signal (EINTR).
 pub fn readable(fds: &[RawFd], max: Option<Duration>) -> io::Result<Vec<bool>> {

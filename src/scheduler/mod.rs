@@ -24,6 +24,11 @@ pub struct SessionView {
     pub granted: bool,
     /// Seconds it has been waiting (longest-waiting sessions go first).
     pub waiting_secs: i64,
+    /// Paused by the operator (`brl pause <session>`): never granted, never counted as left out.
+    pub paused: bool,
+    /// A ready task waits reserved for it (`brl task add --session`): it takes that task next,
+    /// before any repair, whatever the queue order.
+    pub reserved_task: bool,
 }
 
 /// What the decision looks at.
@@ -35,8 +40,10 @@ pub struct Inputs<'a> {
     pub max_ram_percent: u8,
     /// At most this many grants held at once; 0 = no cap beyond one per session.
     pub max_running: u32,
-    /// Tasks ready to be taken (auto_safe, or proposed and approved).
+    /// Tasks ready to be taken (auto_safe, or proposed and approved) and reserved for no session.
     pub ready_tasks: usize,
+    /// The operator paused the whole fleet (`brl pause`): no grant at all.
+    pub fleet_paused: bool,
     pub self_plan: bool,
     /// Today's (UTC) cost and cycles, and the `[budget]` limits.
     pub today: &'a Usage,
@@ -90,6 +97,8 @@ pub enum Skip {
     /// `[review] max_pending` entries wait for review: no self-planned cycle (nor, with
     /// `backlog_blocks_tasks`, a task) until some are decided.
     ReviewBacklog { open: usize, max_pending: u32 },
+    /// The operator paused the whole fleet (`brl pause`; `brl resume` lifts it).
+    FleetPaused { by: String },
     /// A `[budget]` limit is reached for today (UTC).
     Budget {
         limit: &'static str,
@@ -110,6 +119,7 @@ impl Skip {
             Skip::Budget { .. } => "budget",
             Skip::AgentLimited { .. } => "agent_limited",
             Skip::ReviewBacklog { .. } => "review_backlog",
+            Skip::FleetPaused { .. } => "fleet_paused",
         }
     }
 }
@@ -121,18 +131,40 @@ pub struct Plan {
     pub skipped: Option<(Skip, Vec<String>)>,
 }
 
-/// Decide who gets a cycle now.
+/// Decide who gets a cycle now. Paused sessions are left out before anything else; a paused
+/// fleet grants nothing.
 pub fn decide(inp: &Inputs) -> Plan {
-    let mut idle: Vec<&SessionView> = inp.sessions.iter().filter(|s| s.alive && s.idle).collect();
+    decide_by(inp, "the operator")
+}
+
+/// [`decide`], naming who paused the fleet in its skip.
+pub fn decide_by(inp: &Inputs, fleet_paused_by: &str) -> Plan {
+    let mut idle: Vec<&SessionView> = inp
+        .sessions
+        .iter()
+        .filter(|s| s.alive && s.idle && !s.paused)
+        .collect();
     if idle.is_empty() {
         return Plan::default();
     }
+    // Sessions with a task reserved for them first (their task is "do this next"), then the
+    // longest waiting.
     idle.sort_by(|a, b| {
-        b.waiting_secs
-            .cmp(&a.waiting_secs)
+        b.reserved_task
+            .cmp(&a.reserved_task)
+            .then(b.waiting_secs.cmp(&a.waiting_secs))
             .then(a.name.cmp(&b.name))
     });
     let names = |v: &[&SessionView]| v.iter().map(|s| s.name.clone()).collect::<Vec<_>>();
+    if inp.fleet_paused {
+        let skip = Skip::FleetPaused {
+            by: fleet_paused_by.to_string(),
+        };
+        return Plan {
+            grants: vec![],
+            skipped: Some((skip, names(&idle))),
+        };
+    }
     if let Some(l) = inp.agent_limit {
         let skip = Skip::AgentLimited {
             preset: l.preset.clone(),
@@ -202,8 +234,10 @@ pub fn decide(inp: &Inputs) -> Plan {
             continue;
         }
         // A repair keeps the queue's size (its result replaces the entry it fixes): never
-        // held back by the backlog.
-        if let Some(branch) = fixes.next() {
+        // held back by the backlog. A session with a reserved task does that task instead.
+        if !s.reserved_task
+            && let Some(branch) = fixes.next()
+        {
             room -= 1;
             plan.grants.push(GrantTo {
                 session: s.name.clone(),
@@ -213,7 +247,7 @@ pub fn decide(inp: &Inputs) -> Plan {
             continue;
         }
         let full = backlog_room == 0;
-        let with_task = tasks > 0 && !(full && inp.backlog_blocks_tasks);
+        let with_task = (s.reserved_task || tasks > 0) && !(full && inp.backlog_blocks_tasks);
         if !with_task {
             let blocked = if full && (inp.self_plan || tasks > 0) {
                 Some(backlog.clone())
@@ -228,7 +262,7 @@ pub fn decide(inp: &Inputs) -> Plan {
                 continue;
             }
         }
-        if with_task {
+        if with_task && !s.reserved_task {
             tasks -= 1;
         }
         if !with_task || inp.backlog_blocks_tasks {

@@ -7,6 +7,8 @@ fn s(name: &str, alive: bool, idle: bool, granted: bool, waiting: i64) -> Sessio
         idle,
         granted,
         waiting_secs: waiting,
+        paused: false,
+        reserved_task: false,
     }
 }
 
@@ -26,6 +28,7 @@ fn inputs(sessions: &[SessionView]) -> Inputs<'_> {
         max_ram_percent: 85,
         max_running: 0,
         ready_tasks: 0,
+        fleet_paused: false,
         self_plan: true,
         agent_limit: None,
         open_reviews: 0,
@@ -319,4 +322,77 @@ fn backlog_words() {
     assert!(!backlog_full(1000, 0));
     assert_eq!(backlog_text(20), "paused: 20 branches wait for review");
     assert_eq!(backlog_text(1), "paused: 1 branch waits for review");
+}
+
+#[test]
+fn a_paused_session_gets_no_grant_while_the_others_do() {
+    let mut ss = vec![
+        s("s1", true, true, false, 1),
+        s("s2", true, true, false, 9),
+        s("s3", true, true, false, 2),
+    ];
+    ss[1].paused = true;
+    let mut i = inputs(&ss);
+    i.ready_tasks = 3;
+    let p = decide(&i);
+    let granted: Vec<_> = p.grants.iter().map(|g| g.session.as_str()).collect();
+    assert_eq!(granted, vec!["s3", "s1"]);
+    // Paused is not "left out for a reason": no skip entry names it.
+    assert_eq!(p.skipped, None);
+    // Resumed: it is granted again, first (it waited longest).
+    ss[1].paused = false;
+    let p = decide(&inputs(&ss));
+    assert_eq!(p.grants.first().map(|g| g.session.as_str()), Some("s2"));
+}
+
+#[test]
+fn a_paused_fleet_grants_nothing_and_says_who_paused_it() {
+    let ss = [s("s1", true, true, false, 1), s("s2", true, true, false, 2)];
+    let mut i = inputs(&ss);
+    i.fleet_paused = true;
+    i.ready_tasks = 2;
+    let p = decide_by(&i, "cli");
+    assert!(p.grants.is_empty());
+    let (skip, who) = p.skipped.expect("skipped");
+    assert_eq!(skip, Skip::FleetPaused { by: "cli".into() });
+    assert_eq!(skip.reason(), "fleet_paused");
+    assert_eq!(who, vec!["s2".to_string(), "s1".to_string()]);
+}
+
+#[test]
+fn a_reserved_task_goes_first_to_its_session_before_repairs_and_the_queue() {
+    let mut ss = vec![
+        s("s1", true, true, false, 50),
+        s("s3", true, true, false, 1),
+    ];
+    ss[1].reserved_task = true;
+    let fixes = vec!["brl/s9/1".to_string()];
+    let mut i = inputs(&ss);
+    i.max_running = 1;
+    i.fixes = &fixes;
+    i.ready_tasks = 0;
+    let p = decide(&i);
+    // One slot: s3's reserved task wins over the longer-waiting s1 and over the repair.
+    assert_eq!(
+        p.grants,
+        vec![GrantTo {
+            session: "s3".into(),
+            with_task: true,
+            fix: None
+        }]
+    );
+    // With room, s1 takes the repair; s3 still its task (not the repair).
+    i.max_running = 0;
+    let p = decide(&i);
+    assert_eq!(p.grants.len(), 2);
+    assert!(
+        p.grants
+            .iter()
+            .any(|g| g.session == "s3" && g.with_task && g.fix.is_none())
+    );
+    assert!(
+        p.grants
+            .iter()
+            .any(|g| g.session == "s1" && g.fix.is_some())
+    );
 }

@@ -21,6 +21,7 @@ mod error;
 pub mod limits;
 pub mod occupant;
 mod routes;
+mod session_routes;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -122,6 +123,9 @@ pub fn router(opts: ServerOptions) -> Router {
         .route("/trigger/doctor", post(routes::trigger_doctor))
         .route("/queue/approve", post(routes::queue_approve))
         .route("/trigger/fix", post(routes::trigger_fix))
+        .route("/pause", post(session_routes::fleet_pause))
+        .route("/resume", post(session_routes::fleet_resume))
+        .route("/sessions/{session}/{op}", post(session_routes::session_op))
         .method_not_allowed_fallback(routes::method_not_allowed)
         .fallback(routes::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -33,6 +33,9 @@ struct TaskRequest {
     /// Default: auto_safe, as for `brl task add`.
     #[serde(default)]
     tier: Option<Tier>,
+    /// Reserved for this session: its next cycle takes it (as `brl task add --session`).
+    #[serde(default)]
+    session: Option<String>,
 }
 
 /// `GET /healthz`: `{"ok": true, "brl": true, "home": "<the home's path>"}`. The home lets a
@@ -73,7 +76,7 @@ pub(super) async fn trigger_task(
             StatusCode::BAD_REQUEST,
             format!(
                 "the request body is not a valid task: {e}; send a JSON object \
-                 {{\"title\": \"…\", \"body\": \"…\" (optional), \"tier\": \"auto_safe\" or \"proposed\" (optional)}}"
+                 {{\"title\": \"…\", \"body\": \"…\" (optional), \"tier\": \"auto_safe\" or \"proposed\" (optional), \"session\": \"s1\" (optional)}}"
             ),
         )
     })?;
@@ -83,10 +86,31 @@ pub(super) async fn trigger_task(
         tracing::info!(error = %message, "task refused over HTTP");
         return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, message));
     }
+    if let Some(s) = &req.session {
+        let home = crate::home::Home::new(state.home.root());
+        let s = s.clone();
+        let known = tokio::task::spawn_blocking(move || {
+            home.load_config()
+                .map_err(|e| e.to_string())
+                .and_then(|c| c.check_session(&s).map_err(|e| format!("{e:#}")))
+        })
+        .await
+        .unwrap_or_else(|e| Err(e.to_string()));
+        if let Err(message) = known {
+            return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, message));
+        }
+    }
     let path = state.tasks_path.clone();
     let max_pending = state.max_pending;
     let added = tokio::task::spawn_blocking(move || {
-        Tasks::new(&path).add(&req.title, req.body.as_deref(), tier, SOURCE, max_pending)
+        Tasks::new(&path).add_for(
+            &req.title,
+            req.body.as_deref(),
+            tier,
+            SOURCE,
+            max_pending,
+            req.session.as_deref(),
+        )
     })
     .await
     .map_err(|e| {
@@ -106,6 +130,7 @@ pub(super) async fn trigger_task(
                     "tier": task.tier,
                     "state": task.state,
                     "ready": task.ready(),
+                    "session": task.for_session,
                 })),
             ))
         }

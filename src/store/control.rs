@@ -19,36 +19,11 @@ use crate::home::Home;
 use crate::store::atomic::LockGuard;
 use crate::store::state::{StateError, StateFile};
 
+pub use super::control_pause::{Fleet, FleetControl, PauseDone, Paused};
+pub use super::control_types::{Blocked, Grant, GrantTask, LastCycle};
 pub use super::control_watch::{ControlWatch, OwnWatch};
 
 const VERSION: u32 = 1;
-
-/// One cycle granted to a session.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Grant {
-    /// Increasing per session.
-    pub id: u64,
-    pub at: DateTime<Utc>,
-    /// The task the cycle works on (claimed from the task queue for this grant), if any.
-    #[serde(default)]
-    pub task: Option<GrantTask>,
-    /// A repair cycle (role `fix`) of this review-queue branch instead of a ralph cycle.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fix: Option<String>,
-    /// The worker process that took it.
-    #[serde(default)]
-    pub taken_by: Option<u32>,
-    #[serde(default)]
-    pub taken_at: Option<DateTime<Utc>>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct GrantTask {
-    pub id: u64,
-    pub title: String,
-    #[serde(default)]
-    pub body: Option<String>,
-}
 
 /// What the worker is doing, as it last said.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -77,22 +52,6 @@ impl WorkerState {
             WorkerState::Stopped => "stopped",
         }
     }
-}
-
-/// The last cycle the worker finished.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LastCycle {
-    pub outcome: String,
-    pub branch: String,
-    pub reason: String,
-    pub at: DateTime<Utc>,
-}
-
-/// Why a session cannot run cycles until something is repaired (its worktree, a git lock…).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Blocked {
-    pub reason: String,
-    pub since: DateTime<Utc>,
 }
 
 /// A session's control file.
@@ -131,6 +90,10 @@ pub struct Control {
     /// Set when a cycle could not repair the session; cleared by the next one that could.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub blocked: Option<Blocked>,
+    /// Paused by the operator (`brl pause <session>`): the scheduler grants it nothing until
+    /// `brl resume`; a cycle in flight finishes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paused: Option<Paused>,
 }
 
 /// A control file's inode, size and modification time: changes whenever the file is replaced.
@@ -145,7 +108,8 @@ impl Control {
 
     /// What the session is doing, as `brl status` and the dashboard show it: `dead` (no worker
     /// holds its life lock: `alive` false), `stale` (see [`Self::frozen`]), `blocked` (see
-    /// [`Control::blocked`]), `cycle`, `granted` (waiting, holding a grant), else the worker's
+    /// [`Control::blocked`]), `cycle` (also while paused: the cycle in flight finishes),
+    /// `paused` (see [`Control::paused`]), `granted` (waiting, holding a grant), else the worker's
     /// state (`waiting`, `pausing`, …). `_now` is no longer needed (liveness does not depend on
     /// the clock since workers stopped writing periodic heartbeats); kept for the callers.
     pub fn shown_state(&self, alive: bool, _now: DateTime<Utc>) -> &'static str {
@@ -155,6 +119,8 @@ impl Control {
             "stale"
         } else if self.blocked.is_some() {
             "blocked"
+        } else if self.paused.is_some() && self.state != WorkerState::Cycle {
+            "paused"
         } else {
             match self.state {
                 WorkerState::Waiting if self.grant.is_some() => "granted",
@@ -217,9 +183,7 @@ impl SessionControl {
     /// The file's identity and modification stamp; reading it with `stat` wakes no watcher,
     /// unlike opening the file. `None` when it does not exist.
     pub fn stamp(&self) -> Option<Stamp> {
-        use std::os::unix::fs::MetadataExt;
-        let m = std::fs::metadata(self.path()).ok()?;
-        Some(Stamp(m.ino(), m.len(), m.mtime(), m.mtime_nsec()))
+        stamp_of(self.path())
     }
 
     /// Is a worker of this session alive (holding its lock)?
@@ -227,7 +191,8 @@ impl SessionControl {
         LockGuard::is_held(&self.worker_lock)
     }
 
-    /// Scheduler: give the session one cycle, unless it already holds a grant. Returns the grant.
+    /// Scheduler: give the session one cycle, unless it already holds a grant or is paused.
+    /// Returns the grant.
     pub fn grant(&self, task: Option<GrantTask>) -> Result<Option<Grant>, StateError> {
         self.grant_with(task, None)
     }
@@ -244,7 +209,8 @@ impl SessionControl {
         fix: Option<String>,
     ) -> Result<Option<Grant>, StateError> {
         self.update(|c| {
-            if c.grant.is_some() {
+            // Checked under the lock: a pause that landed after the scheduler decided wins.
+            if c.grant.is_some() || c.paused.is_some() {
                 return None;
             }
             c.grants += 1;
@@ -380,6 +346,13 @@ impl SessionControl {
             c.branch = None;
         })
     }
+}
+
+/// A file's identity and modification stamp (`stat` only: wakes no watcher).
+pub(super) fn stamp_of(path: &Path) -> Option<Stamp> {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata(path).ok()?;
+    Some(Stamp(m.ino(), m.len(), m.mtime(), m.mtime_nsec()))
 }
 
 /// The lock a worker holds for its whole life.

@@ -3,6 +3,8 @@
 
 pub mod atomic;
 pub mod control;
+mod control_pause;
+mod control_types;
 mod control_watch;
 pub mod follow;
 pub mod journal;

@@ -85,6 +85,10 @@ pub struct Task {
     /// The session that runs or ran it.
     #[serde(default)]
     pub session: Option<String>,
+    /// Reserved for this session (`brl task add --session`): only it claims the task, before
+    /// any other ready task ("do this next").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub for_session: Option<String>,
     /// The kept branch, when done.
     #[serde(default)]
     pub branch: Option<String>,
@@ -202,6 +206,20 @@ impl Tasks {
         source: &str,
         max_pending: usize,
     ) -> Result<Task, TaskError> {
+        self.add_for(title, body, tier, source, max_pending, None)
+    }
+
+    /// [`Self::add`], the task reserved for `session` when given (only it claims the task,
+    /// before any other ready task).
+    pub fn add_for(
+        &self,
+        title: &str,
+        body: Option<&str>,
+        tier: Tier,
+        source: &str,
+        max_pending: usize,
+        session: Option<&str>,
+    ) -> Result<Task, TaskError> {
         check_text(title, body).map_err(StateError::Refused)?;
         let title = title.trim();
         let body = body.filter(|b| !b.trim().is_empty());
@@ -246,6 +264,7 @@ impl Tasks {
                 updated: now,
                 attempts: 0,
                 session: None,
+                for_session: session.map(str::to_string),
                 branch: None,
                 last_reason: None,
             };
@@ -304,14 +323,17 @@ impl Tasks {
         })
     }
 
-    /// The oldest ready task (by id) becomes Running for `session`; None when none is ready.
+    /// The oldest ready task reserved for `session`, else the oldest ready task reserved for
+    /// none, becomes Running for `session`; None when none is ready. Tasks reserved for other
+    /// sessions are never taken.
     pub fn claim(&self, session: &str) -> Result<Option<Task>, TaskError> {
         self.update(|file| {
             let Some(task) = file
                 .tasks
                 .iter_mut()
                 .filter(|t| t.ready())
-                .min_by_key(|t| t.id)
+                .filter(|t| t.for_session.as_deref().is_none_or(|s| s == session))
+                .min_by_key(|t| (t.for_session.is_none(), t.id))
             else {
                 return Ok(None);
             };

@@ -381,3 +381,22 @@ fn task_ids_never_wrap() {
     assert!(m.contains("used up"), "{m}");
     assert!(t.load().expect("load").iter().all(|x| x.id != 0));
 }
+
+#[test]
+fn a_task_reserved_for_a_session_goes_to_it_first_and_to_no_other() {
+    let (_d, t) = queue();
+    let older = add(&t, "older, for anyone", Tier::AutoSafe);
+    let mine = t
+        .add_for("for s3", None, Tier::AutoSafe, "cli", 100, Some("s3"))
+        .expect("add for s3");
+    assert_eq!(mine.for_session.as_deref(), Some("s3"));
+    // s1 never takes s3's task: it gets the older unreserved one, then nothing.
+    assert_eq!(t.claim("s1").expect("claim").map(|x| x.id), Some(older.id));
+    assert_eq!(t.claim("s1").expect("claim"), None);
+    // s3's own task comes before any other ready one.
+    let other = add(&t, "another for anyone", Tier::AutoSafe);
+    let got = t.claim("s3").expect("claim").expect("s3 gets its task");
+    assert_eq!(got.id, mine.id);
+    assert_eq!(got.session.as_deref(), Some("s3"));
+    assert_eq!(t.claim("s3").expect("claim").map(|x| x.id), Some(other.id));
+}

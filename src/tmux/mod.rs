@@ -27,6 +27,7 @@ use tmux_interface as ti;
 
 pub mod control;
 pub mod layout;
+pub mod manners;
 pub mod pane_log;
 mod run;
 #[cfg(test)]
@@ -207,6 +208,10 @@ impl Tmux {
         }
         if let Some(pipe) = req.pipe_command {
             cmds.push(ti::PipePane::new().open().shell_command(esc(pipe)));
+        }
+        // Titled panes and a status line naming the home (see `manners`).
+        for c in manners::dress(req.session, req.home_tag) {
+            cmds.push(c);
         }
         if let Some((window, tmux_layout)) = layout_window {
             cmds.push(

@@ -124,6 +124,11 @@ pub enum Confirm {
         id: u64,
         title: String,
     },
+    /// Stop the cycle in flight, or restart the worker, of a session.
+    Session {
+        op: crate::control::ops::Op,
+        session: String,
+    },
 }
 
 /// What a text form is for.

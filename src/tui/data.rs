@@ -32,6 +32,9 @@ pub struct Data {
     /// Type-check slots held now, of the configured maximum.
     pub typecheck: (usize, usize),
     pub today: Today,
+    /// The whole fleet is paused (`P`, `brl pause`): who paused it (cli, http, dashboard). The
+    /// header says "fleet PAUSED (by <who>) — P resumes".
+    pub fleet_paused: Option<String>,
 }
 
 impl Default for Data {
@@ -48,6 +51,7 @@ impl Default for Data {
             memory: None,
             typecheck: (0, 0),
             today: Today::default(),
+            fleet_paused: None,
         }
     }
 }
@@ -71,6 +75,8 @@ pub enum SessionState {
     Error(String),
     /// The worker lives but the session cannot be repaired: the reason.
     Blocked(String),
+    /// Paused by the operator (`p`, `brl pause <session>`): who paused it (cli, http, dashboard).
+    Paused(String),
 }
 
 impl SessionState {
@@ -84,6 +90,7 @@ impl SessionState {
             SessionState::Dead => "dead",
             SessionState::Error(_) => "error",
             SessionState::Blocked(_) => "blocked",
+            SessionState::Paused(_) => "paused",
         }
     }
 }

@@ -141,6 +141,24 @@ pub fn trigger(home: &Home, job: crate::jobs::Job) -> (Level, String) {
     }
 }
 
+/// Pause, resume, stop or restart a session, or pause/resume the fleet (`session` `None`),
+/// logged `by: "dashboard"`.
+pub fn session_op(
+    home: &Home,
+    op: crate::control::ops::Op,
+    session: Option<String>,
+    tx: Sender<Msg>,
+) {
+    use crate::control::ops::{self, By};
+    let home = Home::new(home.root());
+    let who = session.clone().unwrap_or_else(|| "the fleet".into());
+    spawn(tx, format!("{} {who}", op.as_str()), move || {
+        let text =
+            ops::apply(&home, op, session.as_deref(), By::Dashboard).map_err(|e| e.to_string())?;
+        Ok((Level::Ok, text))
+    });
+}
+
 fn spawn(
     tx: Sender<Msg>,
     what: String,

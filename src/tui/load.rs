@@ -112,6 +112,9 @@ pub fn sessions(
                                 .map(|b| b.reason.clone())
                                 .unwrap_or_default(),
                         ),
+                        "paused" => SessionState::Paused(
+                            c.paused.as_ref().map(|p| p.by.clone()).unwrap_or_default(),
+                        ),
                         "cycle" => SessionState::Cycle,
                         "granted" => SessionState::Granted,
                         "pausing" => SessionState::Pausing,
@@ -216,6 +219,15 @@ pub fn meetings(home: &Home) -> Result<Vec<Meeting>, String> {
         .collect();
     out.sort_by(|a, b| b.name.cmp(&a.name));
     Ok(out)
+}
+
+/// Who paused the whole fleet, if it is paused (an unreadable file reads as paused: the
+/// scheduler keeps what it last read, and the status names the error).
+pub fn fleet_paused(home: &Home) -> Option<String> {
+    match crate::store::control::FleetControl::new(home).load() {
+        Ok(f) => f.paused.map(|p| p.by),
+        Err(e) => Some(format!("? ({e})")),
+    }
 }
 
 /// Who schedules the home: the holder of its control lock and what supervises it.

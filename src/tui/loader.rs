@@ -32,10 +32,11 @@ pub enum What {
     Memory,
     Typecheck,
     Today,
+    Fleet,
 }
 
 impl What {
-    pub const ALL: [What; 8] = [
+    pub const ALL: [What; 9] = [
         What::Sessions,
         What::Queue,
         What::Tasks,
@@ -44,6 +45,7 @@ impl What {
         What::Memory,
         What::Typecheck,
         What::Today,
+        What::Fleet,
     ];
 }
 
@@ -250,6 +252,7 @@ impl State {
                 What::Tasks => Part::Tasks(load::tasks(&self.home)),
                 What::Meetings => Part::Meetings(load::meetings(&self.home)),
                 What::Room => Part::Room(load::room(&self.home, &self.config)),
+                What::Fleet => Part::Fleet(load::fleet_paused(&self.home)),
                 What::Memory => Part::Memory(load::memory(&mut self.memory, &self.config)),
                 What::Typecheck => {
                     let (u, m) = load::typecheck(&self.home, &self.config);
@@ -278,6 +281,9 @@ impl State {
 
     fn what_changed(&self, p: &Path) -> Vec<What> {
         let logs = self.home.logs_dir();
+        if p == crate::store::control::FleetControl::new(&self.home).path() {
+            return vec![What::Fleet];
+        }
         if p.starts_with(self.home.control_dir()) {
             return vec![What::Sessions];
         }

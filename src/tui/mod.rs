@@ -22,6 +22,7 @@ mod motion;
 pub mod msg;
 mod open;
 mod reader;
+mod session_keys;
 mod term;
 pub mod update;
 #[cfg(test)]
@@ -198,6 +199,7 @@ impl Runtime {
                     },
                 );
             }
+            Effect::Session { op, session } => jobs::session_op(&self.home, op, session, tx),
             Effect::Trigger(job) => {
                 let (level, text) = jobs::trigger(&self.home, job);
                 let _ = update::update(
@@ -253,6 +255,45 @@ impl Runtime {
                 ),
             ));
         };
+        // Inside tmux: never a nested client (prefix + d would detach the user's whole terminal).
+        match tmux.reach() {
+            Some(crate::tmux::manners::Reach::Switch { client }) => {
+                return Ok(match tmux.switch_client(&client, &pane.id) {
+                    Ok(()) => (
+                        app::Level::Info,
+                        format!(
+                            "switched this tmux client to {session}'s pane; prefix + L comes back here"
+                        ),
+                    ),
+                    Err(e) => (
+                        app::Level::Error,
+                        format!("cannot switch to {session}'s pane: {e}"),
+                    ),
+                });
+            }
+            Some(crate::tmux::manners::Reach::Popup) => {
+                let title = format!(" brl {session} — prefix + d closes ");
+                let status = tmux
+                    .popup_command(&self.config.tmux.session, &pane.id, &title)
+                    .status();
+                return Ok(match status {
+                    Ok(s) if s.success() => {
+                        (app::Level::Info, format!("back from {session}'s pane"))
+                    }
+                    Ok(s) => (
+                        app::Level::Error,
+                        format!(
+                            "`tmux display-popup` for {session} ended with {s} (tmux 3.2 or newer has popups)"
+                        ),
+                    ),
+                    Err(e) => (
+                        app::Level::Error,
+                        format!("cannot run `tmux display-popup`: {e}"),
+                    ),
+                });
+            }
+            None => {}
+        }
         self.pause.pause();
         term::suspend();
         let status = tmux

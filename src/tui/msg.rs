@@ -45,6 +45,8 @@ pub enum Part {
     Memory(Option<Memory>),
     Typecheck(usize, usize),
     Today(Today),
+    /// Who paused the whole fleet (`None`: not paused).
+    Fleet(Option<String>),
 }
 
 /// What the runtime must do.
@@ -83,6 +85,11 @@ pub enum Effect {
     },
     Attach {
         session: String,
+    },
+    /// Pause, resume, stop or restart a session (`None`: pause or resume the fleet).
+    Session {
+        op: crate::control::ops::Op,
+        session: Option<String>,
     },
     /// Start a periodic job now, in a process of its own (it outlives the dashboard).
     Trigger(crate::jobs::Job),

@@ -140,6 +140,7 @@ pub(super) fn apply_part(app: &mut App, p: Part) {
         Part::Memory(m) => d.memory = m,
         Part::Typecheck(used, max) => d.typecheck = (used, max),
         Part::Today(t) => d.today = t,
+        Part::Fleet(f) => d.fleet_paused = f,
     }
     // Keep selections on the lists as they are now.
     app.session_sel = app

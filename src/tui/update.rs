@@ -153,6 +153,7 @@ fn act(app: &mut App, a: Action) -> Vec<Effect> {
             vec![Effect::Trigger(job)]
         }
         TriggerFix => vec![Effect::TriggerFix],
+        PauseSession | PauseFleet | RestartSession | StopCycle => super::session_keys::act(app, a),
         Attach => match selected_session(app) {
             Some(session) => vec![Effect::Attach { session }],
             None => vec![],
@@ -285,6 +286,13 @@ fn confirmed(app: &mut App, c: app::Confirm) -> Vec<Effect> {
             app.busy.push(format!("dropping task {id}"));
             vec![Effect::DropTask(id)]
         }
+        app::Confirm::Session { op, session } => {
+            app.message = Some(info(&format!("{} {session}…", op.as_str())));
+            vec![Effect::Session {
+                op,
+                session: Some(session),
+            }]
+        }
     }
 }
 
@@ -346,7 +354,7 @@ fn cycle(items: &[String], current: Option<String>) -> Option<String> {
     }
 }
 
-fn info(text: &str) -> Message {
+pub(super) fn info(text: &str) -> Message {
     Message {
         level: Level::Info,
         text: text.to_string(),

@@ -61,6 +61,7 @@ fn task(id: u64, tier: Tier, state: TaskState) -> Task {
         attempts: 0,
         session: None,
         branch: None,
+        for_session: None,
         last_reason: None,
     }
 }
@@ -587,4 +588,65 @@ fn every_action_is_handled_somewhere() {
             let _ = act(&mut a, d.action);
         }
     }
+}
+
+#[test]
+fn p_pauses_or_resumes_the_selected_session_and_shift_p_the_fleet() {
+    use crate::control::ops::Op;
+    let mut a = app();
+    act(&mut a, Action::Down);
+    assert_eq!(
+        act(&mut a, Action::PauseSession),
+        vec![Effect::Session {
+            op: Op::Pause,
+            session: Some("s2".into())
+        }]
+    );
+    a.data.sessions[1].state = SessionState::Paused("cli".into());
+    assert_eq!(
+        act(&mut a, Action::PauseSession),
+        vec![Effect::Session {
+            op: Op::Resume,
+            session: Some("s2".into())
+        }]
+    );
+    assert_eq!(
+        act(&mut a, Action::PauseFleet),
+        vec![Effect::Session {
+            op: Op::Pause,
+            session: None
+        }]
+    );
+    update(&mut a, Msg::Part(Part::Fleet(Some("http".into()))));
+    assert_eq!(
+        act(&mut a, Action::PauseFleet),
+        vec![Effect::Session {
+            op: Op::Resume,
+            session: None
+        }]
+    );
+}
+
+#[test]
+fn x_and_shift_x_ask_before_restarting_or_stopping_the_selected_session() {
+    use crate::control::ops::Op;
+    let mut a = app();
+    assert!(act(&mut a, Action::StopCycle).is_empty());
+    assert_eq!(
+        a.overlay,
+        Some(Overlay::Confirm(Confirm::Session {
+            op: Op::Stop,
+            session: "s1".into()
+        }))
+    );
+    assert_eq!(
+        act(&mut a, Action::Confirm),
+        vec![Effect::Session {
+            op: Op::Stop,
+            session: Some("s1".into())
+        }]
+    );
+    assert!(act(&mut a, Action::RestartSession).is_empty());
+    assert!(act(&mut a, Action::Cancel).is_empty());
+    assert_eq!(a.overlay, None);
 }

@@ -39,7 +39,10 @@ fn work(app: &App, t: Theme) -> Vec<Part> {
     for s in &d.sessions {
         let i = match s.state {
             SessionState::Cycle => 0,
-            SessionState::Granted | SessionState::Waiting | SessionState::Pausing => 1,
+            SessionState::Granted
+            | SessionState::Waiting
+            | SessionState::Pausing
+            | SessionState::Paused(_) => 1,
             SessionState::Stale => 2,
             SessionState::Dead => 3,
             SessionState::Error(_) => 4,

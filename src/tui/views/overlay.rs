@@ -115,6 +115,23 @@ fn confirm(app: &App, c: &Confirm, buf: &mut Buffer, area: Rect, t: Theme) {
             l.extend(para(title, inner, t.plain()));
             ("Drop task", l)
         }
+        Confirm::Session { op, session } => {
+            let (q, what, title) = match op {
+                crate::control::ops::Op::Stop => (
+                    format!("Stop the cycle of {session}?"),
+                    "The agent is killed and the branch discarded; the cycle is recorded as interrupted. The worker then waits for its next grant.",
+                    "Stop cycle",
+                ),
+                _ => (
+                    format!("Restart the worker of {session}?"),
+                    "A cycle in flight is recorded as interrupted; the control room starts a new worker in its pane.",
+                    "Restart",
+                ),
+            };
+            let mut l = para(&q, inner, b);
+            l.extend(para(what, inner, t.plain()));
+            (title, l)
+        }
     };
     lines.push(Line::raw(""));
     lines.push(Line::from(vec![

@@ -50,6 +50,7 @@ fn cells<'a>(app: &App, s: &'a SessionRow, wide: bool, t: Theme) -> Vec<Cell<'a>
     let what = match (&s.phase, &s.state) {
         (Some(p), _) => p.as_str(),
         (None, SessionState::Dead | SessionState::Stale) => "",
+        (None, SessionState::Paused(_)) => "no new cycle until resumed",
         (None, _) => "idle",
     };
     let phase = match s.since {

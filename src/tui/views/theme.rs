@@ -111,7 +111,7 @@ impl Theme {
     pub fn session_state(self, s: &SessionState) -> Style {
         match s {
             SessionState::Cycle => self.ok(),
-            SessionState::Stale => self.warn(),
+            SessionState::Stale | SessionState::Paused(_) => self.warn(),
             SessionState::Dead | SessionState::Error(_) | SessionState::Blocked(_) => self.error(),
             SessionState::Granted | SessionState::Waiting | SessionState::Pausing => self.plain(),
         }

@@ -35,6 +35,7 @@ pub fn control_room_pid(home: &Home) -> Option<u32> {
 /// papered over with zeros.
 pub fn snapshot(home: &Home, config: &Config, memory: &mut MemoryReader) -> Value {
     let now = Utc::now();
+    let mut facts = Vec::new();
     let sessions: Vec<Value> = config
         .session_names()
         .iter()
@@ -43,7 +44,8 @@ pub fn snapshot(home: &Home, config: &Config, memory: &mut MemoryReader) -> Valu
             let alive = sc.worker_alive().unwrap_or(false);
             match sc.load() {
                 Ok(c) => {
-                    let state = c.shown_state(alive, now);
+                    let state = crate::why::shown_state(&c, alive, now);
+                    facts.push(crate::why::SessionFact::of(s, &c, alive));
                     json!({
                         "name": s,
                         "state": state,
@@ -95,7 +97,13 @@ pub fn snapshot(home: &Home, config: &Config, memory: &mut MemoryReader) -> Valu
         }
         Err(e) => json!({"error": e.to_string()}),
     };
-    let memory = match memory.read() {
+    let mem = memory.read();
+    let room = control_room_pid(home);
+    let why = crate::why::explain(
+        &crate::why::gather(home, config, now, room, facts, mem),
+        now,
+    );
+    let memory = match mem {
         Some(m) => json!({
             "used_bytes": m.used,
             "total_bytes": m.total,
@@ -123,7 +131,8 @@ pub fn snapshot(home: &Home, config: &Config, memory: &mut MemoryReader) -> Valu
         "agent_limits": crate::scheduler::limits::lines(home, now),
         "today": today,
         "at": now,
-        "control_room": {"pid": control_room_pid(home)},
+        "control_room": {"pid": room},
+        "why": why,
         "sessions": sessions,
         "queue": queue,
         "review_backlog": backlog,
@@ -195,6 +204,15 @@ pub fn describe(v: &Value) -> String {
     }
     if v.get("agent").is_some() {
         out.push_str(&describe_agent(&v["agent"]));
+    }
+    // Why nothing happens, from the scheduler's own decision (the control room line says
+    // whether it runs).
+    for w in v["why"].as_array().into_iter().flatten() {
+        if w["key"] != "no_control_room"
+            && let Some(t) = w["text"].as_str()
+        {
+            out.push_str(&format!("why idle: {t}\n"));
+        }
     }
     if let Some(t) = v["review_backlog"]["text"].as_str() {
         out.push_str(&format!(

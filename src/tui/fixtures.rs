@@ -55,6 +55,7 @@ pub fn busy_home(now: DateTime<Utc>, sessions: usize, reviews: usize, log_entrie
         today: Today {
             kept: 3,
             discarded: 5,
+            no_change: 4,
             cost_usd: 0.1234,
             by_session: Default::default(),
         },

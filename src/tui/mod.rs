@@ -21,6 +21,7 @@ mod loader;
 mod motion;
 pub mod msg;
 mod open;
+pub mod preview;
 mod reader;
 mod term;
 pub mod update;
@@ -78,6 +79,7 @@ pub fn run(home: &Home, config: &Config) -> anyhow::Result<()> {
     let data = Data {
         home: home.root().display().to_string(),
         main: config.main.clone(),
+        loading: true,
         ..Data::default()
     };
     let mut app = App::new(keymap, data, Utc::now());
@@ -115,6 +117,8 @@ impl Runtime {
     ) -> anyhow::Result<()> {
         self.draw(app, term)?;
         let mut last_draw = Instant::now();
+        // The session whose output the loader follows for the preview.
+        let mut previewed: Option<String> = None;
         loop {
             // Asleep until a message, or until an age on screen changes its text.
             let first = match app.next_age_change.get() {
@@ -152,6 +156,11 @@ impl Runtime {
             }
             if app.quit {
                 return Ok(());
+            }
+            let wanted = open::previewed_session(app);
+            if wanted != previewed {
+                previewed.clone_from(&wanted);
+                self.loader.send(Request::Preview(wanted));
             }
             self.draw(app, term)?;
             last_draw = Instant::now();

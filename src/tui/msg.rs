@@ -45,6 +45,12 @@ pub enum Part {
     Memory(Option<Memory>),
     Typecheck(usize, usize),
     Today(Today),
+    /// Why nothing happens ([`crate::why::explain`]).
+    Why(Vec<crate::why::Why>),
+    /// The known flaky tests' names.
+    Flaky(Vec<String>),
+    /// The selected session's output (`None`: no session previewed).
+    Preview(Option<super::data::Preview>),
 }
 
 /// What the runtime must do.

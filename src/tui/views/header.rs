@@ -34,8 +34,8 @@ pub fn draw(app: &App, buf: &mut Buffer, area: Rect, t: Theme) {
 /// Sessions by state, reviews waiting, ready tasks.
 fn work(app: &App, t: Theme) -> Vec<Part> {
     let d = &app.data;
-    // cycle, waiting (+granted, pausing), stale, dead, error, blocked
-    let mut n = [0usize; 6];
+    // cycle, waiting (+granted, pausing), stale, dead, error, blocked, stopped
+    let mut n = [0usize; 7];
     for s in &d.sessions {
         let i = match s.state {
             SessionState::Cycle => 0,
@@ -44,10 +44,19 @@ fn work(app: &App, t: Theme) -> Vec<Part> {
             SessionState::Dead => 3,
             SessionState::Error(_) => 4,
             SessionState::Blocked(_) => 5,
+            SessionState::Stopped => 6,
         };
         n[i] += 1;
     }
-    let styles = [t.ok(), t.plain(), t.warn(), t.error(), t.error(), t.alarm()];
+    let styles = [
+        t.ok(),
+        t.plain(),
+        t.warn(),
+        t.error(),
+        t.error(),
+        t.alarm(),
+        t.dim(),
+    ];
     let names = [
         ("cycle", "cycle"),
         ("waiting", "wait"),
@@ -55,10 +64,11 @@ fn work(app: &App, t: Theme) -> Vec<Part> {
         ("dead", "dead"),
         ("error", "err"),
         ("blocked", "blocked"),
+        ("stopped", "stop"),
     ];
     let counts = |short: bool| {
         let mut spans = Vec::new();
-        for i in 0..6 {
+        for i in 0..7 {
             if n[i] == 0 && i > 0 {
                 continue;
             }
@@ -71,7 +81,9 @@ fn work(app: &App, t: Theme) -> Vec<Part> {
         }
         spans
     };
-    let sessions = if d.sessions.is_empty() {
+    let sessions = if d.loading {
+        part(8, vec![Span::styled("loading…", t.dim())], None)
+    } else if d.sessions.is_empty() {
         part(
             8,
             vec![Span::styled("no sessions configured", t.warn())],
@@ -118,8 +130,10 @@ fn work(app: &App, t: Theme) -> Vec<Part> {
             Some(vec![Span::styled("tasks ?", t.error())]),
         ),
     };
-    // Why a blocked session does nothing, in its own words: the first one, cut to fit.
-    let blocked = d.sessions.iter().find_map(|s| match &s.state {
+    // Why a blocked session does nothing, in its own words: the first one, cut to fit (unless
+    // the second line's reason already names it).
+    let said = d.why.first().is_some_and(|w| w.key == "blocked");
+    let blocked = d.sessions.iter().filter(|_| !said).find_map(|s| match &s.state {
         SessionState::Blocked(why) => Some(part(
             7,
             vec![Span::styled(
@@ -162,7 +176,13 @@ fn first_words(text: &str, max: usize) -> String {
 fn machine(app: &App, t: Theme) -> Vec<Part> {
     let d = &app.data;
     let gated = d.memory.is_some_and(|m| m.gated());
+    let said = |key: &str| d.why.iter().any(|w| w.key == key);
     let room = match (d.room.pid, gated) {
+        _ if d.loading => part(10, vec![Span::styled("loading…", t.dim())], None),
+        // Why nothing happens, from the scheduler's own decision: first, in full when it fits.
+        _ if !d.why.is_empty() && !(d.why.len() == 1 && d.why[0].key == "no_control_room") => {
+            why_part(d, t)
+        }
         (Some(pid), g) => {
             let by = d
                 .room
@@ -217,7 +237,7 @@ fn machine(app: &App, t: Theme) -> Vec<Part> {
     };
     let mut parts = vec![room];
     // An agent's limit stops every cycle: as important as who schedules.
-    for line in &d.room.agent_limits {
+    for line in d.room.agent_limits.iter().filter(|_| !said("agent_limited")) {
         let short = line.replacen("agent ", "", 1).replacen(" limited", "", 1);
         parts.push(part(
             9,
@@ -234,7 +254,7 @@ fn machine(app: &App, t: Theme) -> Vec<Part> {
     // Back-pressure: the queue is full, self-planned cycles wait for decisions.
     if let Ok(q) = &d.queue {
         let open = q.iter().filter(|r| r.entry.status.is_open()).count();
-        if crate::scheduler::backlog_full(open, d.room.max_pending) {
+        if crate::scheduler::backlog_full(open, d.room.max_pending) && !said("review_backlog") {
             parts.push(part(
                 9,
                 vec![Span::styled(
@@ -277,14 +297,28 @@ fn machine(app: &App, t: Theme) -> Vec<Part> {
             Span::styled(" · ", t.dim()),
             Span::styled(format!("discarded {}", td.discarded), t.warn()),
             Span::styled(" · ", t.dim()),
+            Span::styled(format!("no change {}", td.no_change), t.dim()),
+            Span::styled(" · ", t.dim()),
             Span::raw(cost.clone()),
         ],
         Some(vec![
             Span::styled(format!("kept {}", td.kept), t.ok()),
             Span::styled(format!(" disc {}", td.discarded), t.warn()),
+            Span::styled(format!(" same {}", td.no_change), t.dim()),
             Span::raw(format!(" {cost}")),
         ]),
     ));
+    if !d.flaky.is_empty() {
+        let n = d.flaky.len();
+        parts.push(part(
+            4,
+            vec![Span::styled(
+                format!("{n} flaky test{}", if n == 1 { "" } else { "s" }),
+                t.warn(),
+            )],
+            Some(vec![Span::styled(format!("{n} flaky"), t.warn())]),
+        ));
+    }
     if !d.home.is_empty() {
         parts.push(part(
             1,
@@ -293,6 +327,22 @@ fn machine(app: &App, t: Theme) -> Vec<Part> {
         ));
     }
     parts
+}
+
+/// The first reason nothing happens, with how many more there are (the Sessions view lists
+/// them all).
+fn why_part(d: &crate::tui::data::Data, t: Theme) -> Part {
+    let style = t.alarm();
+    let more = match d.why.len() {
+        1 => String::new(),
+        n => format!(" (+{} more)", n - 1),
+    };
+    let w = &d.why[0];
+    part(
+        10,
+        vec![Span::styled(format!("⏸ {}{more}", w.text), style)],
+        Some(vec![Span::styled(format!("⏸ {}{more}", w.short), style)]),
+    )
 }
 
 /// The parts joined by " │ ": shortened, least important first, then left out, until they fit.

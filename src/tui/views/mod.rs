@@ -24,6 +24,7 @@ mod meetings;
 mod overlay;
 mod reader;
 mod review;
+mod session_detail;
 mod sessions;
 mod table;
 mod tasks;

@@ -3,7 +3,7 @@
 //! adds what the decision cannot see: the control room not running, sessions blocked, stopped or
 //! all failing for the same reason. Pure ([`explain`]) over [`Facts`]; [`gather`] reads the files.
 
-use chrono::{DateTime, Local, Utc};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::config::Config;
@@ -36,7 +36,10 @@ impl SessionFact {
             idle: c.idle(),
             granted: c.grant.is_some(),
             blocked: c.blocked.as_ref().map(|b| b.reason.clone()),
-            last: c.last.as_ref().map(|l| (l.outcome.clone(), l.reason.clone())),
+            last: c
+                .last
+                .as_ref()
+                .map(|l| (l.outcome.clone(), l.reason.clone())),
         }
     }
 }
@@ -225,8 +228,7 @@ pub fn skip_why(skip: &Skip, now: DateTime<Utc>) -> Why {
             why(
                 "budget",
                 format!(
-                    "budget reached ({limit}: {figures}): no new cycles until midnight UTC ({})",
-                    until(crate::scheduler::budget::day_start(now) + chrono::Duration::days(1), now)
+                    "budget reached ({limit}: {figures}): no new cycles until midnight UTC"
                 ),
                 format!("budget reached ({limit})"),
             )
@@ -238,13 +240,13 @@ fn gib(bytes: u64) -> String {
     format!("{:.1}", bytes as f64 / f64::from(1u32 << 30))
 }
 
-/// A moment ahead, in local time; the date too when not today.
+/// A moment ahead, in UTC (the log's and the budget's clock; the same on every machine an
+/// operator connects from); the date too when not today.
 fn until(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
-    let at = at.with_timezone(&Local);
-    if at.date_naive() == now.with_timezone(&Local).date_naive() {
-        at.format("%H:%M").to_string()
+    if at.date_naive() == now.date_naive() {
+        at.format("%H:%M UTC").to_string()
     } else {
-        at.format("%Y-%m-%d %H:%M").to_string()
+        at.format("%Y-%m-%d %H:%M UTC").to_string()
     }
 }
 

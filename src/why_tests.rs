@@ -55,7 +55,11 @@ fn a_reached_budget_names_the_limit_and_the_figures() {
     f.today.cost_usd = 5.2;
     let w = explain(&f, now());
     assert_eq!(keys(&f), ["budget"]);
-    assert!(w[0].text.contains("daily_usd: $5.20 of $5.00 today"), "{}", w[0].text);
+    assert!(
+        w[0].text.contains("daily_usd: $5.20 of $5.00 today"),
+        "{}",
+        w[0].text
+    );
     assert!(w[0].text.contains("until midnight UTC"), "{}", w[0].text);
     f.daily_usd = None;
     f.max_cycles_per_day = Some(3);
@@ -74,7 +78,11 @@ fn the_ram_gate_gives_its_figures() {
     });
     let w = explain(&f, now());
     assert_eq!(w[0].key, "ram");
-    assert!(w[0].text.contains("93.8% used (15.0 of 16.0 GiB, host)"), "{}", w[0].text);
+    assert!(
+        w[0].text.contains("93.8% used (15.0 of 16.0 GiB, host)"),
+        "{}",
+        w[0].text
+    );
     assert!(w[0].text.contains("gate 85%"), "{}", w[0].text);
 }
 
@@ -103,8 +111,7 @@ fn an_agent_limit_says_until_when() {
     });
     let w = explain(&f, now());
     assert_eq!(w[0].key, "agent_limited");
-    let at = resume.with_timezone(&Local).format("%H:%M").to_string();
-    assert!(w[0].text.contains(&format!("until {at}")), "{}", w[0].text);
+    assert!(w[0].text.contains("until 12:30 UTC"), "{}", w[0].text);
     // An expired limit stops nothing.
     assert!(explain(&f, resume + chrono::Duration::seconds(1)).is_empty());
 }
@@ -116,7 +123,10 @@ fn a_blocked_session_is_named_in_its_own_words_and_gets_no_grant() {
     let f = facts(vec![idle("s1"), s2]);
     let w = explain(&f, now());
     assert_eq!(keys(&f), ["blocked"]);
-    assert_eq!(w[0].text, "s2 blocked: cargo check fails on main: error[E0425]");
+    assert_eq!(
+        w[0].text,
+        "s2 blocked: cargo check fails on main: error[E0425]"
+    );
 }
 
 #[test]

@@ -8,6 +8,9 @@ use chrono::{DateTime, Utc};
 use crate::config::keys::Keymap;
 
 mod rows;
+mod why;
+
+pub use why::{Held, held_home, preview_home};
 
 use rows::{log_entry, meetings, review, session, tasks, transcript_line};
 

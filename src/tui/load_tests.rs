@@ -64,7 +64,11 @@ fn a_session_shows_the_figures_of_its_newest_cycle_only() {
     );
     assert_eq!(rows[0].last_figures, None);
     assert_eq!(
-        (rows[0].kept_today, rows[0].discarded_today, rows[0].no_change_today),
+        (
+            rows[0].kept_today,
+            rows[0].discarded_today,
+            rows[0].no_change_today
+        ),
         (1, 0, 1),
         "a no-change cycle is not a discard"
     );

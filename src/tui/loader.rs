@@ -310,10 +310,13 @@ impl State {
                 What::Room => {
                     let room = load::room(&self.home, &self.config);
                     self.facts.room = room.pid;
-                    self.facts.agent_limit =
-                        crate::scheduler::limits::active(&self.home, self.config.preset().name(), now)
-                            .ok()
-                            .flatten();
+                    self.facts.agent_limit = crate::scheduler::limits::active(
+                        &self.home,
+                        self.config.preset().name(),
+                        now,
+                    )
+                    .ok()
+                    .flatten();
                     Part::Room(room)
                 }
                 What::Memory => {

@@ -21,15 +21,12 @@ pub fn read(home: &Home, session: &str) -> Preview {
     let path = home.session_logs_dir(session).join("pane.log");
     let (lines, note) = match tail(&path) {
         Ok(text) => {
-            let lines: Vec<String> = keep_sgr(&text)
-                .lines()
-                .map(str::to_string)
-                .collect::<Vec<_>>();
-            let first = lines.len().saturating_sub(MAX_LINES);
-            let mut lines = lines[first..].to_vec();
+            let mut lines: Vec<String> = keep_sgr(&text).lines().map(str::to_string).collect();
             while lines.last().is_some_and(|l| visible_is_blank(l)) {
                 lines.pop();
             }
+            let first = lines.len().saturating_sub(MAX_LINES);
+            let lines = lines.split_off(first);
             let note = lines.is_empty().then(|| "(no output yet)".to_string());
             (lines, note)
         }
@@ -164,10 +161,7 @@ pub fn spans(line: &str, base: Style) -> Vec<Span<'static>> {
 
 /// `style` after the SGR parameters `params` ("1;31", "38;5;208", "" = reset).
 fn apply(mut style: Style, base: Style, params: &str) -> Style {
-    let nums: Vec<u16> = params
-        .split(';')
-        .map(|p| p.parse().unwrap_or(0))
-        .collect();
+    let nums: Vec<u16> = params.split(';').map(|p| p.parse().unwrap_or(0)).collect();
     let mut i = 0;
     while i < nums.len() {
         let n = nums[i];
@@ -233,7 +227,10 @@ mod tests {
 
     #[test]
     fn sgr_becomes_styles() {
-        let s = spans("\u{1b}[1;31merror\u{1b}[0m: \u{1b}[38;5;208mx\u{1b}[39my", Style::default());
+        let s = spans(
+            "\u{1b}[1;31merror\u{1b}[0m: \u{1b}[38;5;208mx\u{1b}[39my",
+            Style::default(),
+        );
         let texts: Vec<&str> = s.iter().map(|s| s.content.as_ref()).collect();
         assert_eq!(texts, ["error", ": ", "x", "y"]);
         assert_eq!(s[0].style.fg, Some(Color::Indexed(1)));
@@ -249,7 +246,12 @@ mod tests {
         let home = Home::new(d.path());
         let p = read(&home, "s1");
         assert!(p.lines.is_empty());
-        assert!(p.note.as_deref().is_some_and(|n| n.contains("no output yet")), "{p:?}");
+        assert!(
+            p.note
+                .as_deref()
+                .is_some_and(|n| n.contains("no output yet")),
+            "{p:?}"
+        );
         let dir = home.session_logs_dir("s1");
         std::fs::create_dir_all(&dir).expect("mkdir");
         let mut text = String::new();
@@ -260,7 +262,10 @@ mod tests {
         std::fs::write(dir.join("pane.log"), text).expect("write");
         let p = read(&home, "s1");
         assert_eq!(p.lines.len(), MAX_LINES);
-        assert_eq!(p.lines.last().map(String::as_str), Some("\u{1b}[32mlast\u{1b}[0m"));
+        assert_eq!(
+            p.lines.last().map(String::as_str),
+            Some("\u{1b}[32mlast\u{1b}[0m")
+        );
         assert_eq!(p.lines[MAX_LINES - 2], "line 4999");
         assert_eq!(p.note, None);
     }

@@ -133,20 +133,24 @@ fn work(app: &App, t: Theme) -> Vec<Part> {
     // Why a blocked session does nothing, in its own words: the first one, cut to fit (unless
     // the second line's reason already names it).
     let said = d.why.first().is_some_and(|w| w.key == "blocked");
-    let blocked = d.sessions.iter().filter(|_| !said).find_map(|s| match &s.state {
-        SessionState::Blocked(why) => Some(part(
-            7,
-            vec![Span::styled(
-                format!("{} blocked: {}", s.name, first_words(why, 55)),
-                t.alarm(),
-            )],
-            Some(vec![Span::styled(
-                format!("{}: {}", s.name, first_words(why, 28)),
-                t.alarm(),
-            )]),
-        )),
-        _ => None,
-    });
+    let blocked = d
+        .sessions
+        .iter()
+        .filter(|_| !said)
+        .find_map(|s| match &s.state {
+            SessionState::Blocked(why) => Some(part(
+                7,
+                vec![Span::styled(
+                    format!("{} blocked: {}", s.name, first_words(why, 55)),
+                    t.alarm(),
+                )],
+                Some(vec![Span::styled(
+                    format!("{}: {}", s.name, first_words(why, 28)),
+                    t.alarm(),
+                )]),
+            )),
+            _ => None,
+        });
     let mut parts = vec![
         part(10, vec![Span::styled("brl", t.title())], None),
         part(
@@ -237,7 +241,12 @@ fn machine(app: &App, t: Theme) -> Vec<Part> {
     };
     let mut parts = vec![room];
     // An agent's limit stops every cycle: as important as who schedules.
-    for line in d.room.agent_limits.iter().filter(|_| !said("agent_limited")) {
+    for line in d
+        .room
+        .agent_limits
+        .iter()
+        .filter(|_| !said("agent_limited"))
+    {
         let short = line.replacen("agent ", "", 1).replacen(" limited", "", 1);
         parts.push(part(
             9,

@@ -33,7 +33,12 @@ pub fn draw(app: &App, s: &SessionRow, buf: &mut Buffer, area: Rect, t: Theme) {
         }
     };
     if let SessionState::Blocked(why) | SessionState::Error(why) = &s.state {
-        wrapped(&format!("{}: ", s.state.label()), why, t.alarm(), &mut lines);
+        wrapped(
+            &format!("{}: ", s.state.label()),
+            why,
+            t.alarm(),
+            &mut lines,
+        );
     }
     if let Some(l) = &s.last {
         let label = format!("last: {} {} ago — ", l.outcome, age_at(app, l.at));
@@ -104,7 +109,11 @@ fn output(app: &App, s: &SessionRow, rows: usize, w: usize, t: Theme) -> Vec<Lin
         return vec![Line::styled(note.clone(), t.dim())];
     }
     let first = p.lines.len().saturating_sub(rows);
-    let base = if app.no_color { Style::default() } else { t.plain() };
+    let base = if app.no_color {
+        Style::default()
+    } else {
+        t.plain()
+    };
     p.lines[first..]
         .iter()
         .map(|l| {

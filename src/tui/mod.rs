@@ -19,6 +19,7 @@ mod jobs;
 pub mod load;
 mod loader;
 mod motion;
+mod mouse;
 pub mod msg;
 mod open;
 pub mod preview;
@@ -196,8 +197,16 @@ impl Runtime {
             Effect::WatchOutput { request, session } => {
                 self.loader.send(Request::Output { request, session })
             }
+            Effect::Mouse(on) => {
+                if let Err(e) = term::set_mouse(on) {
+                    app.message = Some(app::Message {
+                        level: app::Level::Error,
+                        text: format!("cannot switch the mouse: {e}"),
+                    });
+                }
+            }
             Effect::Attach { session } => {
-                let text = self.attach(term, &session)?;
+                let text = self.attach(term, &session, app.mouse)?;
                 let _ = update::update(
                     app,
                     Msg::Done {
@@ -244,7 +253,12 @@ impl Runtime {
     }
 
     /// Hand the terminal to `tmux attach` on the session's pane; back here when it detaches.
-    fn attach(&self, term: &mut term::Term, session: &str) -> anyhow::Result<(app::Level, String)> {
+    fn attach(
+        &self,
+        term: &mut term::Term,
+        session: &str,
+        mouse: bool,
+    ) -> anyhow::Result<(app::Level, String)> {
         let tmux = crate::tmux::Tmux::new(self.config.tmux.socket.as_deref());
         let tag = self.home.root().display().to_string();
         let pane = match tmux.panes(&tag) {
@@ -268,7 +282,7 @@ impl Runtime {
             .attach_command(&self.config.tmux.session, Some(&pane.id))
             .env_remove("TMUX")
             .status();
-        term::resume(term)?;
+        term::resume(term, mouse)?;
         self.pause.resume();
         Ok(match status {
             Ok(s) if s.success() => (app::Level::Info, format!("back from {session}'s pane")),

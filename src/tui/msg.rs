@@ -27,6 +27,8 @@ pub enum Msg {
     },
     Tick(DateTime<Utc>),
     Resize(u16, u16),
+    /// A left click at (column, row).
+    Click(u16, u16),
 }
 
 /// A freshly loaded part of [`super::data::Data`].
@@ -94,5 +96,7 @@ pub enum Effect {
     Trigger(crate::jobs::Job),
     /// Hand the fixer's next repair to a waiting worker.
     TriggerFix,
+    /// Capture the mouse (clicks, wheel) or release it to the terminal (text selection).
+    Mouse(bool),
     Quit,
 }

@@ -114,8 +114,12 @@ pub fn snapshot(home: &Home, config: &Config, memory: &mut MemoryReader) -> Valu
         }),
         None => json!({"error": "memory figures unavailable"}),
     };
+    let outcomes = crate::scheduler::budget::today_cycles(&home.log_path(), now)
+        .map(|c| crate::why::outcome_counts(&c))
+        .unwrap_or_default();
     let today = match crate::scheduler::budget::today(&home.log_path(), now) {
         Ok(u) => json!({
+            "outcomes": outcomes,
             "cost_usd": round_usd(u.cost_usd),
             "cycles": u.cycles,
             "daily_usd": config.budget.daily_usd,
@@ -261,6 +265,16 @@ pub fn describe(v: &Value) -> String {
                 Some(l) => format!(" — LIMIT REACHED ({l}): no new cycles until midnight UTC"),
                 None => String::new(),
             }
+        ));
+    }
+    if let Some(o) = t["outcomes"].as_object() {
+        let n = |k: &str| o.get(k).and_then(Value::as_u64).unwrap_or(0);
+        out.push_str(&format!(
+            "today's cycles: kept {} · discarded {} · no change {} · other {}\n",
+            n("kept"),
+            n("discarded"),
+            n("no_change"),
+            n("other")
         ));
     }
     out.push_str("sessions:\n");

@@ -250,6 +250,30 @@ fn until(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
     }
 }
 
+/// Today's cycles by how they ended: kept, discarded, no change (nothing to keep is not a
+/// discard), other (failed, interrupted, timed out…).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct OutcomeCounts {
+    pub kept: u32,
+    pub discarded: u32,
+    pub no_change: u32,
+    pub other: u32,
+}
+
+/// [`OutcomeCounts`] of `ralph_cycle` entries.
+pub fn outcome_counts(cycles: &[crate::store::log::Entry]) -> OutcomeCounts {
+    let mut c = OutcomeCounts::default();
+    for e in cycles {
+        match e.data["outcome"].as_str() {
+            Some("kept") => c.kept += 1,
+            Some("discarded") => c.discarded += 1,
+            Some("no_change") => c.no_change += 1,
+            _ => c.other += 1,
+        }
+    }
+    c
+}
+
 /// A session's shown state: as [`Control::shown_state`], except a session whose worker is gone
 /// after stopping on purpose (`brl down`, a signal) or that never started is `stopped`, not
 /// `dead` — dead is a worker that died while it was waiting, pausing or in a cycle.

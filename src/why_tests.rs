@@ -164,3 +164,25 @@ fn stopped_is_not_dead() {
     c.state = WorkerState::Waiting;
     assert_eq!(shown_state(&c, false, now()), "dead");
 }
+
+#[test]
+fn no_change_is_counted_apart_from_discards() {
+    use crate::store::log::Entry;
+    let e = |o: &str| Entry::new("ralph_cycle", Some("s1"), serde_json::json!({"outcome": o}));
+    let c = outcome_counts(&[
+        e("kept"),
+        e("no_change"),
+        e("no_change"),
+        e("discarded"),
+        e("agent_failed"),
+    ]);
+    assert_eq!(
+        c,
+        OutcomeCounts {
+            kept: 1,
+            discarded: 1,
+            no_change: 2,
+            other: 1
+        }
+    );
+}

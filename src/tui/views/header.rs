@@ -183,10 +183,6 @@ fn machine(app: &App, t: Theme) -> Vec<Part> {
     let said = |key: &str| d.why.iter().any(|w| w.key == key);
     let room = match (d.room.pid, gated) {
         _ if d.loading => part(10, vec![Span::styled("loading…", t.dim())], None),
-        // Why nothing happens, from the scheduler's own decision: first, in full when it fits.
-        _ if !d.why.is_empty() && !(d.why.len() == 1 && d.why[0].key == "no_control_room") => {
-            why_part(d, t)
-        }
         (Some(pid), g) => {
             let by = d
                 .room
@@ -239,7 +235,19 @@ fn machine(app: &App, t: Theme) -> Vec<Part> {
             }
         }
     };
-    let mut parts = vec![room];
+    // Why nothing happens, from the scheduler's own decision: first, in full when it fits; who
+    // schedules then yields first when space is short.
+    let mut parts = Vec::new();
+    let why_first = !d.loading
+        && d.room.pid.is_some()
+        && !d.why.is_empty()
+        && d.why[0].key != "no_control_room";
+    let mut room = room;
+    if why_first {
+        parts.push(why_part(d, t));
+        room.prio = 3;
+    }
+    parts.push(room);
     // An agent's limit stops every cycle: as important as who schedules.
     for line in d
         .room
@@ -341,7 +349,11 @@ fn machine(app: &App, t: Theme) -> Vec<Part> {
 /// The first reason nothing happens, with how many more there are (the Sessions view lists
 /// them all).
 fn why_part(d: &crate::tui::data::Data, t: Theme) -> Part {
-    let style = t.alarm();
+    let style = match d.why[0].key {
+        // Ordinary waiting: a cap on cycles at once, no task without self-planning.
+        "max_running" | "no_task" => t.warn(),
+        _ => t.alarm(),
+    };
     let more = match d.why.len() {
         1 => String::new(),
         n => format!(" (+{} more)", n - 1),

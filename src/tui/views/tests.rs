@@ -497,10 +497,12 @@ fn why_nothing_happens_is_on_screen() {
             "{name}: {}",
             screens[0]
         );
-        assert!(
-            !header(&screens[1]).contains("scheduling: pid"),
-            "{name}: a held home does not say it schedules as usual"
-        );
+        for s in &screens {
+            assert!(
+                s.lines().nth(1).is_some_and(|l| l.starts_with("\"⏸ ")),
+                "{name}: the reason leads the second line: {s}"
+            );
+        }
     }
 }
 

@@ -43,11 +43,7 @@ impl ControlCache {
     }
 
     /// The sessions as [`crate::why`] needs them, from what the last [`Self::get`] read (no IO).
-    pub fn facts(
-        &self,
-        _home: &Home,
-        rows: &[crate::tui::data::SessionRow],
-    ) -> Vec<crate::why::SessionFact> {
+    pub fn facts(&self, rows: &[crate::tui::data::SessionRow]) -> Vec<crate::why::SessionFact> {
         rows.iter()
             .filter_map(|r| {
                 let c = self.0.get(&r.name)?;

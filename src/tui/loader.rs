@@ -286,7 +286,7 @@ impl State {
                         &self.health,
                         &mut self.controls,
                     );
-                    self.facts.sessions = self.controls.facts(&self.home, &rows);
+                    self.facts.sessions = self.controls.facts(&rows);
                     Part::Sessions(rows)
                 }
                 What::Queue => {

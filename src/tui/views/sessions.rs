@@ -88,6 +88,10 @@ fn cells<'a>(app: &App, s: &'a SessionRow, wide: bool, t: Theme) -> Vec<Cell<'a>
             }
             if wide {
                 spans.push(Span::styled(format!(" {} ago", age_at(app, l.at)), t.dim()));
+                // The reason as far as the column allows; the area below has it in full.
+                if !l.reason.is_empty() {
+                    spans.push(Span::styled(format!(" — {}", l.reason), t.dim()));
+                }
             }
             spans
         }

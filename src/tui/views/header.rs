@@ -179,8 +179,9 @@ fn first_words(text: &str, max: usize) -> String {
 /// Who schedules, memory, type-check slots, today's figures, the home.
 fn machine(app: &App, t: Theme) -> Vec<Part> {
     let d = &app.data;
-    let gated = d.memory.is_some_and(|m| m.gated());
     let said = |key: &str| d.why.iter().any(|w| w.key == key);
+    // The reason part says RAM-gated already, with its figures.
+    let gated = d.memory.is_some_and(|m| m.gated()) && !said("ram");
     let room = match (d.room.pid, gated) {
         _ if d.loading => part(10, vec![Span::styled("loading…", t.dim())], None),
         (Some(pid), g) => {
@@ -245,7 +246,7 @@ fn machine(app: &App, t: Theme) -> Vec<Part> {
     let mut room = room;
     if why_first {
         parts.push(why_part(d, t));
-        room.prio = 3;
+        room.prio = 9;
     }
     parts.push(room);
     // An agent's limit stops every cycle: as important as who schedules.

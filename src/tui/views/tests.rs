@@ -483,7 +483,7 @@ fn why_nothing_happens_is_on_screen() {
         (
             Held::Blocked,
             "held_blocked",
-            "s3 blocked: setup fails: `npm ci` exited with 1",
+            "s3: setup fails: `npm ci` exited with 1 — npm ERR!",
             "s3: setup fails",
         ),
     ] {

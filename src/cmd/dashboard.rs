@@ -75,23 +75,6 @@ fn running_now(room: Option<u32>, workers: Vec<String>, tmux: &str) -> String {
     }
 }
 
-#[cfg(test)]
-mod exit_tests {
-    use super::running_now;
-
-    #[test]
-    fn the_exit_message_says_what_actually_runs() {
-        assert_eq!(
-            running_now(None, vec![], " (session brl)"),
-            "No control room is running (see logs/brl.log.*); no worker is running."
-        );
-        assert_eq!(
-            running_now(Some(7), vec!["s1".into(), "s2".into()], " (session brl)"),
-            "The control room (pid 7) keeps scheduling; 2 workers (s1, s2) keep running in tmux (session brl)."
-        );
-    }
-}
-
 fn socket_note(config: &Config) -> String {
     match &config.tmux.socket {
         Some(s) => format!(" (socket {s}, session {})", config.tmux.session),
@@ -239,4 +222,21 @@ fn newest_log(home: &Home) -> Option<(std::path::PathBuf, String)> {
     let lines: Vec<&str> = text.lines().collect();
     let tail = lines[lines.len().saturating_sub(10)..].join("\n");
     Some((newest, tail))
+}
+
+#[cfg(test)]
+mod exit_tests {
+    use super::running_now;
+
+    #[test]
+    fn the_exit_message_says_what_actually_runs() {
+        assert_eq!(
+            running_now(None, vec![], " (session brl)"),
+            "No control room is running (see logs/brl.log.*); no worker is running."
+        );
+        assert_eq!(
+            running_now(Some(7), vec!["s1".into(), "s2".into()], " (session brl)"),
+            "The control room (pid 7) keeps scheduling; 2 workers (s1, s2) keep running in tmux (session brl)."
+        );
+    }
 }

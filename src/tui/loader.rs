@@ -461,3 +461,7 @@ fn spawn_watch(w: Arc<Watch>, loader: Sender<Request>) {
         tracing::warn!("cannot start the dashboard's file watch; it refreshes every few seconds");
     }
 }
+
+#[cfg(test)]
+#[path = "loader_tests.rs"]
+mod tests;

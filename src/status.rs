@@ -348,56 +348,5 @@ fn counts(v: &Value) -> String {
 }
 
 #[cfg(test)]
-mod agent_tests {
-    use super::*;
-
-    fn agent_of(toml: &str, command: &str) -> String {
-        let d = tempfile::tempdir().expect("tempdir");
-        let home = Home::new(d.path());
-        std::fs::write(home.config_path(), toml).expect("write");
-        describe_agent(&agent(&home, command))
-    }
-
-    #[test]
-    fn agents_without_hooks_say_there_is_no_gate() {
-        for (preset, command) in [
-            ("opencode", "opencode run --format json"),
-            ("aider", "aider --yes-always --message-file /dev/stdin"),
-            ("custom", "./my-agent.sh"),
-        ] {
-            let toml = format!("[agent]\npreset = \"{preset}\"\ncommand = \"{command}\"\n");
-            let text = agent_of(&toml, command);
-            assert!(
-                text.starts_with(&format!(
-                    "agent: {preset} — no safety gate for this agent\n"
-                )),
-                "{text}"
-            );
-        }
-        // Detected from the command when the preset key is absent.
-        let text = agent_of("[agent]\ncommand = \"aider -m x\"\n", "aider --message x");
-        assert!(text.contains("aider — no safety gate"), "{text}");
-    }
-
-    #[test]
-    fn agents_with_hooks_say_how_the_gate_runs_and_what_is_wrong() {
-        let cmd = "claude -p --output-format json";
-        let text = agent_of(&format!("[agent]\ncommand = \"{cmd}\"\n"), cmd);
-        assert!(
-            text.starts_with(
-                "agent: claude — brl gate on (PreToolUse hook in .claude/settings.json)"
-            ),
-            "{text}"
-        );
-        assert!(text.contains("  warning: no --permission-mode"), "{text}");
-        let cmd = "codex exec --json -s workspace-write";
-        let text = agent_of(&format!("[agent]\ncommand = \"{cmd}\"\n"), cmd);
-        assert!(text.contains("codex — brl gate on"), "{text}");
-        assert!(text.contains("--dangerously-bypass-hook-trust"), "{text}");
-        let text = agent_of("[agent]\npreset = \"vi\"\n", "x");
-        assert!(
-            text.starts_with("agent: ERROR") && text.contains("vi"),
-            "{text}"
-        );
-    }
-}
+#[path = "status_tests.rs"]
+mod tests;

@@ -38,4 +38,5 @@ pub mod store;
 pub mod term;
 pub mod tmux;
 pub mod tui;
+pub mod why;
 pub mod worker;

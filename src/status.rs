@@ -35,6 +35,7 @@ pub fn control_room_pid(home: &Home) -> Option<u32> {
 /// papered over with zeros.
 pub fn snapshot(home: &Home, config: &Config, memory: &mut MemoryReader) -> Value {
     let now = Utc::now();
+    let mut facts = Vec::new();
     let sessions: Vec<Value> = config
         .session_names()
         .iter()
@@ -43,7 +44,8 @@ pub fn snapshot(home: &Home, config: &Config, memory: &mut MemoryReader) -> Valu
             let alive = sc.worker_alive().unwrap_or(false);
             match sc.load() {
                 Ok(c) => {
-                    let state = c.shown_state(alive, now);
+                    let state = crate::why::shown_state(&c, alive, now);
+                    facts.push(crate::why::SessionFact::of(s, &c, alive));
                     json!({
                         "name": s,
                         "state": state,
@@ -96,7 +98,13 @@ pub fn snapshot(home: &Home, config: &Config, memory: &mut MemoryReader) -> Valu
         }
         Err(e) => json!({"error": e.to_string()}),
     };
-    let memory = match memory.read() {
+    let mem = memory.read();
+    let room = control_room_pid(home);
+    let why = crate::why::explain(
+        &crate::why::gather(home, config, now, room, facts, mem),
+        now,
+    );
+    let memory = match mem {
         Some(m) => json!({
             "used_bytes": m.used,
             "total_bytes": m.total,
@@ -107,8 +115,12 @@ pub fn snapshot(home: &Home, config: &Config, memory: &mut MemoryReader) -> Valu
         }),
         None => json!({"error": "memory figures unavailable"}),
     };
+    let outcomes = crate::scheduler::budget::today_cycles(&home.log_path(), now)
+        .map(|c| crate::why::outcome_counts(&c))
+        .unwrap_or_default();
     let today = match crate::scheduler::budget::today(&home.log_path(), now) {
         Ok(u) => json!({
+            "outcomes": outcomes,
             "cost_usd": round_usd(u.cost_usd),
             "cycles": u.cycles,
             "daily_usd": config.budget.daily_usd,
@@ -124,11 +136,12 @@ pub fn snapshot(home: &Home, config: &Config, memory: &mut MemoryReader) -> Valu
         "agent_limits": crate::scheduler::limits::lines(home, now),
         "today": today,
         "at": now,
-        "control_room": {"pid": control_room_pid(home)},
+        "control_room": {"pid": room},
         "fleet_paused": match crate::store::control::FleetControl::new(home).load() {
             Ok(f) => json!(f.paused),
             Err(e) => json!({"error": e.to_string()}),
         },
+        "why": why,
         "sessions": sessions,
         "queue": queue,
         "review_backlog": backlog,
@@ -239,6 +252,15 @@ fn describe_raw(v: &Value) -> String {
     } else if let Some(e) = v["fleet_paused"]["error"].as_str() {
         out.push_str(&format!("fleet: ERROR {e}\n"));
     }
+    // Why nothing happens, from the scheduler's own decision (the control room line says
+    // whether it runs).
+    for w in v["why"].as_array().into_iter().flatten() {
+        if w["key"] != "no_control_room"
+            && let Some(t) = w["text"].as_str()
+        {
+            out.push_str(&format!("why idle: {t}\n"));
+        }
+    }
     if let Some(t) = v["review_backlog"]["text"].as_str() {
         out.push_str(&format!(
             "{t} — no self-planned cycle until some are decided (`[review] max_pending` = {}; `brl queue` lists them)\n",
@@ -286,6 +308,16 @@ fn describe_raw(v: &Value) -> String {
                 Some(l) => format!(" — LIMIT REACHED ({l}): no new cycles until midnight UTC"),
                 None => String::new(),
             }
+        ));
+    }
+    if let Some(o) = t["outcomes"].as_object() {
+        let n = |k: &str| o.get(k).and_then(Value::as_u64).unwrap_or(0);
+        out.push_str(&format!(
+            "today's cycles: kept {} · discarded {} · no change {} · other {}\n",
+            n("kept"),
+            n("discarded"),
+            n("no_change"),
+            n("other")
         ));
     }
     out.push_str("sessions:\n");
@@ -365,56 +397,5 @@ fn counts(v: &Value) -> String {
 }
 
 #[cfg(test)]
-mod agent_tests {
-    use super::*;
-
-    fn agent_of(toml: &str, command: &str) -> String {
-        let d = tempfile::tempdir().expect("tempdir");
-        let home = Home::new(d.path());
-        std::fs::write(home.config_path(), toml).expect("write");
-        describe_agent(&agent(&home, command))
-    }
-
-    #[test]
-    fn agents_without_hooks_say_there_is_no_gate() {
-        for (preset, command) in [
-            ("opencode", "opencode run --format json"),
-            ("aider", "aider --yes-always --message-file /dev/stdin"),
-            ("custom", "./my-agent.sh"),
-        ] {
-            let toml = format!("[agent]\npreset = \"{preset}\"\ncommand = \"{command}\"\n");
-            let text = agent_of(&toml, command);
-            assert!(
-                text.starts_with(&format!(
-                    "agent: {preset} — no safety gate for this agent\n"
-                )),
-                "{text}"
-            );
-        }
-        // Detected from the command when the preset key is absent.
-        let text = agent_of("[agent]\ncommand = \"aider -m x\"\n", "aider --message x");
-        assert!(text.contains("aider — no safety gate"), "{text}");
-    }
-
-    #[test]
-    fn agents_with_hooks_say_how_the_gate_runs_and_what_is_wrong() {
-        let cmd = "claude -p --output-format json";
-        let text = agent_of(&format!("[agent]\ncommand = \"{cmd}\"\n"), cmd);
-        assert!(
-            text.starts_with(
-                "agent: claude — brl gate on (PreToolUse hook in .claude/settings.json)"
-            ),
-            "{text}"
-        );
-        assert!(text.contains("  warning: no --permission-mode"), "{text}");
-        let cmd = "codex exec --json -s workspace-write";
-        let text = agent_of(&format!("[agent]\ncommand = \"{cmd}\"\n"), cmd);
-        assert!(text.contains("codex — brl gate on"), "{text}");
-        assert!(text.contains("--dangerously-bypass-hook-trust"), "{text}");
-        let text = agent_of("[agent]\npreset = \"vi\"\n", "x");
-        assert!(
-            text.starts_with("agent: ERROR") && text.contains("vi"),
-            "{text}"
-        );
-    }
-}
+#[path = "status_tests.rs"]
+mod tests;

@@ -25,12 +25,14 @@ pub fn up(home: &Home, config: &Config, sessions: Option<NonZeroU32>) -> anyhow:
     let started = ensure_control_room(home, config, sessions)?;
     crate::tui::run(home, config)?;
     let b = super::demo::invocation_for(home);
-    let room = match status::control_room_pid(home) {
-        Some(pid) => format!("The control room (pid {pid}) and the workers keep running"),
-        None => "No control room is running now (see logs/brl.log.*); the workers keep running"
-            .to_string(),
-    };
-    println!("Dashboard closed. {room} in tmux{}.", socket_note(config));
+    println!(
+        "Dashboard closed. {}",
+        running_now(
+            status::control_room_pid(home),
+            live_workers(home, config),
+            &socket_note(config)
+        )
+    );
     println!("  come back:          {b} up");
     println!("  watch the workers:  {b} attach");
     println!("  stop everything:    {b} down");
@@ -41,6 +43,36 @@ pub fn up(home: &Home, config: &Config, sessions: Option<NonZeroU32>) -> anyhow:
         );
     }
     Ok(0)
+}
+
+/// The sessions whose worker holds its life lock now.
+fn live_workers(home: &Home, config: &Config) -> Vec<String> {
+    config
+        .session_names()
+        .into_iter()
+        .filter(|s| {
+            crate::store::control::SessionControl::new(home, s)
+                .worker_alive()
+                .unwrap_or(false)
+        })
+        .collect()
+}
+
+/// What still runs once the dashboard is closed, as it is — not as it usually is (after
+/// `brl down` nothing does).
+fn running_now(room: Option<u32>, workers: Vec<String>, tmux: &str) -> String {
+    let workers = match workers.len() {
+        0 => "no worker is running".to_string(),
+        1 => format!("1 worker ({}) keeps running in tmux{tmux}", workers[0]),
+        n => format!(
+            "{n} workers ({}) keep running in tmux{tmux}",
+            workers.join(", ")
+        ),
+    };
+    match room {
+        Some(pid) => format!("The control room (pid {pid}) keeps scheduling; {workers}."),
+        None => format!("No control room is running (see logs/brl.log.*); {workers}."),
+    }
 }
 
 fn socket_note(config: &Config) -> String {
@@ -190,4 +222,21 @@ fn newest_log(home: &Home) -> Option<(std::path::PathBuf, String)> {
     let lines: Vec<&str> = text.lines().collect();
     let tail = lines[lines.len().saturating_sub(10)..].join("\n");
     Some((newest, tail))
+}
+
+#[cfg(test)]
+mod exit_tests {
+    use super::running_now;
+
+    #[test]
+    fn the_exit_message_says_what_actually_runs() {
+        assert_eq!(
+            running_now(None, vec![], " (session brl)"),
+            "No control room is running (see logs/brl.log.*); no worker is running."
+        );
+        assert_eq!(
+            running_now(Some(7), vec!["s1".into(), "s2".into()], " (session brl)"),
+            "The control room (pid 7) keeps scheduling; 2 workers (s1, s2) keep running in tmux (session brl)."
+        );
+    }
 }

@@ -72,6 +72,7 @@ macro_rules! actions {
 actions! {
     Quit "quit" [Global] ["q", "ctrl-c"] "quit the dashboard (the control room and the workers keep running)";
     Help "help" [Global] ["?"] "show or hide this help";
+    ToggleMouse "mouse" [Global] ["M"] "release the mouse to the terminal (to select text) or take it back";
     NextView "next_view" [Global] ["tab"] "next view";
     PrevView "prev_view" [Global] ["shift-tab"] "previous view";
     ViewSessions "view_sessions" [Global] ["1"] "sessions";

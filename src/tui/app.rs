@@ -187,6 +187,8 @@ pub struct App {
     pub quit: bool,
     /// Colours off (`NO_COLOR`).
     pub no_color: bool,
+    /// The dashboard captures the mouse (clicks, wheel); off: the terminal selects text.
+    pub mouse: bool,
     /// Written while rendering: the earliest moment an age on screen changes its text. The main
     /// loop sleeps until then (or an event) instead of ticking; `None`: no age is shown.
     pub next_age_change: Cell<Option<DateTime<Utc>>>,
@@ -221,6 +223,7 @@ impl App {
             next_request: 0,
             quit: false,
             no_color: false,
+            mouse: true,
             next_age_change: Cell::new(None),
         }
     }

@@ -41,6 +41,17 @@ impl ControlCache {
         );
         (alive, control)
     }
+
+    /// The sessions as [`crate::why`] needs them, from what the last [`Self::get`] read (no IO).
+    pub fn facts(&self, rows: &[crate::tui::data::SessionRow]) -> Vec<crate::why::SessionFact> {
+        rows.iter()
+            .filter_map(|r| {
+                let c = self.0.get(&r.name)?;
+                let control = c.control.as_ref().ok()?;
+                Some(crate::why::SessionFact::of(&r.name, control, c.alive))
+            })
+            .collect()
+    }
 }
 
 /// Is what was read still true of the worker's life? A dead worker stays dead until a new one

@@ -35,6 +35,27 @@ pub struct Data {
     /// The whole fleet is paused (`P`, `brl pause`): who paused it (cli, http, dashboard). The
     /// header says "fleet PAUSED (by <who>) — P resumes".
     pub fleet_paused: Option<String>,
+    /// Why the fleet or a session does not work now ([`crate::why::explain`]), most important
+    /// first; empty: nothing holds work back.
+    pub why: Vec<crate::why::Why>,
+    /// Tests known to be flaky (`logs/flaky-tests.json`), by name.
+    pub flaky: Vec<String>,
+    /// The selected session's live output, for the Sessions view's lower area.
+    pub preview: Option<Preview>,
+    /// True until the first read of the home completed: the screen says "loading" rather than
+    /// what an empty `Data` would claim (no control room, no sessions).
+    pub loading: bool,
+}
+
+/// The end of one session's pane log, its colours kept (SGR sequences only; every other control
+/// sequence removed on the loader thread).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Preview {
+    pub session: String,
+    /// The last lines, each still holding its SGR sequences.
+    pub lines: Vec<String>,
+    /// Why there is nothing to show (no pane log yet, unreadable).
+    pub note: Option<String>,
 }
 
 impl Default for Data {
@@ -52,6 +73,10 @@ impl Default for Data {
             typecheck: (0, 0),
             today: Today::default(),
             fleet_paused: None,
+            why: vec![],
+            flaky: vec![],
+            preview: None,
+            loading: false,
         }
     }
 }
@@ -69,8 +94,10 @@ pub enum SessionState {
     Pausing,
     /// The worker lives but is stopped (SIGSTOP, Ctrl-Z): frozen.
     Stale,
-    /// No worker holds the session's life lock.
+    /// The worker died unexpectedly (it was waiting, pausing or in a cycle).
     Dead,
+    /// No worker: stopped on purpose (`brl down`, a signal) or never started.
+    Stopped,
     /// The control file cannot be read: the message names it and the fix.
     Error(String),
     /// The worker lives but the session cannot be repaired: the reason.
@@ -88,6 +115,7 @@ impl SessionState {
             SessionState::Pausing => "pausing",
             SessionState::Stale => "stale",
             SessionState::Dead => "dead",
+            SessionState::Stopped => "stopped",
             SessionState::Error(_) => "error",
             SessionState::Blocked(_) => "blocked",
             SessionState::Paused(_) => "paused",
@@ -104,11 +132,15 @@ pub struct SessionRow {
     /// Since when the phase (or, idle, the state) holds.
     pub since: Option<DateTime<Utc>>,
     pub branch: Option<String>,
+    /// The task of the grant held (granted or in a cycle), by title.
+    pub task: Option<String>,
     pub last: Option<LastCycle>,
     /// Before→after figures of the last cycle ("errors 3→1"), from the log.
     pub last_figures: Option<String>,
     pub kept_today: u32,
     pub discarded_today: u32,
+    /// Cycles that changed nothing (not discards: nothing was thrown away).
+    pub no_change_today: u32,
     /// The doctor's class ("productive", "stuck"…) once the doctor has run.
     pub health: Option<String>,
 }
@@ -189,8 +221,11 @@ impl Memory {
 pub struct Today {
     pub kept: u32,
     pub discarded: u32,
+    /// Cycles that ended without a change (`no_change`): counted apart from discards.
+    pub no_change: u32,
     pub cost_usd: f64,
-    pub by_session: BTreeMap<String, (u32, u32)>,
+    /// Per session: (kept, discarded, no change).
+    pub by_session: BTreeMap<String, (u32, u32, u32)>,
 }
 
 /// Text loaded in the background for a reader: a diff, a transcript, a session's output.

@@ -174,6 +174,9 @@ fn to_msg(e: Event) -> Option<Msg> {
         Event::Mouse(m) => match m.kind {
             event::MouseEventKind::ScrollUp => Some(Msg::Action(Action::Up)),
             event::MouseEventKind::ScrollDown => Some(Msg::Action(Action::Down)),
+            event::MouseEventKind::Down(event::MouseButton::Left) => {
+                Some(Msg::Click(m.column, m.row))
+            }
             _ => None,
         },
         _ => None,

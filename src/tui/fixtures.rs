@@ -8,6 +8,9 @@ use chrono::{DateTime, Utc};
 use crate::config::keys::Keymap;
 
 mod rows;
+mod why;
+
+pub use why::{Held, held_home, preview_home};
 
 use rows::{log_entry, meetings, review, session, tasks, transcript_line};
 
@@ -55,6 +58,7 @@ pub fn busy_home(now: DateTime<Utc>, sessions: usize, reviews: usize, log_entrie
         today: Today {
             kept: 3,
             discarded: 5,
+            no_change: 4,
             cost_usd: 0.1234,
             by_session: Default::default(),
         },

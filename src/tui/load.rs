@@ -35,21 +35,28 @@ pub fn today_cycles(home: &Home, now: DateTime<Utc>) -> Result<Vec<Entry>, Strin
         .map_err(|e| format!("cannot read {}: {e}", home.log_path().display()))
 }
 
-/// Kept and discarded cycles and cost, in total and per session.
+/// Kept, discarded and no-change cycles and cost, in total and per session. A cycle that
+/// changed nothing is not a discard: nothing was thrown away.
 pub fn today(cycles: &[Entry]) -> Today {
     let mut t = Today::default();
     for e in cycles {
-        let kept = e.data["outcome"].as_str() == Some("kept");
         let s = t
             .by_session
             .entry(e.session.clone().unwrap_or_default())
             .or_default();
-        if kept {
-            t.kept += 1;
-            s.0 += 1;
-        } else {
-            t.discarded += 1;
-            s.1 += 1;
+        match e.data["outcome"].as_str() {
+            Some("kept") => {
+                t.kept += 1;
+                s.0 += 1;
+            }
+            Some("no_change") => {
+                t.no_change += 1;
+                s.2 += 1;
+            }
+            _ => {
+                t.discarded += 1;
+                s.1 += 1;
+            }
         }
         t.cost_usd += e.data["cost_usd"].as_f64().unwrap_or(0.0);
     }
@@ -86,25 +93,29 @@ pub fn sessions(
         .into_iter()
         .map(|name| {
             let (alive, control) = controls.get(home, &name);
-            let (kept_today, discarded_today) = t.by_session.get(&name).copied().unwrap_or((0, 0));
+            let (kept_today, discarded_today, no_change_today) =
+                t.by_session.get(&name).copied().unwrap_or_default();
             let mut row = SessionRow {
                 name: name.clone(),
                 state: SessionState::Dead,
                 phase: None,
                 since: None,
                 branch: None,
+                task: None,
                 last: None,
                 last_figures: last_fig.get(name.as_str()).cloned().flatten(),
                 kept_today,
                 discarded_today,
+                no_change_today,
                 health: health.get(&name).cloned(),
             };
             match control {
                 Err(e) => row.state = SessionState::Error(e),
                 Ok(c) => {
                     // The same words as `brl status`; unknown/stopped workers show as waiting.
-                    row.state = match c.shown_state(alive, now) {
+                    row.state = match crate::why::shown_state(&c, alive, now) {
                         "dead" => SessionState::Dead,
+                        "stopped" => SessionState::Stopped,
                         "stale" => SessionState::Stale,
                         "blocked" => SessionState::Blocked(
                             c.blocked
@@ -128,6 +139,11 @@ pub fn sessions(
                         c.since
                     };
                     row.branch = c.branch.clone().filter(|_| in_cycle);
+                    row.task = c
+                        .grant
+                        .as_ref()
+                        .and_then(|g| g.task.as_ref())
+                        .map(|t| format!("#{} {}", t.id, t.title));
                     row.last = c.last;
                 }
             }

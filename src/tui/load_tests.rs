@@ -19,10 +19,12 @@ fn figures_and_today() {
         e("s1", "kept", 0.5),
         e("s1", "discarded", 0.25),
         e("s2", "error", 0.0),
+        e("s2", "no_change", 0.1),
     ]);
-    assert_eq!((t.kept, t.discarded), (1, 2));
-    assert_eq!(t.by_session["s1"], (1, 1));
-    assert!((t.cost_usd - 0.75).abs() < 1e-9);
+    assert_eq!((t.kept, t.discarded, t.no_change), (1, 2, 1));
+    assert_eq!(t.by_session["s1"], (1, 1, 0));
+    assert_eq!(t.by_session["s2"], (0, 1, 1));
+    assert!((t.cost_usd - 0.85).abs() < 1e-9);
 }
 
 #[test]
@@ -61,11 +63,19 @@ fn a_session_shows_the_figures_of_its_newest_cycle_only() {
         &mut ControlCache::default(),
     );
     assert_eq!(rows[0].last_figures, None);
-    assert_eq!((rows[0].kept_today, rows[0].discarded_today), (1, 1));
+    assert_eq!(
+        (
+            rows[0].kept_today,
+            rows[0].discarded_today,
+            rows[0].no_change_today
+        ),
+        (1, 0, 1),
+        "a no-change cycle is not a discard"
+    );
     assert_eq!(
         rows[0].state,
-        SessionState::Dead,
-        "no worker holds its lock"
+        SessionState::Stopped,
+        "no worker holds its lock and none ever ran: stopped, not dead"
     );
 }
 

@@ -33,10 +33,11 @@ pub enum What {
     Typecheck,
     Today,
     Fleet,
+    Flaky,
 }
 
 impl What {
-    pub const ALL: [What; 9] = [
+    pub const ALL: [What; 10] = [
         What::Sessions,
         What::Queue,
         What::Tasks,
@@ -46,6 +47,7 @@ impl What {
         What::Typecheck,
         What::Today,
         What::Fleet,
+        What::Flaky,
     ];
 }
 
@@ -60,6 +62,8 @@ pub enum Request {
         request: u64,
         path: PathBuf,
     },
+    /// Follow this session's output for the Sessions view's preview (`None`: stop).
+    Preview(Option<String>),
     /// Follow this session's output for the reader with this request number (`None`: stop).
     Output {
         request: u64,
@@ -109,6 +113,14 @@ struct State {
     controls: ControlCache,
     watcher: Option<Arc<Watch>>,
     output: Option<(u64, String, PathBuf)>,
+    /// The session whose output the Sessions view previews, and its output directory.
+    preview: Option<(String, PathBuf)>,
+    /// The preview last sent (so a write that changes no shown line wakes nobody).
+    preview_sent: Option<super::data::Preview>,
+    /// What [`crate::why::explain`] needs, kept from the last read of each part.
+    facts: crate::why::Facts,
+    /// The reasons last sent.
+    why_sent: Option<Vec<crate::why::Why>>,
     /// Where the watcher failed, reported once in the log view.
     watch_error: Option<String>,
     /// Today's `ralph_cycle` entries, re-read when `Today` is reloaded.
@@ -157,6 +169,10 @@ impl State {
             controls: ControlCache::default(),
             watcher,
             output: None,
+            preview: None,
+            preview_sent: None,
+            facts: crate::why::with_config(config, crate::why::Facts::default()),
+            why_sent: None,
             watch_error,
             cycles: vec![],
             health: Default::default(),
@@ -192,11 +208,16 @@ impl State {
     fn serve(&mut self, batch: Vec<Request>) -> bool {
         let mut reload = BTreeSet::new();
         let (mut diff, mut transcript, mut output_changed) = (None, None, false);
+        let mut preview_changed = false;
         for r in batch {
             match r {
                 Request::Reload(w) => reload.extend(w),
                 Request::Diff { request, branch } => diff = Some((request, branch)),
                 Request::Transcript { request, path } => transcript = Some((request, path)),
+                Request::Preview(session) => {
+                    self.follow_preview(session);
+                    preview_changed = true;
+                }
                 Request::Output { request, session } => {
                     self.follow_output(request, session);
                     output_changed = true;
@@ -208,6 +229,8 @@ impl State {
                 Request::Changed(paths) => {
                     for p in paths {
                         output_changed |= self.output.as_ref().is_some_and(|o| p.starts_with(&o.2));
+                        preview_changed |=
+                            self.preview.as_ref().is_some_and(|o| p.starts_with(&o.1));
                         reload.extend(self.what_changed(&p));
                     }
                 }
@@ -230,30 +253,87 @@ impl State {
                 return false;
             }
         }
+        if preview_changed {
+            let preview = self
+                .preview
+                .as_ref()
+                .map(|(s, _)| super::preview::read(&self.home, s));
+            if preview != self.preview_sent {
+                self.preview_sent = preview.clone();
+                if !self.send(Msg::Part(Part::Preview(preview))) {
+                    return false;
+                }
+            }
+        }
         let now = Utc::now();
         let mut cycles_error = None;
+        let reasons_may_change = !reload.is_empty();
         if reload.contains(&What::Today) {
             match load::today_cycles(&self.home, now) {
                 Ok(c) => self.cycles = c,
                 Err(e) => cycles_error = Some(e),
             }
+            // The budget counts the jobs' cost too: the scheduler's own figure.
+            self.facts.today =
+                crate::scheduler::budget::today(&self.home.log_path(), now).unwrap_or_default();
         }
         for w in reload {
             let part = match w {
-                What::Sessions => Part::Sessions(load::sessions(
-                    &self.home,
-                    &self.config,
-                    now,
-                    &self.cycles,
-                    &self.health,
-                    &mut self.controls,
-                )),
-                What::Queue => Part::Queue(load::queue(&self.home, &self.config, &mut self.diffs)),
-                What::Tasks => Part::Tasks(load::tasks(&self.home)),
+                What::Sessions => {
+                    let rows = load::sessions(
+                        &self.home,
+                        &self.config,
+                        now,
+                        &self.cycles,
+                        &self.health,
+                        &mut self.controls,
+                    );
+                    self.facts.sessions = self.controls.facts(&rows);
+                    Part::Sessions(rows)
+                }
+                What::Queue => {
+                    let q = load::queue(&self.home, &self.config, &mut self.diffs);
+                    self.facts.open_reviews = q
+                        .as_ref()
+                        .map(|q| q.iter().filter(|r| r.entry.status.is_open()).count())
+                        .unwrap_or(0);
+                    Part::Queue(q)
+                }
+                What::Tasks => {
+                    let t = load::tasks(&self.home);
+                    self.facts.ready_tasks = t
+                        .as_ref()
+                        .map(|t| t.iter().filter(|t| t.ready()).count())
+                        .unwrap_or(0);
+                    Part::Tasks(t)
+                }
+                What::Flaky => Part::Flaky(crate::checks::flaky::known(&self.home)),
                 What::Meetings => Part::Meetings(load::meetings(&self.home)),
-                What::Room => Part::Room(load::room(&self.home, &self.config)),
-                What::Fleet => Part::Fleet(load::fleet_paused(&self.home)),
-                What::Memory => Part::Memory(load::memory(&mut self.memory, &self.config)),
+                What::Room => {
+                    let room = load::room(&self.home, &self.config);
+                    self.facts.room = room.pid;
+                    self.facts.agent_limit = crate::scheduler::limits::active(
+                        &self.home,
+                        self.config.preset().name(),
+                        now,
+                    )
+                    .ok()
+                    .flatten();
+                    Part::Room(room)
+                }
+                What::Fleet => {
+                    let by = load::fleet_paused(&self.home);
+                    self.facts.fleet_paused = by.clone();
+                    Part::Fleet(by)
+                }
+                What::Memory => {
+                    let m = self.memory.read();
+                    self.facts.memory = m;
+                    Part::Memory(m.map(|m| super::data::Memory {
+                        used_percent: m.used_percent(),
+                        gate_percent: self.config.scheduler.max_ram_percent,
+                    }))
+                }
                 What::Typecheck => {
                     let (u, m) = load::typecheck(&self.home, &self.config);
                     Part::Typecheck(u, m)
@@ -276,6 +356,15 @@ impl State {
                 return false;
             }
         }
+        if reasons_may_change {
+            let why = crate::why::explain(&self.facts, now);
+            if self.why_sent.as_ref() != Some(&why) {
+                self.why_sent = Some(why.clone());
+                if !self.send(Msg::Part(Part::Why(why))) {
+                    return false;
+                }
+            }
+        }
         true
     }
 
@@ -296,22 +385,50 @@ impl State {
         if p == self.home.tasks_path() {
             return vec![What::Tasks];
         }
+        if p.file_name().is_some_and(|n| n == "flaky-tests.json") {
+            return vec![What::Flaky];
+        }
         vec![]
     }
 
     fn follow_output(&mut self, request: u64, session: Option<String>) {
         if let Some((_, _, dir)) = self.output.take()
-            && let Some(w) = &self.watcher
+            && self.preview.as_ref().is_none_or(|p| p.1 != dir)
         {
-            w.unwatch_dir(&dir);
+            self.unwatch(&dir);
         }
         if let Some(s) = session {
-            let dir = self.home.session_logs_dir(&s);
-            let _ = std::fs::create_dir_all(&dir);
-            if let Some(w) = &self.watcher {
-                let _ = w.dir(&dir);
-            }
+            let dir = self.watch_output(&s);
             self.output = Some((request, s, dir));
+        }
+    }
+
+    /// Follow one session's pane log for the preview: woken by each write to it (the pane's
+    /// writer keeps it open), asleep while the pane is quiet.
+    fn follow_preview(&mut self, session: Option<String>) {
+        if let Some((_, dir)) = self.preview.take()
+            && self.output.as_ref().is_none_or(|o| o.2 != dir)
+        {
+            self.unwatch(&dir);
+        }
+        if let Some(s) = session {
+            let dir = self.watch_output(&s);
+            self.preview = Some((s, dir));
+        }
+    }
+
+    fn watch_output(&self, session: &str) -> PathBuf {
+        let dir = self.home.session_logs_dir(session);
+        let _ = std::fs::create_dir_all(&dir);
+        if let Some(w) = &self.watcher {
+            let _ = w.dir_and_writes(&dir);
+        }
+        dir
+    }
+
+    fn unwatch(&self, dir: &Path) {
+        if let Some(w) = &self.watcher {
+            w.unwatch_dir(dir);
         }
     }
 
@@ -354,3 +471,7 @@ fn spawn_watch(w: Arc<Watch>, loader: Sender<Request>) {
         tracing::warn!("cannot start the dashboard's file watch; it refreshes every few seconds");
     }
 }
+
+#[cfg(test)]
+#[path = "loader_tests.rs"]
+mod tests;

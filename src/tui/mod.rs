@@ -19,8 +19,10 @@ mod jobs;
 pub mod load;
 mod loader;
 mod motion;
+mod mouse;
 pub mod msg;
 mod open;
+pub mod preview;
 mod reader;
 mod session_keys;
 mod term;
@@ -79,6 +81,7 @@ pub fn run(home: &Home, config: &Config) -> anyhow::Result<()> {
     let data = Data {
         home: home.root().display().to_string(),
         main: config.main.clone(),
+        loading: true,
         ..Data::default()
     };
     let mut app = App::new(keymap, data, Utc::now());
@@ -116,6 +119,8 @@ impl Runtime {
     ) -> anyhow::Result<()> {
         self.draw(app, term)?;
         let mut last_draw = Instant::now();
+        // The session whose output the loader follows for the preview.
+        let mut previewed: Option<String> = None;
         loop {
             // Asleep until a message, or until an age on screen changes its text.
             let first = match app.next_age_change.get() {
@@ -154,6 +159,11 @@ impl Runtime {
             if app.quit {
                 return Ok(());
             }
+            let wanted = open::previewed_session(app);
+            if wanted != previewed {
+                previewed.clone_from(&wanted);
+                self.loader.send(Request::Preview(wanted));
+            }
             self.draw(app, term)?;
             last_draw = Instant::now();
         }
@@ -188,8 +198,16 @@ impl Runtime {
             Effect::WatchOutput { request, session } => {
                 self.loader.send(Request::Output { request, session })
             }
+            Effect::Mouse(on) => {
+                if let Err(e) = term::set_mouse(on) {
+                    app.message = Some(app::Message {
+                        level: app::Level::Error,
+                        text: format!("cannot switch the mouse: {e}"),
+                    });
+                }
+            }
             Effect::Attach { session } => {
-                let text = self.attach(term, &session)?;
+                let text = self.attach(term, &session, app.mouse)?;
                 let _ = update::update(
                     app,
                     Msg::Done {
@@ -237,7 +255,12 @@ impl Runtime {
     }
 
     /// Hand the terminal to `tmux attach` on the session's pane; back here when it detaches.
-    fn attach(&self, term: &mut term::Term, session: &str) -> anyhow::Result<(app::Level, String)> {
+    fn attach(
+        &self,
+        term: &mut term::Term,
+        session: &str,
+        mouse: bool,
+    ) -> anyhow::Result<(app::Level, String)> {
         let tmux = crate::tmux::Tmux::new(self.config.tmux.socket.as_deref());
         let tag = self.home.root().display().to_string();
         let pane = match tmux.panes(&tag) {
@@ -300,7 +323,7 @@ impl Runtime {
             .attach_command(&self.config.tmux.session, Some(&pane.id))
             .env_remove("TMUX")
             .status();
-        term::resume(term)?;
+        term::resume(term, mouse)?;
         self.pause.resume();
         Ok(match status {
             Ok(s) if s.success() => (app::Level::Info, format!("back from {session}'s pane")),

@@ -27,6 +27,8 @@ pub enum Msg {
     },
     Tick(DateTime<Utc>),
     Resize(u16, u16),
+    /// A left click at (column, row).
+    Click(u16, u16),
 }
 
 /// A freshly loaded part of [`super::data::Data`].
@@ -47,6 +49,12 @@ pub enum Part {
     Today(Today),
     /// Who paused the whole fleet (`None`: not paused).
     Fleet(Option<String>),
+    /// Why nothing happens ([`crate::why::explain`]).
+    Why(Vec<crate::why::Why>),
+    /// The known flaky tests' names.
+    Flaky(Vec<String>),
+    /// The selected session's output (`None`: no session previewed).
+    Preview(Option<super::data::Preview>),
 }
 
 /// What the runtime must do.
@@ -95,5 +103,7 @@ pub enum Effect {
     Trigger(crate::jobs::Job),
     /// Hand the fixer's next repair to a waiting worker.
     TriggerFix,
+    /// Capture the mouse (clicks, wheel) or release it to the terminal (text selection).
+    Mouse(bool),
     Quit,
 }

@@ -113,6 +113,18 @@ pub(super) fn review_target(app: &App) -> Option<String> {
     }
 }
 
+/// The session the Sessions view previews now: the selected one, while the view shows (no
+/// reader over it). The runtime asks the loader to follow exactly this one.
+pub(super) fn previewed_session(app: &App) -> Option<String> {
+    if app.view != super::app::View::Sessions || app.reader.is_some() {
+        return None;
+    }
+    app.data
+        .sessions
+        .get(app.session_sel)
+        .map(|s| s.name.clone())
+}
+
 pub(super) fn apply_part(app: &mut App, p: Part) {
     let d = &mut app.data;
     match p {
@@ -136,7 +148,14 @@ pub(super) fn apply_part(app: &mut App, p: Part) {
             let keep = d.log.notices.len().saturating_sub(3);
             d.log.notices.drain(..keep);
         }
-        Part::Room(r) => d.room = r,
+        Part::Room(r) => {
+            d.room = r;
+            // The loader reads the sessions first and the room after: both are in now.
+            d.loading = false;
+        }
+        Part::Why(w) => d.why = w,
+        Part::Flaky(f) => d.flaky = f,
+        Part::Preview(p) => d.preview = p,
         Part::Memory(m) => d.memory = m,
         Part::Typecheck(used, max) => d.typecheck = (used, max),
         Part::Today(t) => d.today = t,

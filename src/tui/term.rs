@@ -6,7 +6,7 @@ use std::io::{self, Stdout, Write};
 use ratatui::Terminal;
 use ratatui::backend::{Backend, ClearType, CrosstermBackend, WindowSize};
 use ratatui::buffer::Cell;
-use ratatui::crossterm::{cursor, execute, terminal};
+use ratatui::crossterm::{cursor, event, execute, terminal};
 use ratatui::layout::{Position, Size};
 
 /// Delegates to crossterm, but skips the colour resets and cursor moves ratatui sends with every
@@ -91,7 +91,12 @@ pub fn enter() -> io::Result<(Term, Guard)> {
     install_panic_hook();
     terminal::enable_raw_mode()?;
     let guard = Guard;
-    execute!(io::stdout(), terminal::EnterAlternateScreen, cursor::Hide)?;
+    execute!(
+        io::stdout(),
+        terminal::EnterAlternateScreen,
+        cursor::Hide,
+        event::EnableMouseCapture
+    )?;
     let mut term = Terminal::new(QuietBackend::new(io::stdout()))?;
     term.clear()?;
     Ok((term, guard))
@@ -100,7 +105,12 @@ pub fn enter() -> io::Result<(Term, Guard)> {
 /// Leave the terminal as it was found (safe to call more than once).
 pub fn restore() {
     let _ = terminal::disable_raw_mode();
-    let _ = execute!(io::stdout(), terminal::LeaveAlternateScreen, cursor::Show);
+    let _ = execute!(
+        io::stdout(),
+        event::DisableMouseCapture,
+        terminal::LeaveAlternateScreen,
+        cursor::Show
+    );
 }
 
 /// Hand the terminal back for a while (to `tmux attach`), then take it again.
@@ -108,10 +118,21 @@ pub fn suspend() {
     restore();
 }
 
-pub fn resume(term: &mut Term) -> io::Result<()> {
+pub fn resume(term: &mut Term, mouse: bool) -> io::Result<()> {
     terminal::enable_raw_mode()?;
     execute!(io::stdout(), terminal::EnterAlternateScreen, cursor::Hide)?;
+    set_mouse(mouse)?;
     term.clear()
+}
+
+/// Capture the mouse (clicks and the wheel reach the dashboard) or release it (the terminal
+/// selects text).
+pub fn set_mouse(on: bool) -> io::Result<()> {
+    if on {
+        execute!(io::stdout(), event::EnableMouseCapture)
+    } else {
+        execute!(io::stdout(), event::DisableMouseCapture)
+    }
 }
 
 pub struct Guard;

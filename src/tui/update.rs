@@ -35,6 +35,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             app.now = now;
             vec![]
         }
+        Msg::Click(x, y) => super::mouse::click(app, x, y),
         Msg::Resize(w, h) => {
             app.width = w;
             app.height = h;
@@ -154,6 +155,16 @@ fn act(app: &mut App, a: Action) -> Vec<Effect> {
         }
         TriggerFix => vec![Effect::TriggerFix],
         PauseSession | PauseFleet | RestartSession | StopCycle => super::session_keys::act(app, a),
+        ToggleMouse => {
+            app.mouse = !app.mouse;
+            let key = app.keymap.label(ToggleMouse);
+            app.message = Some(info(&if app.mouse {
+                format!("mouse on: click a tab or a row, the wheel scrolls (`{key}` releases it)")
+            } else {
+                format!("mouse released: the terminal selects text (`{key}` takes it back)")
+            }));
+            vec![Effect::Mouse(app.mouse)]
+        }
         Attach => match selected_session(app) {
             Some(session) => vec![Effect::Attach { session }],
             None => vec![],

@@ -73,10 +73,12 @@ fn session(name: &str) -> SessionRow {
         phase: None,
         since: None,
         branch: None,
+        task: None,
         last: None,
         last_figures: None,
         kept_today: 0,
         discarded_today: 0,
+        no_change_today: 0,
         health: None,
     }
 }

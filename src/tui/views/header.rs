@@ -34,8 +34,8 @@ pub fn draw(app: &App, buf: &mut Buffer, area: Rect, t: Theme) {
 /// Sessions by state, reviews waiting, ready tasks.
 fn work(app: &App, t: Theme) -> Vec<Part> {
     let d = &app.data;
-    // cycle, waiting (+granted, pausing), stale, dead, error, blocked
-    let mut n = [0usize; 6];
+    // cycle, waiting (+granted, pausing), stale, dead, error, blocked, stopped
+    let mut n = [0usize; 7];
     for s in &d.sessions {
         let i = match s.state {
             SessionState::Cycle => 0,
@@ -47,10 +47,19 @@ fn work(app: &App, t: Theme) -> Vec<Part> {
             SessionState::Dead => 3,
             SessionState::Error(_) => 4,
             SessionState::Blocked(_) => 5,
+            SessionState::Stopped => 6,
         };
         n[i] += 1;
     }
-    let styles = [t.ok(), t.plain(), t.warn(), t.error(), t.error(), t.alarm()];
+    let styles = [
+        t.ok(),
+        t.plain(),
+        t.warn(),
+        t.error(),
+        t.error(),
+        t.alarm(),
+        t.dim(),
+    ];
     let names = [
         ("cycle", "cycle"),
         ("waiting", "wait"),
@@ -58,10 +67,11 @@ fn work(app: &App, t: Theme) -> Vec<Part> {
         ("dead", "dead"),
         ("error", "err"),
         ("blocked", "blocked"),
+        ("stopped", "stop"),
     ];
     let counts = |short: bool| {
         let mut spans = Vec::new();
-        for i in 0..6 {
+        for i in 0..7 {
             if n[i] == 0 && i > 0 {
                 continue;
             }
@@ -74,7 +84,9 @@ fn work(app: &App, t: Theme) -> Vec<Part> {
         }
         spans
     };
-    let sessions = if d.sessions.is_empty() {
+    let sessions = if d.loading {
+        part(8, vec![Span::styled("loading…", t.dim())], None)
+    } else if d.sessions.is_empty() {
         part(
             8,
             vec![Span::styled("no sessions configured", t.warn())],
@@ -121,21 +133,27 @@ fn work(app: &App, t: Theme) -> Vec<Part> {
             Some(vec![Span::styled("tasks ?", t.error())]),
         ),
     };
-    // Why a blocked session does nothing, in its own words: the first one, cut to fit.
-    let blocked = d.sessions.iter().find_map(|s| match &s.state {
-        SessionState::Blocked(why) => Some(part(
-            7,
-            vec![Span::styled(
-                format!("{} blocked: {}", s.name, first_words(why, 55)),
-                t.alarm(),
-            )],
-            Some(vec![Span::styled(
-                format!("{}: {}", s.name, first_words(why, 28)),
-                t.alarm(),
-            )]),
-        )),
-        _ => None,
-    });
+    // Why a blocked session does nothing, in its own words: the first one, cut to fit (unless
+    // the second line's reason already names it).
+    let said = d.why.first().is_some_and(|w| w.key == "blocked");
+    let blocked = d
+        .sessions
+        .iter()
+        .filter(|_| !said)
+        .find_map(|s| match &s.state {
+            SessionState::Blocked(why) => Some(part(
+                7,
+                vec![Span::styled(
+                    format!("{} blocked: {}", s.name, first_words(why, 55)),
+                    t.alarm(),
+                )],
+                Some(vec![Span::styled(
+                    format!("{}: {}", s.name, first_words(why, 28)),
+                    t.alarm(),
+                )]),
+            )),
+            _ => None,
+        });
     let mut parts = vec![
         part(10, vec![Span::styled("brl", t.title())], None),
         part(
@@ -164,8 +182,11 @@ fn first_words(text: &str, max: usize) -> String {
 /// Who schedules, memory, type-check slots, today's figures, the home.
 fn machine(app: &App, t: Theme) -> Vec<Part> {
     let d = &app.data;
-    let gated = d.memory.is_some_and(|m| m.gated());
+    let said = |key: &str| d.why.iter().any(|w| w.key == key);
+    // The reason part says RAM-gated already, with its figures.
+    let gated = d.memory.is_some_and(|m| m.gated()) && !said("ram");
     let room = match (d.room.pid, gated) {
+        _ if d.loading => part(10, vec![Span::styled("loading…", t.dim())], None),
         (Some(pid), g) => {
             let by = d
                 .room
@@ -218,9 +239,26 @@ fn machine(app: &App, t: Theme) -> Vec<Part> {
             }
         }
     };
-    let mut parts = vec![room];
+    // Why nothing happens, from the scheduler's own decision: first, in full when it fits; who
+    // schedules then yields first when space is short.
+    let mut parts = Vec::new();
+    let why_first = !d.loading
+        && d.room.pid.is_some()
+        && !d.why.is_empty()
+        && d.why[0].key != "no_control_room";
+    let mut room = room;
+    if why_first {
+        parts.push(why_part(d, t));
+        room.prio = 9;
+    }
+    parts.push(room);
     // An agent's limit stops every cycle: as important as who schedules.
-    for line in &d.room.agent_limits {
+    for line in d
+        .room
+        .agent_limits
+        .iter()
+        .filter(|_| !said("agent_limited"))
+    {
         let short = line.replacen("agent ", "", 1).replacen(" limited", "", 1);
         parts.push(part(
             9,
@@ -237,7 +275,7 @@ fn machine(app: &App, t: Theme) -> Vec<Part> {
     // Back-pressure: the queue is full, self-planned cycles wait for decisions.
     if let Ok(q) = &d.queue {
         let open = q.iter().filter(|r| r.entry.status.is_open()).count();
-        if crate::scheduler::backlog_full(open, d.room.max_pending) {
+        if crate::scheduler::backlog_full(open, d.room.max_pending) && !said("review_backlog") {
             parts.push(part(
                 9,
                 vec![Span::styled(
@@ -280,14 +318,28 @@ fn machine(app: &App, t: Theme) -> Vec<Part> {
             Span::styled(" · ", t.dim()),
             Span::styled(format!("discarded {}", td.discarded), t.warn()),
             Span::styled(" · ", t.dim()),
+            Span::styled(format!("no change {}", td.no_change), t.dim()),
+            Span::styled(" · ", t.dim()),
             Span::raw(cost.clone()),
         ],
         Some(vec![
             Span::styled(format!("kept {}", td.kept), t.ok()),
             Span::styled(format!(" disc {}", td.discarded), t.warn()),
+            Span::styled(format!(" same {}", td.no_change), t.dim()),
             Span::raw(format!(" {cost}")),
         ]),
     ));
+    if !d.flaky.is_empty() {
+        let n = d.flaky.len();
+        parts.push(part(
+            4,
+            vec![Span::styled(
+                format!("{n} flaky test{}", if n == 1 { "" } else { "s" }),
+                t.warn(),
+            )],
+            Some(vec![Span::styled(format!("{n} flaky"), t.warn())]),
+        ));
+    }
     if !d.home.is_empty() {
         parts.push(part(
             1,
@@ -296,6 +348,26 @@ fn machine(app: &App, t: Theme) -> Vec<Part> {
         ));
     }
     parts
+}
+
+/// The first reason nothing happens, with how many more there are (the Sessions view lists
+/// them all).
+fn why_part(d: &crate::tui::data::Data, t: Theme) -> Part {
+    let style = match d.why[0].key {
+        // Ordinary waiting: a cap on cycles at once, no task without self-planning.
+        "max_running" | "no_task" => t.warn(),
+        _ => t.alarm(),
+    };
+    let more = match d.why.len() {
+        1 => String::new(),
+        n => format!(" (+{} more)", n - 1),
+    };
+    let w = &d.why[0];
+    part(
+        10,
+        vec![Span::styled(format!("⏸ {}{more}", w.text), style)],
+        Some(vec![Span::styled(format!("⏸ {}{more}", w.short), style)]),
+    )
 }
 
 /// The parts joined by " │ ": shortened, least important first, then left out, until they fit.
@@ -356,90 +428,5 @@ fn fit_line(mut parts: Vec<Part>, w: usize, t: Theme) -> Line<'static> {
 }
 
 #[cfg(test)]
-mod tests {
-    use chrono::{TimeZone, Utc};
-    use ratatui::Terminal;
-    use ratatui::backend::TestBackend;
-
-    use crate::tui::fixtures::busy_home;
-    use crate::tui::update::{Msg, update};
-
-    #[test]
-    fn an_agent_limit_is_a_header_line_that_shortens_before_it_goes() {
-        let now = Utc
-            .with_ymd_and_hms(2026, 11, 21, 12, 0, 0)
-            .single()
-            .expect("a valid time");
-        let mut app = busy_home(now, 3, 2, 5);
-        app.data.room.agent_limits =
-            vec!["agent claude limited (usage limit) until 23:03:00".into()];
-        for (w, want) in [
-            (160, "agent claude limited (usage limit) until 23:03:00"),
-            (80, "claude (usage limit) until 23:03:00"),
-        ] {
-            update(&mut app, Msg::Resize(w, 24));
-            let mut term = Terminal::new(TestBackend::new(w, 24)).expect("a test terminal");
-            term.draw(|f| crate::tui::views::render(&app, f))
-                .expect("drawn");
-            let screen = term.backend().to_string();
-            let header: String = screen.lines().take(2).collect::<Vec<_>>().join("\n");
-            assert!(header.contains(want), "{w}: {header}");
-        }
-    }
-
-    #[test]
-    fn a_full_review_backlog_says_paused_in_the_header() {
-        let now = Utc
-            .with_ymd_and_hms(2026, 11, 21, 12, 0, 0)
-            .single()
-            .expect("a valid time");
-        let mut app = busy_home(now, 3, 2, 5);
-        let open = app
-            .data
-            .queue
-            .as_ref()
-            .expect("a queue")
-            .iter()
-            .filter(|r| r.entry.status.is_open())
-            .count();
-        assert!(open > 1, "the fixture has open entries");
-        let header = |app: &mut crate::tui::app::App| {
-            update(app, Msg::Resize(200, 24));
-            let mut term = Terminal::new(TestBackend::new(200, 24)).expect("a test terminal");
-            term.draw(|f| crate::tui::views::render(app, f))
-                .expect("drawn");
-            let screen = term.backend().to_string();
-            screen.lines().take(2).collect::<Vec<_>>().join("\n")
-        };
-        app.data.room.max_pending = open as u32 + 1;
-        assert!(!header(&mut app).contains("paused"));
-        app.data.room.max_pending = open as u32;
-        let h = header(&mut app);
-        assert!(
-            h.contains(&format!("paused: {open} branches wait for review")),
-            "{h}"
-        );
-    }
-
-    #[test]
-    fn an_agent_without_hooks_is_said_plainly_in_the_header() {
-        let now = Utc
-            .with_ymd_and_hms(2026, 11, 21, 12, 0, 0)
-            .single()
-            .expect("a valid time");
-        let mut app = busy_home(now, 3, 2, 5);
-        app.data.room.ungated_agent = Some("aider".into());
-        for (w, want) in [
-            (200, "aider: no safety gate for this agent"),
-            (80, "aider: no gate"),
-        ] {
-            update(&mut app, Msg::Resize(w, 24));
-            let mut term = Terminal::new(TestBackend::new(w, 24)).expect("a test terminal");
-            term.draw(|f| crate::tui::views::render(&app, f))
-                .expect("drawn");
-            let screen = term.backend().to_string();
-            let header: String = screen.lines().take(2).collect::<Vec<_>>().join("\n");
-            assert!(header.contains(want), "{w}: {header}");
-        }
-    }
-}
+#[path = "header_tests.rs"]
+mod tests;

@@ -24,6 +24,7 @@ mod meetings;
 mod overlay;
 mod reader;
 mod review;
+mod session_detail;
 mod sessions;
 mod table;
 mod tasks;
@@ -128,7 +129,9 @@ pub fn next_age_change(secs: i64) -> i64 {
 
 /// "1 Sessions (3)  2 Log  3 Review (4) …", the current view highlighted; only the keys of
 /// the other views when the names do not fit.
-fn tabs(app: &App, buf: &mut Buffer, area: Rect, t: Theme) {
+/// Each tab's label as drawn on a bar `width` wide: in full when all fit, else the current one in
+/// full and the others by their key.
+fn tab_labels(app: &App, bar: u16) -> Vec<(View, String)> {
     let count = |v: View| -> String {
         let n = match v {
             View::Sessions => Ok(app.data.sessions.len()),
@@ -164,17 +167,70 @@ fn tabs(app: &App, buf: &mut Buffer, area: Rect, t: Theme) {
         .map(|&v| format!(" {} {}{} ", key(v), v.title(), count(v)))
         .collect();
     let width: usize = full.iter().map(|s| text_width(s) + 1).sum();
+    View::ALL
+        .iter()
+        .zip(full)
+        .map(|(&v, label)| {
+            if v == app.view || width <= usize::from(bar) {
+                (v, label)
+            } else {
+                (v, format!(" {} ", key(v)))
+            }
+        })
+        .collect()
+}
+
+/// The index (into the current view's list) of the row drawn at screen row `y`, as the view
+/// draws it now; `None` off the list (for a mouse click). The log has no selection.
+pub fn list_row_at(app: &App, y: u16) -> Option<usize> {
+    let rows = usize::from(app.height.saturating_sub(CHROME_ROWS));
+    let i = usize::from(y.checked_sub(4)?);
+    if i >= rows || app.reader.is_some() {
+        return None;
+    }
+    let (sel, len, shown) = match app.view {
+        View::Sessions => {
+            let len = app.data.sessions.len();
+            (app.session_sel, len, sessions::table_rows(len, rows))
+        }
+        View::Review => (app.review_sel, app.open_reviews().len(), rows),
+        View::Tasks => (app.task_sel, app.listed_tasks().len(), rows),
+        View::Meetings => {
+            let len = app.data.meetings.as_ref().map(Vec::len).unwrap_or(0);
+            (app.meeting_sel, len, rows)
+        }
+        View::Log => return None,
+    };
+    if i >= shown {
+        return None;
+    }
+    let at = table::window(sel.min(len.saturating_sub(1)), len, shown).start + i;
+    (at < len).then_some(at)
+}
+
+/// The view whose tab is at column `x` of the tab bar (for a mouse click).
+pub fn tab_at(app: &App, x: u16) -> Option<View> {
+    let mut at = 0usize;
+    for (v, label) in tab_labels(app, app.width) {
+        let w = text_width(&label);
+        if usize::from(x) >= at && usize::from(x) < at + w {
+            return Some(v);
+        }
+        at += w + 1;
+    }
+    None
+}
+
+fn tabs(app: &App, buf: &mut Buffer, area: Rect, t: Theme) {
     let place = position(app).map(|(n, len)| format!("{n}/{len}"));
     let mut spans = Vec::new();
-    for (&v, label) in View::ALL.iter().zip(full) {
+    for (v, label) in tab_labels(app, area.width) {
         if v == app.view && app.reader.is_none() {
             spans.push(Span::styled(label, t.tab_active()));
         } else if v == app.view {
             spans.push(Span::styled(label, t.bold()));
-        } else if width <= usize::from(area.width) {
-            spans.push(Span::raw(label));
         } else {
-            spans.push(Span::raw(format!(" {} ", key(v))));
+            spans.push(Span::raw(label));
         }
         spans.push(Span::raw(" "));
     }

@@ -1,6 +1,8 @@
-//! The sessions: state, phase and for how long, branch, the last cycle, today's figures, health.
+//! The sessions: state, phase and for how long, branch, the last cycle, today's figures, health;
+//! below the table, the selected session's details and live output (`session_detail.rs`).
 
 use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
 use crate::tui::app::App;
@@ -17,7 +19,7 @@ const COLS: [Col; 7] = [
     // Narrow, the branch goes: its time is the phase's, and the diff reader names it.
     Col::new("branch", 15, 40, 3).from(110),
     Col::new("last cycle", 10, 60, 6).fill(),
-    Col::new("today", 5, 16, 5),
+    Col::new("today", 5, 24, 5),
     Col::new("health", 6, 12, 4),
 ];
 
@@ -31,7 +33,10 @@ pub fn draw(app: &App, buf: &mut Buffer, body: Body, t: Theme) {
         return;
     }
     let sel = app.session_sel.min(sessions.len() - 1);
-    let shown = window(sel, sessions.len(), rows);
+    // The table takes what it needs, up to half the rows; the rest shows the selected
+    // session's reasons and live output.
+    let table_rows = table_rows(sessions.len(), rows);
+    let shown = window(sel, sessions.len(), table_rows);
     let wide = body.list.width >= 120;
     let start = shown.start;
     let cells = sessions[shown]
@@ -39,6 +44,20 @@ pub fn draw(app: &App, buf: &mut Buffer, body: Body, t: Theme) {
         .map(|s| cells(app, s, wide, t))
         .collect();
     draw_table(buf, body, t, &COLS, cells, Some(sel - start));
+    let used = u16::try_from(table_rows).unwrap_or(u16::MAX);
+    if body.list.height > used + 1 {
+        let lower = Rect {
+            y: body.list.y + used,
+            height: body.list.height - used,
+            ..body.list
+        };
+        super::session_detail::draw(app, &sessions[sel], buf, lower, t);
+    }
+}
+
+/// The table's rows for `n` sessions in `rows` rows (the same split as [`draw`]), for the mouse.
+pub fn table_rows(n: usize, rows: usize) -> usize {
+    n.min((rows / 2).max(3)).min(rows)
 }
 
 fn cells<'a>(app: &App, s: &'a SessionRow, wide: bool, t: Theme) -> Vec<Cell<'a>> {
@@ -49,7 +68,7 @@ fn cells<'a>(app: &App, s: &'a SessionRow, wide: bool, t: Theme) -> Vec<Cell<'a>
     }
     let what = match (&s.phase, &s.state) {
         (Some(p), _) => p.as_str(),
-        (None, SessionState::Dead | SessionState::Stale) => "",
+        (None, SessionState::Dead | SessionState::Stale | SessionState::Stopped) => "",
         (None, SessionState::Paused(_)) => "no new cycle until resumed",
         (None, _) => "idle",
     };
@@ -70,24 +89,33 @@ fn cells<'a>(app: &App, s: &'a SessionRow, wide: bool, t: Theme) -> Vec<Cell<'a>
             }
             if wide {
                 spans.push(Span::styled(format!(" {} ago", age_at(app, l.at)), t.dim()));
+                // The reason as far as the column allows; the area below has it in full.
+                if !l.reason.is_empty() {
+                    spans.push(Span::styled(format!(" — {}", l.reason), t.dim()));
+                }
             }
             spans
         }
         None => cell("-", t.dim()),
     };
-    // Kept/discarded, in the header's order ("today: kept 3 · discarded 5").
-    let (kept, disc) = (s.kept_today, s.discarded_today);
+    // Kept/discarded/no change, in the header's order ("today: kept 3 · discarded 5 · no
+    // change 4"): a cycle that changed nothing is not a discard.
+    let (kept, disc, same) = (s.kept_today, s.discarded_today, s.no_change_today);
     let today = if wide {
         vec![
             Span::styled(format!("kept {kept}"), t.ok()),
             Span::styled(" · ", t.dim()),
             Span::styled(format!("disc {disc}"), t.warn()),
+            Span::styled(" · ", t.dim()),
+            Span::styled(format!("same {same}"), t.dim()),
         ]
     } else {
         vec![
             Span::styled(kept.to_string(), t.ok()),
             Span::styled("/", t.dim()),
             Span::styled(disc.to_string(), t.warn()),
+            Span::styled("/", t.dim()),
+            Span::styled(same.to_string(), t.dim()),
         ]
     };
     let health = match &s.health {

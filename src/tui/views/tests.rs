@@ -435,3 +435,144 @@ fn a_session_blocked_by_a_check_is_named_in_the_header() {
         insta::assert_snapshot!(format!("blocked_by_check_{w}x{h}"), text);
     }
 }
+
+/// The sizes the why-nothing-happens and preview screens are kept at: a small SSH terminal and a
+/// big one.
+const WHY_SIZES: [(u16, u16); 2] = [(80, 24), (200, 60)];
+
+fn snap_why(name: &str, app: &App) -> Vec<String> {
+    WHY_SIZES
+        .iter()
+        .map(|&(w, h)| {
+            let mut app = app.clone();
+            let s = screen(&mut app, w, h);
+            insta::assert_snapshot!(format!("{name}_{w}x{h}"), s);
+            s
+        })
+        .collect()
+}
+
+#[test]
+fn why_nothing_happens_is_on_screen() {
+    use crate::tui::fixtures::{Held, held_home};
+    for (held, name, long, short) in [
+        (
+            Held::Budget,
+            "held_budget",
+            "budget reached (daily_usd: $5.03 of $5.00 today)",
+            "budget reached (daily_usd)",
+        ),
+        (
+            Held::Ram,
+            "held_ram",
+            "memory 90.6% used (29.0 of 32.0 GiB, cgroup) is above the gate 85%",
+            "RAM-gated 91%>85%",
+        ),
+        (
+            Held::Backlog,
+            "held_backlog",
+            "paused: 5 branches wait for review",
+            "paused: 5",
+        ),
+        (
+            Held::RateLimited,
+            "held_rate_limited",
+            "agent claude rate-limited (usage limit) until",
+            "claude limited until",
+        ),
+        (
+            Held::Blocked,
+            "held_blocked",
+            "s3: setup fails: `npm ci` exited with 1 — npm ERR!",
+            "s3: setup fails",
+        ),
+    ] {
+        let app = held_home(now(), held);
+        assert!(!app.data.why.is_empty(), "{name}: a reason");
+        let screens = snap_why(name, &app);
+        let header = |s: &str| s.lines().take(2).collect::<Vec<_>>().join("\n");
+        assert!(header(&screens[1]).contains(long), "{name}: {}", screens[1]);
+        assert!(
+            header(&screens[0]).contains(short),
+            "{name}: {}",
+            screens[0]
+        );
+        for s in &screens {
+            assert!(
+                s.lines().nth(1).is_some_and(|l| l.starts_with("\"⏸ ")),
+                "{name}: the reason leads the second line: {s}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_blocked_reason_is_shown_in_full_below_the_table() {
+    use crate::tui::fixtures::{Held, held_home};
+    let mut app = held_home(now(), Held::Blocked);
+    app.session_sel = 2;
+    let s = screen(&mut app, 80, 24);
+    let flat: String = s.lines().skip(4).collect::<Vec<_>>().join(" ");
+    let flat = flat.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        flat.contains("from react-helmet@6.1.0; fix package.json on main"),
+        "the whole reason, wrapped: {s}"
+    );
+}
+
+#[test]
+fn the_live_preview_shows_the_selected_sessions_output_in_colour() {
+    let app = crate::tui::fixtures::preview_home(now());
+    let screens = snap_why("session_preview", &app);
+    for s in &screens {
+        assert!(s.contains("── output of s2"), "{s}");
+        assert!(s.contains("running 12 tests 12/12"), "{s}");
+        assert!(
+            !s.contains("3/12"),
+            "a line redrawn with \\r shows its last state: {s}"
+        );
+        assert!(s.contains("● Thinking…"), "{s}");
+        assert!(
+            s.contains("2 flaky tests") || s.contains("flaky tests (2)"),
+            "{s}"
+        );
+    }
+    let mut app = app.clone();
+    let buf = draw(&mut app, 200, 60);
+    // The `+` line of the diff is green, the `-` line red, as the agent printed them.
+    let colour_of = |needle: &str| {
+        (0..buf.area.height).find_map(|y| {
+            let line: String = (0..buf.area.width)
+                .map(|x| buf[(x, y)].symbol().to_string())
+                .collect();
+            let x = line.find(needle)?;
+            let x = line[..x].chars().count() as u16;
+            Some(buf[(x, y)].fg)
+        })
+    };
+    assert_eq!(colour_of("+        let sum"), Some(Color::Indexed(2)));
+    assert_eq!(colour_of("-        let sum"), Some(Color::Indexed(1)));
+}
+
+#[test]
+fn the_first_frame_says_loading_not_that_nothing_runs() {
+    let mut app = empty_home(now());
+    app.data.loading = true;
+    let s = screen(&mut app, 80, 24);
+    assert!(s.contains("loading…"), "{s}");
+    assert!(!s.contains("NOT RUNNING"), "{s}");
+    update(
+        &mut app,
+        Msg::Part(crate::tui::update::Part::Room(Default::default())),
+    );
+    let s = screen(&mut app, 80, 24);
+    assert!(s.contains("NOT RUNNING"), "once read, the truth: {s}");
+}
+
+#[test]
+fn no_change_is_not_counted_as_discarded() {
+    let mut app = busy();
+    let s = screen(&mut app, 200, 60);
+    let header: String = s.lines().take(2).collect::<Vec<_>>().join("\n");
+    assert!(header.contains("discarded 5 · no change 4"), "{header}");
+}

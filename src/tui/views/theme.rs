@@ -114,6 +114,7 @@ impl Theme {
             SessionState::Stale | SessionState::Paused(_) => self.warn(),
             SessionState::Dead | SessionState::Error(_) | SessionState::Blocked(_) => self.error(),
             SessionState::Granted | SessionState::Waiting | SessionState::Pausing => self.plain(),
+            SessionState::Stopped => self.dim(),
         }
     }
 

@@ -1,0 +1,85 @@
+//! Tests of `header.rs`.
+use chrono::{TimeZone, Utc};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+use crate::tui::fixtures::busy_home;
+use crate::tui::update::{Msg, update};
+
+#[test]
+fn an_agent_limit_is_a_header_line_that_shortens_before_it_goes() {
+    let now = Utc
+        .with_ymd_and_hms(2026, 11, 21, 12, 0, 0)
+        .single()
+        .expect("a valid time");
+    let mut app = busy_home(now, 3, 2, 5);
+    app.data.room.agent_limits = vec!["agent claude limited (usage limit) until 23:03:00".into()];
+    for (w, want) in [
+        (160, "agent claude limited (usage limit) until 23:03:00"),
+        (80, "claude (usage limit) until 23:03:00"),
+    ] {
+        update(&mut app, Msg::Resize(w, 24));
+        let mut term = Terminal::new(TestBackend::new(w, 24)).expect("a test terminal");
+        term.draw(|f| crate::tui::views::render(&app, f))
+            .expect("drawn");
+        let screen = term.backend().to_string();
+        let header: String = screen.lines().take(2).collect::<Vec<_>>().join("\n");
+        assert!(header.contains(want), "{w}: {header}");
+    }
+}
+
+#[test]
+fn a_full_review_backlog_says_paused_in_the_header() {
+    let now = Utc
+        .with_ymd_and_hms(2026, 11, 21, 12, 0, 0)
+        .single()
+        .expect("a valid time");
+    let mut app = busy_home(now, 3, 2, 5);
+    let open = app
+        .data
+        .queue
+        .as_ref()
+        .expect("a queue")
+        .iter()
+        .filter(|r| r.entry.status.is_open())
+        .count();
+    assert!(open > 1, "the fixture has open entries");
+    let header = |app: &mut crate::tui::app::App| {
+        update(app, Msg::Resize(200, 24));
+        let mut term = Terminal::new(TestBackend::new(200, 24)).expect("a test terminal");
+        term.draw(|f| crate::tui::views::render(app, f))
+            .expect("drawn");
+        let screen = term.backend().to_string();
+        screen.lines().take(2).collect::<Vec<_>>().join("\n")
+    };
+    app.data.room.max_pending = open as u32 + 1;
+    assert!(!header(&mut app).contains("paused"));
+    app.data.room.max_pending = open as u32;
+    let h = header(&mut app);
+    assert!(
+        h.contains(&format!("paused: {open} branches wait for review")),
+        "{h}"
+    );
+}
+
+#[test]
+fn an_agent_without_hooks_is_said_plainly_in_the_header() {
+    let now = Utc
+        .with_ymd_and_hms(2026, 11, 21, 12, 0, 0)
+        .single()
+        .expect("a valid time");
+    let mut app = busy_home(now, 3, 2, 5);
+    app.data.room.ungated_agent = Some("aider".into());
+    for (w, want) in [
+        (200, "aider: no safety gate for this agent"),
+        (80, "aider: no gate"),
+    ] {
+        update(&mut app, Msg::Resize(w, 24));
+        let mut term = Terminal::new(TestBackend::new(w, 24)).expect("a test terminal");
+        term.draw(|f| crate::tui::views::render(&app, f))
+            .expect("drawn");
+        let screen = term.backend().to_string();
+        let header: String = screen.lines().take(2).collect::<Vec<_>>().join("\n");
+        assert!(header.contains(want), "{w}: {header}");
+    }
+}

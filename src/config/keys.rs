@@ -82,10 +82,10 @@ actions! {
     Up "up" [Global] ["up", "k"] "move up / scroll up";
     Down "down" [Global] ["down", "j"] "move down / scroll down";
     PageUp "page_up" [Global] ["pageup", "ctrl-b"] "a page up";
-    PageDown "page_down" [Global] ["pagedown", "ctrl-f", "space"] "a page down";
+    PageDown "page_down" [Global] ["pagedown", "ctrl-f"] "a page down";
     Top "top" [Global] ["home", "g"] "to the top";
     Bottom "bottom" [Global] ["end", "G"] "to the bottom (the log follows again)";
-    TriggerReview "trigger_review" [Global] ["R"] "run the automated review now (in the background)";
+    TriggerReview "trigger_review" [Sessions, Log, Review, Meetings, Reader] ["R"] "run the automated review now (in the background)";
     TriggerStandup "trigger_standup" [Global] ["S"] "hold a standup meeting now (in the background)";
     TriggerDoctor "trigger_doctor" [Global] ["D"] "run the session doctor now (in the background)";
     TriggerFix "trigger_fix" [Global] ["F"] "hand the next repair (a conflict or stale branch) to a waiting session";
@@ -95,9 +95,12 @@ actions! {
     Search "search" [Log, Reader] ["/"] "search";
     SearchNext "search_next" [Log, Reader] ["n"] "next match";
     SearchPrev "search_prev" [Log, Reader] ["N"] "previous match";
-    FilterType "filter_type" [Log] ["f"] "filter by entry type (cycles through the types seen)";
-    FilterSession "filter_session" [Log] ["s"] "filter by session (cycles through the sessions)";
-    ClearFilter "clear_filter" [Log] ["c"] "clear the filters and the search";
+    FilterType "filter_type" [Log, Review] ["f"] "filter: log by entry type; review by status/verdict (open, decided, …)";
+    FilterSession "filter_session" [Log, Review] ["s"] "filter by session (cycles through the sessions)";
+    ClearFilter "clear_filter" [Log, Review] ["c"] "clear the filters and the search";
+    SortReview "sort_review" [Review] ["o"] "sort the review queue (oldest, newest, session, verdict, status)";
+    ToggleMark "toggle_mark" [Review] ["space"] "mark/unmark a branch: approve/reject then act on every marked one";
+    RetryTask "retry_task" [Tasks] ["R"] "retry a failed task (back to pending, attempts reset)";
     Approve "approve" [Review, Reader] ["a"] "approve: merge the branch into main (asks y/n)";
     Reject "reject" [Review, Reader] ["r"] "reject: delete the branch, with an optional reason (asks y/n)";
     NextFile "next_file" [Reader] ["]", "right"] "diff: next file";

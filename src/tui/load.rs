@@ -257,33 +257,17 @@ pub fn diff(home: &Home, config: &Config, branch: &str) -> Result<Document, Stri
         Target::open(&config.repo_path(home.root()), &config.main).map_err(|e| e.to_string())?;
     let patch = target.diff_patch(branch).map_err(|e| e.to_string())?;
     let mut lines: Vec<String> = Vec::new();
-    // The automated review's words first, when there are any.
+    // What a person decides by first: commits, the cycle's reason and figures, the review.
     if let Ok(Some(e)) = Queue::new(&home.queue_path()).find(branch) {
-        if let Some(why) = &e.decision_reason {
-            lines.push(format!("── {}: {why}", e.status.as_str()));
-        }
-        if let Some(r) = &e.review {
-            lines.push(format!(
-                "── automated review: {} ({}{})",
-                r.verdict.to_uppercase(),
-                r.at.format("%Y-%m-%d %H:%M UTC"),
-                if r.truncated { ", on a cut diff" } else { "" }
-            ));
-            if let Some(f) = &r.figures {
-                lines.push(format!("   re-checked: {f}"));
-            }
-            for t in &r.texts {
-                lines.push(format!("── {}:", t.role));
-                lines.extend(
-                    t.text
-                        .lines()
-                        .map(|l| format!("   {}", l.replace('\t', "    "))),
-                );
-            }
-        }
-        if !lines.is_empty() {
-            lines.push(String::new());
-        }
+        let ids = git2::Oid::from_str(&e.base).and_then(|b| Ok((b, git2::Oid::from_str(&e.head)?)));
+        let commits = ids
+            .map_err(|err| err.to_string())
+            .and_then(|(b, h)| target.commits_between(b, h).map_err(|err| err.to_string()));
+        let (subjects, note) = match commits {
+            Ok(c) => (c.into_iter().map(|(_, s)| s).collect(), None),
+            Err(why) => (vec![], Some(why)),
+        };
+        lines.extend(super::diff_header::lines(&e, &subjects, note.as_deref()));
     }
     let mut files = Vec::new();
     let mut note = None;

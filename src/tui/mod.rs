@@ -12,6 +12,8 @@
 pub mod app;
 mod controls;
 pub mod data;
+mod detail;
+pub mod diff_header;
 mod event;
 pub mod fixtures;
 mod form;
@@ -22,6 +24,8 @@ mod motion;
 pub mod msg;
 mod open;
 mod reader;
+mod review_keys;
+pub mod review_list;
 mod term;
 pub mod update;
 #[cfg(test)]
@@ -176,6 +180,13 @@ impl Runtime {
             Effect::AddTask { title, body, tier } => {
                 jobs::add_task(&self.home, title, body, tier, tx)
             }
+            Effect::ApproveMany { branches, force } => {
+                jobs::approve_many(&self.home, branches, force, tx)
+            }
+            Effect::RejectMany { branches, reason } => {
+                jobs::reject_many(&self.home, branches, reason, tx)
+            }
+            Effect::RetryTask(id) => jobs::retry_task(&self.home, id, tx),
             Effect::ApproveTask(id) => jobs::approve_task(&self.home, id, tx),
             Effect::DropTask(id) => jobs::drop_task(&self.home, id, tx),
             Effect::LoadDiff { request, branch } => {

@@ -66,8 +66,20 @@ pub enum Effect {
         body: Option<String>,
         tier: Tier,
     },
+    /// Approve these branches in order through the merge train (`force`: past stale/conflict).
+    ApproveMany {
+        branches: Vec<String>,
+        force: bool,
+    },
+    /// Reject each of these branches with the same reason.
+    RejectMany {
+        branches: Vec<String>,
+        reason: Option<String>,
+    },
     ApproveTask(u64),
     DropTask(u64),
+    /// A failed task back to pending, its attempts reset.
+    RetryTask(u64),
     LoadDiff {
         request: u64,
         branch: String,

@@ -106,7 +106,7 @@ pub(super) fn review_target(app: &App) -> Option<String> {
         }) => Some(branch.clone()),
         Some(_) => None,
         None if app.view == View::Review => app
-            .open_reviews()
+            .listed_reviews()
             .get(app.review_sel)
             .map(|r| r.entry.branch.clone()),
         None => None,
@@ -147,7 +147,7 @@ pub(super) fn apply_part(app: &mut App, p: Part) {
         .min(app.data.sessions.len().saturating_sub(1));
     app.review_sel = app
         .review_sel
-        .min(app.open_reviews().len().saturating_sub(1));
+        .min(app.listed_reviews().len().saturating_sub(1));
     app.task_sel = app.task_sel.min(app.listed_tasks().len().saturating_sub(1));
     let meetings = app.data.meetings.as_ref().map(Vec::len).unwrap_or(0);
     app.meeting_sel = app.meeting_sel.min(meetings.saturating_sub(1));

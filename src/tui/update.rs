@@ -109,6 +109,32 @@ fn act(app: &mut App, a: Action) -> Vec<Effect> {
             _ => vec![],
         };
     }
+    if let Some(Overlay::Detail(d)) = &mut app.overlay {
+        let rows = super::detail::rows(app.height);
+        let max = super::detail::lines(&d.text, app.width)
+            .len()
+            .saturating_sub(rows);
+        let d = match &mut app.overlay {
+            Some(Overlay::Detail(d)) => d,
+            _ => unreachable!("matched above"),
+        };
+        match a {
+            Up => d.scroll = d.scroll.saturating_sub(1),
+            Down => d.scroll = (d.scroll + 1).min(max),
+            PageUp => d.scroll = d.scroll.saturating_sub(rows),
+            PageDown => d.scroll = (d.scroll + rows).min(max),
+            Top => d.scroll = 0,
+            Bottom => d.scroll = max,
+            Open | Back => app.overlay = None,
+            Quit | Help | NextView | PrevView | ViewSessions | ViewLog | ViewReview | ViewTasks
+            | ViewMeetings => {
+                app.overlay = None;
+                return act(app, a);
+            }
+            _ => {}
+        }
+        return vec![];
+    }
     match a {
         Quit => {
             app.quit = true;
@@ -143,6 +169,18 @@ fn act(app: &mut App, a: Action) -> Vec<Effect> {
             super::motion::apply(app, a);
             vec![]
         }
+        Open if app.reader.is_none() && matches!(app.view, View::Log | View::Tasks) => {
+            let d = if app.view == View::Log {
+                super::detail::log_entry(app)
+            } else {
+                super::detail::task(app)
+            };
+            match d {
+                Some(d) => app.overlay = Some(Overlay::Detail(d)),
+                None => app.message = Some(info("nothing selected to open")),
+            }
+            vec![]
+        }
         Open => open(app),
         TriggerReview | TriggerStandup | TriggerDoctor => {
             let job = match a {
@@ -170,6 +208,34 @@ fn act(app: &mut App, a: Action) -> Vec<Effect> {
         SearchNext | SearchPrev => {
             super::motion::search_step(app, a == SearchNext);
             vec![]
+        }
+        FilterType | FilterSession | ClearFilter | SortReview if app.view == View::Review => {
+            super::review_keys::filter(app, a);
+            vec![]
+        }
+        ToggleMark => {
+            super::review_keys::toggle_mark(app);
+            vec![]
+        }
+        Approve | Reject if app.reader.is_none() && !app.review.marked.is_empty() => {
+            super::review_keys::bulk(app, a == Approve)
+        }
+        SortReview => vec![],
+        RetryTask => {
+            let Some(t) = app.listed_tasks().get(app.task_sel).map(|t| (*t).clone()) else {
+                app.message = Some(info("no task selected: the task queue is empty"));
+                return vec![];
+            };
+            if t.state != crate::store::tasks::TaskState::Failed {
+                app.message = Some(info(&format!(
+                    "task #{} is {}; only a failed task can be retried",
+                    t.id,
+                    t.state.as_str()
+                )));
+                return vec![];
+            }
+            app.busy.push(format!("retrying task {}", t.id));
+            vec![Effect::RetryTask(t.id)]
         }
         FilterType => {
             let kinds = app.data.log.kinds.clone();
@@ -257,11 +323,30 @@ fn confirmed(app: &mut App, c: app::Confirm) -> Vec<Effect> {
         }));
         return vec![];
     }
+    if let app::Confirm::ApproveMany {
+        branches,
+        force_why: None,
+    } = &c
+    {
+        let why: Vec<String> = branches
+            .iter()
+            .filter_map(|b| blind_reason(app, b).map(|w| format!("{b}: {w}")))
+            .collect();
+        if !why.is_empty() {
+            app.overlay = Some(Overlay::Confirm(app::Confirm::ApproveMany {
+                branches: branches.clone(),
+                force_why: Some(why.join("\n")),
+            }));
+            return vec![];
+        }
+    }
     if matches!(
         c,
         app::Confirm::Approve { .. }
             | app::Confirm::ForceApprove { .. }
             | app::Confirm::Reject { .. }
+            | app::Confirm::ApproveMany { .. }
+            | app::Confirm::RejectMany { .. }
     ) {
         app.reader = None;
     }
@@ -280,6 +365,26 @@ fn confirmed(app: &mut App, c: app::Confirm) -> Vec<Effect> {
             app.busy.push(format!("rejecting {branch}"));
             app.message = Some(info(&format!("rejecting {branch}…")));
             vec![Effect::Reject { branch, reason }]
+        }
+        app::Confirm::ApproveMany {
+            branches,
+            force_why,
+        } => {
+            let what = format!("approving {} branches", branches.len());
+            app.busy.push(what.clone());
+            app.message = Some(info(&format!("{what} through the merge train…")));
+            app.review.marked.clear();
+            vec![Effect::ApproveMany {
+                branches,
+                force: force_why.is_some(),
+            }]
+        }
+        app::Confirm::RejectMany { branches, reason } => {
+            let what = format!("rejecting {} branches", branches.len());
+            app.busy.push(what.clone());
+            app.message = Some(info(&format!("{what}…")));
+            app.review.marked.clear();
+            vec![Effect::RejectMany { branches, reason }]
         }
         app::Confirm::DropTask { id, .. } => {
             app.busy.push(format!("dropping task {id}"));
@@ -300,6 +405,13 @@ fn submit(app: &mut App, form: Form) -> Vec<Effect> {
         FormKind::RejectReason { branch } => {
             app.overlay = Some(Overlay::Confirm(app::Confirm::Reject {
                 branch,
+                reason: text(0).filter(|s| !s.is_empty()),
+            }));
+            vec![]
+        }
+        FormKind::RejectManyReason { branches } => {
+            app.overlay = Some(Overlay::Confirm(app::Confirm::RejectMany {
+                branches,
                 reason: text(0).filter(|s| !s.is_empty()),
             }));
             vec![]
@@ -346,7 +458,7 @@ fn cycle(items: &[String], current: Option<String>) -> Option<String> {
     }
 }
 
-fn info(text: &str) -> Message {
+pub(super) fn info(text: &str) -> Message {
     Message {
         level: Level::Info,
         text: text.to_string(),
@@ -354,7 +466,7 @@ fn info(text: &str) -> Message {
 }
 
 /// Why approving `branch` needs force: the latest re-check marked it `stale` or `conflict`.
-fn blind_reason(app: &App, branch: &str) -> Option<String> {
+pub(super) fn blind_reason(app: &App, branch: &str) -> Option<String> {
     let rows = app.data.queue.as_ref().ok()?;
     let e = &rows.iter().find(|r| r.entry.branch == branch)?.entry;
     use crate::store::queue::Status;

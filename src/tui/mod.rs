@@ -29,6 +29,8 @@ pub mod review_list;
 mod term;
 pub mod update;
 #[cfg(test)]
+mod update_review_tests;
+#[cfg(test)]
 mod update_tests;
 pub mod views;
 

@@ -32,6 +32,8 @@ pub struct Data {
     /// Type-check slots held now, of the configured maximum.
     pub typecheck: (usize, usize),
     pub today: Today,
+    /// The jobs' progress files (`logs/jobs/*.progress.json`): running, or how they ended.
+    pub jobs: Vec<JobRow>,
 }
 
 impl Default for Data {
@@ -48,8 +50,17 @@ impl Default for Data {
             memory: None,
             typecheck: (0, 0),
             today: Today::default(),
+            jobs: vec![],
         }
     }
+}
+
+/// A job's progress file, and whether the process it names still runs it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobRow {
+    pub progress: crate::jobs::progress::Progress,
+    /// A run without a result whose process is gone died (killed, crashed).
+    pub alive: bool,
 }
 
 /// What a session is doing, as its control file and life lock say.

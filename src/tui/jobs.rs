@@ -214,7 +214,7 @@ pub fn trigger(home: &Home, job: crate::jobs::Job) -> (Level, String) {
             (
                 Level::Ok,
                 format!(
-                    "{} started (pid {pid}); its `{}` entry appears in the log when it ends",
+                    "{} started (pid {pid}); the header shows its progress, its `{}` entry is logged when it ends",
                     job.name(),
                     job.entry_kind()
                 ),

@@ -251,6 +251,29 @@ pub fn typecheck(home: &Home, config: &Config) -> (usize, usize) {
     (used, max as usize)
 }
 
+/// The jobs' progress files, each with whether its run is still alive (its job's lock is held).
+pub fn jobs(home: &Home) -> Vec<super::data::JobRow> {
+    crate::jobs::progress::read_all(home)
+        .into_iter()
+        .map(|p| {
+            let job = [
+                crate::jobs::Job::Review,
+                crate::jobs::Job::Standup,
+                crate::jobs::Job::Doctor,
+            ]
+            .into_iter()
+            .find(|j| j.name() == p.job);
+            let alive = p.done.is_none()
+                && match job {
+                    Some(j) => j.running(home),
+                    // Only the locked jobs publish progress; another name is not running.
+                    None => false,
+                };
+            super::data::JobRow { progress: p, alive }
+        })
+        .collect()
+}
+
 /// The branch's diff against where it left main, cut at [`MAX_DIFF_LINES`].
 pub fn diff(home: &Home, config: &Config, branch: &str) -> Result<Document, String> {
     let target =

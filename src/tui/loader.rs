@@ -32,10 +32,11 @@ pub enum What {
     Memory,
     Typecheck,
     Today,
+    Jobs,
 }
 
 impl What {
-    pub const ALL: [What; 8] = [
+    pub const ALL: [What; 9] = [
         What::Sessions,
         What::Queue,
         What::Tasks,
@@ -44,6 +45,7 @@ impl What {
         What::Memory,
         What::Typecheck,
         What::Today,
+        What::Jobs,
     ];
 }
 
@@ -127,6 +129,7 @@ impl State {
                     home.logs_dir(),
                     home.control_dir(),
                     home.logs_dir().join("meetings"),
+                    crate::jobs::progress::dir(home),
                 ] {
                     let _ = std::fs::create_dir_all(&dir);
                     if let Err(e) = w.dir(&dir) {
@@ -255,6 +258,7 @@ impl State {
                     let (u, m) = load::typecheck(&self.home, &self.config);
                     Part::Typecheck(u, m)
                 }
+                What::Jobs => Part::Jobs(load::jobs(&self.home)),
                 What::Today => match cycles_error.take() {
                     None => Part::Today(load::today(&self.cycles)),
                     Some(e) => Part::Log {
@@ -289,6 +293,11 @@ impl State {
         }
         if p == self.home.tasks_path() {
             return vec![What::Tasks];
+        }
+        if p.starts_with(crate::jobs::progress::dir(&self.home))
+            && p.to_string_lossy().ends_with(".progress.json")
+        {
+            return vec![What::Jobs];
         }
         vec![]
     }

@@ -45,6 +45,7 @@ pub enum Part {
     Memory(Option<Memory>),
     Typecheck(usize, usize),
     Today(Today),
+    Jobs(Vec<super::data::JobRow>),
 }
 
 /// What the runtime must do.

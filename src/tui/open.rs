@@ -140,6 +140,20 @@ pub(super) fn apply_part(app: &mut App, p: Part) {
         Part::Memory(m) => d.memory = m,
         Part::Typecheck(used, max) => d.typecheck = (used, max),
         Part::Today(t) => d.today = t,
+        Part::Jobs(j) => {
+            d.jobs = j;
+            // The job's result is in the header now: the "started" message has said its part.
+            let ended = |m: &super::app::Message| {
+                app.data.jobs.iter().any(|j| {
+                    j.progress.done.is_some()
+                        && m.text
+                            .starts_with(&format!("{} started (pid", j.progress.job))
+                })
+            };
+            if app.message.as_ref().is_some_and(ended) {
+                app.message = None;
+            }
+        }
     }
     // Keep selections on the lists as they are now.
     app.session_sel = app

@@ -211,3 +211,99 @@ fn task_detail_shows_body_and_history() {
     assert!(d.text.contains("failures 2 → 3"), "{}", d.text);
     snap("task_detail", &app);
 }
+
+fn job(name: &str, step: &str, minutes_ago: i64) -> crate::jobs::progress::Progress {
+    crate::jobs::progress::Progress {
+        job: name.into(),
+        pid: 4343,
+        started: now() - chrono::Duration::minutes(minutes_ago),
+        updated: now(),
+        step: step.into(),
+        done: None,
+    }
+}
+
+#[test]
+fn a_running_standup_shows_its_progress_then_its_result_then_nothing() {
+    use crate::tui::data::JobRow;
+    use crate::tui::update::Part;
+    let mut app = busy_home(now(), 4, 6, 20);
+    app.message = Some(crate::tui::app::Message {
+        level: crate::tui::app::Level::Ok,
+        text: "standup started (pid 4343); the header shows its progress".into(),
+    });
+    update(
+        &mut app,
+        Msg::Part(Part::Jobs(vec![JobRow {
+            progress: job(
+                "standup",
+                "round 2 of 3 · s2 speaks · 20261121-115000-standup.md",
+                3,
+            ),
+            alive: true,
+        }])),
+    );
+    let screens = snap("standup_running", &app);
+    assert!(
+        screens[0].contains("standup: round 2 of 3"),
+        "{}",
+        screens[0]
+    );
+    assert!(
+        screens[1].contains("standup running 3m: round 2 of 3 · s2 speaks"),
+        "{}",
+        screens[1]
+    );
+    assert!(
+        app.message.is_some(),
+        "still running: the started message stays"
+    );
+
+    let mut done = job("standup", "round 3 of 3 · s4 speaks", 6);
+    done.done = Some(crate::jobs::progress::Done {
+        at: now(),
+        ok: true,
+        summary: "4 spoke · 2 tasks added".into(),
+        transcript: Some("/h/logs/meetings/20261121-115000-standup.md".into()),
+    });
+    update(
+        &mut app,
+        Msg::Part(Part::Jobs(vec![JobRow {
+            progress: done,
+            alive: false,
+        }])),
+    );
+    assert!(app.message.is_none(), "the started message clears itself");
+    let s = screen(&mut app.clone(), 200, 60);
+    assert!(
+        s.contains("standup done: 4 spoke · 2 tasks added · transcript in Meetings"),
+        "{s}"
+    );
+    // The result wakes the loop when it expires, and is gone after.
+    app.next_age_change.set(None);
+    screen(&mut app, 200, 60);
+    let expiry = now() + chrono::Duration::minutes(super::header_jobs::RESULT_SHOWN_MINUTES);
+    assert!(app.next_age_change.get().is_some_and(|t| t <= expiry));
+    update(&mut app, Msg::Tick(expiry));
+    let s = screen(&mut app, 200, 60);
+    assert!(!s.contains("standup done"), "{s}");
+}
+
+#[test]
+fn a_job_whose_process_died_says_so() {
+    use crate::tui::data::JobRow;
+    use crate::tui::update::Part;
+    let mut app = busy_home(now(), 2, 2, 5);
+    update(
+        &mut app,
+        Msg::Part(Part::Jobs(vec![JobRow {
+            progress: job("review", "branch 2 of 5: brl/s1/a", 2),
+            alive: false,
+        }])),
+    );
+    let s = screen(&mut app, 200, 60);
+    assert!(
+        s.contains("review ended without a result (pid 4343 gone, at branch 2 of 5"),
+        "{s}"
+    );
+}

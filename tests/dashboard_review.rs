@@ -1,0 +1,127 @@
+//! The review view end to end, as a person drives it: `brl up` in a real terminal (a tmux pane on
+//! this test's private socket), three branches marked with space and approved at once with
+//! `a`, `y` — through the merge train, each a journaled approval — and git checked for the result.
+
+mod common;
+
+use std::process::Command;
+
+use common::agent;
+use common::room::Room;
+
+fn screen(room: &Room) -> String {
+    let out = Command::new("tmux")
+        .args(["-L", &room.socket, "capture-pane", "-p", "-t", "=term:"])
+        .output()
+        .expect("tmux capture-pane");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn keys(room: &Room, keys: &[&str]) {
+    let mut args = vec!["send-keys", "-t", "=term:"];
+    args.extend_from_slice(keys);
+    assert!(room.tmux(&args), "send-keys {keys:?}");
+}
+
+fn wait_screen(room: &Room, secs: u64, what: &str, f: impl Fn(&str) -> bool) {
+    let mut last = String::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    loop {
+        let s = screen(room);
+        if f(&s) {
+            return;
+        }
+        last = if s.is_empty() { last } else { s };
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}; the screen shows:\n{last}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn bulk_approve_three_branches_from_the_review_view() {
+    // Three sessions each fix one ERR line in their own file (f1..f3) and add markN.txt: three
+    // branches that merge one after the other. The day's budget is spent, so nothing new comes.
+    let room = Room::new(
+        3,
+        &agent("train_agent.sh"),
+        "[budget]\nmax_cycles_per_day = 3\n",
+    );
+    for s in ["s1", "s2", "s3"] {
+        let (code, out, err) = room.w.run(&["cycle", s]);
+        assert_eq!(code, 0, "cycle {s}: {out}{err}");
+    }
+    let branches: Vec<String> = room
+        .w
+        .queue()
+        .iter()
+        .map(|e| e["branch"].as_str().expect("branch").to_string())
+        .collect();
+    assert_eq!(branches.len(), 3, "three kept branches");
+
+    let exe = assert_cmd::cargo::cargo_bin("brl");
+    let cmd = format!(
+        "'{}' --home '{}' up; echo \"[brl up exited $?]\"; sleep 60",
+        exe.display(),
+        room.w.home.display()
+    );
+    assert!(room.tmux(&[
+        "new-session",
+        "-d",
+        "-s",
+        "term",
+        "-x",
+        "120",
+        "-y",
+        "40",
+        &cmd
+    ]));
+    wait_screen(&room, 30, "the dashboard", |s| {
+        s.contains("Sessions") && s.contains("scheduling")
+    });
+    keys(&room, &["3"]);
+    wait_screen(&room, 10, "the review queue", |s| {
+        branches.iter().all(|b| s.contains(b.as_str()))
+    });
+    // Space marks the selected row and moves down: three presses mark all three.
+    for n in 1..=3 {
+        keys(&room, &["Space"]);
+        wait_screen(&room, 10, &format!("{n} marked"), |s| {
+            s.contains(&format!("{n} marked"))
+        });
+    }
+    keys(&room, &["a"]);
+    wait_screen(&room, 10, "the bulk confirmation", |s| {
+        s.contains("Approve 3 branches?") && branches.iter().all(|b| s.contains(b.as_str()))
+    });
+    keys(&room, &["y"]);
+    wait_screen(&room, 120, "the train's result", |s| {
+        s.contains("bulk approve: 3 of 3 reached main")
+    });
+
+    let q = room.w.queue();
+    assert!(
+        q.iter().all(|e| e["status"] == "approved"),
+        "all three approved: {q:?}"
+    );
+    for n in 1..=3 {
+        assert!(
+            common::git(&room.w.repo, &["show", &format!("main:mark{n}.txt")]).contains("mark"),
+            "main holds mark{n}.txt"
+        );
+    }
+    let decisions = room.entries("review_decision");
+    assert_eq!(decisions.len(), 3, "{decisions:?}");
+    assert!(decisions.iter().all(|d| d["data"]["by"] == "dashboard"));
+    let trains = room.entries("merge_train");
+    assert_eq!(trains.len(), 1, "one train entry: {trains:?}");
+    // The marks are gone with the decisions, and the queue view is empty again.
+    wait_screen(&room, 10, "the empty queue", |s| {
+        s.contains("No branches waiting for review") && !s.contains("marked")
+    });
+    keys(&room, &["q"]);
+    let (code, out, err) = room.w.run(&["down", "--wait-secs", "10"]);
+    assert_eq!(code, 0, "brl down: {out}{err}");
+}

@@ -125,3 +125,34 @@ fn bulk_approve_three_branches_from_the_review_view() {
     let (code, out, err) = room.w.run(&["down", "--wait-secs", "10"]);
     assert_eq!(code, 0, "brl down: {out}{err}");
 }
+
+/// `brl standup` with a fake agent publishes its progress file: at the end it holds the result
+/// the dashboard's header shows (who spoke, the transcript to open), written by this process.
+#[test]
+fn a_standup_leaves_its_result_in_its_progress_file() {
+    let w = common::World::new(3);
+    w.write_config(3, &agent("standup_agent.sh"), 20, "");
+    let (code, out, err) = w.run(&["standup"]);
+    assert_eq!(code, 0, "brl standup: {out}{err}");
+    let path = w.home.join("logs/jobs/standup.progress.json");
+    let text = std::fs::read_to_string(&path).expect("the progress file");
+    let p: brl::jobs::progress::Progress = serde_json::from_str(&text).expect("progress JSON");
+    assert_eq!(p.job, "standup");
+    assert!(
+        p.step.starts_with("round 3 of 3"),
+        "the last step: {}",
+        p.step
+    );
+    let done = p.done.expect("the result");
+    assert!(done.ok, "{done:?}");
+    assert!(done.summary.contains("spoke"), "{}", done.summary);
+    let transcript = done.transcript.expect("the transcript");
+    assert!(
+        std::path::Path::new(&transcript).exists(),
+        "the transcript it names exists: {transcript}"
+    );
+    // The dashboard's reader of these files sees the same, and knows the run is over.
+    let rows = brl::jobs::progress::read_all(&brl::home::Home::new(&w.home));
+    assert_eq!(rows.len(), 1);
+    assert!(rows[0].done.is_some());
+}

@@ -22,8 +22,8 @@ pub fn lines(e: &QueueEntry, commits: &[String], commits_note: Option<&str>) -> 
     if let Some(why) = commits_note {
         out.push(format!("   (commits not listed: {why})"));
     }
-    let before = serde_json::to_value(&e.before).unwrap_or_default();
-    let after = serde_json::to_value(&e.after).unwrap_or_default();
+    let before = serde_json::to_value(e.before).unwrap_or_default();
+    let after = serde_json::to_value(e.after).unwrap_or_default();
     let figures =
         crate::outcome::figures_text(&before, &after, ["errors", "failures", "passed"], ", ");
     out.push(format!(

@@ -58,6 +58,21 @@ pub struct Publisher {
     path: PathBuf,
     now: Progress,
     warned: bool,
+    finished: bool,
+}
+
+/// A run that returns (an error, a panic) without its result says so.
+impl Drop for Publisher {
+    fn drop(&mut self) {
+        if !self.finished {
+            let step = self.now.step.clone();
+            self.finish_with(
+                false,
+                format!("stopped at \"{step}\" without a result (the log says why)"),
+                None,
+            );
+        }
+    }
 }
 
 impl Publisher {
@@ -75,6 +90,7 @@ impl Publisher {
                 done: None,
             },
             warned: false,
+            finished: false,
         };
         p.write();
         p
@@ -89,13 +105,23 @@ impl Publisher {
 
     /// The run ended: its result, from its log entry's data.
     pub fn finish(mut self, data: &Value) {
+        let s = summary(&self.now.job, data);
+        self.finish_with(
+            data["ok"].as_bool().unwrap_or(false),
+            s,
+            data["file"].as_str().map(str::to_string),
+        );
+    }
+
+    fn finish_with(&mut self, ok: bool, summary: String, transcript: Option<String>) {
+        self.finished = true;
         let at = Utc::now();
         self.now.updated = at;
         self.now.done = Some(Done {
             at,
-            ok: data["ok"].as_bool().unwrap_or(false),
-            summary: summary(&self.now.job, data),
-            transcript: data["file"].as_str().map(str::to_string),
+            ok,
+            summary,
+            transcript,
         });
         self.write();
     }
@@ -124,8 +150,9 @@ fn parent(p: &Path) -> &Path {
 /// The result in a few words: verdict counts for a review, the speakers and tasks of a
 /// standup, the classes of a doctor's run; the error of a failed one.
 pub fn summary(job: &str, data: &Value) -> String {
-    if data["ok"].as_bool() == Some(false) {
-        let e = data["error"].as_str().unwrap_or("no reason given");
+    if data["ok"].as_bool() == Some(false)
+        && let Some(e) = data["error"].as_str()
+    {
         return format!("failed: {e}");
     }
     let n = |k: &str| data[k].as_array().map_or(0, Vec::len);
@@ -226,6 +253,30 @@ mod tests {
         let done = read_all(&home)[0].done.clone().expect("done");
         assert!(done.ok);
         assert_eq!(done.summary, "3 reviewed: approve 2, reject 1 · conflict 1");
+    }
+
+    #[test]
+    fn a_run_that_returns_without_its_result_says_where_it_stopped() {
+        let d = tempfile::tempdir().expect("tempdir");
+        let home = Home::new(d.path());
+        {
+            let mut p = Publisher::start(&home, "fix");
+            p.step("repairing brl/s1/a in s2 (attempt 1 of 3)");
+        }
+        let done = read_all(&home)[0].done.clone().expect("done");
+        assert!(!done.ok);
+        assert!(
+            done.summary.contains("repairing brl/s1/a"),
+            "{}",
+            done.summary
+        );
+        assert_eq!(
+            summary(
+                "fix",
+                &json!({"ok": false, "result": "fix: brl/s1/a not repaired"})
+            ),
+            "fix: brl/s1/a not repaired"
+        );
     }
 
     #[test]

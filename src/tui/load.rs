@@ -251,7 +251,8 @@ pub fn typecheck(home: &Home, config: &Config) -> (usize, usize) {
     (used, max as usize)
 }
 
-/// The jobs' progress files, each with whether its run is still alive (its job's lock is held).
+/// The jobs' progress files, each with whether its run is still alive (its job's lock is
+/// held; a fix, run by a worker: its process exists).
 pub fn jobs(home: &Home) -> Vec<super::data::JobRow> {
     crate::jobs::progress::read_all(home)
         .into_iter()
@@ -266,12 +267,20 @@ pub fn jobs(home: &Home) -> Vec<super::data::JobRow> {
             let alive = p.done.is_none()
                 && match job {
                     Some(j) => j.running(home),
-                    // Only the locked jobs publish progress; another name is not running.
-                    None => false,
+                    // A fix runs in a worker: its process still there is the run going on.
+                    None => pid_alive(p.pid),
                 };
             super::data::JobRow { progress: p, alive }
         })
         .collect()
+}
+
+fn pid_alive(pid: u32) -> bool {
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return false;
+    };
+    // SAFETY: signal 0 only asks whether the process exists; nothing is sent.
+    unsafe { libc::kill(pid, 0) == 0 }
 }
 
 /// The branch's diff against where it left main, cut at [`MAX_DIFF_LINES`].

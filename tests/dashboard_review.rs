@@ -156,3 +156,37 @@ fn a_standup_leaves_its_result_in_its_progress_file() {
     assert_eq!(rows.len(), 1);
     assert!(rows[0].done.is_some());
 }
+
+/// The diff the review view opens starts with what a person decides by, read from the real
+/// repository and queue: the commit message, why the cycle kept it and its figures.
+#[test]
+fn the_diff_header_holds_the_commit_message_and_the_cycles_reason() {
+    let w = common::World::new(1);
+    w.write_config(1, &agent("train_agent.sh"), 20, "");
+    let (code, out, err) = w.run(&["cycle", "s1"]);
+    assert_eq!(code, 0, "cycle s1: {out}{err}");
+    let q = w.queue();
+    let branch = q[0]["branch"].as_str().expect("a kept branch").to_string();
+    let home = brl::home::Home::new(&w.home);
+    let config = home.load_config().expect("config");
+    let doc = brl::tui::load::diff(&home, &config, &branch).expect("the diff loads");
+    let head: Vec<&String> = doc
+        .lines
+        .iter()
+        .take_while(|l| !l.starts_with("diff --git"))
+        .collect();
+    let text = head
+        .iter()
+        .map(|l| l.as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(text.contains("• fix f1.txt, add mark1.txt"), "{text}");
+    assert!(text.contains("kept because:"), "{text}");
+    assert!(
+        text.contains(q[0]["reason"].as_str().expect("reason")),
+        "{text}"
+    );
+    // The files still index the diff itself, below the header.
+    let (_, first) = doc.files.first().expect("a file");
+    assert!(doc.lines[*first].starts_with("diff --git"));
+}

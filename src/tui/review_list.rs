@@ -23,17 +23,20 @@ pub enum ReviewFilter {
     NoVerdict,
     /// Open, and `stale` or `conflict` (an approval needs force or a fix).
     NeedsFix,
+    /// Open, and waiting for more than a day.
+    OlderThanADay,
     /// Decided: approved, rejected, superseded… with who, when and why.
     Decided,
 }
 
 impl ReviewFilter {
-    const ORDER: [ReviewFilter; 6] = [
+    const ORDER: [ReviewFilter; 7] = [
         ReviewFilter::Open,
         ReviewFilter::VerdictApprove,
         ReviewFilter::VerdictReject,
         ReviewFilter::NoVerdict,
         ReviewFilter::NeedsFix,
+        ReviewFilter::OlderThanADay,
         ReviewFilter::Decided,
     ];
 
@@ -49,11 +52,12 @@ impl ReviewFilter {
             ReviewFilter::VerdictReject => "open · verdict reject",
             ReviewFilter::NoVerdict => "open · no verdict yet",
             ReviewFilter::NeedsFix => "open · stale or conflict",
+            ReviewFilter::OlderThanADay => "open · waiting over a day",
             ReviewFilter::Decided => "decided",
         }
     }
 
-    fn admits(self, r: &ReviewRow) -> bool {
+    fn admits(self, r: &ReviewRow, now: chrono::DateTime<chrono::Utc>) -> bool {
         let open = r.entry.status.is_open();
         let verdict = r.verdict.as_deref();
         match self {
@@ -63,6 +67,9 @@ impl ReviewFilter {
             ReviewFilter::NoVerdict => open && verdict.is_none(),
             ReviewFilter::NeedsFix => {
                 matches!(r.entry.status, Status::Stale | Status::Conflict)
+            }
+            ReviewFilter::OlderThanADay => {
+                open && now - r.entry.created > chrono::Duration::days(1)
             }
             ReviewFilter::Decided => !open,
         }
@@ -124,7 +131,7 @@ pub fn listed(app: &App) -> Vec<&ReviewRow> {
     let v = &app.review;
     let mut out: Vec<&ReviewRow> = rows
         .iter()
-        .filter(|r| v.filter.admits(r))
+        .filter(|r| v.filter.admits(r, app.now))
         .filter(|r| v.session.as_deref().is_none_or(|s| s == r.entry.session))
         .collect();
     let verdict_rank = |r: &ReviewRow| match r.verdict.as_deref() {

@@ -317,3 +317,15 @@ fn log_enter_opens_the_entry_and_the_keys_scroll_it() {
     assert!(a.overlay.is_none());
     assert_eq!(a.view, View::Review);
 }
+
+#[test]
+fn the_age_filter_lists_what_waits_over_a_day() {
+    let mut a = app();
+    if let Ok(q) = &mut a.data.queue {
+        q.push(review("brl/s2/aged", "s2", Status::Pending, 26 * 60, None));
+    }
+    while a.review.filter != ReviewFilter::OlderThanADay {
+        press(&mut a, 'f');
+    }
+    assert_eq!(listed(&a), ["brl/s2/aged"]);
+}

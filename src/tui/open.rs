@@ -117,7 +117,16 @@ pub(super) fn apply_part(app: &mut App, p: Part) {
     let d = &mut app.data;
     match p {
         Part::Sessions(s) => d.sessions = s,
-        Part::Queue(q) => d.queue = q,
+        Part::Queue(q) => {
+            d.queue = q;
+            // A marked branch decided meanwhile (by the CLI, the review job) is no longer marked.
+            if let Ok(rows) = &d.queue {
+                app.review.marked.retain(|b| {
+                    rows.iter()
+                        .any(|r| r.entry.branch == *b && r.entry.status.is_open())
+                });
+            }
+        }
         Part::Tasks(t) => d.tasks = t,
         Part::Meetings(m) => d.meetings = m,
         Part::Log {

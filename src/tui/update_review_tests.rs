@@ -329,3 +329,18 @@ fn the_age_filter_lists_what_waits_over_a_day() {
     }
     assert_eq!(listed(&a), ["brl/s2/aged"]);
 }
+
+#[test]
+fn a_mark_on_a_branch_decided_elsewhere_goes_with_the_next_queue_read() {
+    let mut a = app();
+    press(&mut a, ' ');
+    press(&mut a, ' ');
+    assert_eq!(a.review.marked.len(), 2);
+    let mut rows = a.data.queue.clone().expect("rows");
+    rows[0].entry.status = Status::Approved;
+    update(&mut a, Msg::Part(super::update::Part::Queue(Ok(rows))));
+    assert_eq!(
+        a.review.marked.iter().cloned().collect::<Vec<_>>(),
+        ["brl/s2/b".to_string()]
+    );
+}

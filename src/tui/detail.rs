@@ -7,8 +7,71 @@ use serde_json::Value;
 use crate::store::log::Entry;
 use crate::store::tasks::Task;
 
-use super::app::{App, Detail};
+use crate::config::keys::Action;
+
+use super::app::{App, Detail, Overlay, View};
 use super::motion::log_bottom;
+use super::msg::Effect;
+use super::update::info;
+
+/// `enter` in the log or task view: the entry or task, whole, over the view.
+pub(super) fn open(app: &mut App) {
+    let d = if app.view == View::Log {
+        log_entry(app)
+    } else {
+        task(app)
+    };
+    match d {
+        Some(d) => app.overlay = Some(Overlay::Detail(d)),
+        None => app.message = Some(info("nothing selected to open")),
+    }
+}
+
+/// A key while a detail is open: the motion keys scroll it, `esc`/`enter` close it, a view
+/// key or quit/help closes it and is then done (returned for the caller to act on).
+pub(super) fn key(app: &mut App, a: Action) -> Option<Action> {
+    use Action::*;
+    let rows = rows(app.height);
+    let width = app.width;
+    let Some(Overlay::Detail(d)) = &mut app.overlay else {
+        return None;
+    };
+    let max = lines(&d.text, width).len().saturating_sub(rows);
+    match a {
+        Up => d.scroll = d.scroll.saturating_sub(1),
+        Down => d.scroll = (d.scroll + 1).min(max),
+        PageUp => d.scroll = d.scroll.saturating_sub(rows),
+        PageDown => d.scroll = (d.scroll + rows).min(max),
+        Top => d.scroll = 0,
+        Bottom => d.scroll = max,
+        Open | Back => app.overlay = None,
+        Quit | Help | NextView | PrevView | ViewSessions | ViewLog | ViewReview | ViewTasks
+        | ViewMeetings => {
+            app.overlay = None;
+            return Some(a);
+        }
+        _ => {}
+    }
+    None
+}
+
+/// `R` in the task view: the selected task, if it failed, back to pending.
+pub(super) fn retry_task(app: &mut App) -> Vec<Effect> {
+    let Some(t) = app.listed_tasks().get(app.task_sel).map(|t| (*t).clone()) else {
+        app.message = Some(info("no task selected: the task queue is empty"));
+        return vec![];
+    };
+    if t.state != crate::store::tasks::TaskState::Failed {
+        app.message = Some(info(&format!(
+            "task #{} is {}; only a failed task can be retried",
+            t.id,
+            t.state.as_str()
+        )));
+        return vec![];
+    }
+    app.busy.push(format!("retrying task {}", t.id));
+    vec![Effect::RetryTask(t.id)]
+}
 
 /// The log entry at the bottom of the log view (the newest while following, the paused one).
 pub fn log_entry(app: &App) -> Option<Detail> {

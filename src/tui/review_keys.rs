@@ -5,7 +5,7 @@ use crate::config::keys::Action;
 
 use super::app::{self, App, Form, FormKind, Overlay};
 use super::msg::Effect;
-use super::update::info;
+use super::update::{blind_reason, info};
 
 pub(super) fn filter(app: &mut App, a: Action) {
     let v = &mut app.review;
@@ -88,4 +88,50 @@ pub(super) fn bulk(app: &mut App, approve: bool) -> Vec<Effect> {
         })
     });
     vec![]
+}
+
+/// A bulk confirmation answered yes: a stale/conflict branch among those to approve asks the
+/// forcing confirmation first (as one alone does); then the train or the rejections start.
+pub(super) fn confirmed_many(app: &mut App, c: app::Confirm) -> Vec<Effect> {
+    if let app::Confirm::ApproveMany {
+        branches,
+        force_why: None,
+    } = &c
+    {
+        let why: Vec<String> = branches
+            .iter()
+            .filter_map(|b| blind_reason(app, b).map(|w| format!("{b}: {w}")))
+            .collect();
+        if !why.is_empty() {
+            app.overlay = Some(Overlay::Confirm(app::Confirm::ApproveMany {
+                branches: branches.clone(),
+                force_why: Some(why.join("\n")),
+            }));
+            return vec![];
+        }
+    }
+    // The branches are about to be merged or deleted: an open diff closes.
+    app.reader = None;
+    app.review.marked.clear();
+    match c {
+        app::Confirm::ApproveMany {
+            branches,
+            force_why,
+        } => {
+            let what = format!("approving {} branches", branches.len());
+            app.busy.push(what.clone());
+            app.message = Some(info(&format!("{what} through the merge train…")));
+            vec![Effect::ApproveMany {
+                branches,
+                force: force_why.is_some(),
+            }]
+        }
+        app::Confirm::RejectMany { branches, reason } => {
+            let what = format!("rejecting {} branches", branches.len());
+            app.busy.push(what.clone());
+            app.message = Some(info(&format!("{what}…")));
+            vec![Effect::RejectMany { branches, reason }]
+        }
+        _ => vec![],
+    }
 }

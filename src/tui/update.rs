@@ -109,31 +109,11 @@ fn act(app: &mut App, a: Action) -> Vec<Effect> {
             _ => vec![],
         };
     }
-    if let Some(Overlay::Detail(d)) = &mut app.overlay {
-        let rows = super::detail::rows(app.height);
-        let max = super::detail::lines(&d.text, app.width)
-            .len()
-            .saturating_sub(rows);
-        let d = match &mut app.overlay {
-            Some(Overlay::Detail(d)) => d,
-            _ => unreachable!("matched above"),
+    if matches!(app.overlay, Some(Overlay::Detail(_))) {
+        return match super::detail::key(app, a) {
+            Some(a) => act(app, a),
+            None => vec![],
         };
-        match a {
-            Up => d.scroll = d.scroll.saturating_sub(1),
-            Down => d.scroll = (d.scroll + 1).min(max),
-            PageUp => d.scroll = d.scroll.saturating_sub(rows),
-            PageDown => d.scroll = (d.scroll + rows).min(max),
-            Top => d.scroll = 0,
-            Bottom => d.scroll = max,
-            Open | Back => app.overlay = None,
-            Quit | Help | NextView | PrevView | ViewSessions | ViewLog | ViewReview | ViewTasks
-            | ViewMeetings => {
-                app.overlay = None;
-                return act(app, a);
-            }
-            _ => {}
-        }
-        return vec![];
     }
     match a {
         Quit => {
@@ -170,15 +150,7 @@ fn act(app: &mut App, a: Action) -> Vec<Effect> {
             vec![]
         }
         Open if app.reader.is_none() && matches!(app.view, View::Log | View::Tasks) => {
-            let d = if app.view == View::Log {
-                super::detail::log_entry(app)
-            } else {
-                super::detail::task(app)
-            };
-            match d {
-                Some(d) => app.overlay = Some(Overlay::Detail(d)),
-                None => app.message = Some(info("nothing selected to open")),
-            }
+            super::detail::open(app);
             vec![]
         }
         Open => open(app),
@@ -221,22 +193,7 @@ fn act(app: &mut App, a: Action) -> Vec<Effect> {
             super::review_keys::bulk(app, a == Approve)
         }
         SortReview => vec![],
-        RetryTask => {
-            let Some(t) = app.listed_tasks().get(app.task_sel).map(|t| (*t).clone()) else {
-                app.message = Some(info("no task selected: the task queue is empty"));
-                return vec![];
-            };
-            if t.state != crate::store::tasks::TaskState::Failed {
-                app.message = Some(info(&format!(
-                    "task #{} is {}; only a failed task can be retried",
-                    t.id,
-                    t.state.as_str()
-                )));
-                return vec![];
-            }
-            app.busy.push(format!("retrying task {}", t.id));
-            vec![Effect::RetryTask(t.id)]
-        }
+        RetryTask => super::detail::retry_task(app),
         FilterType => {
             let kinds = app.data.log.kinds.clone();
             app.log.kind = cycle(&kinds, app.log.kind.take());
@@ -323,30 +280,17 @@ fn confirmed(app: &mut App, c: app::Confirm) -> Vec<Effect> {
         }));
         return vec![];
     }
-    if let app::Confirm::ApproveMany {
-        branches,
-        force_why: None,
-    } = &c
-    {
-        let why: Vec<String> = branches
-            .iter()
-            .filter_map(|b| blind_reason(app, b).map(|w| format!("{b}: {w}")))
-            .collect();
-        if !why.is_empty() {
-            app.overlay = Some(Overlay::Confirm(app::Confirm::ApproveMany {
-                branches: branches.clone(),
-                force_why: Some(why.join("\n")),
-            }));
-            return vec![];
-        }
+    if matches!(
+        c,
+        app::Confirm::ApproveMany { .. } | app::Confirm::RejectMany { .. }
+    ) {
+        return super::review_keys::confirmed_many(app, c);
     }
     if matches!(
         c,
         app::Confirm::Approve { .. }
             | app::Confirm::ForceApprove { .. }
             | app::Confirm::Reject { .. }
-            | app::Confirm::ApproveMany { .. }
-            | app::Confirm::RejectMany { .. }
     ) {
         app.reader = None;
     }
@@ -366,26 +310,7 @@ fn confirmed(app: &mut App, c: app::Confirm) -> Vec<Effect> {
             app.message = Some(info(&format!("rejecting {branch}…")));
             vec![Effect::Reject { branch, reason }]
         }
-        app::Confirm::ApproveMany {
-            branches,
-            force_why,
-        } => {
-            let what = format!("approving {} branches", branches.len());
-            app.busy.push(what.clone());
-            app.message = Some(info(&format!("{what} through the merge train…")));
-            app.review.marked.clear();
-            vec![Effect::ApproveMany {
-                branches,
-                force: force_why.is_some(),
-            }]
-        }
-        app::Confirm::RejectMany { branches, reason } => {
-            let what = format!("rejecting {} branches", branches.len());
-            app.busy.push(what.clone());
-            app.message = Some(info(&format!("{what}…")));
-            app.review.marked.clear();
-            vec![Effect::RejectMany { branches, reason }]
-        }
+        app::Confirm::ApproveMany { .. } | app::Confirm::RejectMany { .. } => vec![],
         app::Confirm::DropTask { id, .. } => {
             app.busy.push(format!("dropping task {id}"));
             vec![Effect::DropTask(id)]

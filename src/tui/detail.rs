@@ -14,12 +14,13 @@ use super::motion::log_bottom;
 use super::msg::Effect;
 use super::update::info;
 
-/// `enter` in the log or task view: the entry or task, whole, over the view.
+/// `enter` in the log or task view (or on a decided review entry, whose branch is gone): the
+/// entry or task, whole, over the view.
 pub(super) fn open(app: &mut App) {
-    let d = if app.view == View::Log {
-        log_entry(app)
-    } else {
-        task(app)
+    let d = match app.view {
+        View::Log => log_entry(app),
+        View::Review => decided_entry(app),
+        _ => task(app),
     };
     match d {
         Some(d) => app.overlay = Some(Overlay::Detail(d)),
@@ -84,6 +85,47 @@ pub fn log_entry(app: &App) -> Option<Detail> {
     Some(Detail {
         title: format!("{} {}", e.kind, e.ts.format("%Y-%m-%d %H:%M:%S")),
         text: entry_text(e),
+        scroll: 0,
+    })
+}
+
+/// The selected review entry when it is decided: who decided it, when and why (from its newest
+/// `review_decision` entry the dashboard holds), then every field of the queue entry.
+pub fn decided_entry(app: &App) -> Option<Detail> {
+    let r = *app.listed_reviews().get(app.review_sel)?;
+    let e = &r.entry;
+    if e.status.is_open() {
+        return None;
+    }
+    let decision = app
+        .data
+        .log
+        .entries
+        .iter()
+        .rev()
+        .filter(|l| l.kind == "review_decision")
+        .find(|l| l.data.get("branch").and_then(Value::as_str) == Some(e.branch.as_str()));
+    let mut out = vec![
+        format!("{} is {}", e.branch, e.status.as_str()),
+        String::new(),
+    ];
+    match decision {
+        Some(d) => {
+            out.push("decision:".into());
+            out.push(indent(&entry_text(d)));
+        }
+        None => out.push("decision: (its log entry is older than what the dashboard holds)".into()),
+    }
+    out.push(String::new());
+    out.push("queue entry:".into());
+    if let Ok(Value::Object(map)) = serde_json::to_value(e) {
+        for (k, v) in &map {
+            out.push(indent(&field(k, v)));
+        }
+    }
+    Some(Detail {
+        title: e.branch.clone(),
+        text: out.join("\n"),
         scroll: 0,
     })
 }

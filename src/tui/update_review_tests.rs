@@ -344,3 +344,31 @@ fn a_mark_on_a_branch_decided_elsewhere_goes_with_the_next_queue_read() {
         ["brl/s2/b".to_string()]
     );
 }
+
+#[test]
+fn enter_on_a_decided_entry_shows_the_decision_not_a_missing_branch() {
+    let mut a = app();
+    let mut e = Entry::new(
+        "review_decision",
+        Some("s1"),
+        json!({"decision": "reject", "branch": "brl/s1/old", "by": "alice", "reason": "too risky"}),
+    );
+    e.ts = now();
+    a.data.log.push(e);
+    while a.review.filter != ReviewFilter::Decided {
+        press(&mut a, 'f');
+    }
+    assert!(
+        enter(&mut a).is_empty(),
+        "no diff is loaded for a deleted branch"
+    );
+    let Some(Overlay::Detail(d)) = &a.overlay else {
+        panic!("the decision opens, got {:?}", a.overlay)
+    };
+    assert!(d.text.contains("brl/s1/old is rejected"), "{}", d.text);
+    assert!(
+        d.text.contains("by: alice") && d.text.contains("too risky"),
+        "{}",
+        d.text
+    );
+}

@@ -117,6 +117,13 @@ fn bulk_approve_three_branches_from_the_review_view() {
     assert!(decisions.iter().all(|d| d["data"]["by"] == "dashboard"));
     let trains = room.entries("merge_train");
     assert_eq!(trains.len(), 1, "one train entry: {trains:?}");
+    // The train published its progress and result, as the jobs do, for the header.
+    let text = std::fs::read_to_string(room.w.home.join("logs/jobs/train.progress.json"))
+        .expect("the train's progress file");
+    let p: brl::jobs::progress::Progress = serde_json::from_str(&text).expect("progress JSON");
+    assert!(p.step.starts_with("branch 3 of 3"), "{}", p.step);
+    let done = p.done.expect("the result");
+    assert!(done.ok && done.summary == "3 of 3 reached main", "{done:?}");
     // The marks are gone with the decisions, and the queue view is empty again.
     wait_screen(&room, 10, "the empty queue", |s| {
         s.contains("No branches waiting for review") && !s.contains("marked")

@@ -124,6 +124,10 @@ fn bulk_approve_three_branches_from_the_review_view() {
     assert!(p.step.starts_with("branch 3 of 3"), "{}", p.step);
     let done = p.done.expect("the result");
     assert!(done.ok && done.summary == "3 of 3 reached main", "{done:?}");
+    // The header shows how the train ended (read from its progress file through the watcher).
+    wait_screen(&room, 10, "the train's result in the header", |s| {
+        s.contains("train done")
+    });
     // The marks are gone with the decisions, and the queue view is empty again.
     wait_screen(&room, 10, "the empty queue", |s| {
         s.contains("No branches waiting for review") && !s.contains("marked")

@@ -252,7 +252,7 @@ pub fn typecheck(home: &Home, config: &Config) -> (usize, usize) {
 }
 
 /// The jobs' progress files, each with whether its run is still alive (its job's lock is
-/// held; a fix, run by a worker: its process exists).
+/// held; a fix or a merge train: its process exists).
 pub fn jobs(home: &Home) -> Vec<super::data::JobRow> {
     crate::jobs::progress::read_all(home)
         .into_iter()
@@ -267,7 +267,8 @@ pub fn jobs(home: &Home) -> Vec<super::data::JobRow> {
             let alive = p.done.is_none()
                 && match job {
                     Some(j) => j.running(home),
-                    // A fix runs in a worker: its process still there is the run going on.
+                    // A fix (in a worker) or a merge train (in the dashboard, the CLI, the
+                    // server) has no job lock: its process still there is the run going on.
                     None => pid_alive(p.pid),
                 };
             super::data::JobRow { progress: p, alive }

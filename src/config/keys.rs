@@ -83,6 +83,7 @@ actions! {
     Down "down" [Global] ["down", "j"] "move down / scroll down";
     PageUp "page_up" [Global] ["pageup", "ctrl-b"] "a page up";
     PageDown "page_down" [Global] ["pagedown", "ctrl-f"] "a page down";
+    PageDownSpace "page_down_space" [Sessions, Log, Tasks, Meetings, Reader] ["space"] "a page down (in the review queue, space marks)";
     Top "top" [Global] ["home", "g"] "to the top";
     Bottom "bottom" [Global] ["end", "G"] "to the bottom (the log follows again)";
     TriggerReview "trigger_review" [Sessions, Log, Review, Meetings, Reader] ["R"] "run the automated review now (in the background)";

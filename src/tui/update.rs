@@ -149,6 +149,10 @@ fn act(app: &mut App, a: Action) -> Vec<Effect> {
             super::motion::apply(app, a);
             vec![]
         }
+        PageDownSpace => {
+            super::motion::apply(app, PageDown);
+            vec![]
+        }
         Open if app.reader.is_none()
             && (matches!(app.view, View::Log | View::Tasks)
                 || (app.view == View::Review && super::detail::decided_entry(app).is_some())) =>

@@ -372,3 +372,14 @@ fn enter_on_a_decided_entry_shows_the_decision_not_a_missing_branch() {
         d.text
     );
 }
+
+#[test]
+fn space_still_pages_down_outside_the_review_queue() {
+    let mut a = app();
+    a.view = View::Tasks;
+    let tasks: Vec<Task> = (1..=60).map(|i| task(i, TaskState::Pending)).collect();
+    a.data.tasks = Ok(tasks);
+    press(&mut a, ' ');
+    assert!(a.task_sel > 0, "space paged down in the task list");
+    assert!(a.review.marked.is_empty());
+}

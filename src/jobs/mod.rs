@@ -8,6 +8,7 @@
 mod ask;
 pub mod doctor;
 pub mod fix;
+pub mod progress;
 pub mod review;
 mod scratch;
 pub mod skills;
@@ -145,11 +146,20 @@ pub struct Ctx<'a> {
     /// Where agents without a worktree of their own run: the job's scratch git repository
     /// (see [`scratch`]).
     pub scratch: PathBuf,
+    /// The run's progress file (`logs/jobs/<job>.progress.json`), for the dashboard.
+    progress: Option<progress::Publisher>,
 }
 
 pub use ask::{Answer, Tally, strip_echo};
 
 impl Ctx<'_> {
+    /// Say where the run is now ("branch 2 of 5: …"), for the dashboard's header.
+    pub fn progress(&mut self, step: impl Into<String>) {
+        if let Some(p) = self.progress.as_mut() {
+            p.step(step);
+        }
+    }
+
     fn timed_out(&self) -> JobError {
         JobError::TimedOut {
             job: self.job.name(),
@@ -188,6 +198,7 @@ pub fn run(
             .join("jobs")
             .join("scratch")
             .join(job.name()),
+        progress: Some(progress::Publisher::start(home, job.name())),
     };
     let result = match job {
         Job::Review => review::run(&mut ctx),
@@ -205,6 +216,9 @@ pub fn run(
     data["cost_usd"] = json!(crate::scheduler::budget::round_usd(ctx.cost_usd));
     ctx.tally.write(&mut data);
     data["duration_secs"] = json!(started.elapsed().as_secs_f64().round());
+    if let Some(p) = ctx.progress.take() {
+        p.finish(&data);
+    }
     log::append(
         &home.log_path(),
         &Entry::new(job.entry_kind(), None, data.clone()),

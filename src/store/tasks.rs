@@ -323,6 +323,24 @@ impl Tasks {
         })
     }
 
+    /// A failed task goes back to pending with its attempts reset (a person decided it deserves
+    /// another go); its last reason stays as the history of why it failed. Only failed tasks.
+    pub fn retry(&self, id: u64) -> Result<Task, TaskError> {
+        self.update(|file| {
+            let task = find_mut(&mut file.tasks, id)?;
+            if task.state != TaskState::Failed {
+                return Err(StateError::Refused(format!(
+                    "task #{id} is {}; only a failed task can be retried",
+                    task.state.as_str()
+                )));
+            }
+            task.state = TaskState::Pending;
+            task.attempts = 0;
+            task.updated = Utc::now();
+            Ok(task.clone())
+        })
+    }
+
     /// The oldest ready task reserved for `session`, else the oldest ready task reserved for
     /// none, becomes Running for `session`; None when none is ready. Tasks reserved for other
     /// sessions are never taken.

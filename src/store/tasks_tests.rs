@@ -400,3 +400,18 @@ fn a_task_reserved_for_a_session_goes_to_it_first_and_to_no_other() {
     assert_eq!(got.session.as_deref(), Some("s3"));
     assert_eq!(t.claim("s3").expect("claim").map(|x| x.id), Some(other.id));
 }
+
+#[test]
+fn retry_puts_a_failed_task_back_to_pending_with_attempts_reset() {
+    let (_d, t) = queue();
+    let a = add(&t, "a", Tier::AutoSafe);
+    assert!(refusal(t.retry(a.id).expect_err("pending")).contains("only a failed task"));
+    assert!(refusal(t.retry(99).expect_err("missing")).contains("no task #99"));
+    t.claim("s1").expect("claim").expect("task");
+    let f = t.finish(a.id, false, "", "no gain", 1).expect("failed");
+    assert_eq!((f.state, f.attempts), (TaskState::Failed, 1));
+    let r = t.retry(a.id).expect("retry");
+    assert_eq!((r.state, r.attempts), (TaskState::Pending, 0));
+    assert_eq!(r.last_reason.as_deref(), Some("no gain"));
+    assert_eq!(t.claim("s2").expect("claim").map(|c| c.id), Some(a.id));
+}

@@ -129,12 +129,29 @@ pub enum Confirm {
         op: crate::control::ops::Op,
         session: String,
     },
+    /// Approve every marked branch in this order, through the merge train. `force_why`: some
+    /// are `stale`/`conflict` (why), and this is the second confirmation that forces them.
+    ApproveMany {
+        branches: Vec<String>,
+        force_why: Option<String>,
+    },
+    /// Reject every marked branch (the same reason for all).
+    RejectMany {
+        branches: Vec<String>,
+        reason: Option<String>,
+    },
 }
 
 /// What a text form is for.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FormKind {
-    RejectReason { branch: String },
+    RejectReason {
+        branch: String,
+    },
+    /// The reason for rejecting every marked branch.
+    RejectManyReason {
+        branches: Vec<String>,
+    },
     NewTask,
     Search,
 }
@@ -152,11 +169,21 @@ pub struct Form {
     pub error: Option<String>,
 }
 
+/// A whole text over the view (a log entry, a task): wrapped to the width, scrollable.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Detail {
+    pub title: String,
+    pub text: String,
+    /// The first wrapped line shown.
+    pub scroll: usize,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Overlay {
     Help,
     Confirm(Confirm),
     Form(Form),
+    Detail(Detail),
 }
 
 /// The whole state of one dashboard.
@@ -172,6 +199,8 @@ pub struct App {
     /// Selected rows (indices into what each view lists).
     pub session_sel: usize,
     pub review_sel: usize,
+    /// The review view's filter, sort and marked branches.
+    pub review: super::review_list::ReviewView,
     pub task_sel: usize,
     pub meeting_sel: usize,
     pub reader: Option<Reader>,
@@ -212,6 +241,7 @@ impl App {
             log: LogView::default(),
             session_sel: 0,
             review_sel: 0,
+            review: Default::default(),
             task_sel: 0,
             meeting_sel: 0,
             reader: None,
@@ -244,6 +274,11 @@ impl App {
             Ok(rows) => rows.iter().filter(|r| r.entry.status.is_open()).collect(),
             Err(_) => vec![],
         }
+    }
+
+    /// The review entries the review view lists (its filter, session and sort applied).
+    pub fn listed_reviews(&self) -> Vec<&super::data::ReviewRow> {
+        super::review_list::listed(self)
     }
 
     /// Tasks as listed: open ones first (pending, running), then the rest, newest first within.

@@ -32,6 +32,8 @@ pub struct Data {
     /// Type-check slots held now, of the configured maximum.
     pub typecheck: (usize, usize),
     pub today: Today,
+    /// The jobs' progress files (`logs/jobs/*.progress.json`): running, or how they ended.
+    pub jobs: Vec<JobRow>,
     /// The whole fleet is paused (`P`, `brl pause`): who paused it (cli, http, dashboard). The
     /// header says "fleet PAUSED (by <who>) — P resumes".
     pub fleet_paused: Option<String>,
@@ -77,8 +79,17 @@ impl Default for Data {
             flaky: vec![],
             preview: None,
             loading: false,
+            jobs: vec![],
         }
     }
+}
+
+/// A job's progress file, and whether the process it names still runs it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobRow {
+    pub progress: crate::jobs::progress::Progress,
+    /// A run without a result whose process is gone died (killed, crashed).
+    pub alive: bool,
 }
 
 /// What a session is doing, as its control file and life lock say.

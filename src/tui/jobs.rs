@@ -50,6 +50,92 @@ pub fn reject(home: &Home, branch: String, reason: Option<String>, tx: Sender<Ms
     });
 }
 
+/// Approve `branches` in this order through the merge train (each a journaled approval, each
+/// re-checked on the main that holds the previous ones; it stops at the first that fails).
+pub fn approve_many(home: &Home, branches: Vec<String>, force: bool, tx: Sender<Msg>) {
+    let home = Home::new(home.root());
+    let n = branches.len();
+    spawn(tx, format!("approving {n} branches"), move || {
+        let config = home.load_config().map_err(|e| e.to_string())?;
+        let report = crate::jobs::review::train::run(&home, &config, &branches, BY, force)
+            .map_err(|e| format!("{e:#}"))?;
+        let merged = report
+            .steps
+            .iter()
+            .filter(|s| s.result == "merged" || s.result == "superseded")
+            .count();
+        let mut text = format!("bulk approve: {merged} of {n} reached {}", config.main);
+        if let Some(stop) = report
+            .steps
+            .iter()
+            .find(|s| s.result != "merged" && s.result != "superseded")
+        {
+            text.push_str(&format!(
+                "; stopped at {} ({}: {}) — the rest were not tried",
+                stop.branch, stop.result, stop.detail
+            ));
+        }
+        let level = if report.complete() {
+            Level::Ok
+        } else {
+            Level::Error
+        };
+        Ok((level, text))
+    });
+}
+
+/// Reject each of `branches` (the same reason); every failure is named.
+pub fn reject_many(home: &Home, branches: Vec<String>, reason: Option<String>, tx: Sender<Msg>) {
+    let home = Home::new(home.root());
+    let n = branches.len();
+    spawn(tx, format!("rejecting {n} branches"), move || {
+        let config = home.load_config().map_err(|e| e.to_string())?;
+        let mut failed = Vec::new();
+        for b in &branches {
+            if let Err(e) = decision::reject(&home, &config, b, reason.as_deref(), BY) {
+                failed.push(format!("{b}: {e:#}"));
+            }
+        }
+        if failed.is_empty() {
+            Ok((
+                Level::Ok,
+                format!("rejected {n} branches: they are deleted"),
+            ))
+        } else {
+            Ok((
+                Level::Error,
+                format!(
+                    "rejected {} of {n}; not rejected: {}",
+                    n - failed.len(),
+                    failed.join("; ")
+                ),
+            ))
+        }
+    });
+}
+
+/// A failed task back to pending with its attempts reset; logged as `task_retried`.
+pub fn retry_task(home: &Home, id: u64, tx: Sender<Msg>) {
+    let home = Home::new(home.root());
+    spawn(tx, format!("retrying task {id}"), move || {
+        let t = Tasks::new(&home.tasks_path())
+            .retry(id)
+            .map_err(|e| e.to_string())?;
+        crate::store::log::append_or_report(
+            &home.log_path(),
+            &crate::store::log::Entry::new(
+                "task_retried",
+                None,
+                serde_json::json!({"task": id, "title": t.title, "by": BY}),
+            ),
+        );
+        Ok((
+            Level::Ok,
+            format!("task {id} is pending again (attempts reset): {}", t.title),
+        ))
+    });
+}
+
 pub fn add_task(home: &Home, title: String, body: Option<String>, tier: Tier, tx: Sender<Msg>) {
     let home = Home::new(home.root());
     spawn(tx, "adding a task".into(), move || {
@@ -128,7 +214,7 @@ pub fn trigger(home: &Home, job: crate::jobs::Job) -> (Level, String) {
             (
                 Level::Ok,
                 format!(
-                    "{} started (pid {pid}); its `{}` entry appears in the log when it ends",
+                    "{} started (pid {pid}); the header shows its progress, its `{}` entry is logged when it ends",
                     job.name(),
                     job.entry_kind()
                 ),

@@ -279,39 +279,56 @@ pub fn typecheck(home: &Home, config: &Config) -> (usize, usize) {
     (used, max as usize)
 }
 
+/// The jobs' progress files, each with whether its run is still alive (its job's lock is
+/// held; a fix or a merge train: its process exists).
+pub fn jobs(home: &Home) -> Vec<super::data::JobRow> {
+    crate::jobs::progress::read_all(home)
+        .into_iter()
+        .map(|p| {
+            let job = [
+                crate::jobs::Job::Review,
+                crate::jobs::Job::Standup,
+                crate::jobs::Job::Doctor,
+            ]
+            .into_iter()
+            .find(|j| j.name() == p.job);
+            let alive = p.done.is_none()
+                && match job {
+                    Some(j) => j.running(home),
+                    // A fix (in a worker) or a merge train (in the dashboard, the CLI, the
+                    // server) has no job lock: its process still there is the run going on.
+                    None => pid_alive(p.pid),
+                };
+            super::data::JobRow { progress: p, alive }
+        })
+        .collect()
+}
+
+fn pid_alive(pid: u32) -> bool {
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return false;
+    };
+    // SAFETY: signal 0 only asks whether the process exists; nothing is sent.
+    unsafe { libc::kill(pid, 0) == 0 }
+}
+
 /// The branch's diff against where it left main, cut at [`MAX_DIFF_LINES`].
 pub fn diff(home: &Home, config: &Config, branch: &str) -> Result<Document, String> {
     let target =
         Target::open(&config.repo_path(home.root()), &config.main).map_err(|e| e.to_string())?;
     let patch = target.diff_patch(branch).map_err(|e| e.to_string())?;
     let mut lines: Vec<String> = Vec::new();
-    // The automated review's words first, when there are any.
+    // What a person decides by first: commits, the cycle's reason and figures, the review.
     if let Ok(Some(e)) = Queue::new(&home.queue_path()).find(branch) {
-        if let Some(why) = &e.decision_reason {
-            lines.push(format!("── {}: {why}", e.status.as_str()));
-        }
-        if let Some(r) = &e.review {
-            lines.push(format!(
-                "── automated review: {} ({}{})",
-                r.verdict.to_uppercase(),
-                r.at.format("%Y-%m-%d %H:%M UTC"),
-                if r.truncated { ", on a cut diff" } else { "" }
-            ));
-            if let Some(f) = &r.figures {
-                lines.push(format!("   re-checked: {f}"));
-            }
-            for t in &r.texts {
-                lines.push(format!("── {}:", t.role));
-                lines.extend(
-                    t.text
-                        .lines()
-                        .map(|l| format!("   {}", l.replace('\t', "    "))),
-                );
-            }
-        }
-        if !lines.is_empty() {
-            lines.push(String::new());
-        }
+        let ids = git2::Oid::from_str(&e.base).and_then(|b| Ok((b, git2::Oid::from_str(&e.head)?)));
+        let commits = ids
+            .map_err(|err| err.to_string())
+            .and_then(|(b, h)| target.commits_between(b, h).map_err(|err| err.to_string()));
+        let (subjects, note) = match commits {
+            Ok(c) => (c.into_iter().map(|(_, s)| s).collect(), None),
+            Err(why) => (vec![], Some(why)),
+        };
+        lines.extend(super::diff_header::lines(&e, &subjects, note.as_deref()));
     }
     let mut files = Vec::new();
     let mut note = None;

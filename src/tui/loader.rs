@@ -34,10 +34,11 @@ pub enum What {
     Today,
     Fleet,
     Flaky,
+    Jobs,
 }
 
 impl What {
-    pub const ALL: [What; 10] = [
+    pub const ALL: [What; 11] = [
         What::Sessions,
         What::Queue,
         What::Tasks,
@@ -48,6 +49,7 @@ impl What {
         What::Today,
         What::Fleet,
         What::Flaky,
+        What::Jobs,
     ];
 }
 
@@ -141,6 +143,7 @@ impl State {
                     home.logs_dir(),
                     home.control_dir(),
                     home.logs_dir().join("meetings"),
+                    crate::jobs::progress::dir(home),
                 ] {
                     let _ = std::fs::create_dir_all(&dir);
                     if let Err(e) = w.dir(&dir) {
@@ -338,6 +341,7 @@ impl State {
                     let (u, m) = load::typecheck(&self.home, &self.config);
                     Part::Typecheck(u, m)
                 }
+                What::Jobs => Part::Jobs(load::jobs(&self.home)),
                 What::Today => match cycles_error.take() {
                     None => Part::Today(load::today(&self.cycles)),
                     Some(e) => Part::Log {
@@ -387,6 +391,11 @@ impl State {
         }
         if p.file_name().is_some_and(|n| n == "flaky-tests.json") {
             return vec![What::Flaky];
+        }
+        if p.starts_with(crate::jobs::progress::dir(&self.home))
+            && p.to_string_lossy().ends_with(".progress.json")
+        {
+            return vec![What::Jobs];
         }
         vec![]
     }

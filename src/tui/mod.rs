@@ -12,6 +12,8 @@
 pub mod app;
 mod controls;
 pub mod data;
+mod detail;
+pub mod diff_header;
 mod event;
 pub mod fixtures;
 mod form;
@@ -24,9 +26,13 @@ pub mod msg;
 mod open;
 pub mod preview;
 mod reader;
+mod review_keys;
+pub mod review_list;
 mod session_keys;
 mod term;
 pub mod update;
+#[cfg(test)]
+mod update_review_tests;
 #[cfg(test)]
 mod update_tests;
 pub mod views;
@@ -187,6 +193,13 @@ impl Runtime {
             Effect::AddTask { title, body, tier } => {
                 jobs::add_task(&self.home, title, body, tier, tx)
             }
+            Effect::ApproveMany { branches, force } => {
+                jobs::approve_many(&self.home, branches, force, tx)
+            }
+            Effect::RejectMany { branches, reason } => {
+                jobs::reject_many(&self.home, branches, reason, tx)
+            }
+            Effect::RetryTask(id) => jobs::retry_task(&self.home, id, tx),
             Effect::ApproveTask(id) => jobs::approve_task(&self.home, id, tx),
             Effect::DropTask(id) => jobs::drop_task(&self.home, id, tx),
             Effect::LoadDiff { request, branch } => {

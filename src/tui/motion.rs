@@ -36,7 +36,7 @@ pub fn apply(app: &mut App, a: Action) {
     let (sel, len) = match app.view {
         View::Sessions => (&mut app.session_sel, app.data.sessions.len()),
         View::Review => {
-            let n = app.open_reviews().len();
+            let n = app.listed_reviews().len();
             (&mut app.review_sel, n)
         }
         View::Tasks => {

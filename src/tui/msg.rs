@@ -55,6 +55,7 @@ pub enum Part {
     Flaky(Vec<String>),
     /// The selected session's output (`None`: no session previewed).
     Preview(Option<super::data::Preview>),
+    Jobs(Vec<super::data::JobRow>),
 }
 
 /// What the runtime must do.
@@ -76,8 +77,20 @@ pub enum Effect {
         body: Option<String>,
         tier: Tier,
     },
+    /// Approve these branches in order through the merge train (`force`: past stale/conflict).
+    ApproveMany {
+        branches: Vec<String>,
+        force: bool,
+    },
+    /// Reject each of these branches with the same reason.
+    RejectMany {
+        branches: Vec<String>,
+        reason: Option<String>,
+    },
     ApproveTask(u64),
     DropTask(u64),
+    /// A failed task back to pending, its attempts reset.
+    RetryTask(u64),
     LoadDiff {
         request: u64,
         branch: String,

@@ -106,7 +106,7 @@ pub(super) fn review_target(app: &App) -> Option<String> {
         }) => Some(branch.clone()),
         Some(_) => None,
         None if app.view == View::Review => app
-            .open_reviews()
+            .listed_reviews()
             .get(app.review_sel)
             .map(|r| r.entry.branch.clone()),
         None => None,
@@ -129,7 +129,16 @@ pub(super) fn apply_part(app: &mut App, p: Part) {
     let d = &mut app.data;
     match p {
         Part::Sessions(s) => d.sessions = s,
-        Part::Queue(q) => d.queue = q,
+        Part::Queue(q) => {
+            d.queue = q;
+            // A marked branch decided meanwhile (by the CLI, the review job) is no longer marked.
+            if let Ok(rows) = &d.queue {
+                app.review.marked.retain(|b| {
+                    rows.iter()
+                        .any(|r| r.entry.branch == *b && r.entry.status.is_open())
+                });
+            }
+        }
         Part::Tasks(t) => d.tasks = t,
         Part::Meetings(m) => d.meetings = m,
         Part::Log {
@@ -160,6 +169,20 @@ pub(super) fn apply_part(app: &mut App, p: Part) {
         Part::Typecheck(used, max) => d.typecheck = (used, max),
         Part::Today(t) => d.today = t,
         Part::Fleet(f) => d.fleet_paused = f,
+        Part::Jobs(j) => {
+            d.jobs = j;
+            // The job's result is in the header now: the "started" message has said its part.
+            let ended = |m: &super::app::Message| {
+                app.data.jobs.iter().any(|j| {
+                    j.progress.done.is_some()
+                        && m.text
+                            .starts_with(&format!("{} started (pid", j.progress.job))
+                })
+            };
+            if app.message.as_ref().is_some_and(ended) {
+                app.message = None;
+            }
+        }
     }
     // Keep selections on the lists as they are now.
     app.session_sel = app
@@ -167,7 +190,7 @@ pub(super) fn apply_part(app: &mut App, p: Part) {
         .min(app.data.sessions.len().saturating_sub(1));
     app.review_sel = app
         .review_sel
-        .min(app.open_reviews().len().saturating_sub(1));
+        .min(app.listed_reviews().len().saturating_sub(1));
     app.task_sel = app.task_sel.min(app.listed_tasks().len().saturating_sub(1));
     let meetings = app.data.meetings.as_ref().map(Vec::len).unwrap_or(0);
     app.meeting_sel = app.meeting_sel.min(meetings.saturating_sub(1));

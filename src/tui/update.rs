@@ -110,6 +110,12 @@ fn act(app: &mut App, a: Action) -> Vec<Effect> {
             _ => vec![],
         };
     }
+    if matches!(app.overlay, Some(Overlay::Detail(_))) {
+        return match super::detail::key(app, a) {
+            Some(a) => act(app, a),
+            None => vec![],
+        };
+    }
     match a {
         Quit => {
             app.quit = true;
@@ -142,6 +148,17 @@ fn act(app: &mut App, a: Action) -> Vec<Effect> {
         }
         Up | Down | PageUp | PageDown | Top | Bottom => {
             super::motion::apply(app, a);
+            vec![]
+        }
+        PageDownSpace => {
+            super::motion::apply(app, PageDown);
+            vec![]
+        }
+        Open if app.reader.is_none()
+            && (matches!(app.view, View::Log | View::Tasks)
+                || (app.view == View::Review && super::detail::decided_entry(app).is_some())) =>
+        {
+            super::detail::open(app);
             vec![]
         }
         Open => open(app),
@@ -183,6 +200,19 @@ fn act(app: &mut App, a: Action) -> Vec<Effect> {
             super::motion::search_step(app, a == SearchNext);
             vec![]
         }
+        FilterType | FilterSession | ClearFilter | SortReview if app.view == View::Review => {
+            super::review_keys::filter(app, a);
+            vec![]
+        }
+        ToggleMark => {
+            super::review_keys::toggle_mark(app);
+            vec![]
+        }
+        Approve | Reject if app.reader.is_none() && !app.review.marked.is_empty() => {
+            super::review_keys::bulk(app, a == Approve)
+        }
+        SortReview => vec![],
+        RetryTask => super::detail::retry_task(app),
         FilterType => {
             let kinds = app.data.log.kinds.clone();
             app.log.kind = cycle(&kinds, app.log.kind.take());
@@ -271,6 +301,12 @@ fn confirmed(app: &mut App, c: app::Confirm) -> Vec<Effect> {
     }
     if matches!(
         c,
+        app::Confirm::ApproveMany { .. } | app::Confirm::RejectMany { .. }
+    ) {
+        return super::review_keys::confirmed_many(app, c);
+    }
+    if matches!(
+        c,
         app::Confirm::Approve { .. }
             | app::Confirm::ForceApprove { .. }
             | app::Confirm::Reject { .. }
@@ -293,6 +329,7 @@ fn confirmed(app: &mut App, c: app::Confirm) -> Vec<Effect> {
             app.message = Some(info(&format!("rejecting {branch}…")));
             vec![Effect::Reject { branch, reason }]
         }
+        app::Confirm::ApproveMany { .. } | app::Confirm::RejectMany { .. } => vec![],
         app::Confirm::DropTask { id, .. } => {
             app.busy.push(format!("dropping task {id}"));
             vec![Effect::DropTask(id)]
@@ -319,6 +356,13 @@ fn submit(app: &mut App, form: Form) -> Vec<Effect> {
         FormKind::RejectReason { branch } => {
             app.overlay = Some(Overlay::Confirm(app::Confirm::Reject {
                 branch,
+                reason: text(0).filter(|s| !s.is_empty()),
+            }));
+            vec![]
+        }
+        FormKind::RejectManyReason { branches } => {
+            app.overlay = Some(Overlay::Confirm(app::Confirm::RejectMany {
+                branches,
                 reason: text(0).filter(|s| !s.is_empty()),
             }));
             vec![]
@@ -373,7 +417,7 @@ pub(super) fn info(text: &str) -> Message {
 }
 
 /// Why approving `branch` needs force: the latest re-check marked it `stale` or `conflict`.
-fn blind_reason(app: &App, branch: &str) -> Option<String> {
+pub(super) fn blind_reason(app: &App, branch: &str) -> Option<String> {
     let rows = app.data.queue.as_ref().ok()?;
     let e = &rows.iter().find(|r| r.entry.branch == branch)?.entry;
     use crate::store::queue::Status;

@@ -39,7 +39,10 @@ pub fn run(ctx: &mut Ctx) -> Result<Value, JobError> {
     let mut sessions = Map::new();
     let mut summary = Vec::new();
     let mut stopped: Option<String> = None;
-    for s in ctx.config.session_names() {
+    let names = ctx.config.session_names();
+    let n = names.len();
+    for (i, s) in names.into_iter().enumerate() {
+        ctx.progress(format!("session {} of {n}: {s}", i + 1));
         let seen = Seen::gather(ctx.home, &s, rules.window_cycles);
         let facts = Facts {
             cycles: &seen.cycles,

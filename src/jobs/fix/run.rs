@@ -96,6 +96,10 @@ pub fn run_one(
     let target = Target::open(&config.repo_path(home.root()), &config.main)?;
     let tip = target.branch_tip(branch)?;
     let attempt = entry.fix.as_ref().map_or(0, |f| f.attempts) + 1;
+    let mut progress = crate::jobs::progress::Publisher::start(home, "fix");
+    progress.step(format!(
+        "repairing {branch} in {session} (attempt {attempt} of {max})"
+    ));
     let conflicted = RefCell::new(Vec::<String>::new());
     let main = config.main.clone();
     let prepare = |wt: &Path, _new: &str| -> anyhow::Result<Vec<(&'static str, String)>> {
@@ -206,7 +210,7 @@ pub fn run_one(
         &Entry::new("fix_result", Some(session), data.clone()),
     )
     .with_context(|| format!("cannot append to {}", home.log_path().display()))?;
-    Ok(FixReport {
+    let report = FixReport {
         branch: branch.to_string(),
         new_branch: report.branch,
         ok,
@@ -215,7 +219,11 @@ pub fn run_one(
         attempt,
         gave_up,
         data,
-    })
+    };
+    let mut shown = report.data.clone();
+    shown["result"] = json!(report.summary());
+    progress.finish(&shown);
+    Ok(report)
 }
 
 /// The figures and words that made the entry `conflict` or `stale`.

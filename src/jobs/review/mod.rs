@@ -64,7 +64,9 @@ pub fn run(ctx: &mut Ctx) -> Result<Value, JobError> {
     });
     let mut recheck = Recheck::new(ctx.home);
     let result = (|| -> Result<(), JobError> {
-        for entry in &pending {
+        let n = pending.len();
+        for (i, entry) in pending.iter().enumerate() {
+            ctx.progress(format!("branch {} of {n}: {}", i + 1, entry.branch));
             review_one(ctx, &target, &queue, &mut recheck, entry, &mut data)?;
         }
         Ok(())

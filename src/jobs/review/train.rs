@@ -111,17 +111,51 @@ pub fn run(
     };
     let mut recheck = Recheck::new(home);
     let mut report = Report::default();
-    let result = ride(env, &target, &mut recheck, branches, by, force, &mut report);
+    let mut progress = crate::jobs::progress::Publisher::start(home, "train");
+    let result = ride(
+        env,
+        &target,
+        &mut recheck,
+        branches,
+        by,
+        force,
+        &mut report,
+        &mut progress,
+    );
     recheck.finish(&target);
     let data = json!({
         "by": by, "forced": force,
         "steps": report.steps.iter().map(|s| json!({"branch": s.branch, "result": s.result, "detail": s.detail})).collect::<Vec<_>>(),
         "error": result.as_ref().err().map(|e| format!("{e:#}")),
     });
+    let merged = report
+        .steps
+        .iter()
+        .filter(|s| s.result == "merged" || s.result == "superseded")
+        .count();
+    let mut shown = data.clone();
+    shown["ok"] = serde_json::json!(result.is_ok() && report.complete());
+    shown["result"] = serde_json::json!(match report
+        .steps
+        .iter()
+        .find(|s| s.result != "merged" && s.result != "superseded")
+    {
+        None => format!("{merged} of {} reached {}", branches.len(), config.main),
+        Some(s) => format!(
+            "{merged} of {} reached {}; stopped at {} ({})",
+            branches.len(),
+            config.main,
+            s.branch,
+            s.result
+        ),
+    });
+    progress.finish(&shown);
     let _ = log::append(&home.log_path(), &Entry::new("merge_train", None, data));
     result.map(|()| report)
 }
 
+// The train's inputs (where, what, who, how) and its two outputs (the report, the progress).
+#[allow(clippy::too_many_arguments)]
 fn ride(
     env: Env,
     target: &Target,
@@ -130,13 +164,18 @@ fn ride(
     by: &str,
     force: bool,
     report: &mut Report,
+    progress: &mut crate::jobs::progress::Publisher,
 ) -> anyhow::Result<()> {
     let queue = Queue::new(&env.home.queue_path());
     let main_name = &env.config.main;
     // (main's tree after the last merge, the measure of that merge)
     let mut last: Option<(git2::Oid, Measure)> = None;
     let mut stopped = false;
-    for branch in branches {
+    let n = branches.len();
+    for (i, branch) in branches.iter().enumerate() {
+        if !stopped {
+            progress.step(format!("branch {} of {n}: {branch}", i + 1));
+        }
         if stopped {
             report.steps.push(Step {
                 branch: branch.clone(),

@@ -126,6 +126,7 @@ fn hold(ctx: &mut Ctx, m: &mut Meeting, path: &Path, name: &str) -> Result<Tally
             ("since", since.clone()),
             ("record", record::record_text(m.since, &rec)),
         ];
+        ctx.progress(format!("round 1 of 3 · {s} speaks · {name}"));
         let a = ctx.ask("standup-report", Some(s), &vars, None)?;
         m.rounds[0].push((s.clone(), a.text));
         save(path, m, ctx)?;
@@ -138,6 +139,7 @@ fn hold(ctx: &mut Ctx, m: &mut Meeting, path: &Path, name: &str) -> Result<Tally
             ("participants", who.clone()),
             ("reports", reports.clone()),
         ];
+        ctx.progress(format!("round 2 of 3 · {s} speaks · {name}"));
         let a = ctx.ask("standup-respond", Some(s), &vars, None)?;
         m.rounds[1].push((s.clone(), a.text));
         save(path, m, ctx)?;
@@ -153,6 +155,7 @@ fn hold(ctx: &mut Ctx, m: &mut Meeting, path: &Path, name: &str) -> Result<Tally
             ("responses", responses.clone()),
             ("open_tasks", open.clone()),
         ];
+        ctx.progress(format!("round 3 of 3 · {s} speaks · {name}"));
         let a = ctx.ask("standup-commit", Some(s), &vars, None)?;
         m.rounds[2].push((s.clone(), a.text));
         save(path, m, ctx)?;

@@ -166,6 +166,11 @@ fn work(app: &App, t: Theme) -> Vec<Part> {
         ready,
     ];
     parts.extend(blocked);
+    parts.extend(
+        super::header_jobs::parts(app, t)
+            .into_iter()
+            .map(|(p, l, s)| part(p, l, s)),
+    );
     parts
 }
 

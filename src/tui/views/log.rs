@@ -52,10 +52,16 @@ pub fn draw(app: &App, buf: &mut Buffer, body: Body, t: Theme) {
         .unwrap_or(KIND_WIDTH)
         .clamp(KIND_WIDTH, 20);
     let needle = app.log.search.as_deref().unwrap_or("");
+    let last = shown.len().saturating_sub(1);
     for (i, e) in shown.into_iter().enumerate() {
         let Ok(y) = u16::try_from(i) else { break };
         let line = entry_line(e, (kind_w, session_w), needle, t);
         put(buf, row(body.list, y), &line);
+        // The bottom entry is the one `enter` opens whole.
+        if i == last && app.log.paused_at.is_some() {
+            let area = row(body.list, y);
+            buf.set_style(area.intersection(buf.area), t.selected());
+        }
     }
 }
 

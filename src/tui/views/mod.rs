@@ -19,6 +19,7 @@ use table::{Body, fit, fit_spans, put, row, text_width};
 use theme::Theme;
 
 mod header;
+mod header_jobs;
 mod log;
 mod meetings;
 mod overlay;
@@ -32,6 +33,8 @@ pub mod theme;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_review;
 
 /// Rows taken by the header (2), the tab bar (1), the view's title (1) and the status line (1).
 pub const CHROME_ROWS: u16 = 5;
@@ -254,7 +257,7 @@ fn position(app: &App) -> Option<(usize, usize)> {
     }
     let (sel, len) = match app.view {
         View::Sessions => (app.session_sel, app.data.sessions.len()),
-        View::Review => (app.review_sel, app.open_reviews().len()),
+        View::Review => (app.review_sel, app.listed_reviews().len()),
         View::Tasks => (app.task_sel, app.listed_tasks().len()),
         View::Meetings => (
             app.meeting_sel,
@@ -312,6 +315,13 @@ fn hints(app: &App) -> Vec<(String, &'static str)> {
     let mut h: Vec<(String, &'static str)> = match (&app.overlay, &app.reader) {
         (Some(Overlay::Help), _) => return vec![(k(Help), "or any other key closes the help")],
         (Some(Overlay::Confirm(_)), _) => return vec![(k(Confirm), "yes"), (k(Cancel), "no")],
+        (Some(Overlay::Detail(_)), _) => {
+            return vec![
+                (k(Back), "close"),
+                (k(Down), "scroll"),
+                (k(PageDown), "page"),
+            ];
+        }
         (Some(Overlay::Form(_)), _) => {
             return vec![
                 ("enter".into(), "submit"),
@@ -339,6 +349,7 @@ fn hints(app: &App) -> Vec<(String, &'static str)> {
         (None, None) => match app.view {
             View::Sessions => vec![(k(Open), "output"), (k(Attach), "attach")],
             View::Log => vec![
+                (k(Open), "entry"),
                 (k(Search), "search"),
                 (k(FilterType), "type"),
                 (k(FilterSession), "session"),
@@ -349,8 +360,14 @@ fn hints(app: &App) -> Vec<(String, &'static str)> {
                 (k(Open), "diff"),
                 (k(Approve), "approve"),
                 (k(Reject), "reject"),
+                (k(ToggleMark), "mark"),
+                (k(FilterType), "filter"),
+                (k(FilterSession), "session"),
+                (k(SortReview), "sort"),
             ],
             View::Tasks => vec![
+                (k(Open), "details"),
+                (k(RetryTask), "retry"),
                 (k(NewTask), "new"),
                 (k(ApproveTask), "approve"),
                 (k(DropTask), "drop"),

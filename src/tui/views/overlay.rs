@@ -9,7 +9,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget};
 
 use crate::config::keys::Action;
 use crate::store::tasks::Tier;
-use crate::tui::app::{App, Confirm, Form, FormKind, Overlay};
+use crate::tui::app::{App, Confirm, Detail, Form, FormKind, Overlay};
 use crate::tui::reader::wrap;
 
 use super::table::{fit, fit_spans};
@@ -22,6 +22,7 @@ pub fn draw(app: &App, o: &Overlay, buf: &mut Buffer, area: Rect, t: Theme) {
         Overlay::Help => help::draw(app, buf, area, t),
         Overlay::Confirm(c) => confirm(app, c, buf, area, t),
         Overlay::Form(f) => form(f, buf, area, t),
+        Overlay::Detail(d) => detail(app, d, buf, area, t),
     }
 }
 
@@ -110,6 +111,56 @@ fn confirm(app: &App, c: &Confirm, buf: &mut Buffer, area: Rect, t: Theme) {
             });
             ("Reject", l)
         }
+        Confirm::ApproveMany {
+            branches,
+            force_why,
+        } => {
+            let n = branches.len();
+            let main = &app.data.main;
+            let mut l = match force_why {
+                None => para(&format!("Approve {n} branches?"), inner, b),
+                Some(_) => para(
+                    &format!("Some of the {n} branches would make {main} worse"),
+                    inner,
+                    b,
+                ),
+            };
+            for br in branches {
+                l.push(Line::styled(format!("  {br}"), t.plain()));
+            }
+            match force_why {
+                None => l.extend(para(
+                    &format!(
+                        "Merged into {main} in this order, each re-checked on the main holding the previous ones; the train stops at the first that conflicts or makes a count worse."
+                    ),
+                    inner,
+                    t.plain(),
+                )),
+                Some(why) => {
+                    for w in why.lines() {
+                        l.extend(para(w, inner, t.error()));
+                    }
+                    l.extend(para(
+                        "Approve them anyway? Confirm again to force the merges (logged as forced).",
+                        inner,
+                        t.plain(),
+                    ));
+                }
+            }
+            ("Approve marked", l)
+        }
+        Confirm::RejectMany { branches, reason } => {
+            let mut l = para(&format!("Reject {} branches?", branches.len()), inner, b);
+            for br in branches {
+                l.push(Line::styled(format!("  {br}"), t.plain()));
+            }
+            l.extend(para("The branches are deleted.", inner, t.plain()));
+            l.extend(match reason {
+                Some(r) => para(&format!("Reason: {r}"), inner, t.plain()),
+                None => para("No reason given.", inner, t.dim()),
+            });
+            ("Reject marked", l)
+        }
         Confirm::DropTask { id, title } => {
             let mut l = para(&format!("Drop task #{id}?"), inner, b);
             l.extend(para(title, inner, t.plain()));
@@ -142,7 +193,10 @@ fn confirm(app: &App, c: &Confirm, buf: &mut Buffer, area: Rect, t: Theme) {
     ]));
     let h = u16::try_from(lines.len() + 2).unwrap_or(u16::MAX);
     let border = match c {
-        Confirm::Approve { .. } => t.ok(),
+        Confirm::Approve { .. }
+        | Confirm::ApproveMany {
+            force_why: None, ..
+        } => t.ok(),
         _ => t.warn(),
     };
     boxed(buf, centered(area, w, h), title, border, lines);
@@ -153,6 +207,7 @@ fn form(f: &Form, buf: &mut Buffer, area: Rect, t: Theme) {
     let title = match &f.kind {
         FormKind::NewTask => "New task".to_string(),
         FormKind::RejectReason { branch } => format!("Reject {branch}"),
+        FormKind::RejectManyReason { branches } => format!("Reject {} branches", branches.len()),
         FormKind::Search => "Search".to_string(),
     };
     let mut lines = Vec::new();
@@ -222,4 +277,33 @@ fn form(f: &Form, buf: &mut Buffer, area: Rect, t: Theme) {
     lines.extend(para(keys, inner, t.dim()));
     let h = u16::try_from(lines.len() + 2).unwrap_or(u16::MAX);
     boxed(buf, centered(area, w, h), &title, t.info(), lines);
+}
+
+/// A whole entry or task over the view: wrapped to the width, from its scroll position, with
+/// where it is ("lines 1–20 of 43") and how to close it.
+fn detail(app: &App, d: &Detail, buf: &mut Buffer, area: Rect, t: Theme) {
+    let all = crate::tui::detail::lines(&d.text, area.width);
+    let rows = crate::tui::detail::rows(area.height);
+    let start = d.scroll.min(all.len().saturating_sub(rows));
+    let end = (start + rows).min(all.len());
+    let mut lines: Vec<Line> = all[start..end]
+        .iter()
+        .map(|l| Line::styled(l.clone(), t.plain()))
+        .collect();
+    while lines.len() < rows {
+        lines.push(Line::raw(""));
+    }
+    let place = if all.len() > rows {
+        format!("lines {}–{end} of {} · ", start + 1, all.len())
+    } else {
+        String::new()
+    };
+    lines.push(Line::from(vec![
+        Span::styled(place, t.dim()),
+        Span::styled(super::keys(app, Action::Back), t.key()),
+        Span::raw(" close  "),
+        Span::styled(super::keys(app, Action::Down), t.key()),
+        Span::raw(" scroll"),
+    ]));
+    boxed(buf, area, &d.title, t.info(), lines);
 }

@@ -1,10 +1,16 @@
-//! The review queue: the branches waiting for a decision, oldest first, with what they did to the
-//! checks, the size of their diff, conflicts, twins (`N twins`: N open entries make the same
-//! change) and the automated review's verdict.
+//! The review queue: the branches waiting for a decision (or, filtered, the decided ones with
+//! who/when/why), with what they did to the checks, the size of their diff, conflicts, twins
+//! (`N twins`: N open entries make the same change) and the automated review's verdict. Marked
+//! branches (for a bulk approve/reject) carry a `✓`; a line at the bottom says the filter, sort
+//! and marks when they are not the defaults.
 
 use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
 use ratatui::style::Modifier;
-use ratatui::text::Span;
+use ratatui::text::{Line, Span};
+
+use crate::config::keys::Action;
+use crate::tui::review_list::{ReviewFilter, ReviewSort};
 
 use crate::outcome::Counts;
 use crate::store::queue::Status;
@@ -12,7 +18,7 @@ use crate::tui::app::App;
 use crate::tui::data::ReviewRow;
 
 use super::age_at;
-use super::table::{Body, Cell, Col, cell, draw_table, draw_text, title, window};
+use super::table::{Body, Cell, Col, cell, draw_table, draw_text, fit_spans, put, title, window};
 use super::theme::Theme;
 
 const COLS: [Col; 8] = [
@@ -23,35 +29,142 @@ const COLS: [Col; 8] = [
     Col::new("checks", 8, 34, 7),
     Col::new("diff", 8, 20, 6),
     Col::new("status", 7, 32, 9),
-    Col::new("verdict", 4, 8, 3).from(100),
-    Col::new("subject", 10, 100, 5).fill(),
+    // The verdict stays at 80 columns: it is what a person decides by.
+    Col::new("verdict", 4, 8, 9),
+    // At least 16: with the words every subject shares cut, what tells them apart shows.
+    Col::new("subject", 16, 100, 5).fill(),
 ];
 
 pub fn draw(app: &App, buf: &mut Buffer, body: Body, t: Theme) {
-    let rows = usize::from(body.list.height);
     if let Err(msg) = &app.data.queue {
         title(buf, body, "review queue", t);
         draw_text(buf, body.list, msg, t.error());
         return;
     }
-    let open = app.open_reviews();
-    if open.is_empty() {
+    let v = &app.review;
+    let status_line = v.filter != ReviewFilter::Open
+        || v.session.is_some()
+        || v.sort != ReviewSort::Oldest
+        || !v.marked.is_empty();
+    let mut body = body;
+    if status_line && body.list.height > 1 {
+        body.list.height -= 1;
+        let at = Rect {
+            y: body.list.y + body.list.height,
+            height: 1,
+            ..body.list
+        };
+        put(buf, at, &state_line(app, usize::from(at.width), t));
+    }
+    let rows = usize::from(body.list.height);
+    let listed = app.listed_reviews();
+    if listed.is_empty() {
         title(buf, body, "review queue", t);
-        draw_text(buf, body.list, "No branches waiting for review.", t.dim());
+        let text = if v.filter == ReviewFilter::Open && v.session.is_none() {
+            "No branches waiting for review.".to_string()
+        } else {
+            format!(
+                "No branch matches the filter; `{}` clears it.",
+                super::keys(app, Action::ClearFilter)
+            )
+        };
+        draw_text(buf, body.list, &text, t.dim());
         return;
     }
-    let sel = app.review_sel.min(open.len() - 1);
-    let shown = window(sel, open.len(), rows);
+    let sel = app.review_sel.min(listed.len() - 1);
+    let shown = window(sel, listed.len(), rows);
     let width = body.list.width;
     let start = shown.start;
-    let cells = open[shown]
+    let common = common_prefix(
+        listed[shown.clone()]
+            .iter()
+            .map(|r| r.entry.subject.as_str()),
+    );
+    let cells = listed[shown]
         .iter()
-        .map(|r| cells(app, r, width, t))
+        .map(|r| cells(app, r, width, common, t))
         .collect();
     draw_table(buf, body, t, &COLS, cells, Some(sel - start));
 }
 
-fn cells<'a>(app: &App, r: &'a ReviewRow, width: u16, t: Theme) -> Vec<Cell<'a>> {
+/// "filter: decided · session: s2 · sort: newest first · 3 marked (a approves them all)".
+fn state_line<'a>(app: &App, width: usize, t: Theme) -> Line<'a> {
+    let v = &app.review;
+    let mut spans = vec![
+        Span::styled("filter: ", t.dim()),
+        Span::styled(v.filter.label(), t.info()),
+    ];
+    if let Some(s) = &v.session {
+        spans.push(Span::styled(" · session: ", t.dim()));
+        spans.push(Span::styled(s.clone(), t.info()));
+    }
+    spans.push(Span::styled(" · sort: ", t.dim()));
+    spans.push(Span::styled(v.sort.label(), t.info()));
+    if !v.marked.is_empty() {
+        spans.push(Span::styled(" · ", t.dim()));
+        spans.push(Span::styled(
+            format!("{} marked", v.marked.len()),
+            t.warn().add_modifier(Modifier::BOLD),
+        ));
+        spans.push(Span::styled(
+            format!(
+                " ({} approves, {} rejects them all)",
+                super::keys(app, Action::Approve),
+                super::keys(app, Action::Reject)
+            ),
+            t.dim(),
+        ));
+    }
+    Line::from(fit_spans(spans, width, false))
+}
+
+/// The words every subject shown starts with ("demo-agent: fix "): narrow, they go, so the
+/// subject's distinctive part is what shows. Only when more than one subject is shown.
+fn common_prefix<'s>(subjects: impl Iterator<Item = &'s str>) -> usize {
+    let all: Vec<&str> = subjects.collect();
+    let [first, rest @ ..] = all.as_slice() else {
+        return 0;
+    };
+    if rest.is_empty() {
+        return 0;
+    }
+    let mut n = first.len();
+    for s in rest {
+        n = n.min(
+            first
+                .bytes()
+                .zip(s.bytes())
+                .take_while(|(a, b)| a == b)
+                .count(),
+        );
+    }
+    // Back to a word's start, never the whole of a subject.
+    let cut = first[..n].rfind(' ').map_or(0, |i| i + 1);
+    if all.iter().any(|s| s.len() <= cut) {
+        0
+    } else {
+        cut
+    }
+}
+
+/// Who decided `branch`, from its newest `review_decision` entry the dashboard holds.
+fn decided_by(app: &App, branch: &str) -> Option<String> {
+    app.data
+        .log
+        .entries
+        .iter()
+        .rev()
+        .filter(|e| e.kind == "review_decision")
+        .find(|e| e.data.get("branch").and_then(|b| b.as_str()) == Some(branch))
+        .and_then(|e| {
+            e.data
+                .get("by")
+                .and_then(|b| b.as_str())
+                .map(str::to_string)
+        })
+}
+
+fn cells<'a>(app: &App, r: &'a ReviewRow, width: u16, common: usize, t: Theme) -> Vec<Cell<'a>> {
     let e = &r.entry;
     let wide = width >= 120;
     let diff = match r.diff {
@@ -104,24 +217,61 @@ fn cells<'a>(app: &App, r: &'a ReviewRow, width: u16, t: Theme) -> Vec<Cell<'a>>
         ),
         None => cell("-", t.dim()),
     };
+    let mut branch = Vec::new();
+    if !app.review.marked.is_empty() {
+        branch.push(if app.review.marked.contains(&e.branch) {
+            Span::styled("✓ ", t.warn().add_modifier(Modifier::BOLD))
+        } else {
+            Span::raw("  ")
+        });
+    }
+    // Narrow, "brl/" goes: every branch here starts with it.
+    branch.push(Span::styled(
+        if wide {
+            e.branch.as_str()
+        } else {
+            e.branch.strip_prefix("brl/").unwrap_or(&e.branch)
+        },
+        t.bold(),
+    ));
+    let subject = if !e.status.is_open() {
+        // Decided: who, when, why.
+        let who = decided_by(app, &e.branch).unwrap_or_else(|| "-".into());
+        let when = e
+            .decided
+            .map_or_else(|| "-".into(), |d| d.format("%m-%d %H:%M").to_string());
+        let why = e.decision_reason.as_deref().unwrap_or(e.subject.as_str());
+        cell(format!("{who} · {when} · {why}"), t.plain())
+    } else if !wide && common > 0 {
+        cell(format!("…{}", &e.subject[common..]), t.plain())
+    } else {
+        cell(e.subject.as_str(), t.plain())
+    };
     vec![
-        // Narrow, "brl/" goes: every branch here starts with it.
-        cell(
-            if wide {
-                e.branch.as_str()
-            } else {
-                e.branch.strip_prefix("brl/").unwrap_or(&e.branch)
-            },
-            t.bold(),
-        ),
+        branch,
         cell(e.session.as_str(), t.plain()),
         cell(age_at(app, e.created), t.plain()),
-        figures(&e.before, &e.after, width >= 180, t),
+        if wide {
+            figures(&e.before, &e.after, width >= 180, t)
+        } else {
+            compact_figures(&e.before, &e.after, t)
+        },
         diff,
         status,
         verdict,
-        cell(e.subject.as_str(), t.plain()),
+        subject,
     ]
+}
+
+/// Narrow: "e3→1 f2→0", coloured as [`figures`].
+fn compact_figures<'a>(before: &Counts, after: &Counts, t: Theme) -> Cell<'a> {
+    figures(before, after, false, t)
+        .into_iter()
+        .map(|s| {
+            let text = s.content.replacen("err ", "e", 1).replacen("fail ", "f", 1);
+            Span::styled(text, s.style)
+        })
+        .collect()
 }
 
 /// "err 3→1 fail 2→0" (and the passed tests with `passed`): better green, worse red.

@@ -31,7 +31,8 @@ fn main() {
     match brl::cmd::dispatch(cli) {
         Ok(code) => std::process::exit(code),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // An error may quote a title, a reason or a file's text: never raw control bytes.
+            brl::say_err!("error: {}", brl::term::safe_text(&format!("{e:#}")));
             std::process::exit(1);
         }
     }

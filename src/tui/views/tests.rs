@@ -576,3 +576,14 @@ fn no_change_is_not_counted_as_discarded() {
     let header: String = s.lines().take(2).collect::<Vec<_>>().join("\n");
     assert!(header.contains("discarded 5 · no change 4"), "{header}");
 }
+
+#[test]
+fn a_paused_session_says_so() {
+    for (w, h) in [(80, 24), (200, 60)] {
+        let mut app = with_view(busy(), View::Sessions);
+        app.data.sessions[1].state = crate::tui::data::SessionState::Paused("dashboard".into());
+        let text = screen(&mut app, w, h);
+        assert!(text.contains("paused"), "{text}");
+        insta::assert_snapshot!(format!("paused_session_{w}x{h}"), text);
+    }
+}

@@ -150,6 +150,12 @@ impl Plan {
 
     /// The bwrap arguments (without the program and without the command after `--`).
     pub fn bwrap_args(&self) -> Vec<String> {
+        self.bwrap_args_with(&[])
+    }
+
+    /// [`Self::bwrap_args`], with `extra` directories shown again read-only under the private
+    /// `/tmp` (the agent's program and brl's own executable may live there).
+    fn bwrap_args_with(&self, extra: &[PathBuf]) -> Vec<String> {
         let mut a: Vec<String> = Vec::new();
         let mut push = |args: &[&str], p: &Path| {
             a.extend(args.iter().map(|s| s.to_string()));
@@ -173,6 +179,7 @@ impl Plan {
         ]
         .into_iter()
         .flatten()
+        .chain(extra.iter().map(PathBuf::as_path))
         {
             push(&["--ro-bind"], p);
         }
@@ -231,10 +238,30 @@ impl Plan {
             .flatten()
     }
 
-    /// `command` (run by `sh -c`) wrapped so it runs under bwrap, the same way.
+    /// `command` (run by `sh -c`) wrapped so it runs under bwrap, the same way. Programs the
+    /// command names by an absolute path under `/tmp`, and brl's own executable (the gate hook
+    /// runs it), stay visible under the private `/tmp`.
     pub fn wrap(&self, command: &str) -> String {
+        let mut extra: Vec<PathBuf> = shlex::split(command)
+            .unwrap_or_default()
+            .iter()
+            .flat_map(|w| w.split('=').map(str::to_string).collect::<Vec<_>>())
+            .map(PathBuf::from)
+            .chain(std::env::current_exe().ok())
+            .filter(|p| p.is_absolute() && p.starts_with("/tmp") && p.exists())
+            .filter_map(|p| {
+                if p.is_dir() {
+                    Some(p)
+                } else {
+                    p.parent().map(Path::to_path_buf)
+                }
+            })
+            .filter(|d| d != Path::new("/tmp"))
+            .collect();
+        extra.sort();
+        extra.dedup();
         let mut s = String::from("exec bwrap");
-        for arg in self.bwrap_args() {
+        for arg in self.bwrap_args_with(&extra) {
             s.push(' ');
             s.push_str(&shell_quote(&arg));
         }

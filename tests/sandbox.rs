@@ -46,7 +46,11 @@ fn sandboxed_world(agent_script: &str, timeout: u64) -> World {
 fn a_hostile_agent_cannot_touch_anything_outside_its_worktree() {
     let w = sandboxed_world("sandbox-hostile.sh", 60);
     // A victim outside the worktree and outside /tmp (the sandbox's /tmp is private anyway).
-    let victim = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("victim dir");
+    // /var/tmp: outside /tmp wherever the clone and its target dir are (CI may clone into /tmp).
+    let victim = tempfile::Builder::new()
+        .prefix("brl-sandbox-victim")
+        .tempdir_in("/var/tmp")
+        .expect("victim dir in /var/tmp");
     std::fs::write(victim.path().join("keep.txt"), "precious\n").expect("write");
     // A fake $HOME with a secret, and a `.env` in the user's checkout.
     let user_home = w.dir.path().join("user");

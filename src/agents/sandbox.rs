@@ -150,12 +150,12 @@ impl Plan {
 
     /// The bwrap arguments (without the program and without the command after `--`).
     pub fn bwrap_args(&self) -> Vec<String> {
-        self.bwrap_args_with(&[])
+        self.bwrap_args_showing(&[])
     }
 
     /// [`Self::bwrap_args`], with `extra` directories shown again read-only under the private
     /// `/tmp` (the agent's program and brl's own executable may live there).
-    fn bwrap_args_with(&self, extra: &[PathBuf]) -> Vec<String> {
+    pub fn bwrap_args_showing(&self, extra: &[PathBuf]) -> Vec<String> {
         let mut a: Vec<String> = Vec::new();
         let mut push = |args: &[&str], p: &Path| {
             a.extend(args.iter().map(|s| s.to_string()));
@@ -261,7 +261,7 @@ impl Plan {
         extra.sort();
         extra.dedup();
         let mut s = String::from("exec bwrap");
-        for arg in self.bwrap_args_with(&extra) {
+        for arg in self.bwrap_args_showing(&extra) {
             s.push(' ');
             s.push_str(&shell_quote(&arg));
         }

@@ -38,7 +38,15 @@ fn run_sandboxed(
             .expect("plan");
     plan.user_home = Some(place.home.clone());
     plan.prepare().expect("prepare");
-    let mut args: Vec<String> = plan.bwrap_args();
+    // The CLIs are installed under the cargo target dir, which may itself be under /tmp (a
+    // clone there): shown again read-only under the sandbox's private /tmp.
+    let clis = bin
+        .ancestors()
+        .find(|a| a.file_name().is_some_and(|n| n == "agent-clis"))
+        .map(Path::to_path_buf)
+        .into_iter()
+        .collect::<Vec<_>>();
+    let mut args: Vec<String> = plan.bwrap_args_showing(&clis);
     args.push("--".into());
     args.push(bin.display().to_string());
     args.extend(cli_args.iter().map(|a| a.to_string()));

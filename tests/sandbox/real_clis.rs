@@ -40,11 +40,16 @@ fn run_sandboxed(
     plan.prepare().expect("prepare");
     // The CLIs are installed under the cargo target dir, which may itself be under /tmp (a
     // clone there): shown again read-only under the sandbox's private /tmp.
+    // So may the harness's files under CARGO_TARGET_TMPDIR (the CLIs' configs).
     let clis = bin
         .ancestors()
         .find(|a| a.file_name().is_some_and(|n| n == "agent-clis"))
         .map(Path::to_path_buf)
         .into_iter()
+        .chain(std::iter::once(std::path::PathBuf::from(env!(
+            "CARGO_TARGET_TMPDIR"
+        ))))
+        .filter(|p| p.exists())
         .collect::<Vec<_>>();
     let mut args: Vec<String> = plan.bwrap_args_showing(&clis);
     args.push("--".into());

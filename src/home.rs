@@ -7,7 +7,7 @@
 //! <home>/logs/review-queue.json           the review queue (+ .lock)
 //! <home>/logs/sessions/<s>/<ts>.log       agent output of one cycle
 //! <home>/logs/baseline/<commit>.json      baseline counts cached by main's commit
-//! <home>/logs/control/<s>.json            grants, worker state, heartbeats (control room ↔ workers)
+//! <home>/logs/control/<s>.json            grants, worker state and phase (control room ↔ workers)
 //! <home>/logs/sessions/<s>/pane.log       a session's terminal output (bounded)
 //! <home>/logs/brl.log.<date>              the control room's own log (daily files)
 //! <home>/logs/locks/                      session, worker and home locks; typecheck slots
@@ -73,7 +73,7 @@ impl Home {
     pub fn session_logs_dir(&self, session: &str) -> PathBuf {
         self.logs_dir().join("sessions").join(session)
     }
-    /// Per-session control files: grants, worker state, heartbeats (see `store::control`).
+    /// Per-session control files: grants, worker state and phase (see `store::control`).
     pub fn control_dir(&self) -> PathBuf {
         self.logs_dir().join("control")
     }

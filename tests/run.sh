@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite, from a fresh machine: installs what the tests need (git, tmux) when
-# missing, then runs every test. Usage: bash tests/run.sh [extra cargo test args]
+# The whole test suite, from a fresh machine: installs what the tests need (git, tmux, bubblewrap via
+# tests/deps.sh; the agent CLIs and the checks' toolchains into target/ on first use) when missing,
+# then runs every test. Usage: bash tests/run.sh [extra cargo test args]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -24,6 +24,7 @@ pub mod gate;
 pub mod git;
 pub mod headless;
 pub mod home;
+pub mod hosts;
 pub mod inflight;
 pub mod jobs;
 pub mod notify;

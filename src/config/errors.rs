@@ -155,6 +155,9 @@ impl Config {
                 "use a number from 1 to 100 (85 is the default)".into(),
             ));
         }
+        if let Some(e) = self.hosts_problem(path, text) {
+            return Err(e);
+        }
         let s = &self.tmux.session;
         if s.is_empty() || s.contains([':', '.']) || s.chars().any(char::is_whitespace) {
             return Err(invalid(
@@ -337,6 +340,52 @@ pub(super) fn from_toml_error(path: &Path, text: &str, e: &toml::de::Error) -> C
 }
 
 /// 1-based line number of a byte offset.
+/// The offset of the `n`th `[[table]]` header (0-based).
+pub(super) fn find_array_table(text: &str, table: &str, n: usize) -> Option<usize> {
+    let mut offset = 0;
+    let mut seen = 0;
+    for line in text.split_inclusive('\n') {
+        let t = line.trim();
+        if t.starts_with("[[") && t.ends_with("]]") && t[2..t.len() - 2].trim() == table {
+            if seen == n {
+                return Some(offset);
+            }
+            seen += 1;
+        }
+        offset += line.len();
+    }
+    None
+}
+
+impl Config {
+    /// The first problem of `[[hosts]]`: a bad key, a duplicate name, or a session name that
+    /// another host's sessions already use.
+    fn hosts_problem(&self, path: &Path, text: &str) -> Option<ConfigError> {
+        let mut names = std::collections::BTreeSet::new();
+        for (i, h) in self.hosts.iter().enumerate() {
+            let at = find_array_table(text, "hosts", i).unwrap_or(0);
+            let invalid = |key: &str, message: String, fix: String| ConfigError::Invalid {
+                path: path.to_path_buf(),
+                line: line_of(text, at),
+                key: format!("hosts[{i}].{key}"),
+                message,
+                fix,
+            };
+            if let Some((key, message, fix)) = h.problem() {
+                return Some(invalid(key, message, fix));
+            }
+            if !names.insert(h.name.as_str()) {
+                return Some(invalid(
+                    "name",
+                    format!("two [[hosts]] are named `{}`", h.name),
+                    "give each host its own name".into(),
+                ));
+            }
+        }
+        None
+    }
+}
+
 pub(super) fn line_of(text: &str, offset: usize) -> usize {
     let end = offset.min(text.len());
     text.as_bytes()[..end]

@@ -14,6 +14,7 @@ mod control;
 mod errors;
 mod fixer;
 mod gate;
+mod hosts;
 mod jobs;
 pub mod keys;
 mod notify;
@@ -26,6 +27,7 @@ pub use errors::ConfigError;
 use errors::from_toml_error;
 pub use fixer::FixerConfig;
 pub use gate::GateConfig;
+pub use hosts::HostConfig;
 pub use jobs::{DoctorConfig, ReviewConfig, ReviewMode, ReviewStyle, StandupConfig};
 pub use notify::{NotifyConfig, TelegramConfig};
 pub use worktree::WorktreeConfig;
@@ -78,6 +80,9 @@ pub struct Config {
     /// `[fixer]`: repair cycles for conflicting and stale review-queue branches.
     #[serde(default)]
     pub fixer: FixerConfig,
+    /// `[[hosts]]`: machines that run more sessions over SSH (`<host>-s1..`).
+    #[serde(default)]
+    pub hosts: Vec<HostConfig>,
     /// The dashboard's keys: action name → key(s), replacing that action's defaults.
     #[serde(default)]
     pub keys: keys::KeysConfig,
@@ -299,6 +304,24 @@ impl Config {
     /// The session names: s1..sN.
     pub fn session_names(&self) -> Vec<String> {
         (1..=self.sessions.get()).map(|i| format!("s{i}")).collect()
+    }
+
+    /// Every session of the fleet: the local ones, then each host's, with the host's name
+    /// (`None` = this machine).
+    pub fn fleet_sessions(&self) -> Vec<(Option<&str>, String)> {
+        let mut all: Vec<(Option<&str>, String)> = self
+            .session_names()
+            .into_iter()
+            .map(|s| (None, s))
+            .collect();
+        for h in &self.hosts {
+            all.extend(
+                h.session_names()
+                    .into_iter()
+                    .map(|s| (Some(h.name.as_str()), s)),
+            );
+        }
+        all
     }
 
     /// An error naming the valid sessions when `name` is not one of them.

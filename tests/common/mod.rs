@@ -4,6 +4,7 @@
 
 pub mod http;
 pub mod room;
+pub mod sshd;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

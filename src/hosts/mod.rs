@@ -1,0 +1,16 @@
+//! Hosts: where workers live. The local machine is one; each `[[hosts]]` of brl.toml is another,
+//! reached with the system `ssh` over one multiplexed connection ([`ssh`]). Everything that crosses
+//! a host boundary goes through existing engines — ssh, tmux, git — and the control room, the
+//! queue, approve and the jobs stay on the control host.
+
+pub mod ssh;
+
+use crate::config::Config;
+use crate::home::Home;
+
+pub use ssh::{Output, Ssh, SshError};
+
+/// The `ssh` of every `[[hosts]]`, in brl.toml's order.
+pub fn all(home: &Home, config: &Config) -> Vec<Ssh> {
+    config.hosts.iter().map(|h| Ssh::new(home, h)).collect()
+}

@@ -361,6 +361,35 @@ impl Config {
     /// The first problem of `[[hosts]]`: a bad key, a duplicate name, or a session name that
     /// another host's sessions already use.
     fn hosts_problem(&self, path: &Path, text: &str) -> Option<ConfigError> {
+        if let Some(host) = &self.host {
+            let at = find_key(text, "", "host").unwrap_or(0);
+            let bad = |message: String, fix: &str| ConfigError::Invalid {
+                path: path.to_path_buf(),
+                line: line_of(text, at),
+                key: "host".into(),
+                message,
+                fix: fix.into(),
+            };
+            let probe = super::HostConfig {
+                name: host.clone(),
+                ssh: "x".into(),
+                port: None,
+                identity: None,
+                options: Vec::new(),
+                sessions: 1,
+                max_ram_percent: None,
+                dir: "x".into(),
+            };
+            if let Some((_, message, fix)) = probe.problem() {
+                return Some(bad(message, &fix));
+            }
+            if !self.hosts.is_empty() {
+                return Some(bad(
+                    "a host's own home (with `host`) cannot have [[hosts]] of its own".into(),
+                    "remove `host` from this home's brl.toml (it is written by `brl hosts setup` into a host's home only), or remove its [[hosts]]",
+                ));
+            }
+        }
         let mut names = std::collections::BTreeSet::new();
         for (i, h) in self.hosts.iter().enumerate() {
             let at = find_array_table(text, "hosts", i).unwrap_or(0);

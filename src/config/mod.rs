@@ -44,6 +44,10 @@ pub struct Config {
     /// Number of sessions; they are named s1..sN.
     #[serde(default = "default_sessions")]
     pub sessions: NonZeroU32,
+    /// Set in a host's own home by `brl hosts setup`: this home runs the sessions of the fleet's
+    /// host of that name, so they are named `<host>-s1..<host>-sN` as the control room knows them.
+    #[serde(default)]
+    pub host: Option<String>,
     /// A file in the target repo read in the Read phase (optional).
     #[serde(default)]
     pub context_file: Option<String>,
@@ -301,9 +305,16 @@ impl Config {
         }
     }
 
-    /// The session names: s1..sN.
+    /// The session names: s1..sN, or `<host>-s1..<host>-sN` in a host's own home.
     pub fn session_names(&self) -> Vec<String> {
-        (1..=self.sessions.get()).map(|i| format!("s{i}")).collect()
+        let prefix = self
+            .host
+            .as_deref()
+            .map(|h| format!("{h}-"))
+            .unwrap_or_default();
+        (1..=self.sessions.get())
+            .map(|i| format!("{prefix}s{i}"))
+            .collect()
     }
 
     /// Every session of the fleet: the local ones, then each host's, with the host's name
@@ -330,8 +341,10 @@ impl Config {
             Ok(())
         } else {
             anyhow::bail!(
-                "unknown session `{name}`: this home has sessions s1..s{n} (`sessions = {n}` in brl.toml); raise `sessions` to add more",
-                n = self.sessions
+                "unknown session `{name}`: this home has sessions {first}..{last} (`sessions = {n}` in brl.toml); raise `sessions` to add more",
+                n = self.sessions,
+                first = self.session_names().first().cloned().unwrap_or_default(),
+                last = self.session_names().last().cloned().unwrap_or_default(),
             )
         }
     }

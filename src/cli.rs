@@ -215,6 +215,9 @@ pub enum Command {
     /// The demo agent (a real, deterministic program, not an AI): reads a prompt on stdin and, in the current directory of a demo repository, fixes one error, introduces one, or changes nothing, and commits.
     #[command(hide = true)]
     DemoAgent,
+    /// Operations the control room runs on a host over ssh, in the host's home; each prints one JSON document.
+    #[command(hide = true, subcommand)]
+    Remote(RemoteCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -297,4 +300,27 @@ pub enum TierArg {
 
 fn parse_agent(name: &str) -> Result<PresetKind, String> {
     PresetKind::parse(name)
+}
+
+/// `brl remote …`: run on a host by the control room (see `crate::hosts::remote_ops`).
+#[derive(Debug, Subcommand)]
+pub enum RemoteCommand {
+    /// Every session's control file, whether its worker lives, and this host's memory.
+    Snapshot,
+    /// Give a session one cycle (with a task claimed by the control room), unless it holds one.
+    Grant {
+        /// The session (<host>-sN).
+        session: String,
+        /// The task, as the JSON of a grant's task ({"id":…,"title":…,"body":…}).
+        #[arg(long, value_name = "JSON")]
+        task: Option<String>,
+        /// A repair cycle of this review-queue branch instead.
+        #[arg(long, value_name = "BRANCH", conflicts_with = "task")]
+        fix: Option<String>,
+    },
+    /// Take back the grant of a session whose worker is dead.
+    TakeBack {
+        /// The session (<host>-sN).
+        session: String,
+    },
 }

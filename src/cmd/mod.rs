@@ -9,6 +9,7 @@ mod init;
 mod jobs;
 mod log;
 mod queue;
+mod remote;
 mod session;
 mod task;
 pub mod trigger;
@@ -124,6 +125,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Restart { session } => session::restart(&home, &session),
         Command::Checks { json } => checks::run(&home, json),
         Command::Trigger(t) => trigger::run(&home, t),
+        Command::Remote(op) => remote::run_host_op(&home, op),
         Command::PaneLog { path, max_bytes } => {
             crate::tmux::pane_log::copy_bounded(std::io::stdin().lock(), &path, max_bytes)?;
             Ok(0)

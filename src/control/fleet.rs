@@ -67,7 +67,15 @@ pub struct Fleet {
     pub tmux: Tmux,
     pub tmux_session: String,
     pub layout: Layout,
+    /// The home the workers run with (on their host: `D/home`); its paths go into the panes'
+    /// commands.
     home: Home,
+    /// The home this fleet's log entries go to: the control room's own.
+    log_home: Home,
+    /// The host the panes live on (`None`: this machine). Then the workers' life locks are on
+    /// that host, so the checks that read them here (old workers, workers elsewhere) are left to
+    /// the host's own worker, which exits when its session is taken.
+    host: Option<String>,
     home_tag: String,
     brl: String,
     sessions_override: Option<u32>,
@@ -83,6 +91,14 @@ pub struct Fleet {
     old_workers: BTreeMap<String, (u32, Instant)>,
     /// Sessions whose worker runs without a pane of this fleet (pid), as last reported.
     elsewhere: BTreeMap<String, u32>,
+}
+
+/// Where a host's workers live: its name, brl's binary and the home there.
+#[derive(Debug, Clone, Copy)]
+pub struct OnHost<'a> {
+    pub host: &'a str,
+    pub brl_bin: &'a str,
+    pub worker_home: &'a std::path::Path,
 }
 
 /// How long a worker whose pane vanished has to exit by itself (on the SIGHUP it got, it records
@@ -113,6 +129,8 @@ impl Fleet {
             tmux_session: tmux_session.to_string(),
             layout,
             home: home.clone(),
+            log_home: home.clone(),
+            host: None,
             home_tag: home.root().display().to_string(),
             brl: shell_quote(&exe.display().to_string()),
             sessions_override,
@@ -123,6 +141,41 @@ impl Fleet {
             old_workers: BTreeMap::new(),
             elsewhere: BTreeMap::new(),
         })
+    }
+
+    /// The panes of host `host`, on `tmux` (whose commands run through the host's ssh):
+    /// workers run `brl_bin --home worker_home worker <host>-sN` there; what the fleet does is
+    /// logged in `log_home`, the control room's home.
+    pub fn on_host(
+        log_home: &Home,
+        on: &OnHost,
+        tmux: Tmux,
+        tmux_session: &str,
+        layout: Layout,
+        pane_log_max: u64,
+    ) -> Fleet {
+        let OnHost {
+            host,
+            brl_bin,
+            worker_home,
+        } = *on;
+        Fleet {
+            tmux,
+            tmux_session: tmux_session.to_string(),
+            layout,
+            home: Home::new(worker_home),
+            log_home: log_home.clone(),
+            host: Some(host.to_string()),
+            home_tag: worker_home.display().to_string(),
+            brl: shell_quote(brl_bin),
+            sessions_override: None,
+            pane_log_max,
+            respawns: BTreeMap::new(),
+            reported_strays: 0,
+            last_seen: 0,
+            old_workers: BTreeMap::new(),
+            elsewhere: BTreeMap::new(),
+        }
     }
 
     pub fn home_tag(&self) -> &str {
@@ -185,7 +238,9 @@ impl Fleet {
             let session = match &a {
                 Action::Create { session } | Action::Respawn { session, .. } => session,
             };
-            if self.old_worker_blocks(session) || self.worker_elsewhere(session) {
+            if self.host.is_none()
+                && (self.old_worker_blocks(session) || self.worker_elsewhere(session))
+            {
                 continue;
             }
             match a {
@@ -193,6 +248,9 @@ impl Fleet {
                     let command = self.worker_command(&session);
                     let pipe = self.pipe_command(&session);
                     let cwd = self.home.root().to_path_buf();
+                    // A relative home on a host is relative to the remote user's home directory,
+                    // where tmux (started over ssh) starts too.
+                    let cwd = cwd.is_absolute().then_some(cwd);
                     let id = self.tmux.create(&NewPane {
                         tmux_session: &self.tmux_session,
                         home_tag: &self.home_tag,
@@ -200,7 +258,7 @@ impl Fleet {
                         command: &command,
                         pipe_command: Some(&pipe),
                         layout: &self.layout,
-                        cwd: Some(&cwd),
+                        cwd: cwd.as_deref(),
                     })?;
                     done.created += 1;
                     self.last_seen += 1;
@@ -247,7 +305,8 @@ impl Fleet {
             Err(_) => "the tmux server does not answer",
         };
         let now = Instant::now();
-        for s in sessions {
+        // On a host the life locks are the host's: not read from here.
+        for s in sessions.iter().filter(|_| self.host.is_none()) {
             let lock = worker_lock_path(&self.home, s);
             if LockGuard::is_held(&lock).unwrap_or(false)
                 && let Some(pid) = lock_owner(&lock)
@@ -261,6 +320,7 @@ impl Fleet {
             .map(|(s, (pid, _))| (s.as_str(), *pid))
             .collect();
         let data = json!({
+            "host": self.host,
             "tmux_session": self.tmux_session,
             "panes_before": self.last_seen,
             "sessions": sessions,
@@ -269,7 +329,7 @@ impl Fleet {
         });
         tracing::warn!(%data, "this home's tmux panes vanished; making them again");
         log::append_or_report(
-            &self.home.log_path(),
+            &self.log_home.log_path(),
             &Entry::new("tmux_recreated", None, data),
         );
     }
@@ -350,10 +410,13 @@ impl Fleet {
         true
     }
 
-    fn log(&self, kind: &str, session: &str, data: serde_json::Value) {
+    fn log(&self, kind: &str, session: &str, mut data: serde_json::Value) {
+        if let Some(h) = &self.host {
+            data["host"] = json!(h);
+        }
         tracing::info!(kind, session, %data, "panes");
         log::append_or_report(
-            &self.home.log_path(),
+            &self.log_home.log_path(),
             &Entry::new(kind, Some(session), data),
         );
     }

@@ -3,7 +3,10 @@
 //! a host boundary goes through existing engines — ssh, tmux, git — and the control room, the
 //! queue, approve and the jobs stay on the control host.
 
+pub mod fleet;
+pub mod remote_ops;
 pub mod ssh;
+pub mod status_file;
 
 use crate::config::Config;
 use crate::home::Home;

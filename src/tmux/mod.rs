@@ -50,11 +50,25 @@ pub const PANES_WINDOW: &str = "sessions";
 const SEP: char = '\x1f';
 const PANE_FORMAT: &str = "#{pane_id}\x1f#{session_name}\x1f#{window_id}\x1f#{@brl_home}\x1f#{@brl_session}\x1f#{pane_dead}\x1f#{pane_dead_status}\x1f#{pane_pid}\x1f#{window_name}\x1f#{pane_pipe}";
 
-/// A handle on one tmux server: the user's default one, or `tmux -L <socket>`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A handle on one tmux server: the user's default one, or `tmux -L <socket>` — on this machine,
+/// or on a `[[hosts]]` host, where every command runs through that host's multiplexed `ssh`.
+#[derive(Debug, Clone)]
 pub struct Tmux {
     socket: Option<String>,
+    /// The host the server runs on (`None`: this machine). Every command tmux_interface builds
+    /// is wrapped by [`crate::hosts::Ssh::wrap`] in one place ([`Tmux::command`]).
+    remote: Option<crate::hosts::Ssh>,
 }
+
+impl PartialEq for Tmux {
+    fn eq(&self, other: &Tmux) -> bool {
+        self.socket == other.socket
+            && self.remote.as_ref().map(|s| s.control_path())
+                == other.remote.as_ref().map(|s| s.control_path())
+    }
+}
+
+impl Eq for Tmux {}
 
 /// What [`Tmux::create`] needs to know about the pane to make.
 #[derive(Debug, Clone, Copy)]
@@ -105,7 +119,26 @@ impl Tmux {
     pub fn new(socket: Option<&str>) -> Tmux {
         Tmux {
             socket: socket.map(str::to_string),
+            remote: None,
         }
+    }
+
+    /// A handle on `tmux -L <socket>` on a host, reached through `ssh` (its master connection).
+    pub fn remote(socket: &str, ssh: crate::hosts::Ssh) -> Tmux {
+        Tmux {
+            socket: Some(socket.to_string()),
+            remote: Some(ssh),
+        }
+    }
+
+    /// The host this server runs on, when not this machine.
+    pub fn host(&self) -> Option<&crate::hosts::Ssh> {
+        self.remote.as_ref()
+    }
+
+    /// The tmux socket name (`None`: the user's default server).
+    pub fn socket(&self) -> Option<&str> {
+        self.socket.as_deref()
     }
 
     /// All panes tagged with `@brl_home == home_tag`, in any tmux session, from ONE
@@ -314,7 +347,21 @@ impl Tmux {
             cmds.push(ti::SelectPane::new().target_pane(pane.to_string()));
         }
         cmds.push(ti::AttachSession::new().target_session(format!("={tmux_session}")));
-        self.builder(cmds).into_command()
+        let cmd = self.builder(cmds).into_command();
+        match &self.remote {
+            // `ssh -t`: the remote tmux needs a terminal.
+            Some(ssh) => {
+                let wrapped = ssh.wrap(&cmd);
+                let mut t = Command::new(wrapped.get_program());
+                t.args(
+                    wrapped
+                        .get_args()
+                        .map(|a| if a == "-T" { "-t".as_ref() } else { a }),
+                );
+                t
+            }
+            None => cmd,
+        }
     }
 
     /// Every pane on the server, tagged or not (`home` empty when untagged).

@@ -37,6 +37,15 @@ pub enum TmuxError {
     Unreadable { command: String, line: String },
     #[error("{message}")]
     InvalidInput { message: String },
+    #[error(
+        "cannot reach host `{host}` ({dest}) to run `{command}`: {stderr}\n  fix: check that `ssh {dest}` works from this machine and that the host is up"
+    )]
+    Unreachable {
+        host: String,
+        dest: String,
+        command: String,
+        stderr: String,
+    },
 }
 
 impl Tmux {
@@ -63,6 +72,20 @@ impl Tmux {
         self.on_socket(ti::Tmux::with_commands(cmds).force_utf8())
     }
 
+    /// The `Command` that runs a built tmux command line: on this machine as it is, on a host
+    /// through its `ssh` — the one place every tmux call passes.
+    pub(super) fn command(&self, mut cmd: Command) -> Command {
+        // Inside a tmux pane `$TMUX_PANE` makes the caller's pane the default target (tmux 3.3a,
+        // even with `$TMUX` unset): the commands chained after `new-session`, meant for the new
+        // pane, would tag the pane brl itself runs in (a dashboard, a control room started by
+        // hand in tmux).
+        cmd.env_remove("TMUX").env_remove("TMUX_PANE");
+        match &self.remote {
+            Some(ssh) => ssh.wrap(&cmd),
+            None => cmd,
+        }
+    }
+
     fn on_socket<'a>(&'a self, tmux: ti::Tmux<'a>) -> ti::Tmux<'a> {
         match &self.socket {
             Some(socket) => tmux.socket_name(socket.as_str()),
@@ -73,13 +96,8 @@ impl Tmux {
     /// Runs `tmux [-L socket] <cmds joined by ;>` with stdin closed; returns the command line
     /// (for messages) and stdout.
     pub(super) fn run(&self, cmds: ti::TmuxCommands) -> Result<(String, String), TmuxError> {
-        let mut cmd = self.reading(cmds).into_command();
+        let mut cmd = self.command(self.reading(cmds).into_command());
         cmd.stdin(Stdio::null());
-        // Inside a tmux pane `$TMUX_PANE` makes the caller's pane the default target (tmux 3.3a,
-        // even with `$TMUX` unset): the commands chained after `new-session`, meant for the new
-        // pane, would tag the pane brl itself runs in (a dashboard, a control room started by
-        // hand in tmux).
-        cmd.env_remove("TMUX").env_remove("TMUX_PANE");
         let command = describe(&cmd);
         let out = match cmd.output() {
             Ok(out) => out,
@@ -92,17 +110,34 @@ impl Tmux {
             return Ok((command, String::from_utf8_lossy(&out.stdout).into_owned()));
         }
         let stderr = String::from_utf8_lossy(&out.stderr).trim().to_string();
-        let server = match &self.socket {
+        // ssh's own failure (tmux never exits 255): the host, not tmux, is the problem.
+        if let Some(ssh) = &self.remote
+            && out.status.code() == Some(255)
+        {
+            return Err(TmuxError::Unreachable {
+                host: ssh.host.clone(),
+                dest: ssh.dest().to_string(),
+                command,
+                stderr,
+            });
+        }
+        let mut server = match &self.socket {
             Some(s) => format!("the tmux server on socket `{s}`"),
             None => "your default tmux server".to_string(),
         };
+        if let Some(ssh) = &self.remote {
+            server.push_str(&format!(" of host `{}`", ssh.host));
+        }
         let fix = if stderr.contains("no space for new pane") {
             "the sessions window is full: set `[tmux] layout = \"windows\"` in brl.toml (one window per session)".to_string()
         } else {
-            let ls = match &self.socket {
+            let mut ls = match &self.socket {
                 Some(s) => format!("tmux -L {s} ls"),
                 None => "tmux ls".to_string(),
             };
+            if let Some(ssh) = &self.remote {
+                ls = format!("ssh {} {ls}", ssh.dest());
+            }
             format!("run the command by hand to see what tmux needs; `{ls}` lists its sessions")
         };
         Err(TmuxError::Failed {

@@ -179,10 +179,12 @@ pub fn skip_why(skip: &Skip, now: DateTime<Utc>) -> Why {
             total_bytes,
             max_ram_percent,
             source,
+            host,
         } => why(
             "ram",
             format!(
-                "RAM-gated: memory {used_percent:.1}% used ({} of {} GiB, {source}) is above the gate {max_ram_percent}%: no new cycles",
+                "RAM-gated{}: memory {used_percent:.1}% used ({} of {} GiB, {source}) is above the gate {max_ram_percent}%: no new cycles",
+                host.as_deref().map(|h| format!(" on host {h}")).unwrap_or_default(),
                 gib(*used_bytes),
                 gib(*total_bytes)
             ),

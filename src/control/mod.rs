@@ -80,11 +80,14 @@ pub fn run(home: &Home, opts: &Options, stop: &AtomicBool) -> anyhow::Result<()>
     let _lock = lock_home(home, &opts.supervisor)?;
     let layout = Layout::load(&home.layouts_dir(), &config.tmux.layout)?;
     let tmux = Tmux::new(config.tmux.socket.as_deref());
+    // `[[hosts]]`: each host's workers live in tmux there (see crate::hosts::fleet).
+    let mut hosts = Vec::new();
+    crate::hosts::fleet::sync(&mut hosts, home, &config, &layout);
     let mut fleet = Fleet::new(
         home,
         tmux,
         &config.tmux.session,
-        layout,
+        layout.clone(),
         opts.sessions.map(NonZeroU32::get),
         config.tmux.pane_log_max_bytes,
     )?;
@@ -97,6 +100,14 @@ pub fn run(home: &Home, opts: &Options, stop: &AtomicBool) -> anyhow::Result<()>
     let first = fleet
         .check(&config.session_names())
         .context("cannot set up the tmux panes")?;
+    let mut on_hosts = Vec::new();
+    for room in &mut hosts {
+        let c = room.check();
+        on_hosts.push(json!({"host": room.name(), "reachable": room.reachable(),
+            "panes_adopted": c.as_ref().map(|c| c.adopted),
+            "panes_created": c.as_ref().map(|c| c.created),
+            "panes_respawned": c.as_ref().map(|c| c.respawned)}));
+    }
     let socket = config
         .tmux
         .socket
@@ -109,7 +120,7 @@ pub fn run(home: &Home, opts: &Options, stop: &AtomicBool) -> anyhow::Result<()>
         json!({"pid": std::process::id(), "sessions": config.sessions.get(),
                "tmux_socket": socket, "tmux_session": config.tmux.session,
                "panes_adopted": first.adopted, "panes_created": first.created,
-               "panes_respawned": first.respawned,
+               "panes_respawned": first.respawned, "hosts": on_hosts,
                "http": config.server.enabled.then(|| config.server.listen.to_string())}),
     );
     tracing::info!(
@@ -148,6 +159,10 @@ pub fn run(home: &Home, opts: &Options, stop: &AtomicBool) -> anyhow::Result<()>
                     }
                 }
             }
+            crate::hosts::fleet::sync(&mut hosts, home, &config, &layout);
+            for room in &mut hosts {
+                room.check();
+            }
             next_check = now + Duration::from_secs(config.tmux.check_secs.get());
         }
         if due {
@@ -158,7 +173,7 @@ pub fn run(home: &Home, opts: &Options, stop: &AtomicBool) -> anyhow::Result<()>
                 tracing::warn!("review queue sweep: {e:#}");
             }
         }
-        sched.pass(home, &config, due);
+        sched.pass(home, &config, due, &mut hosts);
         let mut deadline = next_check.min(next_pass);
         if let Some(job_due) = timers.tick(home, &config) {
             deadline = deadline.min(job_due);

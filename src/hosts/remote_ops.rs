@@ -214,7 +214,7 @@ mod tests {
         let task = GrantTask {
             id: 7,
             title: "t".into(),
-            body: "b".into(),
+            body: Some("b".into()),
         };
         let g = grant(&home, &config, "a-s2", Some(task.clone()), None).expect("grant");
         assert_eq!(g.grant.as_ref().and_then(|g| g.task.clone()), Some(task));

@@ -83,6 +83,9 @@ pub enum Skip {
         total_bytes: u64,
         max_ram_percent: u8,
         source: &'static str,
+        /// The `[[hosts]]` host whose memory is above its gate; absent for this machine.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        host: Option<String>,
     },
     /// `[scheduler] max_running` cycles are already granted.
     MaxRunning { running: u32, max_running: u32 },
@@ -131,6 +134,17 @@ pub struct Plan {
     pub skipped: Option<(Skip, Vec<String>)>,
 }
 
+/// A `[[hosts]]` host's RAM gate: its sessions are gated on ITS memory and limit, not this
+/// machine's.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HostGate {
+    pub host: String,
+    pub sessions: Vec<String>,
+    /// `None` when the host reported no figures: no gate.
+    pub memory: Option<Memory>,
+    pub max_ram_percent: u8,
+}
+
 /// Decide who gets a cycle now. Paused sessions are left out before anything else; a paused
 /// fleet grants nothing.
 pub fn decide(inp: &Inputs) -> Plan {
@@ -139,6 +153,34 @@ pub fn decide(inp: &Inputs) -> Plan {
 
 /// [`decide`], naming who paused the fleet in its skip.
 pub fn decide_by(inp: &Inputs, fleet_paused_by: &str) -> Plan {
+    decide_fleet(inp, &[], fleet_paused_by)
+}
+
+/// The RAM gate that holds `session` back, if any: its host's when it is one of `hosts`'
+/// sessions, else this machine's (`inp.memory`, `inp.max_ram_percent`).
+fn ram_gate(inp: &Inputs, hosts: &[HostGate], session: &str) -> Option<Skip> {
+    let (memory, max, host) = match hosts
+        .iter()
+        .find(|h| h.sessions.iter().any(|s| s == session))
+    {
+        Some(h) => (h.memory, h.max_ram_percent, Some(h.host.clone())),
+        None => (inp.memory, inp.max_ram_percent, None),
+    };
+    let m = memory?;
+    (m.used_percent() > f64::from(max)).then(|| Skip::Ram {
+        used_percent: m.used_percent_rounded(),
+        used_bytes: m.used,
+        total_bytes: m.total,
+        max_ram_percent: max,
+        source: m.source,
+        host,
+    })
+}
+
+/// [`decide_by`] across hosts: each session is gated on its own host's memory ([`HostGate`]);
+/// budget, `max_running`, tasks and the review backlog stay fleet-wide. Repairs go to this
+/// machine's sessions only (the branch to repair lives in this machine's repository).
+pub fn decide_fleet(inp: &Inputs, hosts: &[HostGate], fleet_paused_by: &str) -> Plan {
     let mut idle: Vec<&SessionView> = inp
         .sessions
         .iter()
@@ -189,21 +231,17 @@ pub fn decide_by(inp: &Inputs, fleet_paused_by: &str) -> Plan {
             skipped: Some((skip, names(&idle))),
         };
     }
-    if let Some(m) = inp.memory
-        && m.used_percent() > f64::from(inp.max_ram_percent)
-    {
-        let skip = Skip::Ram {
-            used_percent: m.used_percent_rounded(),
-            used_bytes: m.used,
-            total_bytes: m.total,
-            max_ram_percent: inp.max_ram_percent,
-            source: m.source,
-        };
-        return Plan {
-            grants: vec![],
-            skipped: Some((skip, names(&idle))),
-        };
-    }
+    // Sessions whose host's memory is above its gate wait; the others go on.
+    let mut why = None;
+    let mut left = Vec::new();
+    idle.retain(|s| match ram_gate(inp, hosts, &s.name) {
+        Some(skip) => {
+            why.get_or_insert(skip);
+            left.push(s.name.clone());
+            false
+        }
+        None => true,
+    });
     let running = inp.sessions.iter().filter(|s| s.granted).count() as u32;
     let mut room = match inp.max_running {
         0 => u32::MAX,
@@ -222,8 +260,6 @@ pub fn decide_by(inp: &Inputs, fleet_paused_by: &str) -> Plan {
         max_pending: inp.max_pending,
     };
     let mut plan = Plan::default();
-    let mut left = Vec::new();
-    let mut why = None;
     for s in idle {
         if room == 0 {
             why.get_or_insert(Skip::MaxRunning {
@@ -235,7 +271,9 @@ pub fn decide_by(inp: &Inputs, fleet_paused_by: &str) -> Plan {
         }
         // A repair keeps the queue's size (its result replaces the entry it fixes): never
         // held back by the backlog. A session with a reserved task does that task instead.
+        let local = !hosts.iter().any(|h| h.sessions.contains(&s.name));
         if !s.reserved_task
+            && local
             && let Some(branch) = fixes.next()
         {
             room -= 1;

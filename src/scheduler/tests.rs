@@ -396,3 +396,56 @@ fn a_reserved_task_goes_first_to_its_session_before_repairs_and_the_queue() {
             .any(|g| g.session == "s1" && g.fix.is_some())
     );
 }
+
+#[test]
+fn each_host_is_gated_on_its_own_memory_and_repairs_stay_local() {
+    let ss = [
+        s("s1", true, true, false, 1),
+        s("a-s1", true, true, false, 5),
+        s("b-s1", true, true, false, 4),
+    ];
+    let mut i = inputs(&ss);
+    let fixes = ["brl/s9/1".to_string()];
+    i.fixes = &fixes;
+    let gate = |host: &str, used: u64, max: u8| HostGate {
+        host: host.into(),
+        sessions: vec![format!("{host}-s1")],
+        memory: Some(Memory {
+            used,
+            total: 100,
+            source: "host",
+        }),
+        max_ram_percent: max,
+    };
+    // Host a is above its own gate (90 > 80), b below its (90 ≤ 95): a waits, b and the local
+    // session go; the repair goes to the local session, never to a host's.
+    let hosts = [gate("a", 90, 80), gate("b", 90, 95)];
+    let p = decide_fleet(&i, &hosts, "x");
+    let got: Vec<(&str, Option<&str>)> = p
+        .grants
+        .iter()
+        .map(|g| (g.session.as_str(), g.fix.as_deref()))
+        .collect();
+    assert_eq!(got, vec![("b-s1", None), ("s1", Some("brl/s9/1"))]);
+    let (skip, who) = p.skipped.expect("a is gated");
+    assert_eq!(who, vec!["a-s1".to_string()]);
+    assert!(
+        matches!(&skip, Skip::Ram { host: Some(h), max_ram_percent: 80, .. } if h == "a"),
+        "{skip:?}"
+    );
+    assert_eq!(
+        serde_json::to_value(&skip).expect("json")["host"],
+        serde_json::json!("a")
+    );
+    // This machine above its gate does not hold the hosts back.
+    i.memory = Some(Memory {
+        used: 99,
+        total: 100,
+        source: "host",
+    });
+    let hosts = [gate("a", 10, 80), gate("b", 10, 80)];
+    let p = decide_fleet(&i, &hosts, "x");
+    let got: Vec<&str> = p.grants.iter().map(|g| g.session.as_str()).collect();
+    assert_eq!(got, vec!["a-s1", "b-s1"]);
+    assert_eq!(p.skipped.map(|s| s.1), Some(vec!["s1".to_string()]));
+}

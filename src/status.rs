@@ -36,7 +36,7 @@ pub fn control_room_pid(home: &Home) -> Option<u32> {
 pub fn snapshot(home: &Home, config: &Config, memory: &mut MemoryReader) -> Value {
     let now = Utc::now();
     let mut facts = Vec::new();
-    let sessions: Vec<Value> = config
+    let mut sessions: Vec<Value> = config
         .session_names()
         .iter()
         .map(|s| {
@@ -67,6 +67,8 @@ pub fn snapshot(home: &Home, config: &Config, memory: &mut MemoryReader) -> Valu
             }
         })
         .collect();
+    let (hosts, host_sessions) = hosts::hosts_json(home, config);
+    sessions.extend(host_sessions);
     let mut backlog = Value::Null;
     let queue = match Queue::new(&home.queue_path()).load() {
         Ok(entries) => {
@@ -143,6 +145,7 @@ pub fn snapshot(home: &Home, config: &Config, memory: &mut MemoryReader) -> Valu
         },
         "why": why,
         "sessions": sessions,
+        "hosts": hosts,
         "queue": queue,
         "review_backlog": backlog,
         "tasks": tasks,
@@ -290,6 +293,7 @@ fn describe_raw(v: &Value) -> String {
             ));
         }
     }
+    out.push_str(&hosts::describe_hosts(v));
     let t = &v["today"];
     if let Some(e) = t["error"].as_str() {
         out.push_str(&format!("today (UTC): ERROR {e}\n"));
@@ -348,8 +352,12 @@ fn describe_raw(v: &Value) -> String {
             ),
             None => String::new(),
         };
+        let host = s["host"]
+            .as_str()
+            .map(|h| format!("  (host {h})"))
+            .unwrap_or_default();
         out.push_str(&format!(
-            "  {name:<4} {state}{phase}{branch}{last}{spent}\n"
+            "  {name:<4} {state}{phase}{branch}{last}{spent}{host}\n"
         ));
         if let Some(by) = s["paused"]["by"].as_str() {
             out.push_str(&format!(
@@ -395,6 +403,9 @@ fn counts(v: &Value) -> String {
         parts.join(", ")
     }
 }
+
+#[path = "status_hosts.rs"]
+mod hosts;
 
 #[cfg(test)]
 #[path = "status_tests.rs"]

@@ -1,0 +1,212 @@
+//! Workers on their hosts, grants decided centrally: a control room with one local session and
+//! two `[[hosts]]` (real OpenSSH servers on loopback, two sessions each) makes each host's panes
+//! in tmux on that host, grants their cycles over ssh, stops granting to a host whose sshd is
+//! down (and says so in the log and `brl status`), grants again when it is back, and after its own
+//! restart adopts the hosts' panes instead of making second ones.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use brl::config::HostConfig;
+use brl::home::Home;
+use brl::hosts::Ssh;
+use brl::hosts::fleet::{host_paths, tmux_socket};
+use brl::store::control::SessionControl;
+use common::room::{Room, Server, wait_for};
+use common::sshd::Sshd;
+use common::{World, agent, git};
+
+/// A host's brl by hand, as `brl hosts setup` will make it: `D/repo` cloned from the control
+/// host's repository, `D/bin/brl` this build's binary, `D/home/brl.toml` with `host = "<name>"`.
+fn provision(h: &HostConfig, repo: &Path) -> PathBuf {
+    let p = host_paths(h);
+    std::fs::create_dir_all(p.bin.parent().expect("bin dir")).expect("mkdir");
+    std::fs::create_dir_all(&p.home).expect("mkdir");
+    let out = Command::new("git")
+        .args(["clone", "-q"])
+        .arg(repo)
+        .arg(&p.repo)
+        .output()
+        .expect("git clone");
+    assert!(out.status.success(), "{out:?}");
+    git(&p.repo, &["config", "user.name", "Host"]);
+    git(&p.repo, &["config", "user.email", "host@example.invalid"]);
+    git(
+        &p.repo,
+        &["config", "receive.denyCurrentBranch", "updateInstead"],
+    );
+    std::fs::copy(assert_cmd::cargo::cargo_bin("brl"), &p.bin).expect("copy brl");
+    let w = World {
+        dir: tempfile::tempdir().expect("tempdir"),
+        repo: p.repo.clone(),
+        home: p.home.clone(),
+    };
+    w.write_config(
+        h.sessions as usize,
+        &agent("host_fix.sh"),
+        60,
+        "[server]\nenabled = false\n",
+    );
+    let cfg = p.home.join("brl.toml");
+    let text = std::fs::read_to_string(&cfg).expect("read");
+    std::fs::write(&cfg, format!("host = \"{}\"\n{text}", h.name)).expect("write");
+    p.home
+}
+
+/// The tagged panes of a host's tmux, listed over ssh: (session tag, dead).
+fn host_panes(ssh: &Ssh, h: &HostConfig) -> Vec<(String, bool)> {
+    let socket = tmux_socket(h);
+    let out = ssh
+        .run(
+            &[
+                "tmux",
+                "-L",
+                &socket,
+                "list-panes",
+                "-a",
+                "-F",
+                "#{@brl_session} #{pane_dead}",
+            ],
+            None,
+            Duration::from_secs(20),
+        )
+        .expect("ssh runs");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_once(' '))
+        .filter(|(s, _)| !s.is_empty())
+        .map(|(s, d)| (s.to_string(), d == "1"))
+        .collect()
+}
+
+/// The `ralph_cycle` entries of a host's own log, by session.
+fn host_cycles(home: &Path, session: &str) -> usize {
+    std::fs::read_to_string(home.join("logs/experiment-log.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["type"] == "ralph_cycle" && v["session"] == session)
+        .count()
+}
+
+fn grants(home: &Path, session: &str) -> u64 {
+    SessionControl::new(&Home::new(home), session)
+        .load()
+        .map(|c| c.grants)
+        .unwrap_or(0)
+}
+
+#[test]
+fn workers_live_on_their_hosts_and_grants_follow_reachability() {
+    let a = Sshd::start("a");
+    let mut b = Sshd::start("b");
+    let (ha, hb) = (a.host_config(2), b.host_config(2));
+    let extra = format!("{}\n{}", a.host_toml(2), b.host_toml(2));
+    let mut room = Room::new(1, &agent("fix_one.sh"), &extra);
+    let home_a = provision(&ha, &room.w.repo);
+    let home_b = provision(&hb, &room.w.repo);
+    // Only the tmux servers this test's hosts run, killed by their sockets when the test ends.
+    let _servers = (Server(tmux_socket(&ha)), Server(tmux_socket(&hb)));
+    let central = Home::new(&room.w.home);
+    let (ssh_a, ssh_b) = (Ssh::new(&central, &ha), Ssh::new(&central, &hb));
+
+    room.up(&[]);
+    // Each host's two panes, made in tmux on that host, tagged with the host's home.
+    wait_for(30, "the hosts' panes", || {
+        host_panes(&ssh_a, &ha).len() == 2 && host_panes(&ssh_b, &hb).len() == 2
+    });
+    let mut tags: Vec<String> = host_panes(&ssh_a, &ha).into_iter().map(|p| p.0).collect();
+    tags.sort();
+    assert_eq!(tags, ["a-s1", "a-s2"]);
+    // Cycles granted by this control room run there: the hosts' own logs record them.
+    wait_for(45, "a cycle on every host session", || {
+        ["a-s1", "a-s2"]
+            .iter()
+            .all(|s| host_cycles(&home_a, s) >= 1)
+            && ["b-s1", "b-s2"]
+                .iter()
+                .all(|s| host_cycles(&home_b, s) >= 1)
+    });
+    wait_for(30, "a local cycle", || !room.w.cycles().is_empty());
+    let created = room.entries("pane_created");
+    assert!(
+        created
+            .iter()
+            .any(|e| e["session"] == "a-s1" && e["data"]["host"] == "a"),
+        "{created:?}"
+    );
+    // The host's branches stay on the host (H2 brings them home): none in the local repo.
+    assert!(room.w.branches().iter().all(|b| b.starts_with("brl/s1/")));
+
+    // Host b's sshd stops: the control room says so, grants to b stop, a goes on.
+    b.drop_connections();
+    b.pause();
+    wait_for(30, "b reported unreachable", || {
+        room.entries("host_unreachable")
+            .iter()
+            .any(|e| e["data"]["host"] == "b")
+    });
+    let (code, out, err) = room.w.run(&["status"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.lines()
+            .any(|l| l.contains("host b") && l.contains("unreachable since")),
+        "{out}"
+    );
+    // Settle: a grant in flight when b went down is either written or not.
+    std::thread::sleep(Duration::from_secs(2));
+    let b_grants = grants(&home_b, "b-s1") + grants(&home_b, "b-s2");
+    let a_grants = grants(&home_a, "a-s1") + grants(&home_a, "a-s2");
+    let until = Instant::now() + Duration::from_secs(6);
+    wait_for(30, "more grants on a while b is down", || {
+        grants(&home_a, "a-s1") + grants(&home_a, "a-s2") > a_grants && Instant::now() > until
+    });
+    assert_eq!(
+        grants(&home_b, "b-s1") + grants(&home_b, "b-s2"),
+        b_grants,
+        "no grant reaches a host while it is unreachable"
+    );
+    // b's workers kept running in tmux on b all along.
+    b.resume();
+    wait_for(30, "b back", || {
+        room.entries("host_reachable")
+            .iter()
+            .any(|e| e["data"]["host"] == "b")
+    });
+    wait_for(45, "grants to b again", || {
+        grants(&home_b, "b-s1") + grants(&home_b, "b-s2") > b_grants
+    });
+    let panes_b = host_panes(&ssh_b, &hb);
+    assert_eq!(panes_b.len(), 2, "{panes_b:?}");
+    assert!(panes_b.iter().all(|p| !p.1), "{panes_b:?}");
+
+    // The control room restarts: the hosts' panes are adopted, none made twice.
+    let (status, _) = room.stop();
+    assert!(status.success(), "{status:?}");
+    room.up(&[]);
+    wait_for(30, "the second control_started", || {
+        room.entries("control_started").len() == 2
+    });
+    let started = room.entries("control_started");
+    let hosts = &started[1]["data"]["hosts"];
+    for h in ["a", "b"] {
+        let e = hosts
+            .as_array()
+            .and_then(|v| v.iter().find(|x| x["host"] == h))
+            .unwrap_or_else(|| panic!("host {h} in {hosts}"));
+        assert_eq!(e["panes_adopted"], 2, "{hosts}");
+        assert_eq!(e["panes_created"], 0, "{hosts}");
+    }
+    let cycles_before = host_cycles(&home_a, "a-s1") + host_cycles(&home_a, "a-s2");
+    wait_for(45, "cycles on a after the restart", || {
+        host_cycles(&home_a, "a-s1") + host_cycles(&home_a, "a-s2") > cycles_before
+    });
+    assert_eq!(host_panes(&ssh_a, &ha).len(), 2);
+    assert_eq!(host_panes(&ssh_b, &hb).len(), 2);
+    let _ = room.stop();
+    ssh_a.close();
+    ssh_b.close();
+}

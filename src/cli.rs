@@ -77,6 +77,9 @@ pub enum Command {
         /// How long to wait for the workers to finish stopping before their panes are closed.
         #[arg(long, default_value_t = 60, value_name = "SECS")]
         wait_secs: u64,
+        /// Stop only this `[[hosts]]` host's workers (its tmux session there is closed); the control room and the other hosts keep running, and grants to it stop until the next `brl up`.
+        #[arg(long, value_name = "NAME")]
+        host: Option<String>,
     },
     /// Attach this terminal to the home's tmux session, or to one session's pane (detach with the tmux prefix + d).
     Attach {

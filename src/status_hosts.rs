@@ -41,9 +41,11 @@ pub fn hosts_json(home: &Home, config: &Config) -> (Vec<Value>, Vec<Value>) {
                        "used_percent": m.used_percent_rounded(), "source": m.source,
                        "max_ram_percent": max, "gated": m.used_percent() > f64::from(max)})
         });
+        let stopped = status_file::is_stopped(home, &h.name);
         hosts.push(json!({
             "name": h.name,
             "ssh": h.ssh,
+            "stopped": stopped,
             "reachable": st.reachable,
             "since": st.since,
             "checked_at": st.checked_at,
@@ -57,6 +59,7 @@ pub fn hosts_json(home: &Home, config: &Config) -> (Vec<Value>, Vec<Value>) {
                 .as_ref()
                 .and_then(|s| s.sessions.iter().find(|x| x.name == name));
             let state = match (st.reachable, rs) {
+                _ if stopped => "stopped".to_string(),
                 (false, _) => "unreachable".to_string(),
                 (true, Some(r)) => r.shown.clone(),
                 (true, None) => "unknown".to_string(),
@@ -95,6 +98,12 @@ pub fn describe_hosts(v: &Value) -> String {
         let name = h["name"].as_str().unwrap_or("?");
         if let Some(e) = h["error"].as_str().filter(|_| h.get("reachable").is_none()) {
             out.push_str(&format!("host {name}: ERROR {e}\n"));
+            continue;
+        }
+        if h["stopped"].as_bool() == Some(true) {
+            out.push_str(&format!(
+                "host {name}: stopped by `brl down --host {name}` — no panes, no grants until `brl up`\n"
+            ));
             continue;
         }
         match h["reachable"].as_bool() {

@@ -206,7 +206,65 @@ fn workers_live_on_their_hosts_and_grants_follow_reachability() {
     });
     assert_eq!(host_panes(&ssh_a, &ha).len(), 2);
     assert_eq!(host_panes(&ssh_b, &hb).len(), 2);
-    let _ = room.stop();
+
+    // `brl down --host b`: b's workers stop (its tmux session there closes); the running control
+    // room makes no new panes there and grants nothing to b; a goes on.
+    let (code, out, err) = room.w.run(&["down", "--host", "b"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("host b: closed tmux session"), "{out}");
+    wait_for(20, "b's workers gone", || {
+        worker_pids(&home_b).is_empty() && host_panes(&ssh_b, &hb).is_empty()
+    });
+    let b_grants = grants(&home_b, "b-s1") + grants(&home_b, "b-s2");
+    std::thread::sleep(Duration::from_secs(4));
+    assert!(
+        host_panes(&ssh_b, &hb).is_empty(),
+        "no pane made again on b"
+    );
+    assert_eq!(grants(&home_b, "b-s1") + grants(&home_b, "b-s2"), b_grants);
+    assert_eq!(host_panes(&ssh_a, &ha).len(), 2);
+    let (_, out, _) = room.w.run(&["status"]);
+    assert!(
+        out.contains("host b: stopped") && out.contains("b-s1 stopped"),
+        "{out}"
+    );
+    let (code, _, err) = room.w.run(&["down", "--host", "zz"]);
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("no host `zz`") && err.contains("hosts: a, b"),
+        "{err}"
+    );
+
+    // Plain `brl down`: the whole fleet — the control room, the local worker and host a's.
+    let (code, out, err) = room.w.run(&["down", "--wait-secs", "20"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("host a: closed tmux session"), "{out}");
+    wait_for(20, "a's workers gone", || {
+        worker_pids(&home_a).is_empty() && host_panes(&ssh_a, &ha).is_empty()
+    });
+    if let Some(mut c) = room.child.take() {
+        let st = c.wait().expect("wait");
+        assert!(st.success(), "{st:?}");
+    }
     ssh_a.close();
     ssh_b.close();
+}
+
+/// Workers alive in a host's home (their life locks held), by pid.
+fn worker_pids(home: &Path) -> Vec<u32> {
+    let Ok(dir) = std::fs::read_dir(home.join("logs/locks")) else {
+        return vec![];
+    };
+    dir.filter_map(|e| {
+        let p = e.ok()?.path();
+        p.file_name()?
+            .to_str()?
+            .starts_with("worker-")
+            .then_some(())?;
+        brl::store::atomic::LockGuard::is_held(&p)
+            .ok()?
+            .then(|| brl::store::atomic::lock_owner(&p))
+            .flatten()
+    })
+    .collect()
 }

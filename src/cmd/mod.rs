@@ -116,7 +116,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             no_tui,
             json,
         } => control::up(&home, sessions, no_tui, json),
-        Command::Down { wait_secs } => control::down(&home, wait_secs),
+        Command::Down { wait_secs, host } => control::down(&home, wait_secs, host.as_deref()),
         Command::Attach { session } => control::attach(&home, session.as_deref()),
         Command::Status { json } => control::status(&home, json),
         Command::Pause { session } => session::pause(&home, session.as_deref()),

@@ -82,6 +82,10 @@ pub fn run(home: &Home, opts: &Options, stop: &AtomicBool) -> anyhow::Result<()>
     let tmux = Tmux::new(config.tmux.socket.as_deref());
     // `[[hosts]]`: each host's workers live in tmux there (see crate::hosts::fleet).
     let mut hosts = Vec::new();
+    for h in &config.hosts {
+        // `brl down --host` held it until this `brl up`.
+        crate::hosts::status_file::clear_stopped(home, &h.name)?;
+    }
     crate::hosts::fleet::sync(&mut hosts, home, &config, &layout);
     let mut fleet = Fleet::new(
         home,

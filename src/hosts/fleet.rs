@@ -127,14 +127,26 @@ impl HostRoom {
         self.status.max_ram_percent
     }
 
-    /// The last snapshot, only while the host is reachable (a stale one never feeds a grant).
+    /// The last snapshot, only while the host is reachable and not stopped by `brl down
+    /// --host` (a stale one never feeds a grant).
     pub fn snapshot(&self) -> Option<&Snapshot> {
-        self.status.snapshot.as_ref().filter(|_| self.reachable())
+        self.status
+            .snapshot
+            .as_ref()
+            .filter(|_| self.reachable() && !self.stopped())
+    }
+
+    /// `brl down --host` stopped this host: no panes, no grants until the next `brl up`.
+    pub fn stopped(&self) -> bool {
+        status_file::is_stopped(&self.home, self.name())
     }
 
     /// The panes: the master connection first (a host that cannot be reached is said so), then
     /// one `list-panes` over it and whatever creating or respawning is needed.
     pub fn check(&mut self) -> Option<Checked> {
+        if self.stopped() {
+            return None;
+        }
         if let Err(e) = self.ssh.ensure_master() {
             self.unreachable(&e.to_string());
             return None;
@@ -170,6 +182,9 @@ impl HostRoom {
     /// One `brl remote snapshot` on the host; the result is kept (and written for `brl
     /// status`). `None` when the host did not answer.
     pub fn refresh(&mut self) -> Option<&Snapshot> {
+        if self.stopped() {
+            return None;
+        }
         match self.remote::<Snapshot>("snapshot", &[]) {
             Ok(s) => {
                 self.reached();

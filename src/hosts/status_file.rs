@@ -83,3 +83,35 @@ pub fn new(host: &str, max_ram_percent: u8) -> HostStatus {
         snapshot: None,
     }
 }
+
+/// `logs/hosts/<name>.stopped`: `brl down --host NAME` stopped the host's workers; the control
+/// room leaves the host alone (no panes made, no grants) until the next `brl up`.
+pub fn stopped_path(home: &Home, host: &str) -> PathBuf {
+    home.logs_dir()
+        .join("hosts")
+        .join(format!("{host}.stopped"))
+}
+
+pub fn is_stopped(home: &Home, host: &str) -> bool {
+    stopped_path(home, host).exists()
+}
+
+/// Mark the host stopped (an empty file, written atomically).
+pub fn mark_stopped(home: &Home, host: &str) -> std::io::Result<()> {
+    let p = stopped_path(home, host);
+    if let Some(dir) = p.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    write_atomic(
+        &p,
+        b"stopped by `brl down --host`; `brl up` starts its workers again\n",
+    )
+}
+
+/// `brl up`: every host runs again.
+pub fn clear_stopped(home: &Home, host: &str) -> std::io::Result<()> {
+    match std::fs::remove_file(stopped_path(home, host)) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
+}

@@ -74,3 +74,36 @@ fn describe_quotes_what_needs_it() {
         r"tmux list-panes -F '#{pane_id}\u{1f}#{pane_pid}'"
     );
 }
+
+#[test]
+fn a_hosts_tmux_runs_through_its_ssh_and_attaches_with_a_terminal() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = crate::home::Home::new(dir.path());
+    let h: crate::config::HostConfig =
+        toml::from_str("name = \"box1\"\nssh = \"me@box1\"\nsessions = 1\nport = 2222\n")
+            .expect("host");
+    let ssh = crate::hosts::Ssh::new(&home, &h);
+    let t = Tmux::remote("brl-x", ssh.clone());
+    assert_eq!(t.host().map(|s| s.host.as_str()), Some("box1"));
+    assert_ne!(
+        t,
+        Tmux::new(Some("brl-x")),
+        "a host's server is not this machine's"
+    );
+    let cmd = t.attach_command("brl", Some("%3"));
+    let args: Vec<String> = cmd
+        .get_args()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(cmd.get_program(), "ssh");
+    assert!(
+        args.contains(&"-t".to_string()) && !args.contains(&"-T".to_string()),
+        "{args:?}"
+    );
+    assert!(args.iter().any(|a| a == "me@box1"), "{args:?}");
+    let line = args.last().expect("the remote line");
+    assert!(
+        line.starts_with("tmux -L brl-x") && line.ends_with("-t =brl") && line.contains("';'"),
+        "{line}"
+    );
+}

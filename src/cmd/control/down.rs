@@ -13,6 +13,11 @@
 //!    What still runs in those panes' terminal sessions afterwards (a process group that outlived
 //!    the SIGHUP) is killed too.
 //!
+//! 4. Each `[[hosts]]` host: its tmux session there is closed over ssh (its workers get SIGHUP,
+//!    record their cycle in flight and exit). `--host NAME` does only this, for one host, and
+//!    marks it stopped so a running control room makes no panes there and grants nothing until
+//!    the next `brl up`.
+//!
 //! Exit 0 when nothing of the home runs any more; 1 (naming what) otherwise.
 
 use std::path::Path;
@@ -29,9 +34,31 @@ const CONTROL_GRACE: Duration = Duration::from_secs(15);
 /// How long a SIGKILLed process has to disappear.
 const KILL_WAIT: Duration = Duration::from_secs(5);
 
-pub fn down(home: &Home, wait_secs: u64) -> anyhow::Result<i32> {
+pub fn down(home: &Home, wait_secs: u64, host: Option<&str>) -> anyhow::Result<i32> {
     let config = home.load_config()?;
+    if let Some(name) = host {
+        let h = config.hosts.iter().find(|h| h.name == name).ok_or_else(|| {
+            anyhow::anyhow!(
+                "no host `{name}` in [[hosts]] of {} (hosts: {})\n  fix: pass one of those names, or plain `brl down` to stop everything",
+                home.config_path().display(),
+                if config.hosts.is_empty() {
+                    "none".to_string()
+                } else {
+                    config.hosts.iter().map(|h| h.name.as_str()).collect::<Vec<_>>().join(", ")
+                }
+            )
+        })?;
+        // Marked first: a control room checking meanwhile must not make the panes again.
+        crate::hosts::status_file::mark_stopped(home, name)?;
+        return Ok(if stop_host(home, &config, h) { 0 } else { 1 });
+    }
     stop_control_room(home);
+    let mut hosts_left = Vec::new();
+    for h in &config.hosts {
+        if !stop_host(home, &config, h) {
+            hosts_left.push(format!("the workers of host {}", h.name));
+        }
+    }
     // The workers: SIGTERM (a cycle in flight is interrupted, discarded and recorded).
     let workers = running_workers(home);
     for (s, pid, _) in &workers {
@@ -89,6 +116,7 @@ pub fn down(home: &Home, wait_secs: u64) -> anyhow::Result<i32> {
         .into_iter()
         .map(|g| format!("process group {g}"))
         .chain(still)
+        .chain(hosts_left)
         .collect();
     if left.is_empty() {
         println!("everything of {} is stopped", home.root().display());
@@ -99,6 +127,40 @@ pub fn down(home: &Home, wait_secs: u64) -> anyhow::Result<i32> {
             left.join(", ")
         );
         Ok(1)
+    }
+}
+
+/// Close host `h`'s tmux session over ssh; false (said) when the host cannot be reached.
+fn stop_host(home: &Home, config: &crate::config::Config, h: &crate::config::HostConfig) -> bool {
+    let ssh = crate::hosts::Ssh::new(home, h);
+    if let Err(e) = ssh.ensure_master() {
+        eprintln!(
+            "host {}: {e}\n  its workers keep running there; `brl down --host {}` when it is reachable",
+            h.name, h.name
+        );
+        return false;
+    }
+    let tmux = crate::hosts::fleet::host_tmux(h, &ssh);
+    let socket = crate::hosts::fleet::tmux_socket(h);
+    match tmux.kill_session(&config.tmux.session) {
+        Ok(true) => {
+            println!(
+                "host {}: closed tmux session `{}` (socket {socket}); its workers record their cycles and exit",
+                h.name, config.tmux.session
+            );
+            true
+        }
+        Ok(false) => {
+            println!(
+                "host {}: no tmux session of this home on socket {socket}",
+                h.name
+            );
+            true
+        }
+        Err(e) => {
+            eprintln!("host {}: {e}", h.name);
+            false
+        }
     }
 }
 

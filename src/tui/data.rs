@@ -115,6 +115,8 @@ pub enum SessionState {
     Blocked(String),
     /// Paused by the operator (`p`, `brl pause <session>`): who paused it (cli, http, dashboard).
     Paused(String),
+    /// Its `[[hosts]]` host does not answer: since when, and why (its worker may still run there).
+    Unreachable(String),
 }
 
 impl SessionState {
@@ -130,6 +132,7 @@ impl SessionState {
             SessionState::Error(_) => "error",
             SessionState::Blocked(_) => "blocked",
             SessionState::Paused(_) => "paused",
+            SessionState::Unreachable(_) => "unreach",
         }
     }
 }
@@ -137,6 +140,8 @@ impl SessionState {
 #[derive(Debug, Clone)]
 pub struct SessionRow {
     pub name: String,
+    /// The `[[hosts]]` host it runs on; `None` for this machine.
+    pub host: Option<String>,
     pub state: SessionState,
     /// read / analyze / hack / evaluate during a cycle; `None` is idle.
     pub phase: Option<String>,

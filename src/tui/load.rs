@@ -97,6 +97,7 @@ pub fn sessions(
                 t.by_session.get(&name).copied().unwrap_or_default();
             let mut row = SessionRow {
                 name: name.clone(),
+                host: None,
                 state: SessionState::Dead,
                 phase: None,
                 since: None,
@@ -111,45 +112,51 @@ pub fn sessions(
             };
             match control {
                 Err(e) => row.state = SessionState::Error(e),
-                Ok(c) => {
-                    // The same words as `brl status`; unknown/stopped workers show as waiting.
-                    row.state = match crate::why::shown_state(&c, alive, now) {
-                        "dead" => SessionState::Dead,
-                        "stopped" => SessionState::Stopped,
-                        "stale" => SessionState::Stale,
-                        "blocked" => SessionState::Blocked(
-                            c.blocked
-                                .as_ref()
-                                .map(|b| b.reason.clone())
-                                .unwrap_or_default(),
-                        ),
-                        "paused" => SessionState::Paused(
-                            c.paused.as_ref().map(|p| p.by.clone()).unwrap_or_default(),
-                        ),
-                        "cycle" => SessionState::Cycle,
-                        "granted" => SessionState::Granted,
-                        "pausing" => SessionState::Pausing,
-                        _ => SessionState::Waiting,
-                    };
-                    let in_cycle = row.state == SessionState::Cycle;
-                    row.phase = c.phase.clone().filter(|_| in_cycle);
-                    row.since = if in_cycle {
-                        c.phase_since.or(c.since)
-                    } else {
-                        c.since
-                    };
-                    row.branch = c.branch.clone().filter(|_| in_cycle);
-                    row.task = c
-                        .grant
-                        .as_ref()
-                        .and_then(|g| g.task.as_ref())
-                        .map(|t| format!("#{} {}", t.id, t.title));
-                    row.last = c.last;
-                }
+                Ok(c) => fill_row(&mut row, crate::why::shown_state(&c, alive, now), c),
             }
             row
         })
+        .chain(super::load_hosts::host_rows(
+            home, config, &t, &last_fig, health,
+        ))
         .collect()
+}
+
+/// A row's state and cycle fields from its control file and its state in `brl status`'s words
+/// (unknown/stopped workers show as waiting).
+pub(super) fn fill_row(row: &mut SessionRow, shown: &str, c: crate::store::control::Control) {
+    row.state = match shown {
+        "dead" => SessionState::Dead,
+        "stopped" => SessionState::Stopped,
+        "stale" => SessionState::Stale,
+        "blocked" => SessionState::Blocked(
+            c.blocked
+                .as_ref()
+                .map(|b| b.reason.clone())
+                .unwrap_or_default(),
+        ),
+        "paused" => {
+            SessionState::Paused(c.paused.as_ref().map(|p| p.by.clone()).unwrap_or_default())
+        }
+        "cycle" => SessionState::Cycle,
+        "granted" => SessionState::Granted,
+        "pausing" => SessionState::Pausing,
+        _ => SessionState::Waiting,
+    };
+    let in_cycle = row.state == SessionState::Cycle;
+    row.phase = c.phase.clone().filter(|_| in_cycle);
+    row.since = if in_cycle {
+        c.phase_since.or(c.since)
+    } else {
+        c.since
+    };
+    row.branch = c.branch.clone().filter(|_| in_cycle);
+    row.task = c
+        .grant
+        .as_ref()
+        .and_then(|g| g.task.as_ref())
+        .map(|t| format!("#{} {}", t.id, t.title));
+    row.last = c.last;
 }
 
 /// Each session's class from a `doctor_analysis` entry's data (`sessions.<s>.class`).

@@ -19,6 +19,7 @@ pub mod fixtures;
 mod form;
 mod jobs;
 pub mod load;
+mod load_hosts;
 mod loader;
 mod motion;
 mod mouse;

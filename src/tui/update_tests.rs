@@ -69,6 +69,7 @@ fn task(id: u64, tier: Tier, state: TaskState) -> Task {
 fn session(name: &str) -> SessionRow {
     SessionRow {
         name: name.into(),
+        host: None,
         state: SessionState::Waiting,
         phase: None,
         since: None,

@@ -45,7 +45,7 @@ fn work(app: &App, t: Theme) -> Vec<Part> {
             | SessionState::Paused(_) => 1,
             SessionState::Stale => 2,
             SessionState::Dead => 3,
-            SessionState::Error(_) => 4,
+            SessionState::Error(_) | SessionState::Unreachable(_) => 4,
             SessionState::Blocked(_) => 5,
             SessionState::Stopped => 6,
         };

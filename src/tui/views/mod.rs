@@ -34,6 +34,8 @@ pub mod theme;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_hosts;
+#[cfg(test)]
 mod tests_review;
 
 /// Rows taken by the header (2), the tab bar (1), the view's title (1) and the status line (1).

@@ -32,7 +32,9 @@ pub fn draw(app: &App, s: &SessionRow, buf: &mut Buffer, area: Rect, t: Theme) {
             lines.push(Line::styled(l, style));
         }
     };
-    if let SessionState::Blocked(why) | SessionState::Error(why) = &s.state {
+    if let SessionState::Blocked(why) | SessionState::Error(why) | SessionState::Unreachable(why) =
+        &s.state
+    {
         wrapped(
             &format!("{}: ", s.state.label()),
             why,

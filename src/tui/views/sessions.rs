@@ -23,6 +23,18 @@ const COLS: [Col; 7] = [
     Col::new("health", 6, 12, 4),
 ];
 
+/// With `[[hosts]]`: the same columns and, after the session, the host it runs on.
+const COLS_HOSTS: [Col; 8] = [
+    COLS[0],
+    Col::new("host", 4, 12, 7),
+    COLS[1],
+    COLS[2],
+    COLS[3],
+    COLS[4],
+    COLS[5],
+    COLS[6],
+];
+
 pub fn draw(app: &App, buf: &mut Buffer, body: Body, t: Theme) {
     let sessions = &app.data.sessions;
     let rows = usize::from(body.list.height);
@@ -39,11 +51,25 @@ pub fn draw(app: &App, buf: &mut Buffer, body: Body, t: Theme) {
     let shown = window(sel, sessions.len(), table_rows);
     let wide = body.list.width >= 120;
     let start = shown.start;
+    // A host column as soon as one session runs on a `[[hosts]]` host ("local" for this
+    // machine's): the table says where each worker lives.
+    let hosts = sessions.iter().any(|s| s.host.is_some());
     let cells = sessions[shown]
         .iter()
-        .map(|s| cells(app, s, wide, t))
+        .map(|s| {
+            let mut c = cells(app, s, wide, t);
+            if hosts {
+                let host = match &s.host {
+                    Some(h) => cell(h.as_str(), t.plain()),
+                    None => cell("local", t.dim()),
+                };
+                c.insert(1, host);
+            }
+            c
+        })
         .collect();
-    draw_table(buf, body, t, &COLS, cells, Some(sel - start));
+    let cols: &[Col] = if hosts { &COLS_HOSTS } else { &COLS };
+    draw_table(buf, body, t, cols, cells, Some(sel - start));
     let used = u16::try_from(table_rows).unwrap_or(u16::MAX);
     if body.list.height > used + 1 {
         let lower = Rect {
@@ -63,7 +89,9 @@ pub fn table_rows(n: usize, rows: usize) -> usize {
 fn cells<'a>(app: &App, s: &'a SessionRow, wide: bool, t: Theme) -> Vec<Cell<'a>> {
     let name = cell(s.name.as_str(), t.bold());
     let state = cell(s.state.label(), t.session_state(&s.state));
-    if let SessionState::Error(msg) | SessionState::Blocked(msg) = &s.state {
+    if let SessionState::Error(msg) | SessionState::Blocked(msg) | SessionState::Unreachable(msg) =
+        &s.state
+    {
         return vec![name, state, cell(msg.as_str(), t.error())];
     }
     let what = match (&s.phase, &s.state) {

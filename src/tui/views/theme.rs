@@ -112,7 +112,10 @@ impl Theme {
         match s {
             SessionState::Cycle => self.ok(),
             SessionState::Stale | SessionState::Paused(_) => self.warn(),
-            SessionState::Dead | SessionState::Error(_) | SessionState::Blocked(_) => self.error(),
+            SessionState::Dead
+            | SessionState::Error(_)
+            | SessionState::Blocked(_)
+            | SessionState::Unreachable(_) => self.error(),
             SessionState::Granted | SessionState::Waiting | SessionState::Pausing => self.plain(),
             SessionState::Stopped => self.dim(),
         }

@@ -141,6 +141,35 @@ fn workers_live_on_their_hosts_and_grants_follow_reachability() {
     // The host's branches stay on the host (H2 brings them home): none in the local repo.
     assert!(room.w.branches().iter().all(|b| b.starts_with("brl/s1/")));
 
+    // A task is claimed centrally, rides in a host's grant, and is settled here from the host's
+    // report of the cycle (the host's worker cannot reach the central queue).
+    let (code, _, err) = room.w.run(&["pause", "s1"]);
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = room.w.run(&["task", "add", "fix an error on a host"]);
+    assert_eq!(code, 0, "{err}");
+    let mut done = serde_json::Value::Null;
+    wait_for(45, "the task done by a host's session", || {
+        let (_, out, _) = room.w.run(&["task", "list", "--json"]);
+        let list: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap_or_default();
+        match list.into_iter().find(|t| t["state"] == "done") {
+            Some(t) => {
+                done = t;
+                true
+            }
+            None => false,
+        }
+    });
+    let branch = done["branch"].as_str().unwrap_or_default().to_string();
+    assert!(
+        branch.starts_with("brl/a-s") || branch.starts_with("brl/b-s"),
+        "{done}"
+    );
+    let settled = room.entries("task_settled");
+    assert_eq!(settled.len(), 1, "{settled:?}");
+    assert_eq!(settled[0]["data"]["how"], "finished");
+    let (code, _, err) = room.w.run(&["resume", "s1"]);
+    assert_eq!(code, 0, "{err}");
+
     // Host b's sshd stops: the control room says so, grants to b stop, a goes on.
     b.drop_connections();
     b.pause();

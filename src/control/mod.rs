@@ -10,6 +10,7 @@ pub mod fleet;
 pub mod ops;
 pub mod reap;
 pub mod schedule;
+mod schedule_hosts;
 mod timers;
 
 use std::num::NonZeroU32;

@@ -10,7 +10,7 @@ use crate::config::Config;
 use crate::home::Home;
 use crate::hosts::fleet::HostRoom;
 use crate::scheduler::{
-    self, HostGate, Inputs, MemoryReader, SessionView, Skip, SkipLog, Usage, budget, limits,
+    self, Inputs, MemoryReader, SessionView, Skip, SkipLog, Usage, budget, limits,
 };
 use crate::store::atomic::LockGuard;
 use crate::store::control::{Control, Fleet, FleetControl, GrantTask, SessionControl, Stamp};
@@ -25,7 +25,7 @@ pub struct Scheduler {
     memory: MemoryReader,
     skips: SkipLog,
     idle_before: BTreeSet<String>,
-    warned: BTreeSet<String>,
+    pub(super) warned: BTreeSet<String>,
     /// Each session's control file as last read, with its stamp: a pass only stats unchanged
     /// files (opening one wakes every watcher of the directory — one per worker).
     seen: BTreeMap<String, (Stamp, Control)>,
@@ -131,7 +131,7 @@ impl Scheduler {
                 }
             }
         }
-        let gates = self.host_views(home, hosts, due, now, &mut views, &mut out);
+        let gates = self.host_views(home, config, hosts, due, now, &mut views, &mut out);
         let idle: BTreeSet<String> = views
             .iter()
             .filter(|v| v.alive && v.idle && !v.paused)
@@ -274,127 +274,6 @@ impl Scheduler {
         out
     }
 
-    /// The hosts' sessions as views (appended to `views`), and each reachable host's RAM gate.
-    /// On a due pass each host is asked once (`brl remote snapshot`), and a dead worker's grant
-    /// there is taken back (its task returns to the central queue).
-    fn host_views(
-        &mut self,
-        home: &Home,
-        hosts: &mut [HostRoom],
-        due: bool,
-        now: chrono::DateTime<Utc>,
-        views: &mut Vec<SessionView>,
-        out: &mut Pass,
-    ) -> Vec<HostGate> {
-        let mut gates = Vec::new();
-        for room in hosts.iter_mut() {
-            if due {
-                room.refresh();
-            }
-            let Some(snap) = room.snapshot().cloned() else {
-                continue;
-            };
-            let names = room.config.session_names();
-            for rs in &snap.sessions {
-                if !names.contains(&rs.name) {
-                    continue;
-                }
-                let Some(mut c) = rs.control.clone() else {
-                    if let Some(e) = &rs.error
-                        && self.warned.insert(rs.name.clone())
-                    {
-                        tracing::error!(host = %room.name(), "{e}");
-                        append(
-                            home,
-                            "control_error",
-                            Some(&rs.name),
-                            json!({"host": room.name(), "error": e}),
-                        );
-                    }
-                    continue;
-                };
-                self.warned.remove(&rs.name);
-                if due && c.grant.is_some() && !rs.alive {
-                    match room.take_back(&rs.name) {
-                        Ok(Some(g)) => {
-                            self.give_back_task(home, &rs.name, g.task.as_ref());
-                            out.taken_back.push(rs.name.clone());
-                            c.grant = None;
-                            append(
-                                home,
-                                "grant_taken_back",
-                                Some(&rs.name),
-                                json!({"grant": g.id, "task": g.task.as_ref().map(|t| t.id),
-                                       "host": room.name(),
-                                       "note": "the worker holding this grant died; its task (if any) is back in the queue"}),
-                            );
-                        }
-                        Ok(None) => {}
-                        Err(e) => tracing::error!(host = %room.name(), "{e:#}"),
-                    }
-                }
-                views.push(SessionView {
-                    paused: c.paused.is_some(),
-                    reserved_task: false,
-                    idle: c.idle(),
-                    granted: c.grant.is_some(),
-                    waiting_secs: c.since.map(|s| (now - s).num_seconds()).unwrap_or(0),
-                    name: rs.name.clone(),
-                    alive: rs.alive,
-                });
-            }
-            gates.push(HostGate {
-                host: room.name().to_string(),
-                sessions: names,
-                memory: snap.memory.map(|m| m.memory()),
-                max_ram_percent: room.max_ram_percent(),
-            });
-        }
-        gates
-    }
-
-    /// A grant to a host's session: the task is claimed here (task claims are fleet-wide and
-    /// central) and rides in the grant; a grant the host refuses or cannot take gives it back.
-    fn grant_on_host(
-        &mut self,
-        home: &Home,
-        config: &Config,
-        tasks: &Tasks,
-        room: &mut HostRoom,
-        g: &scheduler::GrantTo,
-        out: &mut Pass,
-    ) {
-        let task = if g.with_task {
-            match tasks.claim(&g.session) {
-                Ok(Some(t)) => Some(GrantTask {
-                    id: t.id,
-                    title: t.title,
-                    body: t.body,
-                }),
-                Ok(None) if config.scheduler.self_plan => None,
-                Ok(None) => return,
-                Err(e) => {
-                    tracing::error!("{e}");
-                    return;
-                }
-            }
-        } else {
-            None
-        };
-        match room.grant(&g.session, task.as_ref(), g.fix.as_deref()) {
-            Ok(Some(grant)) => {
-                tracing::info!(host = %room.name(), session = %g.session, grant = grant.id,
-                    task = task.as_ref().map(|t| t.id), "cycle granted on host");
-                out.granted.push(g.session.clone());
-            }
-            Ok(None) => self.give_back_task(home, &g.session, task.as_ref()),
-            Err(e) => {
-                tracing::error!(host = %room.name(), "{e:#}");
-                self.give_back_task(home, &g.session, task.as_ref());
-            }
-        }
-    }
-
     /// The fleet's control file, read again only when its stamp changed.
     fn fleet(&mut self, home: &Home) -> Fleet {
         let fc = FleetControl::new(home);
@@ -447,7 +326,7 @@ impl Scheduler {
 
     /// A task claimed for a grant that was not given (or taken back) returns to the queue —
     /// only while it is still running for this session.
-    fn give_back_task(&self, home: &Home, session: &str, task: Option<&GrantTask>) {
+    pub(super) fn give_back_task(&self, home: &Home, session: &str, task: Option<&GrantTask>) {
         let Some(t) = task else { return };
         let tasks = Tasks::new(&home.tasks_path());
         let running_here = tasks.load().ok().and_then(|l| {

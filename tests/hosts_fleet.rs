@@ -236,6 +236,22 @@ fn workers_live_on_their_hosts_and_grants_follow_reachability() {
     assert_eq!(host_panes(&ssh_a, &ha).len(), 2);
     assert_eq!(host_panes(&ssh_b, &hb).len(), 2);
 
+    // A worker that dies on its host is respawned in its pane there, over ssh.
+    let before = worker_pids(&home_a);
+    assert_eq!(before.len(), 2, "{before:?}");
+    common::room::signal(before[0], libc::SIGKILL);
+    wait_for(30, "a worker respawned on a", || {
+        room.entries("worker_respawned")
+            .iter()
+            .any(|e| e["data"]["host"] == "a")
+            && worker_pids(&home_a).len() == 2
+    });
+    assert_eq!(
+        host_panes(&ssh_a, &ha).len(),
+        2,
+        "the same panes, respawned"
+    );
+
     // `brl down --host b`: b's workers stop (its tmux session there closes); the running control
     // room makes no new panes there and grants nothing to b; a goes on.
     let (code, out, err) = room.w.run(&["down", "--host", "b"]);

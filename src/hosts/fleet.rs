@@ -9,7 +9,7 @@
 //! cycle; the next check adopts the panes by their tags.
 
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use serde_json::json;
@@ -26,6 +26,10 @@ use crate::tmux::{Layout, Tmux, TmuxError};
 
 /// How long one `brl remote …` may take on a host before it counts as unreachable.
 const REMOTE_TIMEOUT: Duration = Duration::from_secs(30);
+/// An unreachable host is tried again after 2 s, doubling per failure up to this: a host that
+/// does not answer (ssh waits up to its ConnectTimeout) must not hold up the control room's
+/// loop at every check.
+const RETRY_MAX: Duration = Duration::from_secs(30);
 
 /// Where brl lives on a host with `dir = D`: `D/bin/brl`, `D/repo`, `D/home`.
 /// (The integrator swaps this for `hosts::layout::Layout` when provisioning lands.)
@@ -71,6 +75,9 @@ pub struct HostRoom {
     home: Home,
     /// The last failure logged by a check, said once until it changes.
     check_failing: Option<String>,
+    /// While unreachable: failures in a row, and when to try again.
+    failures: u32,
+    retry_at: Option<Instant>,
 }
 
 impl HostRoom {
@@ -112,6 +119,8 @@ impl HostRoom {
             status,
             home: home.clone(),
             check_failing: None,
+            failures: 0,
+            retry_at: None,
         }
     }
 
@@ -143,8 +152,13 @@ impl HostRoom {
 
     /// The panes: the master connection first (a host that cannot be reached is said so), then
     /// one `list-panes` over it and whatever creating or respawning is needed.
+    /// Not now: stopped by `brl down --host`, or unreachable and its retry not due yet.
+    fn resting(&self) -> bool {
+        self.stopped() || self.retry_at.is_some_and(|t| Instant::now() < t)
+    }
+
     pub fn check(&mut self) -> Option<Checked> {
-        if self.stopped() {
+        if self.resting() {
             return None;
         }
         if let Err(e) = self.ssh.ensure_master() {
@@ -182,7 +196,7 @@ impl HostRoom {
     /// One `brl remote snapshot` on the host; the result is kept (and written for `brl
     /// status`). `None` when the host did not answer.
     pub fn refresh(&mut self) -> Option<&Snapshot> {
-        if self.stopped() {
+        if self.resting() {
             return None;
         }
         match self.remote::<Snapshot>("snapshot", &[]) {
@@ -275,6 +289,8 @@ impl HostRoom {
     fn reached(&mut self) {
         let now = Utc::now();
         self.status.checked_at = now;
+        self.failures = 0;
+        self.retry_at = None;
         if !self.status.reachable {
             let down_secs = (now - self.status.since).num_seconds();
             self.status.reachable = true;
@@ -294,6 +310,9 @@ impl HostRoom {
     fn unreachable(&mut self, error: &str) {
         let now = Utc::now();
         self.status.checked_at = now;
+        let wait = Duration::from_secs(2u64 << self.failures.min(4)).min(RETRY_MAX);
+        self.failures = self.failures.saturating_add(1);
+        self.retry_at = Some(Instant::now() + wait);
         if self.status.reachable {
             self.status.reachable = false;
             self.status.since = now;
@@ -323,7 +342,7 @@ impl HostRoom {
 /// The rooms of brl.toml's `[[hosts]]`, kept across reloads: a host whose table is unchanged
 /// keeps its room (its back-off and reachability); a changed or new one gets a new room.
 pub fn sync(rooms: &mut Vec<HostRoom>, home: &Home, config: &Config, layout: &Layout) {
-    rooms.retain(|r| config.hosts.iter().any(|h| *h == r.config));
+    rooms.retain(|r| config.hosts.contains(&r.config));
     for h in &config.hosts {
         if !rooms.iter().any(|r| r.config == *h) {
             rooms.push(HostRoom::new(home, config, h, layout.clone()));

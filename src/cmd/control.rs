@@ -77,27 +77,7 @@ pub fn attach(home: &Home, session: Option<&str>) -> anyhow::Result<i32> {
         );
     }
     // A host's session: its pane lives in tmux on that host, attached over `ssh -t`.
-    let host = session.and_then(|s| {
-        config
-            .hosts
-            .iter()
-            .find(|h| h.session_names().iter().any(|n| n == s))
-    });
-    let (tmux, tag) = match host {
-        Some(h) => {
-            let ssh = crate::hosts::Ssh::new(home, h);
-            ssh.ensure_master()?;
-            let tag = crate::hosts::fleet::host_paths(h)
-                .home
-                .display()
-                .to_string();
-            (crate::hosts::fleet::host_tmux(h, &ssh), tag)
-        }
-        None => (
-            Tmux::new(config.tmux.socket.as_deref()),
-            home.root().display().to_string(),
-        ),
-    };
+    let (tmux, tag) = crate::hosts::fleet::session_tmux(home, &config, session.unwrap_or(""))?;
     let panes = tmux.panes(&tag)?;
     if !panes.iter().any(|p| p.tmux_session == config.tmux.session) {
         anyhow::bail!(

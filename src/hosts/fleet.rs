@@ -64,6 +64,31 @@ pub fn host_tmux(h: &HostConfig, ssh: &Ssh) -> Tmux {
     Tmux::remote(&tmux_socket(h), ssh.clone())
 }
 
+/// The tmux server and `@brl_home` tag of `session`'s pane: on its `[[hosts]]` host (the master
+/// connection started first) or, for this machine's sessions, the home's own.
+pub fn session_tmux(
+    home: &Home,
+    config: &Config,
+    session: &str,
+) -> Result<(Tmux, String), SshError> {
+    match config
+        .hosts
+        .iter()
+        .find(|h| h.session_names().iter().any(|n| n == session))
+    {
+        Some(h) => {
+            let ssh = Ssh::new(home, h);
+            ssh.ensure_master()?;
+            let tag = host_paths(h).home.display().to_string();
+            Ok((host_tmux(h, &ssh), tag))
+        }
+        None => Ok((
+            Tmux::new(config.tmux.socket.as_deref()),
+            home.root().display().to_string(),
+        )),
+    }
+}
+
 /// One host, driven by the control room.
 pub struct HostRoom {
     pub config: HostConfig,
@@ -75,6 +100,8 @@ pub struct HostRoom {
     home: Home,
     /// The last failure logged by a check, said once until it changes.
     check_failing: Option<String>,
+    /// The snapshot came from another host's home: said once until it changes.
+    misconfigured: Option<String>,
     /// While unreachable: failures in a row, and when to try again.
     failures: u32,
     retry_at: Option<Instant>,
@@ -119,6 +146,7 @@ impl HostRoom {
             status,
             home: home.clone(),
             check_failing: None,
+            misconfigured: None,
             failures: 0,
             retry_at: None,
         }
@@ -200,7 +228,29 @@ impl HostRoom {
             return None;
         }
         match self.remote::<Snapshot>("snapshot", &[]) {
+            // A `dir` that holds another host's home (or none set by `brl hosts setup`): its
+            // sessions are not this host's, so nothing is granted there.
+            Ok(s) if s.host.as_deref() != Some(self.name()) => {
+                let m = format!(
+                    "the home {} on host `{}` belongs to host {:?} (its brl.toml says `host = …`)\n  fix: check `dir` of this [[hosts]] table, or run `brl hosts setup` to write the host's home",
+                    self.paths.home.display(),
+                    self.name(),
+                    s.host
+                );
+                if self.misconfigured.as_deref() != Some(m.as_str()) {
+                    tracing::error!("{m}");
+                    self.log(
+                        "host_misconfigured",
+                        None,
+                        json!({"host": self.name(), "error": m}),
+                    );
+                    self.misconfigured = Some(m);
+                }
+                self.status.snapshot = None;
+                None
+            }
             Ok(s) => {
+                self.misconfigured = None;
                 self.reached();
                 self.status.snapshot = Some(s);
                 self.save();
@@ -223,6 +273,10 @@ impl HostRoom {
         task: Option<&GrantTask>,
         fix: Option<&str>,
     ) -> anyhow::Result<Option<Grant>> {
+        // `brl down --host` may have landed since the snapshot this grant was decided on.
+        if self.stopped() {
+            return Ok(None);
+        }
         let mut args = vec![session.to_string()];
         if let Some(t) = task {
             args.push("--task".into());

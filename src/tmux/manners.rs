@@ -82,6 +82,10 @@ impl Tmux {
     /// Inside tmux (`$TMUX`), how to reach this server's panes without nesting a client;
     /// `None` outside tmux (attach as usual).
     pub fn reach(&self) -> Option<Reach> {
+        // A host's server is never the user's client's: attach over `ssh -t` instead.
+        if self.remote.is_some() {
+            return None;
+        }
         let env = std::env::var("TMUX").ok();
         let theirs = client_socket(env.as_deref())?;
         let ours = self.socket_path().ok();

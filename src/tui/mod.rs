@@ -275,8 +275,12 @@ impl Runtime {
         session: &str,
         mouse: bool,
     ) -> anyhow::Result<(app::Level, String)> {
-        let tmux = crate::tmux::Tmux::new(self.config.tmux.socket.as_deref());
-        let tag = self.home.root().display().to_string();
+        // A host's session is attached over `ssh -t` (see crate::hosts::fleet::session_tmux).
+        let (tmux, tag) = match crate::hosts::fleet::session_tmux(&self.home, &self.config, session)
+        {
+            Ok(t) => t,
+            Err(e) => return Ok((app::Level::Error, format!("cannot attach: {e}"))),
+        };
         let pane = match tmux.panes(&tag) {
             Ok(p) => p
                 .into_iter()

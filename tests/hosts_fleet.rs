@@ -104,7 +104,13 @@ fn workers_live_on_their_hosts_and_grants_follow_reachability() {
     let a = Sshd::start("a");
     let mut b = Sshd::start("b");
     let (ha, hb) = (a.host_config(2), b.host_config(2));
-    let extra = format!("{}\n{}", a.host_toml(2), b.host_toml(2));
+    // The scheduler's interval is an hour: the hosts' sessions are read at every tmux check
+    // (every second here), so their grants never wait for the interval.
+    let extra = format!(
+        "[scheduler]\ninterval_secs = 3600\n\n{}\n{}",
+        a.host_toml(2),
+        b.host_toml(2)
+    );
     let mut room = Room::new(1, &agent("fix_one.sh"), &extra);
     let home_a = provision(&ha, &room.w.repo);
     let home_b = provision(&hb, &room.w.repo);

@@ -167,6 +167,12 @@ pub fn run(home: &Home, opts: &Options, stop: &AtomicBool) -> anyhow::Result<()>
             crate::hosts::fleet::sync(&mut hosts, home, &config, &layout);
             for room in &mut hosts {
                 room.check();
+                // A host's idle workers cannot wake this loop (their control files are there):
+                // its sessions are read at every check, one ssh command per host, so a worker
+                // that finished waits at most `[tmux] check_secs` for its next grant.
+                if !due {
+                    room.refresh();
+                }
             }
             next_check = now + Duration::from_secs(config.tmux.check_secs.get());
         }

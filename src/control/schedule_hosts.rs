@@ -17,8 +17,9 @@ use crate::store::tasks::{TaskState, Tasks};
 
 impl Scheduler {
     /// The hosts' sessions as views (appended to `views`), and each reachable host's RAM gate.
-    /// On a due pass each host is asked once (`brl remote snapshot`), and a dead worker's grant
-    /// there is taken back (its task returns to the central queue).
+    /// On a due pass each host is asked once (`brl remote snapshot`; the control room also asks
+    /// at each tmux check); for each new snapshot, a dead worker's grant there is taken back (its
+    /// task returns to the central queue) and the tasks its cycles ran are settled.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn host_views(
         &mut self,
@@ -35,10 +36,12 @@ impl Scheduler {
             if due {
                 room.refresh();
             }
+            // Taken at this pass or at the last tmux check: looked at once each.
+            let fresh = room.take_fresh();
             let Some(snap) = room.snapshot().cloned() else {
                 continue;
             };
-            if due {
+            if fresh {
                 settle_tasks(home, config, room.name(), &snap);
             }
             let names = room.config.session_names();
@@ -61,7 +64,7 @@ impl Scheduler {
                     continue;
                 };
                 self.warned.remove(&rs.name);
-                if due && c.grant.is_some() && !rs.alive {
+                if fresh && c.grant.is_some() && !rs.alive {
                     match room.take_back(&rs.name) {
                         Ok(Some(g)) => {
                             self.give_back_task(home, &rs.name, g.task.as_ref());

@@ -100,6 +100,8 @@ pub struct HostRoom {
     home: Home,
     /// The last failure logged by a check, said once until it changes.
     check_failing: Option<String>,
+    /// A snapshot arrived since [`HostRoom::take_fresh`] was last asked.
+    fresh: bool,
     /// The snapshot came from another host's home: said once until it changes.
     misconfigured: Option<String>,
     /// While unreachable: failures in a row, and when to try again.
@@ -147,6 +149,7 @@ impl HostRoom {
             home: home.clone(),
             check_failing: None,
             misconfigured: None,
+            fresh: false,
             failures: 0,
             retry_at: None,
         }
@@ -171,6 +174,12 @@ impl HostRoom {
             .snapshot
             .as_ref()
             .filter(|_| self.reachable() && !self.stopped())
+    }
+
+    /// Whether a new snapshot arrived since the last call (then dead workers' grants and
+    /// settled tasks are looked at once for it).
+    pub fn take_fresh(&mut self) -> bool {
+        std::mem::take(&mut self.fresh)
     }
 
     /// `brl down --host` stopped this host: no panes, no grants until the next `brl up`.
@@ -251,6 +260,7 @@ impl HostRoom {
             }
             Ok(s) => {
                 self.misconfigured = None;
+                self.fresh = true;
                 self.reached();
                 self.status.snapshot = Some(s);
                 self.save();

@@ -146,3 +146,69 @@ pub fn describe_hosts(v: &Value) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_host_gets_a_line_that_says_how_it_is() {
+        let v = json!({"hosts": [
+            {"name": "a", "reachable": true, "since": "2026-12-05T01:00:00Z",
+             "checked_at": "2026-12-05T01:10:00Z", "stopped": false,
+             "memory": {"used_percent": 91.0, "source": "host", "max_ram_percent": 85, "gated": true}},
+            {"name": "b", "reachable": false, "since": "2026-12-05T01:05:00Z",
+             "checked_at": "2026-12-05T01:10:00Z", "stopped": false,
+             "error": "host `b` is unreachable (me@b): Connection refused\n  fix: …"},
+            {"name": "c", "reachable": null},
+            {"name": "d", "reachable": true, "stopped": true},
+        ]});
+        let text = describe_hosts(&v);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 4, "{text}");
+        assert!(
+            lines[0].starts_with("host a: reachable since 2026-12-05 01:00:00 UTC")
+                && lines[0].contains("memory 91.0% used (host), gate at 85% — GATED"),
+            "{text}"
+        );
+        assert!(
+            lines[1].starts_with("host b: unreachable since 2026-12-05 01:05:00 UTC")
+                && lines[1].contains("Connection refused")
+                && !lines[1].contains("fix:"),
+            "{text}"
+        );
+        assert!(lines[2].contains("not checked yet"), "{text}");
+        assert!(
+            lines[3].contains("stopped by `brl down --host d`"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn hosts_sessions_are_listed_with_their_host_even_before_a_check() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let home = Home::new(dir.path());
+        let config: Config = toml::from_str(
+            "repo = \"/nowhere\"\nsessions = 1\n[agent]\ncommand = \"true\"\n\
+             [[hosts]]\nname = \"a\"\nssh = \"me@a\"\nsessions = 2\n",
+        )
+        .expect("config");
+        let (hosts, sessions) = hosts_json(&home, &config);
+        assert_eq!(hosts.len(), 1);
+        assert_eq!(hosts[0]["reachable"], Value::Null);
+        let names: Vec<&str> = sessions.iter().filter_map(|s| s["name"].as_str()).collect();
+        assert_eq!(names, ["a-s1", "a-s2"]);
+        assert!(
+            sessions
+                .iter()
+                .all(|s| s["host"] == "a" && s["state"] == "unknown")
+        );
+        // Once the control room wrote the host down as unreachable, its sessions say so.
+        let mut st = status_file::new("a", 85);
+        st.reachable = false;
+        status_file::save(&home, &st).expect("save");
+        let (hosts, sessions) = hosts_json(&home, &config);
+        assert_eq!(hosts[0]["reachable"], false);
+        assert!(sessions.iter().all(|s| s["state"] == "unreachable"));
+    }
+}

@@ -93,14 +93,6 @@ pub struct Fleet {
     elsewhere: BTreeMap<String, u32>,
 }
 
-/// Where a host's workers live: its name, brl's binary and the home there.
-#[derive(Debug, Clone, Copy)]
-pub struct OnHost<'a> {
-    pub host: &'a str,
-    pub brl_bin: &'a str,
-    pub worker_home: &'a std::path::Path,
-}
-
 /// How long a worker whose pane vanished has to exit by itself (on the SIGHUP it got, it records
 /// its cycle in flight and exits within seconds).
 pub const OLD_WORKER_GRACE: Duration = Duration::from_secs(30);
@@ -141,41 +133,6 @@ impl Fleet {
             old_workers: BTreeMap::new(),
             elsewhere: BTreeMap::new(),
         })
-    }
-
-    /// The panes of host `host`, on `tmux` (whose commands run through the host's ssh):
-    /// workers run `brl_bin --home worker_home worker <host>-sN` there; what the fleet does is
-    /// logged in `log_home`, the control room's home.
-    pub fn on_host(
-        log_home: &Home,
-        on: &OnHost,
-        tmux: Tmux,
-        tmux_session: &str,
-        layout: Layout,
-        pane_log_max: u64,
-    ) -> Fleet {
-        let OnHost {
-            host,
-            brl_bin,
-            worker_home,
-        } = *on;
-        Fleet {
-            tmux,
-            tmux_session: tmux_session.to_string(),
-            layout,
-            home: Home::new(worker_home),
-            log_home: log_home.clone(),
-            host: Some(host.to_string()),
-            home_tag: worker_home.display().to_string(),
-            brl: shell_quote(brl_bin),
-            sessions_override: None,
-            pane_log_max,
-            respawns: BTreeMap::new(),
-            reported_strays: 0,
-            last_seen: 0,
-            old_workers: BTreeMap::new(),
-            elsewhere: BTreeMap::new(),
-        }
     }
 
     pub fn home_tag(&self) -> &str {
@@ -426,6 +383,10 @@ impl Fleet {
 pub fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "'\\''"))
 }
+
+#[path = "fleet_host.rs"]
+mod host;
+pub use host::OnHost;
 
 #[cfg(test)]
 #[path = "fleet_tests.rs"]

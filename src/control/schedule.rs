@@ -251,6 +251,12 @@ impl Scheduler {
                 }
             }
         }
+        // A session granted now is no longer idle as far as this scheduler knows: when it is seen
+        // idle again it is news, even if no pass saw it busy in between (a host's session is
+        // read once per check, and a short cycle can end before that).
+        for s in &out.granted {
+            self.idle_before.remove(s);
+        }
         match &plan.skipped {
             Some((skip, who)) => {
                 let reason = skip.reason();

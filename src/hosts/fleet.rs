@@ -8,7 +8,6 @@
 //! The workers run in tmux ON the host: an ssh drop or a control-room restart does not stop a
 //! cycle; the next check adopts the panes by their tags.
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
@@ -19,10 +18,12 @@ use super::ssh::{Ssh, SshError};
 use super::status_file::{self, HostStatus};
 use crate::config::{Config, HostConfig};
 use crate::control::fleet::{Checked, Fleet, OnHost};
-use crate::home::{Home, short_hash};
+use crate::home::Home;
 use crate::store::control::{Grant, GrantTask};
 use crate::store::log::{self, Entry};
-use crate::tmux::{Layout, Tmux, TmuxError};
+use crate::tmux::{Layout, TmuxError};
+
+pub use super::place::{HostPaths, host_paths, host_tmux, session_tmux, tmux_socket};
 
 /// How long one `brl remote …` may take on a host before it counts as unreachable.
 const REMOTE_TIMEOUT: Duration = Duration::from_secs(30);
@@ -30,64 +31,6 @@ const REMOTE_TIMEOUT: Duration = Duration::from_secs(30);
 /// does not answer (ssh waits up to its ConnectTimeout) must not hold up the control room's
 /// loop at every check.
 const RETRY_MAX: Duration = Duration::from_secs(30);
-
-/// Where brl lives on a host with `dir = D`: `D/bin/brl`, `D/repo`, `D/home`.
-/// (The integrator swaps this for `hosts::layout::Layout` when provisioning lands.)
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HostPaths {
-    pub bin: PathBuf,
-    pub repo: PathBuf,
-    pub home: PathBuf,
-}
-
-pub fn host_paths(h: &HostConfig) -> HostPaths {
-    let d = PathBuf::from(&h.dir);
-    HostPaths {
-        bin: d.join("bin").join("brl"),
-        repo: d.join("repo"),
-        home: d.join("home"),
-    }
-}
-
-/// The private tmux socket of a host's workers, derived from its home as a path string (two
-/// homes on one host never share a server).
-pub fn tmux_socket(h: &HostConfig) -> String {
-    let home = host_paths(h).home;
-    format!(
-        "brl-{:08x}",
-        short_hash(home.as_os_str().as_encoded_bytes())
-    )
-}
-
-/// The `Tmux` of a host's workers, reached through `ssh`.
-pub fn host_tmux(h: &HostConfig, ssh: &Ssh) -> Tmux {
-    Tmux::remote(&tmux_socket(h), ssh.clone())
-}
-
-/// The tmux server and `@brl_home` tag of `session`'s pane: on its `[[hosts]]` host (the master
-/// connection started first) or, for this machine's sessions, the home's own.
-pub fn session_tmux(
-    home: &Home,
-    config: &Config,
-    session: &str,
-) -> Result<(Tmux, String), SshError> {
-    match config
-        .hosts
-        .iter()
-        .find(|h| h.session_names().iter().any(|n| n == session))
-    {
-        Some(h) => {
-            let ssh = Ssh::new(home, h);
-            ssh.ensure_master()?;
-            let tag = host_paths(h).home.display().to_string();
-            Ok((host_tmux(h, &ssh), tag))
-        }
-        None => Ok((
-            Tmux::new(config.tmux.socket.as_deref()),
-            home.root().display().to_string(),
-        )),
-    }
-}
 
 /// One host, driven by the control room.
 pub struct HostRoom {
@@ -203,6 +146,12 @@ impl HostRoom {
             return None;
         }
         match self.fleet.check(&self.config.session_names()) {
+            // `brl down --host` landed while this check ran (its list-panes saw the session
+            // gone and made it again): undone at once.
+            Ok(c) if (c.created > 0 || c.respawned > 0) && self.stopped() => {
+                let _ = self.fleet.tmux.kill_session(&self.fleet.tmux_session);
+                None
+            }
             Ok(c) => {
                 if self.check_failing.take().is_some() {
                     tracing::info!(host = %self.name(), "the host's tmux panes are checked again without error");

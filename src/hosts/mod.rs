@@ -4,6 +4,7 @@
 //! queue, approve and the jobs stay on the control host.
 
 pub mod fleet;
+pub mod place;
 pub mod remote_ops;
 pub mod ssh;
 pub mod status_file;

@@ -29,6 +29,7 @@ pub mod control;
 pub mod layout;
 pub mod manners;
 pub mod pane_log;
+mod remote;
 mod run;
 #[cfg(test)]
 mod tests;
@@ -59,16 +60,6 @@ pub struct Tmux {
     /// is wrapped by [`crate::hosts::Ssh::wrap`] in one place ([`Tmux::command`]).
     remote: Option<crate::hosts::Ssh>,
 }
-
-impl PartialEq for Tmux {
-    fn eq(&self, other: &Tmux) -> bool {
-        self.socket == other.socket
-            && self.remote.as_ref().map(|s| s.control_path())
-                == other.remote.as_ref().map(|s| s.control_path())
-    }
-}
-
-impl Eq for Tmux {}
 
 /// What [`Tmux::create`] needs to know about the pane to make.
 #[derive(Debug, Clone, Copy)]
@@ -121,24 +112,6 @@ impl Tmux {
             socket: socket.map(str::to_string),
             remote: None,
         }
-    }
-
-    /// A handle on `tmux -L <socket>` on a host, reached through `ssh` (its master connection).
-    pub fn remote(socket: &str, ssh: crate::hosts::Ssh) -> Tmux {
-        Tmux {
-            socket: Some(socket.to_string()),
-            remote: Some(ssh),
-        }
-    }
-
-    /// The host this server runs on, when not this machine.
-    pub fn host(&self) -> Option<&crate::hosts::Ssh> {
-        self.remote.as_ref()
-    }
-
-    /// The tmux socket name (`None`: the user's default server).
-    pub fn socket(&self) -> Option<&str> {
-        self.socket.as_deref()
     }
 
     /// All panes tagged with `@brl_home == home_tag`, in any tmux session, from ONE
@@ -348,20 +321,7 @@ impl Tmux {
         }
         cmds.push(ti::AttachSession::new().target_session(format!("={tmux_session}")));
         let cmd = self.builder(cmds).into_command();
-        match &self.remote {
-            // `ssh -t`: the remote tmux needs a terminal.
-            Some(ssh) => {
-                let wrapped = ssh.wrap(&cmd);
-                let mut t = Command::new(wrapped.get_program());
-                t.args(
-                    wrapped
-                        .get_args()
-                        .map(|a| if a == "-T" { "-t".as_ref() } else { a }),
-                );
-                t
-            }
-            None => cmd,
-        }
+        self.attaching(cmd)
     }
 
     /// Every pane on the server, tagged or not (`home` empty when untagged).

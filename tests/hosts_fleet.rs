@@ -116,8 +116,13 @@ fn workers_live_on_their_hosts_and_grants_follow_reachability() {
     let home_b = provision(&hb, &room.w.repo);
     // Only the tmux servers this test's hosts run, killed by their sockets when the test ends.
     let _servers = (Server(tmux_socket(&ha)), Server(tmux_socket(&hb)));
-    let central = Home::new(&room.w.home);
-    let (ssh_a, ssh_b) = (Ssh::new(&central, &ha), Ssh::new(&central, &hb));
+    // The test looks at the hosts over its own ssh masters (named after another home), so its
+    // probes never ride on, or stand in for, the control room's.
+    let probe_dir = tempfile::tempdir().expect("tempdir");
+    let probe = Home::new(probe_dir.path());
+    let (ssh_a, ssh_b) = (Ssh::new(&probe, &ha), Ssh::new(&probe, &hb));
+    ssh_a.ensure_master().expect("ssh to a");
+    ssh_b.ensure_master().expect("ssh to b");
 
     room.up(&[]);
     // Each host's two panes, made in tmux on that host, tagged with the host's home.

@@ -85,7 +85,13 @@ pub fn run(home: &Home, opts: &Options, stop: &AtomicBool) -> anyhow::Result<()>
     let mut hosts = Vec::new();
     for h in &config.hosts {
         // `brl down --host` held it until this `brl up`.
-        crate::hosts::status_file::clear_stopped(home, &h.name)?;
+        crate::hosts::status_file::clear_stopped(home, &h.name).with_context(|| {
+            format!(
+                "cannot remove {} (left by `brl down --host {}`): remove it by hand",
+                crate::hosts::status_file::stopped_path(home, &h.name).display(),
+                h.name
+            )
+        })?;
     }
     crate::hosts::fleet::sync(&mut hosts, home, &config, &layout);
     let mut fleet = Fleet::new(

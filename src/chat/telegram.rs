@@ -82,6 +82,8 @@ pub fn spawn_with(home: &Home, opts: Options) -> Poller {
         flood: Flood::default(),
         outage: None,
         token_missing_said: false,
+        done_max: None,
+        replay_checked: false,
     };
     let handle = std::thread::Builder::new()
         .name("brl-chat".into())
@@ -128,6 +130,13 @@ struct Runner {
     /// Since when the Bot API could not be reached (logged once per outage).
     outage: Option<Instant>,
     token_missing_said: bool,
+    /// The highest update id handled by this run (an update offered again because saving the
+    /// offset failed is skipped without reading the log).
+    done_max: Option<i64>,
+    /// Whether a getUpdates answer was handled in this run: only the first can hold an update
+    /// the previous run handled without saving the offset (Telegram offers every unconfirmed
+    /// update at once), so only its updates are looked up in the log.
+    replay_checked: bool,
 }
 
 impl Runner {
@@ -238,16 +247,18 @@ impl Runner {
             if self.stopping() {
                 return;
             }
-            if saved.is_some_and(|o| id < o) {
+            if saved.is_some_and(|o| id < o) || self.done_max.is_some_and(|d| id <= d) {
                 continue;
             }
             if let Some(m) = message {
                 self.take(config, t, token, id, &m);
             }
+            self.done_max = Some(id);
             if let Err(e) = offset::save(&self.home, id + 1) {
                 tracing::error!("chat commands: {e}");
             }
         }
+        self.replay_checked = true;
     }
 
     /// One message: ignored, refused as a flood, skipped as a replay, or run and answered.
@@ -275,7 +286,7 @@ impl Runner {
             }
             return;
         }
-        if already_handled(&self.home, id) {
+        if !self.replay_checked && already_handled(&self.home, id) {
             tracing::info!(
                 update_id = id,
                 "chat command already handled before a restart; skipped"
@@ -323,7 +334,9 @@ impl Runner {
     }
 }
 
-/// Is update `id` already in a `command` entry (handled before a restart)?
+/// Is update `id` already in a `command` entry (handled before a restart)? Reads the log
+/// backwards to the last [`REPLAY_WINDOW`] command entries; done only for the first answer of a
+/// run.
 fn already_handled(home: &Home, id: i64) -> bool {
     let filter = Filter {
         kind: Some("command".into()),

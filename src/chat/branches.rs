@@ -306,3 +306,72 @@ pub(super) fn cancel(home: &Home, source: &Source) -> Answer {
         Err(e) => Answer::line("error", format!("{e}")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::queue::Status;
+
+    fn entry(i: usize, status: Status) -> QueueEntry {
+        QueueEntry {
+            branch: format!("brl/s1/{i:02}"),
+            session: "s1".into(),
+            status,
+            created: Utc::now(),
+            before: Counts::default(),
+            after: Counts::default(),
+            reason: "kept".into(),
+            base: "0".repeat(40),
+            head: "1".repeat(40),
+            commits: 1,
+            subject: format!("change {i}"),
+            decided: None,
+            decision_reason: None,
+            merged_as: None,
+            conflict_files: vec![],
+            cycle_id: None,
+            review: None,
+            group: None,
+            twin_of: None,
+            superseded_by: None,
+            fix: None,
+        }
+    }
+
+    /// Ten open entries (and a decided one, not listed nor numbered) make two pages; numbers
+    /// follow the queue's order and stay.
+    #[test]
+    fn the_queue_is_numbered_and_paged() {
+        let d = tempfile::tempdir().expect("tempdir");
+        let home = Home::new(d.path());
+        let config = Config::parse(
+            &d.path().join("brl.toml"),
+            "repo = \"repo\"\n[agent]\ncommand = \"true\"\n",
+        )
+        .expect("config");
+        let q = Queue::new(&home.queue_path());
+        q.add(entry(0, Status::Approved)).expect("add");
+        for i in 1..=10 {
+            q.add(entry(i, Status::Pending)).expect("add");
+        }
+        let one = queue(&home, &config, 1).plain();
+        assert!(
+            one.starts_with("10 waiting for a decision (page 1/2)\nb1 pending s1 · e?→? f?→? p?→?\n  brl/s1/01\n  \"change 1\""),
+            "{one}"
+        );
+        assert!(one.contains("b8 pending") && !one.contains("b9 "), "{one}");
+        assert!(one.contains("/queue 2 for more"), "{one}");
+        let two = queue(&home, &config, 2).plain();
+        assert!(
+            two.contains("b9 pending") && two.contains("b10 pending"),
+            "{two}"
+        );
+        assert!(!two.contains("for more"), "{two}");
+        let three = queue(&home, &config, 3);
+        assert_eq!(three.result, "refused");
+        assert_eq!(
+            Numbers::new(&home).branch(10).expect("numbers").as_deref(),
+            Some("brl/s1/10")
+        );
+    }
+}

@@ -92,6 +92,8 @@ pub fn run(home: &Home, opts: &Options, stop: &AtomicBool) -> anyhow::Result<()>
     let server = start_server(home, &config, &cancel)?;
     // Notifications ([notify]): a thread following the experiment log; see crate::notify.
     let notifier = crate::notify::spawn(home, &config);
+    // Commands from the Telegram chat ([notify.telegram] commands); see crate::chat.
+    let chat = crate::chat::spawn(home);
 
     schedule::release_orphan_tasks(home, &config);
     let first = fleet
@@ -171,6 +173,7 @@ pub fn run(home: &Home, opts: &Options, stop: &AtomicBool) -> anyhow::Result<()>
     timers.stop(Duration::from_secs(5));
     // At most ~1 s: queued notifications are dropped, a send in flight is abandoned.
     notifier.stop();
+    chat.stop();
     if let Some(h) = server {
         let _ = h.join();
     }

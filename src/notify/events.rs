@@ -153,6 +153,19 @@ pub fn from_entry(e: &Entry, home: &str) -> Option<Event> {
     }
 }
 
+/// Put branch number `n` on a `kept` or `review_decision` event: `b3 ` before its text, the
+/// commands that act on it after a kept one, and `number` in its data.
+pub fn with_number(ev: &mut Event, n: u64) {
+    ev.text = format!("b{n} {}", ev.text);
+    if ev.event == "kept" {
+        ev.text
+            .push_str(&format!("\n/diff {n} · /approve {n} · /reject {n}"));
+    }
+    if let Some(d) = ev.data.as_object_mut() {
+        d.insert("number".into(), json!(n));
+    }
+}
+
 fn kept(e: &Entry, home: &str) -> Event {
     let d = &e.data;
     let s = |k: &str| d.get(k).and_then(Value::as_str).unwrap_or("");

@@ -1,0 +1,120 @@
+use super::*;
+
+fn host() -> HostConfig {
+    toml::from_str("name = \"box1\"\nssh = \"me@box1\"\nsessions = 2\ndir = \"/srv/brl\"")
+        .expect("parses")
+}
+
+fn expect() -> Expect {
+    Expect {
+        version: "brl 0.1.0".into(),
+        exe_size: Some(1000),
+        main: "main".into(),
+        control_main: Some("a".repeat(40)),
+        agent_program: Some("claude".into()),
+    }
+}
+
+fn ready_probe() -> Probe {
+    Probe::parse(&format!(
+        "abs_dir=/srv/brl\ntmux=tmux 3.3a\ngit=git version 2.47.3\nbrl_size=1000\nbrl_version=brl 0.1.0\ndisk_kb=9000000\nrepo_exists=1\nrepo_git=1\nrepo_main={}\nrepo_deny=updateInstead\nhome_toml=1\nagent=/usr/bin/claude\nend=1\n",
+        "a".repeat(40)
+    ))
+    .expect("complete")
+}
+
+fn state_of(items: &[Item], what: &str) -> State {
+    items
+        .iter()
+        .find(|i| i.what == what)
+        .map(|i| i.state)
+        .unwrap_or_else(|| panic!("no {what} line"))
+}
+
+#[test]
+fn a_ready_host_is_all_ok() {
+    let r = report(&host(), &ready_probe(), &expect());
+    assert!(r.ready(), "{}", r.render());
+    assert!(
+        r.items.iter().all(|i| i.state == State::Ok),
+        "{}",
+        r.render()
+    );
+    assert_eq!(r.items.len(), 8);
+}
+
+#[test]
+fn a_fresh_host_lacks_what_setup_makes() {
+    let p = Probe::parse("abs_dir=\ntmux=\ngit=git version 2.30.0\ndisk_kb=500\nend=1\n")
+        .expect("complete");
+    let r = report(&host(), &p, &expect());
+    assert!(!r.ready());
+    assert_eq!(state_of(&r.items, "tmux"), State::Missing);
+    assert_eq!(state_of(&r.items, "brl"), State::Missing);
+    assert_eq!(state_of(&r.items, "repo"), State::Missing);
+    assert_eq!(state_of(&r.items, "home"), State::Missing);
+    assert_eq!(state_of(&r.items, "agent"), State::Missing);
+    assert_eq!(state_of(&r.items, "disk"), State::Warn);
+    let text = r.render();
+    assert!(
+        text.contains("missing  brl    /srv/brl/bin/brl is not there — fix: brl hosts setup"),
+        "{text}"
+    );
+    assert!(
+        text.contains("apt-get install tmux") && text.contains("installs no system packages"),
+        "{text}"
+    );
+}
+
+#[test]
+fn wrong_versions_and_repos_are_named() {
+    let mut p = ready_probe();
+    p.tmux = Some("tmux 3.1c".into());
+    p.brl_version = Some("brl 0.0.9".into());
+    p.repo_git = false;
+    let r = report(&host(), &p, &expect());
+    assert_eq!(state_of(&r.items, "tmux"), State::Wrong);
+    assert_eq!(state_of(&r.items, "brl"), State::Wrong);
+    assert_eq!(state_of(&r.items, "repo"), State::Wrong);
+    assert!(
+        r.render().contains("move /srv/brl/repo aside"),
+        "{}",
+        r.render()
+    );
+
+    let mut p = ready_probe();
+    p.repo_main = Some("b".repeat(40));
+    p.brl_size = Some(999);
+    let r = report(&host(), &p, &expect());
+    assert_eq!(state_of(&r.items, "repo"), State::Warn);
+    assert_eq!(state_of(&r.items, "brl"), State::Warn);
+    assert!(r.ready(), "warnings leave a host ready");
+    p.repo_deny = None;
+    assert_eq!(
+        state_of(&judge(&host(), &p, &expect()), "repo"),
+        State::Wrong
+    );
+}
+
+#[test]
+fn a_cut_probe_is_no_probe() {
+    assert!(Probe::parse("abs_dir=/x\ntmux=tmux 3.3\n").is_none());
+}
+
+#[test]
+fn versions_and_programs() {
+    assert_eq!(tmux_version("tmux 3.3a"), Some((3, 3)));
+    assert_eq!(tmux_version("tmux next-3.4"), Some((3, 4)));
+    assert_eq!(tmux_version("tmux 3.2"), Some((3, 2)));
+    assert_eq!(tmux_version("tmux master"), None);
+    assert_eq!(
+        agent_program("claude -p --output-format json").as_deref(),
+        Some("claude")
+    );
+    assert_eq!(
+        agent_program("FOO=1 BAR='a b' codex exec").as_deref(),
+        Some("codex")
+    );
+    assert_eq!(agent_program("sh '/x y/agent.sh'").as_deref(), Some("sh"));
+    assert_eq!(agent_program("  ").as_deref(), None);
+}

@@ -212,9 +212,37 @@ fn setup_makes_fresh_hosts_ready_and_a_second_setup_changes_nothing() {
         "the checked-out tree follows the push"
     );
 
+    // The control home's brl.toml changes: check says the hosts' no longer match, setup rewrites
+    // them (and pushes b's stale main), and they carry the change.
+    let cfg = w.home.join("brl.toml");
+    let text = std::fs::read_to_string(&cfg).expect("read");
+    std::fs::write(
+        &cfg,
+        text.replacen("timeout_secs = 20", "timeout_secs = 25", 1),
+    )
+    .expect("write");
+    let (code, out, _) = w.run(&["hosts", "check"]);
+    assert_eq!(code, 1, "{out}");
+    for h in ["a", "b"] {
+        assert!(block(&out, h).contains("wrong    home"), "{out}");
+    }
+    let (code, out, err) = w.run(&["hosts", "setup"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("host a: wrote") && out.contains("host b: wrote"),
+        "{out}"
+    );
+    assert!(
+        out.contains("host b: pushed `main`") && !out.contains("host a: pushed"),
+        "{out}"
+    );
+    let c = Config::load(&b.work_dir().join("home/brl.toml")).expect("loads");
+    assert_eq!(c.agent.timeout_secs.get(), 25);
+    assert_eq!(w.run(&["hosts", "check"]).0, 0);
+
     // Every setup of every host is in the log with what it did.
     let entries = w.entries("host_setup");
-    assert_eq!(entries.len(), 5, "{entries:?}");
+    assert_eq!(entries.len(), 7, "{entries:?}");
     assert!(
         entries.iter().all(|e| e["data"]["ready"] == true),
         "{entries:?}"

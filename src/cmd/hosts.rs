@@ -3,7 +3,8 @@
 use crate::cli::HostsCommand;
 use crate::config::{Config, HostConfig};
 use crate::home::Home;
-use crate::hosts::check::{self, Expect};
+use crate::hosts::check;
+use crate::hosts::probe::Expect;
 use crate::hosts::setup;
 
 pub fn run(home: &Home, cmd: HostsCommand) -> anyhow::Result<i32> {

@@ -3,158 +3,18 @@
 //! `ok` / `missing` / `wrong` / `warn`, each with its fix. Nothing is changed on the host.
 
 use std::fmt::Write as _;
-use std::time::Duration;
 
-use crate::config::{Config, HostConfig};
+use crate::config::HostConfig;
 use crate::home::Home;
 use crate::hosts::layout::Layout;
+use crate::hosts::probe::{Expect, Probe, one_line, probe, same_platform};
+use crate::hosts::remote_home::{cksum, derive_toml};
 use crate::hosts::ssh::{Ssh, SshError};
 
 /// Below this much free disk in D a host gets a warning.
 pub const LOW_DISK_KB: u64 = 1024 * 1024;
 /// The oldest tmux whose features the workers use.
 pub const MIN_TMUX: (u32, u32) = (3, 2);
-const PROBE_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// What the probe prints, one `key=value` a line. Positional arguments: D, the main branch, the
-/// agent's program, and `1` to create `D/bin` and `D/home` first (setup) or `0` (check).
-const PROBE: &str = r#"D="$1"; MAIN="$2"; AGENT="$3"
-if [ "$4" = 1 ]; then mkdir -p "$D/bin" "$D/home" || exit 3; fi
-echo "abs_dir=$(cd "$D" 2>/dev/null && pwd -P)"
-echo "tmux=$(tmux -V 2>/dev/null | head -n 1)"
-echo "git=$(git --version 2>/dev/null | head -n 1)"
-if [ -f "$D/bin/brl" ]; then
-  echo "brl_size=$(wc -c < "$D/bin/brl" | tr -d ' ')"
-  echo "brl_version=$("$D/bin/brl" --version 2>&1 | head -n 1)"
-fi
-p="$D"; while [ ! -d "$p" ]; do p=$(dirname "$p"); done
-echo "disk_kb=$(df -Pk "$p" 2>/dev/null | awk 'NR==2 {print $4}')"
-if [ -e "$D/repo" ]; then
-  echo "repo_exists=1"
-  top=$(git -C "$D/repo" rev-parse --show-toplevel 2>/dev/null)
-  if [ -n "$top" ] && [ "$top" = "$(cd "$D/repo" && pwd -P)" ]; then
-    echo "repo_git=1"
-    echo "repo_main=$(git -C "$D/repo" rev-parse --verify -q "refs/heads/$MAIN^{commit}")"
-    echo "repo_deny=$(git -C "$D/repo" config receive.denyCurrentBranch)"
-  fi
-fi
-if [ -f "$D/home/brl.toml" ]; then echo "home_toml=1"; fi
-if [ -n "$AGENT" ]; then echo "agent=$(command -v "$AGENT" 2>/dev/null)"; fi
-echo "end=1"
-"#;
-
-/// The facts the probe found on a host.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Probe {
-    /// D as an absolute path on the host (empty when D does not exist).
-    pub abs_dir: Option<String>,
-    /// `tmux -V`'s line.
-    pub tmux: Option<String>,
-    /// `git --version`'s line.
-    pub git: Option<String>,
-    /// `D/bin/brl --version`'s line, when the file exists.
-    pub brl_version: Option<String>,
-    pub brl_size: Option<u64>,
-    /// Free space where D is (or would be), in KiB.
-    pub disk_kb: Option<u64>,
-    pub repo_exists: bool,
-    /// `D/repo` is the top of a git work tree of its own.
-    pub repo_git: bool,
-    /// The main branch's commit in `D/repo`.
-    pub repo_main: Option<String>,
-    /// `receive.denyCurrentBranch` of `D/repo`.
-    pub repo_deny: Option<String>,
-    pub home_toml: bool,
-    /// Where the agent's program is on the host's PATH.
-    pub agent: Option<String>,
-}
-
-impl Probe {
-    /// Parse the probe's output; `None` when it did not run to its end.
-    pub fn parse(text: &str) -> Option<Probe> {
-        let mut p = Probe::default();
-        let mut end = false;
-        for line in text.lines() {
-            let Some((k, v)) = line.split_once('=') else {
-                continue;
-            };
-            let v = v.trim();
-            let some = || (!v.is_empty()).then(|| v.to_string());
-            match k {
-                "abs_dir" => p.abs_dir = some(),
-                "tmux" => p.tmux = some(),
-                "git" => p.git = some(),
-                "brl_version" => p.brl_version = some(),
-                "brl_size" => p.brl_size = v.parse().ok(),
-                "disk_kb" => p.disk_kb = v.parse().ok(),
-                "repo_exists" => p.repo_exists = v == "1",
-                "repo_git" => p.repo_git = v == "1",
-                "repo_main" => p.repo_main = some(),
-                "repo_deny" => p.repo_deny = some(),
-                "home_toml" => p.home_toml = v == "1",
-                "agent" => p.agent = some(),
-                "end" => end = true,
-                _ => {}
-            }
-        }
-        end.then_some(p)
-    }
-
-    /// D, absolute, as the host sees it.
-    pub fn abs_dir(&self) -> Option<&str> {
-        self.abs_dir.as_deref()
-    }
-}
-
-/// What the control host expects to find.
-#[derive(Debug, Clone)]
-pub struct Expect {
-    /// This brl's `--version` line, e.g. `brl 0.1.0`.
-    pub version: String,
-    /// The size of this brl's executable (another build of the same version differs in size).
-    pub exe_size: Option<u64>,
-    /// The main branch's name.
-    pub main: String,
-    /// The main branch's commit in the control host's repository.
-    pub control_main: Option<String>,
-    /// The first word of `[agent] command`.
-    pub agent_program: Option<String>,
-}
-
-impl Expect {
-    /// From this process and the control home's config.
-    pub fn here(home: &Home, config: &Config) -> Expect {
-        let repo = config.repo_path(home.root());
-        Expect {
-            version: version_line(),
-            exe_size: std::env::current_exe()
-                .ok()
-                .and_then(|p| std::fs::metadata(p).ok())
-                .map(|m| m.len()),
-            main: config.main.clone(),
-            control_main: crate::git::Target::open(&repo, &config.main)
-                .and_then(|t| t.main_commit())
-                .ok()
-                .map(|o| o.to_string()),
-            agent_program: agent_program(&config.agent.command),
-        }
-    }
-}
-
-/// `brl <version>`, as `brl --version` prints it.
-pub fn version_line() -> String {
-    format!("brl {}", env!("CARGO_PKG_VERSION"))
-}
-
-/// The program of a command line: its first word after any `NAME=value` assignments.
-pub fn agent_program(command: &str) -> Option<String> {
-    let words = shlex::split(command)?;
-    words.into_iter().find(|w| {
-        !w.split_once('=').is_some_and(|(k, _)| {
-            !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        })
-    })
-}
 
 /// How one thing on a host stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -267,14 +127,6 @@ pub fn destination(host: &HostConfig) -> String {
     }
 }
 
-fn one_line(s: &str) -> String {
-    s.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
 /// `(major, minor)` of `tmux 3.3a`, `tmux next-3.4`, `tmux 3.2`.
 pub fn tmux_version(line: &str) -> Option<(u32, u32)> {
     let start = line.find(|c: char| c.is_ascii_digit())?;
@@ -328,40 +180,7 @@ pub fn judge(host: &HostConfig, probe: &Probe, expect: &Expect) -> Vec<Item> {
             )),
         ),
     });
-    items.push(match (&probe.brl_version, probe.brl_size) {
-        (None, _) => Item::new(
-            "brl",
-            State::Missing,
-            format!("{} is not there", layout.bin),
-            Some(SETUP.into()),
-        ),
-        (Some(v), _) if *v != expect.version => Item::new(
-            "brl",
-            State::Wrong,
-            format!(
-                "{} says `{}`, this is `{}`",
-                layout.bin,
-                one_line(v),
-                expect.version
-            ),
-            Some(SETUP.into()),
-        ),
-        (Some(v), size)
-            if size.is_some() && expect.exe_size.is_some() && size != expect.exe_size =>
-        {
-            Item::new(
-                "brl",
-                State::Warn,
-                format!(
-                    "{v}, but another build ({} bytes, this one {} bytes)",
-                    size.unwrap_or(0),
-                    expect.exe_size.unwrap_or(0)
-                ),
-                Some(format!("{SETUP} copies this build")),
-            )
-        }
-        (Some(v), _) => Item::new("brl", State::Ok, format!("{} ({v})", layout.bin), None),
-    });
+    items.push(judge_brl(&layout, probe, expect));
     items.push(match probe.disk_kb {
         Some(kb) if kb >= LOW_DISK_KB => Item::new(
             "disk",
@@ -383,16 +202,7 @@ pub fn judge(host: &HostConfig, probe: &Probe, expect: &Expect) -> Vec<Item> {
         ),
     });
     items.push(judge_repo(&layout, probe, expect));
-    items.push(if probe.home_toml {
-        Item::new("home", State::Ok, format!("{}/brl.toml", layout.home), None)
-    } else {
-        Item::new(
-            "home",
-            State::Missing,
-            format!("{}/brl.toml is not there", layout.home),
-            Some(SETUP.into()),
-        )
-    });
+    items.push(judge_home(host, &layout, probe, expect));
     if let Some(program) = &expect.agent_program {
         items.push(match &probe.agent {
             Some(path) => Item::new("agent", State::Ok, format!("{program} is {path}"), None),
@@ -408,6 +218,88 @@ pub fn judge(host: &HostConfig, probe: &Probe, expect: &Expect) -> Vec<Item> {
         });
     }
     items
+}
+
+fn judge_brl(layout: &Layout, probe: &Probe, expect: &Expect) -> Item {
+    // A binary for another platform cannot be copied: the fix is a build on the host.
+    let foreign = probe
+        .platform
+        .as_deref()
+        .filter(|p| same_platform(p) == Some(false));
+    let bad = |state: State, detail: String| match foreign {
+        Some(p) => Item::new(
+            "brl",
+            state,
+            format!(
+                "{detail}; the host is `{p}`, this brl is built for {}/{}",
+                std::env::consts::OS,
+                std::env::consts::ARCH
+            ),
+            Some(format!(
+                "build brl {} on the host (`cargo install --locked --path <brl's source>`) and put it at {}; {SETUP} copies only a binary of the host's platform",
+                env!("CARGO_PKG_VERSION"),
+                layout.bin
+            )),
+        ),
+        None => Item::new("brl", state, detail, Some(SETUP.into())),
+    };
+    match (&probe.brl_version, probe.brl_size) {
+        (None, _) => bad(State::Missing, format!("{} is not there", layout.bin)),
+        (Some(v), _) if *v != expect.version => bad(
+            State::Wrong,
+            format!(
+                "{} says `{}`, this is `{}`",
+                layout.bin,
+                one_line(v),
+                expect.version
+            ),
+        ),
+        (Some(v), size)
+            if foreign.is_none()
+                && size.is_some()
+                && expect.exe_size.is_some()
+                && size != expect.exe_size =>
+        {
+            Item::new(
+                "brl",
+                State::Warn,
+                format!(
+                    "{v}, but another build ({} bytes, this one {} bytes)",
+                    size.unwrap_or(0),
+                    expect.exe_size.unwrap_or(0)
+                ),
+                Some(format!("{SETUP} copies this build")),
+            )
+        }
+        (Some(v), _) => Item::new("brl", State::Ok, format!("{} ({v})", layout.bin), None),
+    }
+}
+
+fn judge_home(host: &HostConfig, layout: &Layout, probe: &Probe, expect: &Expect) -> Item {
+    let path = format!("{}/brl.toml", layout.home);
+    if !probe.home_toml {
+        return Item::new(
+            "home",
+            State::Missing,
+            format!("{path} is not there"),
+            Some(SETUP.into()),
+        );
+    }
+    let want = match (&expect.control_toml, probe.abs_dir()) {
+        (Some(text), Some(dir)) => derive_toml(text, host, dir).ok(),
+        _ => None,
+    };
+    match (want, &probe.home_cksum) {
+        (Some(want), Some(have)) if cksum(want.as_bytes()) != *have => Item::new(
+            "home",
+            State::Wrong,
+            format!(
+                "{path} is not what the control home's brl.toml gives now (that changed since the last setup, or the host's was edited)"
+            ),
+            Some(format!("{SETUP} (it overwrites the host's brl.toml)")),
+        ),
+        _ => Item::new("home", State::Ok, path, None),
+    }
 }
 
 fn judge_repo(layout: &Layout, probe: &Probe, expect: &Expect) -> Item {
@@ -476,35 +368,6 @@ fn human_kb(kb: u64) -> String {
         format!("{:.1} GB", kb as f64 / (1024.0 * 1024.0))
     } else {
         format!("{} MB", kb / 1024)
-    }
-}
-
-/// Run the probe on a host; `mkdir` creates `D/bin` and `D/home` first.
-pub fn probe(ssh: &Ssh, host: &HostConfig, expect: &Expect, mkdir: bool) -> anyhow::Result<Probe> {
-    let layout = Layout::of(host);
-    let agent = expect.agent_program.clone().unwrap_or_default();
-    let argv = [
-        "sh",
-        "-c",
-        PROBE,
-        "brl-probe",
-        &layout.dir,
-        &expect.main,
-        &agent,
-        if mkdir { "1" } else { "0" },
-    ];
-    let out = ssh.run(&argv, None, PROBE_TIMEOUT)?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    match Probe::parse(&text) {
-        Some(p) if out.ok() => Ok(p),
-        _ => anyhow::bail!(
-            "the probe on host `{}` failed (exit {:?}): {}\n  fix: check that {} can be created and read by {} on the host",
-            host.name,
-            out.status,
-            one_line(&out.stderr),
-            layout.dir,
-            host.ssh
-        ),
     }
 }
 

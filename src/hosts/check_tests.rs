@@ -1,4 +1,7 @@
 use super::*;
+use crate::hosts::probe::agent_program;
+use crate::hosts::probe::same_platform;
+use crate::hosts::remote_home::{cksum, derive_toml};
 
 fn host() -> HostConfig {
     toml::from_str("name = \"box1\"\nssh = \"me@box1\"\nsessions = 2\ndir = \"/srv/brl\"")
@@ -12,6 +15,7 @@ fn expect() -> Expect {
         main: "main".into(),
         control_main: Some("a".repeat(40)),
         agent_program: Some("claude".into()),
+        control_toml: None,
     }
 }
 
@@ -117,4 +121,47 @@ fn versions_and_programs() {
     );
     assert_eq!(agent_program("sh '/x y/agent.sh'").as_deref(), Some("sh"));
     assert_eq!(agent_program("  ").as_deref(), None);
+}
+
+/// A platform that is not this one, as `uname -s -m` prints it.
+fn foreign_uname() -> &'static str {
+    if std::env::consts::OS == "linux" {
+        "Darwin arm64"
+    } else {
+        "Linux x86_64"
+    }
+}
+
+#[test]
+fn a_binary_for_another_platform_is_not_offered() {
+    assert_eq!(same_platform(foreign_uname()), Some(false));
+    assert_eq!(same_platform("Plan9 mips"), None);
+    let mut p = ready_probe();
+    p.platform = Some(foreign_uname().into());
+    p.brl_version = None;
+    let items = judge(&host(), &p, &expect());
+    let brl = items.iter().find(|i| i.what == "brl").expect("brl line");
+    assert_eq!(brl.state, State::Missing);
+    assert!(
+        brl.fix.as_deref().is_some_and(|f| f.contains("build brl")),
+        "{brl:?}"
+    );
+    // One built there, of this version, is fine whatever its size.
+    p.brl_version = Some("brl 0.1.0".into());
+    p.brl_size = Some(5);
+    assert_eq!(state_of(&judge(&host(), &p, &expect()), "brl"), State::Ok);
+}
+
+#[test]
+fn a_host_toml_that_no_longer_matches_is_wrong() {
+    let control = "repo = \"/x\"\n[agent]\ncommand = \"claude -p\"\n";
+    let mut e = expect();
+    e.control_toml = Some(control.into());
+    let want = derive_toml(control, &host(), "/srv/brl").expect("derives");
+    let mut p = ready_probe();
+    p.home_cksum = Some(cksum(want.as_bytes()));
+    assert_eq!(state_of(&judge(&host(), &p, &e), "home"), State::Ok);
+    e.control_toml = Some(format!("{control}timeout_secs = 5\n"));
+    let items = judge(&host(), &p, &e);
+    assert_eq!(state_of(&items, "home"), State::Wrong);
 }

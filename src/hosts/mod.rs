@@ -5,6 +5,8 @@
 
 pub mod check;
 pub mod layout;
+pub mod probe;
+pub mod remote_home;
 pub mod setup;
 pub mod ssh;
 

@@ -67,6 +67,7 @@ fn setup_makes_fresh_hosts_ready_and_a_second_setup_changes_nothing() {
         let b = block(&out, h);
         assert!(b.contains("NOT ready"), "{b}");
         for line in [
+            "ok       tools  cat",
             "ok       ssh",
             "ok       tmux",
             "ok       git",
@@ -100,8 +101,8 @@ fn setup_makes_fresh_hosts_ready_and_a_second_setup_changes_nothing() {
     assert!(!out.contains("missing") && !out.contains("wrong"), "{out}");
     assert_eq!(
         out.matches("ok       ").count(),
-        16,
-        "8 ok lines per host:\n{out}"
+        18,
+        "9 ok lines per host:\n{out}"
     );
 
     let control_main = git(&w.repo, &["rev-parse", "main"]);

@@ -203,6 +203,9 @@ pub fn judge(host: &HostConfig, probe: &Probe, expect: &Expect) -> Vec<Item> {
     });
     items.push(judge_repo(&layout, probe, expect));
     items.push(judge_home(host, &layout, probe, expect));
+    if !expect.tools.is_empty() {
+        items.push(judge_tools(probe, expect));
+    }
     if let Some(program) = &expect.agent_program {
         items.push(match &probe.agent {
             Some(path) => Item::new("agent", State::Ok, format!("{program} is {path}"), None),
@@ -300,6 +303,43 @@ fn judge_home(host: &HostConfig, layout: &Layout, probe: &Probe, expect: &Expect
         ),
         _ => Item::new("home", State::Ok, path, None),
     }
+}
+
+/// The checks', the worktree setup's and the sandbox's programs on the host's PATH.
+fn judge_tools(probe: &Probe, expect: &Expect) -> Item {
+    let found = |program: &str| {
+        probe
+            .tools
+            .iter()
+            .find(|(name, _)| name == program)
+            .and_then(|(_, path)| path.clone())
+    };
+    let missing: Vec<String> = expect
+        .tools
+        .iter()
+        .filter(|(_, program)| found(program).is_none())
+        .map(|(key, program)| format!("`{program}` ({key})"))
+        .collect();
+    if missing.is_empty() {
+        let mut names: Vec<&str> = Vec::new();
+        for (_, p) in &expect.tools {
+            if !names.contains(&p.as_str()) {
+                names.push(p);
+            }
+        }
+        return Item::new("tools", State::Ok, names.join(", "), None);
+    }
+    Item::new(
+        "tools",
+        State::Missing,
+        format!(
+            "not on the host's PATH for ssh commands: {}",
+            missing.join(", ")
+        ),
+        Some(format!(
+            "install them on the host (e.g. `sudo apt-get install …` or `brew install …`); {NO_SYSTEM}"
+        )),
+    )
 }
 
 fn judge_repo(layout: &Layout, probe: &Probe, expect: &Expect) -> Item {

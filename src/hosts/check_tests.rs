@@ -16,6 +16,7 @@ fn expect() -> Expect {
         control_main: Some("a".repeat(40)),
         agent_program: Some("claude".into()),
         control_toml: None,
+        tools: Vec::new(),
     }
 }
 
@@ -164,4 +165,35 @@ fn a_host_toml_that_no_longer_matches_is_wrong() {
     e.control_toml = Some(format!("{control}timeout_secs = 5\n"));
     let items = judge(&host(), &p, &e);
     assert_eq!(state_of(&items, "home"), State::Wrong);
+}
+
+#[test]
+fn the_sessions_programs_are_looked_up() {
+    let mut e = expect();
+    e.tools = vec![
+        ("checks.typecheck.command".into(), "npx".into()),
+        ("checks.test.command".into(), "npx".into()),
+        ("agent.sandbox".into(), "bwrap".into()),
+    ];
+    let p = Probe::parse("tool=npx=/usr/bin/npx\ntool=bwrap=\nend=1\n").expect("complete");
+    assert_eq!(
+        p.tools,
+        [
+            ("npx".to_string(), Some("/usr/bin/npx".to_string())),
+            ("bwrap".to_string(), None)
+        ]
+    );
+    let items = judge(&host(), &p, &e);
+    let tools = items
+        .iter()
+        .find(|i| i.what == "tools")
+        .expect("tools line");
+    assert_eq!(tools.state, State::Missing);
+    assert!(
+        tools.detail.contains("`bwrap` (agent.sandbox)") && !tools.detail.contains("npx"),
+        "{tools:?}"
+    );
+    let p = Probe::parse("tool=npx=/usr/bin/npx\ntool=bwrap=/usr/bin/bwrap\nend=1\n")
+        .expect("complete");
+    assert_eq!(state_of(&judge(&host(), &p, &e), "tools"), State::Ok);
 }

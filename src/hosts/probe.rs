@@ -13,7 +13,8 @@ use crate::hosts::ssh::Ssh;
 const PROBE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// What the probe prints, one `key=value` a line. Positional arguments: D, the main branch, the
-/// agent's program, and `1` to create `D/bin` and `D/home` first (setup) or `0` (check).
+/// agent's program, `1` to create `D/bin` and `D/home` first (setup) or `0` (check), then the
+/// other programs the sessions run (checks, worktree setup, sandbox).
 const PROBE: &str = r#"D="$1"; MAIN="$2"; AGENT="$3"
 if [ "$4" = 1 ]; then mkdir -p "$D/bin" "$D/home" || exit 3; fi
 echo "abs_dir=$(cd "$D" 2>/dev/null && pwd -P)"
@@ -37,6 +38,8 @@ if [ -e "$D/repo" ]; then
 fi
 if [ -f "$D/home/brl.toml" ]; then echo "home_toml=1"; echo "home_cksum=$(cksum < "$D/home/brl.toml")"; fi
 if [ -n "$AGENT" ]; then echo "agent=$(command -v "$AGENT" 2>/dev/null)"; fi
+shift 4
+for t in "$@"; do echo "tool=$t=$(command -v "$t" 2>/dev/null)"; done
 echo "end=1"
 "#;
 
@@ -68,6 +71,8 @@ pub struct Probe {
     pub home_cksum: Option<String>,
     /// Where the agent's program is on the host's PATH.
     pub agent: Option<String>,
+    /// Each other program asked about, and where it is on the host's PATH (none: not there).
+    pub tools: Vec<(String, Option<String>)>,
 }
 
 impl Probe {
@@ -99,6 +104,14 @@ impl Probe {
                 "repo_deny" => p.repo_deny = some(),
                 "home_toml" => p.home_toml = v == "1",
                 "agent" => p.agent = some(),
+                "tool" => {
+                    let (name, path) = v.split_once('=').unwrap_or((v, ""));
+                    let path = path.trim();
+                    p.tools.push((
+                        name.to_string(),
+                        (!path.is_empty()).then(|| path.to_string()),
+                    ));
+                }
                 "end" => end = true,
                 _ => {}
             }
@@ -125,6 +138,9 @@ pub struct Expect {
     pub control_main: Option<String>,
     /// The first word of `[agent] command`.
     pub agent_program: Option<String>,
+    /// The other programs the sessions run on the host, each with where it is configured
+    /// (`checks.test.command`, …).
+    pub tools: Vec<(String, String)>,
     /// The control home's brl.toml, from which each host's is derived.
     pub control_toml: Option<String>,
 }
@@ -145,9 +161,34 @@ impl Expect {
                 .ok()
                 .map(|o| o.to_string()),
             agent_program: agent_program(&config.agent.command),
+            tools: tools(config),
             control_toml: std::fs::read_to_string(home.config_path()).ok(),
         }
     }
+}
+
+/// The programs, other than the agent's, that the sessions run: the checks' and the worktree
+/// setup's first words, and `bwrap` for `[agent] sandbox = "bwrap"`; each with its key.
+pub fn tools(config: &Config) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (key, check) in [
+        ("checks.typecheck.command", &config.checks.typecheck),
+        ("checks.test.command", &config.checks.test),
+    ] {
+        if let Some(p) = check
+            .as_ref()
+            .and_then(|c| agent_program(&c.get_ref().command))
+        {
+            out.push((key.to_string(), p));
+        }
+    }
+    if let Some(p) = config.worktree.setup_command().and_then(agent_program) {
+        out.push(("worktree.setup".to_string(), p));
+    }
+    if config.preset().sandbox() == crate::agents::sandbox::Sandbox::Bwrap {
+        out.push(("agent.sandbox".to_string(), "bwrap".to_string()));
+    }
+    out
 }
 
 /// `brl <version>`, as `brl --version` prints it.
@@ -169,7 +210,7 @@ pub fn agent_program(command: &str) -> Option<String> {
 pub fn probe(ssh: &Ssh, host: &HostConfig, expect: &Expect, mkdir: bool) -> anyhow::Result<Probe> {
     let layout = Layout::of(host);
     let agent = expect.agent_program.clone().unwrap_or_default();
-    let argv = [
+    let mut argv = vec![
         "sh",
         "-c",
         PROBE,
@@ -179,6 +220,12 @@ pub fn probe(ssh: &Ssh, host: &HostConfig, expect: &Expect, mkdir: bool) -> anyh
         &agent,
         if mkdir { "1" } else { "0" },
     ];
+    let mut seen = std::collections::BTreeSet::new();
+    for (_, program) in &expect.tools {
+        if seen.insert(program.as_str()) {
+            argv.push(program);
+        }
+    }
     let out = ssh.run(&argv, None, PROBE_TIMEOUT)?;
     let text = String::from_utf8_lossy(&out.stdout);
     match Probe::parse(&text) {

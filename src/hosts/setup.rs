@@ -25,6 +25,14 @@ use crate::store::log::{self, Entry};
 const COPY_TIMEOUT: Duration = Duration::from_secs(600);
 const STEP_TIMEOUT: Duration = Duration::from_secs(120);
 
+/// Copies stdin to `$1`, a file of `$2` bytes. Written beside the old one and renamed only once
+/// all of it arrived: a dropped connection (stdin closed early) or a concurrent setup never leaves
+/// a cut or mixed `D/bin/brl`.
+const COPY_SCRIPT: &str = r#"T="$1.tmp.$$"; mkdir -p "$(dirname "$1")" && cat > "$T" || { rm -f "$T"; exit 1; }
+got=$(wc -c < "$T" | tr -d ' ')
+if [ "$got" != "$2" ]; then rm -f "$T"; echo "only $got of $2 bytes arrived" >&2; exit 1; fi
+chmod +x "$T" && mv -f "$T" "$1""#;
+
 /// What setup did on one host.
 #[derive(Debug, Clone)]
 pub struct SetupReport {
@@ -173,10 +181,10 @@ fn copy_binary(
     }
     let exe = std::env::current_exe().context("cannot find this brl's own executable")?;
     let bytes = std::fs::read(&exe).with_context(|| format!("cannot read {}", exe.display()))?;
-    let script = r#"mkdir -p "$(dirname "$1")" && cat > "$1.tmp" && chmod +x "$1.tmp" && mv -f "$1.tmp" "$1""#;
+    let size = bytes.len().to_string();
     let timeout = COPY_TIMEOUT.max(Duration::from_secs(bytes.len() as u64 / (256 * 1024)));
     let out = ssh.run(
-        &["sh", "-c", script, "brl-copy", &layout.bin],
+        &["sh", "-c", COPY_SCRIPT, "brl-copy", &layout.bin, &size],
         Some(&bytes),
         timeout,
     )?;
@@ -275,4 +283,43 @@ git -C "$R" config receive.denyCurrentBranch updateInstead"#;
         layout.repo
     ));
     Ok(did)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::COPY_SCRIPT;
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+
+    fn copy(dest: &std::path::Path, bytes: &[u8], size: usize) -> bool {
+        let mut child = Command::new("sh")
+            .args(["-c", COPY_SCRIPT, "brl-copy"])
+            .arg(dest)
+            .arg(size.to_string())
+            .stdin(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("sh runs");
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin.write_all(bytes).expect("write");
+        drop(stdin);
+        child.wait().expect("sh ends").success()
+    }
+
+    #[test]
+    fn a_cut_copy_leaves_the_old_binary() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let bin = dir.path().join("bin/brl");
+        assert!(copy(&bin, b"new binary", 10));
+        assert_eq!(std::fs::read(&bin).expect("read"), b"new binary");
+        // Only part of it arrives: the old one stays, and no temp file is left.
+        assert!(!copy(&bin, b"newer", 12));
+        assert_eq!(std::fs::read(&bin).expect("read"), b"new binary");
+        let left: Vec<_> = std::fs::read_dir(dir.path().join("bin"))
+            .expect("dir")
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        assert_eq!(left, [std::ffi::OsString::from("brl")]);
+    }
 }

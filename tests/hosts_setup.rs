@@ -353,3 +353,61 @@ fn a_bad_key_in_hosts_names_the_table_and_line() {
     assert_ne!(code, 0);
     assert!(err.contains("key `hosts[0].name`"), "{err}");
 }
+
+#[test]
+fn setup_never_overwrites_what_is_not_its_own() {
+    let a = Sshd::start("a");
+    let w = world_with_hosts(&[&a]);
+    let repo = a.work_dir().join("repo");
+    std::fs::create_dir_all(&repo).expect("mkdir");
+    std::fs::write(repo.join("notes.txt"), "mine\n").expect("write");
+
+    // A D/repo that is not a git repository: refused and left alone; the rest is still done.
+    let (code, out, err) = w.run(&["hosts", "setup"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains("is not a git repository; brl does not overwrite it")
+            && out.contains("wrong    repo"),
+        "{out}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(repo.join("notes.txt")).expect("still there"),
+        "mine\n"
+    );
+    assert!(!repo.join(".git").exists());
+    assert!(a.work_dir().join("bin/brl").is_file() && a.work_dir().join("home/brl.toml").is_file());
+
+    // Moved aside: setup makes the clone.
+    std::fs::rename(&repo, a.work_dir().join("repo.mine")).expect("rename");
+    let (code, out, err) = w.run(&["hosts", "setup"]);
+    assert_eq!(code, 0, "{out}{err}");
+
+    // A main on the host that went its own way is not forced over: the push is refused, said so,
+    // and the host's commit stays.
+    git(
+        &repo,
+        &[
+            "-c",
+            "user.name=H",
+            "-c",
+            "user.email=h@example.invalid",
+            "commit",
+            "-q",
+            "--allow-empty",
+            "-m",
+            "on the host",
+        ],
+    );
+    let host_main = git(&repo, &["rev-parse", "main"]);
+    std::fs::write(w.repo.join("f2.txt"), "ok line\n").expect("write");
+    git(&w.repo, &["commit", "-qam", "control moves on"]);
+    let (code, out, err) = w.run(&["hosts", "setup"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains("host a: FAILED `git push") && out.contains("refuse the push"),
+        "{out}"
+    );
+    assert_eq!(git(&repo, &["rev-parse", "main"]), host_main);
+
+    Ssh::new(&Home::new(&w.home), &a.host_config(2)).close();
+}

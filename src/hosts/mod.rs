@@ -7,6 +7,7 @@ pub mod check;
 pub mod layout;
 pub mod probe;
 pub mod remote_home;
+pub mod report;
 pub mod setup;
 pub mod ssh;
 

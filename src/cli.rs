@@ -118,6 +118,9 @@ pub enum Command {
     /// Ask the control room over HTTP (its `[server] listen`, the token from `[server] token_env`).
     #[command(subcommand)]
     Trigger(crate::cmd::trigger::TriggerCommand),
+    /// The machines that run more sessions over SSH (`[[hosts]]` in brl.toml): list them, check what each lacks, set them up.
+    #[command(subcommand)]
+    Hosts(HostsCommand),
     /// Copy stdin to a bounded log file (what `tmux pipe-pane` runs for each session's pane.log).
     #[command(hide = true)]
     PaneLog {
@@ -249,6 +252,22 @@ pub enum QueueCommand {
         /// Why it was rejected (kept in the queue and the log).
         #[arg(long, value_name = "TEXT")]
         reason: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HostsCommand {
+    /// List the hosts: name, SSH destination, sessions, brl's directory there.
+    List,
+    /// Say for each host what is missing or wrong (ssh, tmux ≥ 3.2, git, brl of this version, free disk, the clone, the home, the agent's program), each with its fix. Changes nothing. Exit 1 when a host is not ready.
+    Check {
+        /// Only this host.
+        name: Option<String>,
+    },
+    /// Fix what can be fixed, idempotently: copy this brl to the host, make the clone of the target repository over git+ssh (main pushed from here), write the host's home. Installs no system packages (it says which are missing). Exit 1 when a host is not ready afterwards.
+    Setup {
+        /// Only this host.
+        name: Option<String>,
     },
 }
 

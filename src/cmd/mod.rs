@@ -5,6 +5,7 @@ mod control;
 mod dashboard;
 mod demo;
 mod fix;
+mod hosts;
 mod init;
 mod jobs;
 mod log;
@@ -124,6 +125,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Restart { session } => session::restart(&home, &session),
         Command::Checks { json } => checks::run(&home, json),
         Command::Trigger(t) => trigger::run(&home, t),
+        Command::Hosts(h) => hosts::run(&home, h),
         Command::PaneLog { path, max_bytes } => {
             crate::tmux::pane_log::copy_bounded(std::io::stdin().lock(), &path, max_bytes)?;
             Ok(0)

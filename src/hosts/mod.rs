@@ -3,11 +3,18 @@
 //! a host boundary goes through existing engines — ssh, tmux, git — and the control room, the
 //! queue, approve and the jobs stay on the control host.
 
+pub mod check;
+pub mod layout;
+pub mod probe;
+pub mod remote_home;
+pub mod report;
+pub mod setup;
 pub mod ssh;
 
 use crate::config::Config;
 use crate::home::Home;
 
+pub use layout::Layout;
 pub use ssh::{Output, Ssh, SshError};
 
 /// The `ssh` of every `[[hosts]]`, in brl.toml's order.

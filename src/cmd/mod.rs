@@ -5,10 +5,12 @@ mod control;
 mod dashboard;
 mod demo;
 mod fix;
+mod hosts_collect;
 mod init;
 mod jobs;
 mod log;
 mod queue;
+mod remote;
 mod session;
 mod task;
 pub mod trigger;
@@ -159,6 +161,8 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Doctor { json } => jobs::run(&home, crate::jobs::Job::Doctor, json),
         Command::Fix { branch, session } => fix::run(&home, branch.as_deref(), session.as_deref()),
         Command::Gate { session } => Ok(crate::gate::run::main(&home, session.as_deref())),
+        Command::Hosts(h) => hosts_collect::run(&home, h),
+        Command::Remote(r) => remote::run(&home, r),
     }
 }
 

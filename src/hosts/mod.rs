@@ -3,6 +3,10 @@
 //! a host boundary goes through existing engines — ssh, tmux, git — and the control room, the
 //! queue, approve and the jobs stay on the control host.
 
+pub mod arrive;
+pub mod chunk;
+pub mod collect;
+pub mod cursor;
 pub mod ssh;
 
 use crate::config::Config;

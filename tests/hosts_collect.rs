@@ -427,3 +427,46 @@ fn records_and_branches_come_home_once_across_outages_and_kills() {
         len
     );
 }
+
+#[test]
+fn the_control_room_collects_on_its_own_and_shows_an_outage() {
+    let mut sshd = Sshd::start("a");
+    let mut room = common::room::Room::new(1, &agent("no_change.sh"), &sshd.host_toml(1));
+    let mut host = Host::new(&room.w, &sshd, 1);
+    host.start_worker("a-s1");
+    room.up(&[]);
+    host.run_cycles(&["a-s1"], 1, None);
+    let cycles = |w: &World| {
+        from_host(w)
+            .iter()
+            .filter(|v| v["type"] == "ralph_cycle")
+            .count()
+    };
+    wait_for(30, "the control room to collect the host's cycle", || {
+        cycles(&room.w) == 1
+    });
+    let reachable = |w: &World| {
+        std::fs::read_to_string(w.home.join("logs/hosts/a.json"))
+            .ok()
+            .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+            .map(|s| s["reachable"] == true)
+    };
+    assert_eq!(reachable(&room.w), Some(true));
+
+    // Down: shown unreachable while the host's session goes on; back: its cycle comes home.
+    sshd.drop_connections();
+    sshd.pause();
+    wait_for(30, "the host shown unreachable", || {
+        reachable(&room.w) == Some(false)
+    });
+    host.run_cycles(&["a-s1"], 1, None);
+    sshd.resume();
+    wait_for(30, "the host back and its cycle collected", || {
+        reachable(&room.w) == Some(true) && cycles(&room.w) == 2
+    });
+    let (status, _) = room.stop();
+    assert!(status.success(), "{status}");
+    assert_home_exactly_once(&room.w, &host);
+    assert_eq!(room.entries("host_unreachable").len(), 1);
+    assert_eq!(room.entries("host_reachable").len(), 1);
+}

@@ -329,6 +329,16 @@ fn records_and_branches_come_home_once_across_outages_and_kills() {
         kept_for_task["data"]["branch"].as_str()
     );
     assert_eq!(kept_for_task["data"]["task_state"], "done");
+    let remote_notes = host
+        .cycles()
+        .into_iter()
+        .find(|c| c["data"]["task_id"] == t.id)
+        .map(|c| c["data"]["notes"].to_string())
+        .unwrap_or_default();
+    assert!(
+        !remote_notes.contains("could not update task"),
+        "the host's cycle leaves the control room's task alone: {remote_notes}"
+    );
     // main was pushed to the host's clone; a new main follows on the next pass.
     let remote_repo = host.dir.join("repo");
     assert_eq!(

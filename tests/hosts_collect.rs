@@ -259,7 +259,7 @@ fn assert_home_exactly_once(w: &World, host: &Host) {
     assert!(got.iter().all(|v| v["data"]["host"] == "a"));
     let queue = w.queue();
     for c in got.iter().filter(|v| v["type"] == "ralph_cycle") {
-        if c["data"]["outcome"] != "kept" {
+        if c["data"]["outcome"] != "kept" || !c["data"]["collect_note"].is_null() {
             continue;
         }
         let branch = c["data"]["branch"].as_str().expect("branch");
@@ -436,6 +436,29 @@ fn records_and_branches_come_home_once_across_outages_and_kills() {
             .len(),
         len
     );
+
+    // A kept branch deleted on the host before it came home: the record comes, saying so, and
+    // the other branch of the same pass is not held back.
+    host.run_cycles(&["a-s1", "a-s2"], 1, None);
+    let gone = host
+        .cycles()
+        .into_iter()
+        .rev()
+        .find(|c| c["session"] == "a-s1")
+        .and_then(|c| c["data"]["branch"].as_str().map(str::to_string))
+        .expect("a-s1's last branch");
+    git(&remote_repo, &["branch", "-D", &gone]);
+    let (code, out) = collect(&w);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("1 branch queued"), "{out}");
+    let note = from_host(&w)
+        .into_iter()
+        .find(|v| v["data"]["branch"] == gone.as_str())
+        .map(|v| v["data"]["collect_note"].to_string())
+        .unwrap_or_default();
+    assert!(note.contains("was gone from host `a`"), "{note}");
+    assert!(!w.queue().iter().any(|q| q["branch"] == gone.as_str()));
+    assert_home_exactly_once(&w, &host);
 }
 
 #[test]

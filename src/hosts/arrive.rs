@@ -60,6 +60,41 @@ pub fn fetch(repo: &Path, ssh: &Ssh, remote_repo: &str, branches: &[String]) -> 
     git_over_ssh(repo, ssh, &args, "fetch the kept branches from")
 }
 
+/// [`fetch`] all at once; when that fails with the host reachable, one by one, so a branch that
+/// is gone from the host (deleted there by hand) does not hold back the others forever. Returns
+/// the branches the host no longer has; any other failure is an error.
+pub fn fetch_each(
+    repo: &Path,
+    ssh: &Ssh,
+    remote_repo: &str,
+    branches: &[String],
+) -> anyhow::Result<Vec<String>> {
+    let Err(all) = fetch(repo, ssh, remote_repo, branches) else {
+        return Ok(Vec::new());
+    };
+    if is_ssh(&all) || branches.len() < 2 && !ref_missing(&all) {
+        return Err(all);
+    }
+    let mut missing = Vec::new();
+    for b in branches {
+        match fetch(repo, ssh, remote_repo, std::slice::from_ref(b)) {
+            Ok(()) => {}
+            Err(e) if !is_ssh(&e) && ref_missing(&e) => missing.push(b.clone()),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(missing)
+}
+
+fn is_ssh(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| c.downcast_ref::<SshError>().is_some())
+}
+
+/// git's words for a ref the other side does not have.
+fn ref_missing(e: &anyhow::Error) -> bool {
+    format!("{e:#}").contains("couldn't find remote ref")
+}
+
 /// `git push` the control repo's `main` to the host's clone (which has
 /// `receive.denyCurrentBranch=updateInstead`, so its checked-out main follows).
 pub fn push_main(repo: &Path, ssh: &Ssh, remote_repo: &str, main: &str) -> anyhow::Result<()> {

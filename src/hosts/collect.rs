@@ -32,7 +32,7 @@ const REMOTE_TIMEOUT: Duration = Duration::from_secs(60);
 const CHUNKS_PER_PASS: usize = 8;
 /// The saved `central_len` is brought forward when the central log grew this much past it
 /// (bounds the scan of [`cursor::last_origin_end`] when a host stays quiet).
-const CENTRAL_LAG: u64 = 1024 * 1024;
+const CENTRAL_LAG: u64 = 64 * 1024;
 
 /// Where brl lives on a host, from its `dir` (relative paths: from the remote user's home).
 /// The one place that knows the layout here; `hosts::layout` replaces it once merged.
@@ -280,7 +280,7 @@ fn apply_chunk(
         .map(str::to_string)
         .collect();
     let fetch = arrive::not_queued(home, &kept)?;
-    arrive::fetch(repo, ssh, &paths.repo, &fetch)?;
+    let missing = arrive::fetch_each(repo, ssh, &paths.repo, &fetch)?;
     crate::chaos::point("collect:after-fetch");
     let central = home.log_path();
     let max_attempts = config.scheduler.max_attempts.get();
@@ -289,10 +289,18 @@ fn apply_chunk(
             state.cursor = end;
             continue;
         };
-        if let Some(branch) = arrive::kept_branch(&e).map(str::to_string)
-            && arrive::enqueue(home, arrive::queue_entry(&e, &branch))?
-        {
-            report.queued += 1;
+        if let Some(branch) = arrive::kept_branch(&e).map(str::to_string) {
+            if missing.contains(&branch) {
+                // Said loudly, in the entry itself: the record comes home, the branch cannot.
+                let note = format!(
+                    "branch {branch} was gone from host `{}` when it was collected: not in the review queue",
+                    host.name
+                );
+                tracing::error!("{note}");
+                e.data["collect_note"] = json!(note);
+            } else if arrive::enqueue(home, arrive::queue_entry(&e, &branch))? {
+                report.queued += 1;
+            }
         }
         if let Some(task_state) = arrive::settle_task(home, &e, max_attempts)? {
             e.data["task_state"] = json!(task_state);

@@ -423,11 +423,23 @@ fn records_and_branches_come_home_once_across_outages_and_kills() {
         "every cycle of the host came home"
     );
     assert!(cycles >= 8, "{cycles}");
-    // Nothing new: a pass changes nothing.
+    // Nothing new: a pass changes nothing, and costs one command on the host.
     let len = std::fs::metadata(w.home.join("logs/experiment-log.jsonl"))
         .expect("log")
         .len();
+    let sessions = || {
+        std::fs::read_to_string(sshd.dir.path().join("etc/sshd.log"))
+            .unwrap_or_default()
+            .matches("Starting session: command")
+            .count()
+    };
+    let before = sessions();
     let (code, out) = collect(&w);
+    assert_eq!(
+        sessions(),
+        before + 1,
+        "one ssh command when nothing is new"
+    );
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("a: 0 entries collected"), "{out}");
     assert_eq!(

@@ -471,6 +471,38 @@ fn records_and_branches_come_home_once_across_outages_and_kills() {
     assert!(note.contains("was gone from host `a`"), "{note}");
     assert!(!w.queue().iter().any(|q| q["branch"] == gone.as_str()));
     assert_home_exactly_once(&w, &host);
+
+    // A branch of the same name already in the control repo at another commit is never
+    // overwritten: the pass stops there, loudly; renamed out of the way, it goes on.
+    host.run_cycles(&["a-s1"], 1, None);
+    let clash = host
+        .cycles()
+        .last()
+        .and_then(|c| c["data"]["branch"].as_str().map(str::to_string))
+        .expect("a branch");
+    let other = git(
+        &w.repo,
+        &[
+            "commit-tree",
+            "main^{tree}",
+            "-p",
+            "main",
+            "-m",
+            "someone else's work",
+        ],
+    );
+    git(&w.repo, &["branch", &clash, &other]);
+    let mine = git(&w.repo, &["rev-parse", &clash]);
+    let (code, out) = collect(&w);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("never overwrites"), "{out}");
+    assert_eq!(git(&w.repo, &["rev-parse", &clash]), mine, "untouched");
+    assert_eq!(state(&w)["reachable"], true, "the host answered");
+    git(&w.repo, &["branch", "-m", &clash, "mine"]);
+    let (code, out) = collect(&w);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(git(&w.repo, &["rev-parse", "mine"]), mine);
+    assert_home_exactly_once(&w, &host);
 }
 
 #[test]

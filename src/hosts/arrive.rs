@@ -41,7 +41,9 @@ pub fn not_queued(home: &Home, branches: &[String]) -> anyhow::Result<Vec<String
 }
 
 /// `git fetch` the branches from the host's clone into the control repo, each to the same name,
-/// riding the host's ssh master.
+/// riding the host's ssh master. Not forced: a kept branch never moves on its host, so fetching
+/// it again is a no-op, and a branch of the same name at another commit in the control repo is
+/// never overwritten (git refuses, and the error says what to do).
 pub fn fetch(repo: &Path, ssh: &Ssh, remote_repo: &str, branches: &[String]) -> anyhow::Result<()> {
     if branches.is_empty() {
         return Ok(());
@@ -55,7 +57,7 @@ pub fn fetch(repo: &Path, ssh: &Ssh, remote_repo: &str, branches: &[String]) -> 
     args.extend(
         branches
             .iter()
-            .map(|b| format!("+refs/heads/{b}:refs/heads/{b}")),
+            .map(|b| format!("refs/heads/{b}:refs/heads/{b}")),
     );
     git_over_ssh(repo, ssh, &args, "fetch the kept branches from")
 }
@@ -152,8 +154,13 @@ fn git_over_ssh(repo: &Path, ssh: &Ssh, args: &[String], what: &str) -> anyhow::
         }
         .into());
     }
+    let fix = if stderr.contains("[rejected]") {
+        "a branch of that name in the control repo (or the host's main) is at a commit the other side does not have; brl never overwrites it: rename the one in the way (`git branch -m`) and the next pass goes on"
+    } else {
+        "check the host's clone (`brl hosts check`)"
+    };
     anyhow::bail!(
-        "cannot {what} host `{}` (git {}): {stderr}\n  fix: check the host's clone (`brl hosts check`)",
+        "cannot {what} host `{}` (git {}): {stderr}\n  fix: {fix}",
         ssh.host,
         args.first().map(String::as_str).unwrap_or("")
     )

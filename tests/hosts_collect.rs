@@ -503,6 +503,28 @@ fn records_and_branches_come_home_once_across_outages_and_kills() {
     assert_eq!(code, 0, "{out}");
     assert_eq!(git(&w.repo, &["rev-parse", "mine"]), mine);
     assert_home_exactly_once(&w, &host);
+
+    // The host's log replaced by another of the same shape (its first line differs): the cursor
+    // is not applied to it; the real log back, collection goes on.
+    let log = host.dir.join("home/logs/experiment-log.jsonl");
+    let real = std::fs::read(&log).expect("host log");
+    let mut other = real.clone();
+    // The first entry's year, one earlier (the first line is `{"ts":"2026-…`).
+    let at = r#"{"ts":"202"#.len();
+    assert!(
+        other[at].is_ascii_digit() && other[at] != b'0',
+        "{}",
+        other[at] as char
+    );
+    other[at] -= 1;
+    std::fs::write(&log, &other).expect("write");
+    let (code, out) = collect(&w);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("is not the one collected so far"), "{out}");
+    std::fs::write(&log, &real).expect("write");
+    let (code, out) = collect(&w);
+    assert_eq!(code, 0, "{out}");
+    assert_home_exactly_once(&w, &host);
 }
 
 #[test]

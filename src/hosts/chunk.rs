@@ -23,6 +23,21 @@ pub struct Header {
     pub len: u64,
     /// The log's length (settled: no append in progress) when it was read.
     pub file_len: u64,
+    /// Which log this is: a hash of its first line (None while it has no complete line). A log
+    /// replaced by another (a home set up again) has another first line, so a cursor into the
+    /// old one is never applied to the new one.
+    #[serde(default)]
+    pub log_id: Option<String>,
+}
+
+/// The id of the log in `file` (see [`Header::log_id`]).
+fn log_id(file: &File, file_len: u64) -> io::Result<Option<String>> {
+    let mut buf = vec![0u8; file_len.min(64 * 1024) as usize];
+    file.read_exact_at(&mut buf, 0)?;
+    Ok(buf
+        .iter()
+        .position(|&b| b == b'\n')
+        .map(|nl| format!("{:08x}", crate::home::short_hash(&buf[..nl]))))
 }
 
 /// The bytes of `path` from `from` up to the end of the last complete line within `max` bytes.
@@ -39,11 +54,16 @@ pub fn read(path: &Path, from: u64, max: u64) -> anyhow::Result<(Header, Vec<u8>
         Some(f) => crate::store::log::settled_len(f)?,
         None => 0,
     };
+    let id = match &file {
+        Some(f) => log_id(f, file_len)?,
+        None => None,
+    };
     let header = |len| Header {
         version: CHUNK_VERSION,
         from,
         len,
         file_len,
+        log_id: id.clone(),
     };
     if from > file_len {
         anyhow::bail!(
@@ -129,6 +149,8 @@ mod tests {
             (b.as_slice(), h.len, h.file_len),
             (&b"aaaa\nbbbb\n"[..], 10, 12)
         );
+        let id = h.log_id.clone().expect("an id");
+        assert_eq!(read(&p, 5, 100).expect("read").0.log_id, Some(id.clone()));
         let (_, b) = read(&p, 0, 7).expect("read");
         assert_eq!(b, b"aaaa\n");
         // A line longer than max is sent whole.
@@ -143,12 +165,18 @@ mod tests {
         assert!(e.contains("not the start of a line"), "{e}");
         let e = read(&p, 99, 100).expect_err("past the end").to_string();
         assert!(e.contains("fewer than"), "{e}");
+        std::fs::write(&p, "zzzz\nbbbb\ncc").expect("write");
+        assert_ne!(
+            read(&p, 5, 100).expect("read").0.log_id,
+            Some(id),
+            "another log"
+        );
 
         let mut out = serde_json::to_vec(&h).expect("json");
         out.push(b'\n');
         let (back, body) = parse(&out).expect("parse");
         assert_eq!((back, body.len()), (h, 0));
-        let mut bad = br#"{"version":1,"from":0,"len":3,"file_len":3}"#.to_vec();
+        let mut bad = br#"{"version":1,"from":0,"len":3,"file_len":3}"#.to_vec(); // no log_id: fine
         bad.extend_from_slice(b"\nab");
         assert!(parse(&bad).is_err(), "short body");
         assert!(parse(b"no header").is_err());

@@ -44,7 +44,9 @@ pub struct RemotePaths {
 }
 
 pub fn remote_paths(host: &HostConfig) -> RemotePaths {
-    let d = host.dir.trim_end_matches('/');
+    // `~/x` is `x` from the remote user's home (a quoted `~` would not be expanded).
+    let d = host.dir.strip_prefix("~/").unwrap_or(&host.dir);
+    let d = d.trim_end_matches('/');
     RemotePaths {
         bin: format!("{d}/bin/brl"),
         repo: format!("{d}/repo"),
@@ -207,6 +209,15 @@ fn pass(
             );
         }
         let (header, body) = chunk::parse(&out.stdout)?;
+        match (&state.log_id, &header.log_id) {
+            (Some(mine), Some(theirs)) if mine != theirs && state.cursor > 0 => anyhow::bail!(
+                "the experiment log of host `{}` is not the one collected so far (its first line changed): its home was set up again, or the log replaced\n  fix: if that is so, move {} aside so collection starts over from the new log's start",
+                host.name,
+                cursor::state_path(home, &host.name).display()
+            ),
+            (_, Some(theirs)) => state.log_id = Some(theirs.clone()),
+            _ => {}
+        }
         if header.from != state.cursor {
             anyhow::bail!(
                 "host `{}` sent its log from byte {}, not from {} as asked",

@@ -42,6 +42,9 @@ pub struct HostState {
     /// The central log's length when `cursor` was saved: entries past it may be newer.
     #[serde(default)]
     pub central_len: u64,
+    /// Which log of the host the cursor points into (see `chunk::Header::log_id`).
+    #[serde(default)]
+    pub log_id: Option<String>,
     /// The last `main` commit pushed to the host's clone.
     #[serde(default)]
     pub pushed_main: Option<String>,
@@ -66,6 +69,7 @@ impl HostState {
             last_error: None,
             cursor: 0,
             central_len: 0,
+            log_id: None,
             pushed_main: None,
             last_ok: None,
             collected: 0,

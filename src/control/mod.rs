@@ -96,7 +96,7 @@ pub fn run(home: &Home, opts: &Options, stop: &AtomicBool) -> anyhow::Result<()>
     let notifier = crate::notify::spawn(home, &config);
     // Hosts ([[hosts]]): their records, kept branches and task results come home on a thread of
     // their own every `[tmux] check_secs`; see crate::hosts::collect.
-    let collector = crate::hosts::collect::Collector::spawn(home, &config);
+    let collector = crate::hosts::collector::Collector::spawn(home, &config);
 
     schedule::release_orphan_tasks(home, &config);
     let first = fleet

@@ -6,6 +6,7 @@
 pub mod arrive;
 pub mod chunk;
 pub mod collect;
+pub mod collector;
 pub mod cursor;
 pub mod ssh;
 

@@ -16,7 +16,8 @@ use common::room::wait_for;
 use common::sshd::Sshd;
 use common::{World, agent, git};
 use hosts_support::{
-    Host, assert_home_exactly_once, collect, collect_killed_at, entries, from_host, state,
+    Host, assert_home_exactly_once, collect, collect_killed_at, entries, from_host, from_named,
+    state,
 };
 use serde_json::Value;
 #[test]
@@ -272,44 +273,67 @@ fn records_and_branches_come_home_once_across_outages_and_kills() {
 }
 
 #[test]
-fn the_control_room_collects_on_its_own_and_shows_an_outage() {
-    let mut sshd = Sshd::start("a");
-    let mut room = common::room::Room::new(1, &agent("no_change.sh"), &sshd.host_toml(1));
-    let mut host = Host::new(&room.w, &sshd, 1);
-    host.start_worker("a-s1");
+fn the_control_room_collects_two_hosts_on_its_own_and_shows_an_outage() {
+    let mut sa = Sshd::start("a");
+    let sb = Sshd::start("b");
+    let hosts = format!("{}\n{}", sa.host_toml(1), sb.host_toml(1));
+    let mut room = common::room::Room::new(1, &agent("no_change.sh"), &hosts);
+    let mut a = Host::new(&room.w, &sa, 1);
+    let mut b = Host::new(&room.w, &sb, 1);
+    a.start_worker("a-s1");
+    b.start_worker("b-s1");
     room.up(&[]);
-    host.run_cycles(&["a-s1"], 1, None);
-    let cycles = |w: &World| {
-        from_host(w)
+    a.run_cycles(&["a-s1"], 1, None);
+    b.run_cycles(&["b-s1"], 1, None);
+    let cycles = |w: &World, name: &str| {
+        from_named(w, name)
             .iter()
             .filter(|v| v["type"] == "ralph_cycle")
             .count()
     };
-    wait_for(30, "the control room to collect the host's cycle", || {
-        cycles(&room.w) == 1
+    wait_for(30, "the control room to collect both hosts' cycles", || {
+        cycles(&room.w, "a") == 1 && cycles(&room.w, "b") == 1
     });
-    let reachable = |w: &World| {
-        std::fs::read_to_string(w.home.join("logs/hosts/a.json"))
+    let reachable = |w: &World, name: &str| {
+        std::fs::read_to_string(w.home.join(format!("logs/hosts/{name}.json")))
             .ok()
             .and_then(|t| serde_json::from_str::<Value>(&t).ok())
             .map(|s| s["reachable"] == true)
     };
-    assert_eq!(reachable(&room.w), Some(true));
+    assert_eq!(reachable(&room.w, "a"), Some(true));
+    assert_eq!(reachable(&room.w, "b"), Some(true));
 
-    // Down: shown unreachable while the host's session goes on; back: its cycle comes home.
-    sshd.drop_connections();
-    sshd.pause();
-    wait_for(30, "the host shown unreachable", || {
-        reachable(&room.w) == Some(false)
+    // a down: shown unreachable while its session goes on; b is collected meanwhile; a back:
+    // its cycle comes home, once.
+    sa.drop_connections();
+    sa.pause();
+    wait_for(30, "host a shown unreachable", || {
+        reachable(&room.w, "a") == Some(false)
     });
-    host.run_cycles(&["a-s1"], 1, None);
-    sshd.resume();
-    wait_for(30, "the host back and its cycle collected", || {
-        reachable(&room.w) == Some(true) && cycles(&room.w) == 2
+    a.run_cycles(&["a-s1"], 1, None);
+    b.run_cycles(&["b-s1"], 1, None);
+    wait_for(30, "host b collected while a is down", || {
+        cycles(&room.w, "b") == 2
+    });
+    assert_eq!(cycles(&room.w, "a"), 1);
+    assert_eq!(reachable(&room.w, "b"), Some(true));
+    sa.resume();
+    wait_for(30, "host a back and its cycle collected", || {
+        reachable(&room.w, "a") == Some(true) && cycles(&room.w, "a") == 2
     });
     let (status, _) = room.stop();
     assert!(status.success(), "{status}");
-    assert_home_exactly_once(&room.w, &host);
-    assert_eq!(room.entries("host_unreachable").len(), 1);
+    assert_home_exactly_once(&room.w, &a);
+    assert_home_exactly_once(&room.w, &b);
+    let down: Vec<Value> = room.entries("host_unreachable");
+    assert_eq!(down.len(), 1, "{down:?}");
+    assert_eq!(down[0]["data"]["host"], "a");
     assert_eq!(room.entries("host_reachable").len(), 1);
+    // Each host's branches came from its own clone.
+    for (h, name) in [(&a, "a"), (&b, "b")] {
+        for c in h.cycles() {
+            let branch = c["data"]["branch"].as_str().expect("branch");
+            assert!(branch.starts_with(&format!("brl/{name}-s1/")), "{branch}");
+        }
+    }
 }

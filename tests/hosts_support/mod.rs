@@ -17,6 +17,7 @@ use crate::common::{World, agent, git};
 /// `repo` (a clone of the control repo that accepts pushes to its checked-out main) and `home`
 /// (`host = "a"`, so its sessions are `a-s1..`).
 pub struct Host {
+    pub name: String,
     pub dir: PathBuf,
     pub ssh: Ssh,
     pub workers: Vec<u32>,
@@ -80,6 +81,7 @@ max_backoff_secs = 2
         .expect("write host config");
         let ssh = Ssh::new(&Home::new(&w.home), &sshd.host_config(sessions));
         Host {
+            name: sshd.name.clone(),
             dir,
             ssh,
             workers: Vec::new(),
@@ -176,9 +178,14 @@ pub fn entries(path: &Path) -> Vec<Value> {
 
 /// The central entries that came from host `a`.
 pub fn from_host(w: &World) -> Vec<Value> {
+    from_named(w, "a")
+}
+
+/// The central entries that came from host `name`.
+pub fn from_named(w: &World, name: &str) -> Vec<Value> {
     entries(&w.home.join("logs/experiment-log.jsonl"))
         .into_iter()
-        .filter(|v| v["data"]["origin"]["host"] == "a")
+        .filter(|v| v["data"]["origin"]["host"] == name)
         .collect()
 }
 
@@ -229,8 +236,14 @@ pub fn collect_killed_at(w: &World, point: &str) {
 }
 
 pub fn state(w: &World) -> Value {
+    state_of(w, "a")
+}
+
+/// `logs/hosts/<name>.json` of the control home.
+pub fn state_of(w: &World, name: &str) -> Value {
     serde_json::from_str(
-        &std::fs::read_to_string(w.home.join("logs/hosts/a.json")).expect("host state"),
+        &std::fs::read_to_string(w.home.join(format!("logs/hosts/{name}.json")))
+            .expect("host state"),
     )
     .expect("json")
 }
@@ -238,20 +251,20 @@ pub fn state(w: &World) -> Value {
 /// Every entry the host logged up to the cursor is in the central log once, in the host's order,
 /// with its host; every kept branch is in the control repo at the kept commit and queued once.
 pub fn assert_home_exactly_once(w: &World, host: &Host) {
-    let cursor = state(w)["cursor"].as_u64().expect("cursor");
+    let cursor = state_of(w, &host.name)["cursor"].as_u64().expect("cursor");
     let text = std::fs::read(host.dir.join("home/logs/experiment-log.jsonl")).expect("host log");
     let sent: Vec<Value> = text[..cursor as usize]
         .split(|b| *b == b'\n')
         .filter_map(|l| serde_json::from_slice::<Value>(l).ok())
         .collect();
-    let got = from_host(w);
+    let got = from_named(w, &host.name);
     let key = |v: &Value| (v["ts"].clone(), v["type"].clone(), v["session"].clone());
     assert_eq!(
         got.iter().map(key).collect::<Vec<_>>(),
         sent.iter().map(key).collect::<Vec<_>>(),
         "the central log holds the host's entries once each, in order"
     );
-    assert!(got.iter().all(|v| v["data"]["host"] == "a"));
+    assert!(got.iter().all(|v| v["data"]["host"] == host.name.as_str()));
     let queue = w.queue();
     for c in got.iter().filter(|v| v["type"] == "ralph_cycle") {
         if c["data"]["outcome"] != "kept" || !c["data"]["collect_note"].is_null() {

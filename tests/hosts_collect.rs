@@ -12,7 +12,7 @@ use std::time::Duration;
 use brl::home::Home;
 use brl::store::control::GrantTask;
 use brl::store::tasks::{Tasks, Tier};
-use common::room::wait_for;
+use common::room::{signal, wait_for};
 use common::sshd::Sshd;
 use common::{World, agent, git};
 use hosts_support::{
@@ -320,6 +320,30 @@ fn the_control_room_collects_two_hosts_on_its_own_and_shows_an_outage() {
     sa.resume();
     wait_for(30, "host a back and its cycle collected", || {
         reachable(&room.w, "a") == Some(true) && cycles(&room.w, "a") == 2
+    });
+    let (status, _) = room.stop();
+    assert!(status.success(), "{status}");
+
+    // The control room killed right after a central append, before it saved its cursor; after a
+    // restart the rest comes home, nothing twice.
+    a.run_cycles(&["a-s1"], 2, None);
+    room.up_with_env(&[], &[(brl::chaos::ENV, "collect:after-append")]);
+    let pid = room.child.as_ref().expect("a control room").id();
+    wait_for(30, "the control room stopped after an append", || {
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .ok()
+            .and_then(|s| {
+                s.rsplit_once(')')
+                    .map(|(_, r)| r.trim_start().starts_with('T'))
+            })
+            .unwrap_or(false)
+    });
+    assert_eq!(cycles(&room.w, "a"), 3, "stopped after the first of two");
+    signal(pid, libc::SIGKILL);
+    let _ = room.child.take().map(|mut c| c.wait());
+    room.up(&[]);
+    wait_for(30, "the rest of host a collected after the restart", || {
+        cycles(&room.w, "a") == 4
     });
     let (status, _) = room.stop();
     assert!(status.success(), "{status}");

@@ -27,6 +27,13 @@ fn collect_once(home: &Home, only: Option<&str>) -> anyhow::Result<i32> {
             }
         );
     }
+    if config.hosts.is_empty() {
+        crate::say!(
+            "no [[hosts]] in {}: every session runs on this machine, nothing to collect",
+            home.config_path().display()
+        );
+        return Ok(0);
+    }
     let mut code = 0;
     for h in config
         .hosts

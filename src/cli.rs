@@ -218,6 +218,20 @@ pub enum Command {
     /// The demo agent (a real, deterministic program, not an AI): reads a prompt on stdin and, in the current directory of a demo repository, fixes one error, introduces one, or changes nothing, and commits.
     #[command(hide = true)]
     DemoAgent,
+    /// What the control room runs on a host of the fleet over ssh (one JSON document on stdout, or raw log bytes).
+    #[command(subcommand, hide = true)]
+    Remote(RemoteCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RemoteCommand {
+    /// Print a JSON header line, then this home's experiment log from byte `--from` up to the end of the last complete line within `--max-bytes` (a torn last line is never sent).
+    Log {
+        #[arg(long, value_name = "OFFSET")]
+        from: u64,
+        #[arg(long, value_name = "N", default_value_t = crate::hosts::chunk::DEFAULT_MAX_BYTES)]
+        max_bytes: u64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -263,6 +277,13 @@ pub enum HostsCommand {
     Check {
         /// Only this host.
         name: Option<String>,
+    },
+    /// One collection pass over every host (what the control room does every `[tmux] check_secs`): new log entries, kept branches and task results come home exactly once, and main is pushed to each host. Exit 1 when a host could not be collected.
+    #[command(hide = true)]
+    Collect {
+        /// Only this host.
+        #[arg(long, value_name = "NAME")]
+        host: Option<String>,
     },
     /// Fix what can be fixed, idempotently: copy this brl to the host, make the clone of the target repository over git+ssh (main pushed from here), write the host's home. Installs no system packages (it says which are missing). Exit 1 when a host is not ready afterwards.
     Setup {

@@ -10,6 +10,7 @@ use crate::hosts::setup;
 pub fn run(home: &Home, cmd: HostsCommand) -> anyhow::Result<i32> {
     let config = home.load_config()?;
     match cmd {
+        HostsCommand::Collect { host } => super::hosts_collect::run(home, host.as_deref()),
         HostsCommand::List => {
             list(home, &config);
             Ok(0)

@@ -6,10 +6,12 @@ mod dashboard;
 mod demo;
 mod fix;
 mod hosts;
+mod hosts_collect;
 mod init;
 mod jobs;
 mod log;
 mod queue;
+mod remote;
 mod session;
 mod task;
 pub mod trigger;
@@ -161,6 +163,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Doctor { json } => jobs::run(&home, crate::jobs::Job::Doctor, json),
         Command::Fix { branch, session } => fix::run(&home, branch.as_deref(), session.as_deref()),
         Command::Gate { session } => Ok(crate::gate::run::main(&home, session.as_deref())),
+        Command::Remote(r) => remote::run(&home, r),
     }
 }
 

@@ -3,7 +3,12 @@
 //! a host boundary goes through existing engines — ssh, tmux, git — and the control room, the
 //! queue, approve and the jobs stay on the control host.
 
+pub mod arrive;
 pub mod check;
+pub mod chunk;
+pub mod collect;
+pub mod collector;
+pub mod cursor;
 pub mod layout;
 pub mod probe;
 pub mod remote_home;

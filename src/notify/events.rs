@@ -17,7 +17,8 @@ const MAX_LINE: usize = 200;
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Event {
     /// `kept`, `review_decision`, `budget_reached`, `worker_died`, `session_blocked`,
-    /// `control_room_crashed`, `meeting`, `doctor`, `agent_limited` or `heartbeat`.
+    /// `control_room_crashed`, `meeting`, `doctor`, `agent_limited`, `host_unreachable`,
+    /// `host_reachable` or `heartbeat`.
     pub event: String,
     /// When it happened (the log entry's time; now for a heartbeat).
     pub ts: DateTime<Utc>,
@@ -77,6 +78,26 @@ pub fn from_entry(e: &Entry, home: &str) -> Option<Event> {
                 cut(s("message"))
             );
             Some(Event::new("agent_limited", e, home, text, d.clone()))
+        }
+        "host_unreachable" => {
+            let text = format!(
+                "host {} is unreachable: {} — its sessions go on there if it is up; their results come home when it is back",
+                s("host"),
+                cut(s("error").lines().next().unwrap_or(""))
+            );
+            Some(Event::new("host_unreachable", e, home, text, d.clone()))
+        }
+        "host_reachable" => {
+            let down = d
+                .get("down_secs")
+                .and_then(Value::as_i64)
+                .map(|n| format!(" after {} min", (n + 59) / 60))
+                .unwrap_or_default();
+            let text = format!(
+                "host {} is reachable again{down}; its results are being collected",
+                s("host")
+            );
+            Some(Event::new("host_reachable", e, home, text, d.clone()))
         }
         "session_blocked" => {
             let who = e.session.as_deref().unwrap_or("a session");

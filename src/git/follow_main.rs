@@ -12,21 +12,29 @@ use std::time::SystemTime;
 
 use git2::{Delta, FileMode, Oid, Tree};
 
-use super::tree_update::{BLOB, Change, GITLINK, OnDisk, follow_tree, on_disk, only_tracked};
+use super::tree_update::{
+    BLOB, Change, GITLINK, OnDisk, follow_tree, local_changes, on_disk, only_tracked,
+};
 use super::{Ctx, Result, Target, msg};
 use crate::proc::held_open;
 
 impl Target {
     /// Why main's checked-out working trees cannot follow main from `old` to `new`, if they
-    /// cannot: uncommitted changes, an operation in progress, or untracked/ignored files where
-    /// the new tree puts files. Changes nothing.
+    /// cannot: an operation in progress, staged changes, uncommitted changes to a file the move
+    /// changes, or untracked/ignored files where the new tree puts files. Changes nothing.
+    ///
+    /// Proportional to the change, not to the repository: only the files that differ between the
+    /// two trees are looked at (and hashed), like `git merge`; an uncommitted edit of any other
+    /// file is not in the way — it is left as it is and stays uncommitted on the new main.
     pub fn check_main_trees(&self, old: Oid, new: Oid) -> Result<Option<String>> {
         let trees = self.trees_on(&self.main_ref())?;
         if trees.is_empty() {
             return Ok(None);
         }
+        let (old_tree, _) = self.trees_of(old, new)?;
+        let changes = self.changes(old, new)?;
         for t in &trees {
-            if let Some(why) = super::merge::dirty_reason(t)? {
+            if let Some(why) = local_changes(t, &old_tree, &changes)? {
                 return Ok(Some(format!(
                     "'{}' is checked out in {} and {why}; nothing was changed — commit or \
                      stash there first, then approve again",
@@ -35,8 +43,6 @@ impl Target {
                 )));
             }
         }
-        let (old_tree, _) = self.trees_of(old, new)?;
-        let changes = self.changes(old, new)?;
         for t in &trees {
             let mut in_the_way = Vec::new();
             for c in changes.iter().filter(|c| c.old.is_none()) {

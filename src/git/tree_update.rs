@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use git2::{ObjectType, Oid, Tree};
+use git2::{IndexEntry, IndexTime, ObjectType, Oid, RepositoryState, Tree};
 
 use super::worktree::WorkTree;
 use super::{Ctx, GitError, Result, msg};
@@ -120,10 +120,19 @@ pub(super) fn follow_tree(
         }
     }
     let what = || format!("cannot write the index of {}", t.path.display());
-    index.read_tree(new_tree).ctx(what)?;
-    for p in done {
-        if t.path.join(p).symlink_metadata().is_ok() {
-            index.add_path(p).ctx(what)?;
+    set_entries(t, &mut index, changes, &done).ctx(what)?;
+    if index.write_tree_to(&t.repo).ctx(what)? != new_tree.id() {
+        // Never expected (the index was the old tree and took every change); the whole-tree way
+        // is right whatever happened, at the cost of reading every entry.
+        tracing::warn!(
+            "the index of {} did not come out as the new tree; rebuilt from it",
+            t.path.display()
+        );
+        index.read_tree(new_tree).ctx(what)?;
+        for p in &done {
+            if t.path.join(p).symlink_metadata().is_ok() {
+                index.add_path(p).ctx(what)?;
+            }
         }
     }
     index.write().ctx(what)?;
@@ -136,6 +145,136 @@ pub(super) fn follow_tree(
         ));
     }
     Ok(())
+}
+
+/// The index entries of the changed paths become the new tree's (deletions first, so a file can
+/// become a directory): a file written (or found with the new content) is added with its stat
+/// data; any other (the user's, a submodule) gets the new blob with no stat data, so git
+/// compares its content. Every other entry is left as it is.
+fn set_entries(
+    t: &WorkTree,
+    index: &mut git2::Index,
+    changes: &[Change],
+    done: &[&Path],
+) -> std::result::Result<(), git2::Error> {
+    for c in changes.iter().filter(|c| c.new.is_none()) {
+        index.remove_path(&c.path)?;
+    }
+    for c in changes {
+        let Some((id, mode)) = c.new else { continue };
+        if mode != GITLINK
+            && done.contains(&c.path.as_path())
+            && t.path.join(&c.path).symlink_metadata().is_ok()
+        {
+            index.add_path(&c.path)?;
+            continue;
+        }
+        let path = c.path.as_os_str().as_encoded_bytes().to_vec();
+        index.add(&IndexEntry {
+            ctime: IndexTime::new(0, 0),
+            mtime: IndexTime::new(0, 0),
+            dev: 0,
+            ino: 0,
+            mode: mode as u32,
+            uid: 0,
+            gid: 0,
+            file_size: 0,
+            id,
+            flags: path.len().min(0xfff) as u16,
+            flags_extended: 0,
+            path,
+        })?;
+    }
+    Ok(())
+}
+
+/// Why the working tree `t` (main checked out at `old_tree`) must not be brought along `changes`,
+/// if it must not: an operation in progress, an index that is not `old_tree` (staged changes,
+/// unmerged files), or a tracked file the change touches that is neither its old nor its new
+/// content (an uncommitted edit or deletion of the user's). No other file is looked at, so the
+/// cost follows the change, not the repository.
+pub(super) fn local_changes(
+    t: &WorkTree,
+    old_tree: &Tree<'_>,
+    changes: &[Change],
+) -> Result<Option<String>> {
+    let state = t.repo.state();
+    if state != RepositoryState::Clean {
+        return Ok(Some(format!("has an operation in progress ({state:?})")));
+    }
+    let what = || format!("cannot read the index of {}", t.path.display());
+    let mut index = t.repo.index().ctx(what)?;
+    if index.has_conflicts() {
+        return Ok(Some("has unmerged files".into()));
+    }
+    if index.write_tree_to(&t.repo).ctx(what)? != old_tree.id() {
+        let diff = t
+            .repo
+            .diff_tree_to_index(Some(old_tree), Some(&index), None)
+            .ctx(what)?;
+        let paths: Vec<String> = diff
+            .deltas()
+            .filter_map(|d| d.new_file().path().or(d.old_file().path()))
+            .map(|p| p.display().to_string())
+            .collect();
+        return Ok(Some(format!(
+            "has uncommitted (staged) changes ({})",
+            listed(&paths)
+        )));
+    }
+    let mut edited = Vec::new();
+    for c in changes {
+        // A file the old tree lacks is checked for being in the way by the caller.
+        let Some((old_id, old_mode)) = c.old else {
+            continue;
+        };
+        if old_mode == GITLINK || c.new.is_some_and(|n| n.1 == GITLINK) {
+            continue;
+        }
+        let now = on_disk(&t.path.join(&c.path));
+        let fine = now == OnDisk::Blob(old_id, old_mode)
+            || match c.new {
+                Some((id, mode)) => now == OnDisk::Blob(id, mode),
+                None => now == OnDisk::Absent,
+            };
+        // The bytes differ from the blob: content filters (line endings, smudge) may explain it,
+        // so git's own comparison decides.
+        if fine || unmodified(t, &c.path) {
+            continue;
+        }
+        edited.push(c.path.display().to_string());
+    }
+    if edited.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(format!(
+        "has uncommitted changes to files this merge changes ({})",
+        listed(&edited)
+    )))
+}
+
+/// git's status says the tracked file `rel` matches the index (filters applied).
+fn unmodified(t: &WorkTree, rel: &Path) -> bool {
+    t.repo.status_file(rel).is_ok_and(|s| {
+        !s.intersects(
+            git2::Status::WT_MODIFIED
+                | git2::Status::WT_DELETED
+                | git2::Status::WT_TYPECHANGE
+                | git2::Status::WT_RENAMED
+                | git2::Status::CONFLICTED,
+        )
+    })
+}
+
+/// At most five paths, then how many more.
+fn listed(paths: &[String]) -> String {
+    let shown: Vec<&str> = paths.iter().take(5).map(String::as_str).collect();
+    let more = if paths.len() > 5 {
+        format!(" and {} more", paths.len() - 5)
+    } else {
+        String::new()
+    };
+    format!("{}{more}", shown.join(", "))
 }
 
 enum WriteError {

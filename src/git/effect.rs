@@ -57,21 +57,10 @@ impl Target {
         let tree = if self.repo.graph_descendant_of(tip, main).ctx(what)? {
             theirs.tree_id()
         } else {
-            let mut index = self.repo.merge_commits(&ours, &theirs, None).ctx(what)?;
-            if index.has_conflicts() {
-                let mut files = Vec::new();
-                for c in index.conflicts().ctx(what)? {
-                    let c = c.ctx(what)?;
-                    if let Some(e) = c.our.or(c.their).or(c.ancestor) {
-                        let p = String::from_utf8_lossy(&e.path).into_owned();
-                        if !files.contains(&p) {
-                            files.push(p);
-                        }
-                    }
-                }
-                return Ok(Effect::Conflict { files });
+            match self.merged_tree(&ours, &theirs, &what)? {
+                Ok(tree) => tree,
+                Err(files) => return Ok(Effect::Conflict { files }),
             }
-            index.write_tree_to(&self.repo).ctx(what)?
         };
         Ok(if tree == ours.tree_id() {
             Effect::Nothing

@@ -188,21 +188,10 @@ impl Target {
     ) -> Result<std::result::Result<Oid, Vec<String>>> {
         let ours = self.repo.find_commit(ours).ctx(what)?;
         let theirs = self.repo.find_commit(theirs).ctx(what)?;
-        let mut index = self.repo.merge_commits(&ours, &theirs, None).ctx(what)?;
-        if index.has_conflicts() {
-            let mut files = Vec::new();
-            for c in index.conflicts().ctx(what)? {
-                let c = c.ctx(what)?;
-                if let Some(e) = c.our.or(c.their).or(c.ancestor) {
-                    let p = String::from_utf8_lossy(&e.path).into_owned();
-                    if !files.contains(&p) {
-                        files.push(p);
-                    }
-                }
-            }
-            return Ok(Err(files));
-        }
-        let tree_id = index.write_tree_to(&self.repo).ctx(what)?;
+        let tree_id = match self.merged_tree(&ours, &theirs, what)? {
+            Ok(tree) => tree,
+            Err(files) => return Ok(Err(files)),
+        };
         let tree = self.repo.find_tree(tree_id).ctx(what)?;
         let sig = signature(&self.repo)?;
         let id = self

@@ -17,6 +17,7 @@ mod fix_merge;
 mod follow_main;
 mod keep;
 mod merge;
+mod merged;
 mod tree_update;
 mod worktree;
 
@@ -32,6 +33,7 @@ pub use commit::{commit_all, commit_all_except};
 pub use effect::{Effect, Shape};
 pub use fix_merge::{FixStart, merge_for_fix};
 pub use keep::{DISCARDED_PREFIX, discarded_ref};
+pub use merged::merges_made;
 
 #[derive(Debug, thiserror::Error)]
 pub enum GitError {

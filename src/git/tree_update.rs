@@ -120,10 +120,18 @@ pub(super) fn follow_tree(
         }
     }
     let what = || format!("cannot write the index of {}", t.path.display());
+    // The entries the new tree will have: as many as now, give or take the change's additions
+    // and deletions (none when the index is the new tree already: a rerun).
+    let mut want = index.len() as i64;
+    if index_tree == old_tree.id() {
+        for c in changes {
+            want += i64::from(c.new.is_some()) - i64::from(c.old.is_some());
+        }
+    }
     set_entries(t, &mut index, changes, &done).ctx(what)?;
-    if index.write_tree_to(&t.repo).ctx(what)? != new_tree.id() {
+    if !is_new(&index, changes, want) {
         // Never expected (the index was the old tree and took every change); the whole-tree way
-        // is right whatever happened, at the cost of reading every entry.
+        // is right whatever happened, at the cost of reading every entry and tree.
         tracing::warn!(
             "the index of {} did not come out as the new tree; rebuilt from it",
             t.path.display()
@@ -186,6 +194,17 @@ fn set_entries(
         })?;
     }
     Ok(())
+}
+
+/// The index has the new side of every change and `want` entries (so nothing else went).
+fn is_new(index: &git2::Index, changes: &[Change], want: i64) -> bool {
+    index.len() as i64 == want
+        && changes.iter().all(|c| {
+            let now = index
+                .get_path(&c.path, 0)
+                .map(|e| (e.id, e.mode as i32));
+            now == c.new
+        })
 }
 
 /// Why the working tree `t` (main checked out at `old_tree`) must not be brought along `changes`,

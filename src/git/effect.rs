@@ -121,6 +121,15 @@ impl Target {
             .ctx(what)?;
         let mut opts = DiffOptions::new();
         opts.context_lines(0);
+        // Only the changed files' paths: libgit2 then loads only the trees on their way, not
+        // every tree of the repository (the same deltas, so the same patch id and hunks).
+        let changed = super::tree_diff::tree_changes(&self.repo, &old, &new).ctx(what)?;
+        if !changed.is_empty() {
+            opts.disable_pathspec_match(true);
+            for c in &changed {
+                opts.pathspec(c.path.as_os_str());
+            }
+        }
         let diff = self
             .repo
             .diff_tree_to_tree(Some(&old), Some(&new), Some(&mut opts))

@@ -10,10 +10,10 @@
 
 use std::time::SystemTime;
 
-use git2::{Delta, FileMode, Oid, Tree};
+use git2::{Oid, Tree};
 
 use super::tree_update::{
-    BLOB, Change, GITLINK, OnDisk, follow_tree, local_changes, on_disk, only_tracked,
+    Change, GITLINK, OnDisk, follow_tree, local_changes, on_disk, only_tracked,
 };
 use super::{Ctx, Result, Target, msg};
 use crate::proc::held_open;
@@ -223,36 +223,11 @@ impl Target {
         Ok((tree(old)?, tree(new)?))
     }
 
-    /// The files that differ between the trees of `old` and `new` (no rename detection).
+    /// The files that differ between the trees of `old` and `new` (no rename detection), read
+    /// only where their trees differ.
     fn changes(&self, old: Oid, new: Oid) -> Result<Vec<Change>> {
-        let what = || format!("cannot diff {old}..{new} in {}", self.path.display());
         let (a, b) = self.trees_of(old, new)?;
-        let diff = self
-            .repo
-            .diff_tree_to_tree(Some(&a), Some(&b), None)
-            .ctx(what)?;
-        let side = |f: git2::DiffFile<'_>| {
-            f.exists()
-                .then(|| match f.mode() {
-                    FileMode::BlobGroupWritable => (f.id(), BLOB),
-                    m => (f.id(), i32::from(m)),
-                })
-                .filter(|(_, m)| *m != i32::from(FileMode::Tree))
-        };
-        let mut out = Vec::new();
-        for d in diff.deltas() {
-            if d.status() == Delta::Unmodified {
-                continue;
-            }
-            let Some(path) = d.new_file().path().or(d.old_file().path()) else {
-                continue;
-            };
-            out.push(Change {
-                path: path.to_path_buf(),
-                old: side(d.old_file()),
-                new: side(d.new_file()),
-            });
-        }
-        Ok(out)
+        super::tree_diff::tree_changes(&self.repo, &a, &b)
+            .ctx(|| format!("cannot diff {old}..{new} in {}", self.path.display()))
     }
 }

@@ -18,6 +18,7 @@ mod follow_main;
 mod keep;
 mod merge;
 mod merged;
+mod tree_diff;
 mod tree_update;
 mod worktree;
 

@@ -200,9 +200,7 @@ fn set_entries(
 fn is_new(index: &git2::Index, changes: &[Change], want: i64) -> bool {
     index.len() as i64 == want
         && changes.iter().all(|c| {
-            let now = index
-                .get_path(&c.path, 0)
-                .map(|e| (e.id, e.mode as i32));
+            let now = index.get_path(&c.path, 0).map(|e| (e.id, e.mode as i32));
             now == c.new
         })
 }

@@ -82,6 +82,7 @@ impl Target {
                 )));
             }
         }
+        *self.checked.borrow_mut() = trees;
         Ok(None)
     }
 
@@ -139,7 +140,12 @@ impl Target {
         let changes = self.changes(old, new)?;
         let (old_tree, new_tree) = self.trees_of(old, new)?;
         let mut first = Some(after_first);
+        let mut checked = self.checked.take();
         for t in self.trees_on(&self.main_ref())? {
+            let t = match checked.iter().position(|c| c.path == t.path) {
+                Some(i) => checked.swap_remove(i),
+                None => t,
+            };
             follow_tree(
                 &t,
                 &changes,

@@ -91,6 +91,10 @@ pub struct Target {
     repo: Repository,
     path: PathBuf,
     main: String,
+    /// The working trees with main checked out that [`Target::check_main_trees`] found clean,
+    /// their index read: [`Target::follow_main`] of the same decision takes them (the index is
+    /// read again only if its file changed since), so the user's index is parsed once.
+    checked: std::cell::RefCell<Vec<worktree::WorkTree>>,
 }
 
 /// Attach a human-readable context (naming the repo / branch) to a libgit2 error.
@@ -161,6 +165,7 @@ impl Target {
             repo,
             path: path.to_path_buf(),
             main: main.to_string(),
+            checked: std::cell::RefCell::new(Vec::new()),
         })
     }
 

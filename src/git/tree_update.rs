@@ -67,6 +67,9 @@ pub(super) fn follow_tree(
     }
     let what = || format!("cannot read the index of {}", t.path.display());
     let mut index = t.repo.index().ctx(what)?;
+    // A handle kept since the check holds the index as it was read then: read it again if its
+    // file changed since.
+    index.read(false).ctx(what)?;
     let index_tree = index.write_tree_to(&t.repo).ctx(what)?;
     if index_tree != old_tree.id() && index_tree != new_tree.id() {
         notes.push(format!(

@@ -12,9 +12,8 @@ use std::time::SystemTime;
 
 use git2::{Oid, Tree};
 
-use super::tree_update::{
-    Change, GITLINK, OnDisk, follow_tree, local_changes, on_disk, only_tracked,
-};
+use super::local_changes::local_changes;
+use super::tree_update::{Change, GITLINK, OnDisk, follow_tree, on_disk, only_tracked};
 use super::{Ctx, Result, Target, msg};
 use crate::proc::held_open;
 

@@ -16,6 +16,7 @@ mod effect;
 mod fix_merge;
 mod follow_main;
 mod keep;
+mod local_changes;
 mod merge;
 mod merged;
 mod tree_diff;

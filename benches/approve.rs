@@ -7,6 +7,12 @@
 //! queue, log, branch delete, the checked-out main brought along); `brl queue approve` as a user
 //! runs it (process start and config load included); `git merge --no-ff -q`.
 //!
+//! A train: five branches (each changing 5 files of its own directory, main moved meanwhile)
+//! approved one by one with `decision::approve`, against `train::run` of the same five in one go
+//! (it also merges each into the current main in memory and runs the configured checks — here
+//! none — in its own re-check worktree). Both bring the user's checked-out main along per merge,
+//! only the files that merge changes; the merges computed are counted (`brl::git::merges_made`).
+//!
 //! `cargo bench --bench approve`; `BRL_BENCH_RUNS=N` changes the number of runs (default 10).
 
 use std::path::{Path, PathBuf};
@@ -20,6 +26,8 @@ use brl::store::queue::{Queue, QueueEntry, Status};
 const FILES: usize = 10_000;
 const DIRS: usize = 100;
 const BRANCH: &str = "brl/s1/bench";
+/// The train's length.
+const TRAIN: usize = 5;
 
 fn git(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
@@ -35,9 +43,8 @@ fn git(dir: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
-/// `<dir>/app` (10,000 files, main checked out, a branch and a moved main) and `<dir>/home`.
-fn template(dir: &Path) {
-    let repo = dir.join("app");
+/// 10,000 files in 100 directories, committed on `main` (checked out).
+fn files(repo: &Path) {
     for d in 0..DIRS {
         let sub = repo.join(format!("src/m{d:03}"));
         std::fs::create_dir_all(&sub).expect("mkdir");
@@ -49,13 +56,29 @@ fn template(dir: &Path) {
             .expect("write");
         }
     }
-    git(&repo, &["init", "-q", "-b", "main"]);
-    git(&repo, &["config", "user.name", "Bench"]);
-    git(&repo, &["config", "user.email", "bench@example.invalid"]);
+    git(repo, &["init", "-q", "-b", "main"]);
+    git(repo, &["config", "user.name", "Bench"]);
+    git(repo, &["config", "user.email", "bench@example.invalid"]);
     // No background gc racing the copies; packed at the end, like a real repository.
-    git(&repo, &["config", "gc.auto", "0"]);
-    git(&repo, &["add", "-A"]);
-    git(&repo, &["commit", "-q", "-m", "initial"]);
+    git(repo, &["config", "gc.auto", "0"]);
+    git(repo, &["add", "-A"]);
+    git(repo, &["commit", "-q", "-m", "initial"]);
+}
+
+/// Main moves (5 files of `src/m050`) after the branches left; then packed like a real repository.
+fn move_main(repo: &Path) {
+    for f in 0..5 {
+        let p = repo.join(format!("src/m050/f{f:03}.rs"));
+        std::fs::write(&p, format!("pub fn f{f}() -> u32 {{ {f} * 2 }}\n")).expect("write");
+    }
+    git(repo, &["commit", "-q", "-am", "main moved"]);
+    git(repo, &["gc", "-q"]);
+}
+
+/// `<dir>/app` (10,000 files, main checked out, a branch and a moved main) and `<dir>/home`.
+fn template(dir: &Path) {
+    let repo = dir.join("app");
+    files(&repo);
     let base = git(&repo, &["rev-parse", "HEAD"]);
     git(&repo, &["checkout", "-q", "-b", BRANCH]);
     for f in 0..5 {
@@ -65,12 +88,38 @@ fn template(dir: &Path) {
     git(&repo, &["commit", "-q", "-am", "the branch's change"]);
     let head = git(&repo, &["rev-parse", "HEAD"]);
     git(&repo, &["checkout", "-q", "main"]);
-    for f in 0..5 {
-        let p = repo.join(format!("src/m050/f{f:03}.rs"));
-        std::fs::write(&p, format!("pub fn f{f}() -> u32 {{ {f} * 2 }}\n")).expect("write");
+    move_main(&repo);
+    home_with(dir, &[(BRANCH.to_string(), base, head)]);
+}
+
+/// The same repository with [`TRAIN`] branches, branch k changing 5 files of `src/m00k`.
+fn train_template(dir: &Path) -> Vec<String> {
+    let repo = dir.join("app");
+    files(&repo);
+    let base = git(&repo, &["rev-parse", "HEAD"]);
+    let mut pending = Vec::new();
+    for k in 1..=TRAIN {
+        let branch = format!("brl/s{k}/bench");
+        git(&repo, &["checkout", "-q", "-b", &branch, "main"]);
+        for f in 0..5 {
+            let p = repo.join(format!("src/m{k:03}/f{f:03}.rs"));
+            std::fs::write(&p, format!("pub fn f{f}() -> u32 {{ {f} + {k} }}\n")).expect("write");
+        }
+        git(&repo, &["commit", "-q", "-am", "a branch's change"]);
+        pending.push((
+            branch.clone(),
+            base.clone(),
+            git(&repo, &["rev-parse", "HEAD"]),
+        ));
     }
-    git(&repo, &["commit", "-q", "-am", "main moved"]);
-    git(&repo, &["gc", "-q"]);
+    git(&repo, &["checkout", "-q", "main"]);
+    move_main(&repo);
+    home_with(dir, &pending);
+    pending.into_iter().map(|(b, _, _)| b).collect()
+}
+
+/// `<dir>/home` with its config and one pending entry per (branch, base, head).
+fn home_with(dir: &Path, pending: &[(String, String, String)]) {
     let home = dir.join("home");
     std::fs::create_dir_all(&home).expect("mkdir");
     std::fs::write(
@@ -79,17 +128,23 @@ fn template(dir: &Path) {
     )
     .expect("config");
     let queue = Queue::new(&Home::new(&home).queue_path());
+    for (branch, base, head) in pending {
+        add(&queue, branch, base, head);
+    }
+}
+
+fn add(queue: &Queue, branch: &str, base: &str, head: &str) {
     queue
         .add(QueueEntry {
-            branch: BRANCH.into(),
-            session: "s1".into(),
+            branch: branch.into(),
+            session: branch.split('/').nth(1).unwrap_or("s1").into(),
             status: Status::Pending,
             created: chrono::Utc::now(),
             before: Counts::default(),
             after: Counts::default(),
             reason: "bench".into(),
-            base,
-            head,
+            base: base.into(),
+            head: head.into(),
             commits: 1,
             subject: "the branch's change".into(),
             decided: None,
@@ -198,5 +253,50 @@ fn main() {
         "ratio brl/git: in-process {:.2}x, as a command {:.2}x",
         l / g,
         c / g
+    );
+    train(root.path(), runs);
+}
+
+/// [`TRAIN`] approves one by one against one train of the same branches.
+fn train(root: &Path, runs: usize) {
+    let tpl = root.join("train-template");
+    let branches = train_template(&tpl);
+    let (mut singles, mut trains) = (Vec::new(), Vec::new());
+    let (mut single_merges, mut train_merges) = (0, 0);
+    for i in 0..runs {
+        let d = fresh(&tpl, root, 1000 + 2 * i);
+        let home = Home::new(&d.join("home"));
+        let config = home.load_config().expect("config");
+        let made = brl::git::merges_made();
+        let t = Instant::now();
+        for b in &branches {
+            let a = brl::decision::approve(&home, &config, b, "bench").expect("approve");
+            assert!(matches!(a, brl::decision::Approval::Merged { .. }), "{a:?}");
+        }
+        singles.push(t.elapsed());
+        single_merges = brl::git::merges_made() - made;
+        assert_eq!(git(&d.join("app"), &["status", "--porcelain"]), "");
+
+        let d = fresh(&tpl, root, 1000 + 2 * i + 1);
+        let home = Home::new(&d.join("home"));
+        let config = home.load_config().expect("config");
+        let made = brl::git::merges_made();
+        let t = Instant::now();
+        let report = brl::jobs::review::train::run(&home, &config, &branches, "bench", false)
+            .expect("train");
+        trains.push(t.elapsed());
+        train_merges = brl::git::merges_made() - made;
+        assert!(report.complete(), "{:?}", report.lines());
+        assert_eq!(git(&d.join("app"), &["status", "--porcelain"]), "");
+        for k in 0..2 {
+            let _ = std::fs::remove_dir_all(root.join(format!("run{}", 1000 + 2 * i + k)));
+        }
+    }
+    println!("{TRAIN} non-fast-forward branches, {FILES} files, main checked out:");
+    let s = stats(&format!("{TRAIN} x decision::approve"), singles);
+    let t = stats("train::run (no checks)", trains);
+    println!(
+        "train/singles {:.2}x; merges computed: {single_merges} one by one, {train_merges} by the train",
+        t / s
     );
 }

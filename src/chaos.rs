@@ -32,6 +32,9 @@ pub const POINTS: &[&str] = &[
     // Reject.
     "reject:after-journal",
     "reject:after-delete",
+    // Collecting a host's records (src/hosts/collect.rs).
+    "collect:after-fetch", // the chunk's kept branches fetched, nothing queued or appended yet
+    "collect:after-append", // an entry appended to the central log, the cursor not yet saved
 ];
 
 fn wanted() -> &'static [String] {

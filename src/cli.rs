@@ -121,6 +121,9 @@ pub enum Command {
     /// Ask the control room over HTTP (its `[server] listen`, the token from `[server] token_env`).
     #[command(subcommand)]
     Trigger(crate::cmd::trigger::TriggerCommand),
+    /// The machines that run more sessions over SSH (`[[hosts]]` in brl.toml): list them, check what each lacks, set them up.
+    #[command(subcommand)]
+    Hosts(HostsCommand),
     /// Copy stdin to a bounded log file (what `tmux pipe-pane` runs for each session's pane.log).
     #[command(hide = true)]
     PaneLog {
@@ -259,6 +262,29 @@ pub enum QueueCommand {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum HostsCommand {
+    /// List the hosts: name, SSH destination, sessions, brl's directory there.
+    List,
+    /// Say for each host what is missing or wrong (ssh, tmux ≥ 3.2, git, brl of this version, free disk, the clone, the home, the agent's program), each with its fix. Changes nothing. Exit 1 when a host is not ready.
+    Check {
+        /// Only this host.
+        name: Option<String>,
+    },
+    /// One collection pass over every host (what the control room does every `[tmux] check_secs`): new log entries, kept branches and task results come home exactly once, and main is pushed to each host. Exit 1 when a host could not be collected.
+    #[command(hide = true)]
+    Collect {
+        /// Only this host.
+        #[arg(long, value_name = "NAME")]
+        host: Option<String>,
+    },
+    /// Fix what can be fixed, idempotently: copy this brl to the host, make the clone of the target repository over git+ssh (main pushed from here), write the host's home. Installs no system packages (it says which are missing). Exit 1 when a host is not ready afterwards.
+    Setup {
+        /// Only this host.
+        name: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum TaskCommand {
     /// Queue a task; each grant takes the oldest ready one. Refused past `[tasks] max_pending` pending tasks, or when a pending task has the same title.
     Add {
@@ -308,6 +334,13 @@ fn parse_agent(name: &str) -> Result<PresetKind, String> {
 /// `brl remote …`: run on a host by the control room (see `crate::hosts::remote_ops`).
 #[derive(Debug, Subcommand)]
 pub enum RemoteCommand {
+    /// Print a JSON header line, then this home's experiment log from byte `--from` up to the end of the last complete line within `--max-bytes` (a torn last line is never sent).
+    Log {
+        #[arg(long, value_name = "OFFSET")]
+        from: u64,
+        #[arg(long, value_name = "N", default_value_t = crate::hosts::chunk::DEFAULT_MAX_BYTES)]
+        max_bytes: u64,
+    },
     /// Every session's control file, whether its worker lives, and this host's memory.
     Snapshot,
     /// Give a session one cycle (with a task claimed by the control room), unless it holds one.

@@ -222,6 +222,14 @@ heartbeat_secs = 3600
 # bot_token_env = "BRL_TELEGRAM_TOKEN"
 # chat_id = "-1001234567890"
 # api_base = "https://api.telegram.org"
+# The chat is also a remote: /status /queue /diff 3 /approve 3 /reject 3 why /task … /review
+# /standup /doctor /pause [s1] /resume [s1] /help, from `chat_id` only; /approve and /reject ask
+# for a `yes` first. Every command is a `command` entry in the experiment log.
+# commands = true
+# allow_decisions = true          # false: /approve and /reject are refused
+# allowed_users = [123456789]     # Telegram user ids; empty: anyone in the chat
+# task_tier = "proposed"          # or "auto_safe"
+# max_commands_per_minute = 20
 
 [review]
 # The automated review (`cto_review`): each pending branch is re-checked against the current main

@@ -11,6 +11,7 @@
 pub mod agent;
 pub mod agents;
 pub mod chaos;
+pub mod chat;
 pub mod checks;
 pub mod cli;
 pub mod cmd;

@@ -12,7 +12,18 @@ use std::time::{Duration, Instant};
 use approve_support::*;
 use common::git;
 
-fn approve_killed_at(point: &str, moved: bool, expect_merged: bool) {
+/// What the next command finds after a kill at a point.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum After {
+    /// Nothing journaled yet (only an unreferenced merge commit exists): nothing to recover.
+    Nothing,
+    /// Journaled, main not moved: recovery undoes it.
+    Undone,
+    /// Main moved: recovery finishes it.
+    Finished,
+}
+
+fn approve_killed_at(point: &str, moved: bool, after: After) {
     let (w, branch) = setup(moved);
     let old = git(&w.repo, &["rev-parse", "main"]);
     let tip = git(&w.repo, &["rev-parse", &branch]);
@@ -20,9 +31,18 @@ fn approve_killed_at(point: &str, moved: bool, expect_merged: bool) {
     let (code, _, err) = w.run(&["queue", "list"]);
     assert_eq!(code, 0, "{err}");
     let ctx = format!("killed at {point} (main moved: {moved}); recovery said: {err}");
-    let verb = if expect_merged { "finished" } else { "undid" };
-    assert!(err.contains(verb) && err.contains(&branch), "{ctx}");
-    assert_eq!(w.entries("decision_recovered").len(), 1, "{ctx}");
+    let expect_merged = after == After::Finished;
+    match after {
+        After::Nothing => {
+            assert!(!err.contains(&branch), "{ctx}");
+            assert!(w.entries("decision_recovered").is_empty(), "{ctx}");
+        }
+        After::Undone | After::Finished => {
+            let verb = if expect_merged { "finished" } else { "undid" };
+            assert!(err.contains(verb) && err.contains(&branch), "{ctx}");
+            assert_eq!(w.entries("decision_recovered").len(), 1, "{ctx}");
+        }
+    }
     let merged = assert_approve_consistent(&w, &branch, &old, &tip, &ctx);
     assert_eq!(merged, expect_merged, "{ctx}");
     // The working tree is exactly main's.
@@ -46,27 +66,29 @@ fn approve_killed_at(point: &str, moved: bool, expect_merged: bool) {
     assert_eq!(decisions(&w, &branch).len(), 1, "{ctx}");
 }
 
-const APPROVE_POINTS: &[(&str, bool)] = &[
-    ("approve:after-journal", false),
-    ("approve:after-merge-commit", false),
-    ("approve:after-ref", true),
-    ("approve:after-queue", true),
-    ("approve:after-log", true),
-    ("approve:inside-checkout", true),
-    ("approve:after-checkout", true),
+/// In the order an approve passes them: the merge commit is made (and the checked-out main
+/// checked) before the one journal write.
+const APPROVE_POINTS: &[(&str, After)] = &[
+    ("approve:after-merge-commit", After::Nothing),
+    ("approve:after-journal", After::Undone),
+    ("approve:after-ref", After::Finished),
+    ("approve:after-queue", After::Finished),
+    ("approve:after-log", After::Finished),
+    ("approve:inside-checkout", After::Finished),
+    ("approve:after-checkout", After::Finished),
 ];
 
 #[test]
 fn approve_killed_at_every_point_fast_forward() {
-    for (point, merged) in APPROVE_POINTS {
-        approve_killed_at(point, false, *merged);
+    for (point, after) in APPROVE_POINTS {
+        approve_killed_at(point, false, *after);
     }
 }
 
 #[test]
 fn approve_killed_at_every_point_merge_commit() {
-    for (point, merged) in APPROVE_POINTS {
-        approve_killed_at(point, true, *merged);
+    for (point, after) in APPROVE_POINTS {
+        approve_killed_at(point, true, *after);
     }
 }
 

@@ -7,7 +7,6 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use brl::config::HostConfig;
@@ -19,41 +18,21 @@ use common::room::{Room, Server, wait_for};
 use common::sshd::Sshd;
 use common::{World, agent, git};
 
-/// A host's brl by hand, as `brl hosts setup` will make it: `D/repo` cloned from the control
-/// host's repository, `D/bin/brl` this build's binary, `D/home/brl.toml` with `host = "<name>"`.
-fn provision(h: &HostConfig, repo: &Path) -> PathBuf {
-    let p = host_paths(h);
-    std::fs::create_dir_all(p.bin.parent().expect("bin dir")).expect("mkdir");
-    std::fs::create_dir_all(&p.home).expect("mkdir");
-    let out = Command::new("git")
-        .args(["clone", "-q"])
-        .arg(repo)
-        .arg(&p.repo)
-        .output()
-        .expect("git clone");
-    assert!(out.status.success(), "{out:?}");
-    git(&p.repo, &["config", "user.name", "Host"]);
-    git(&p.repo, &["config", "user.email", "host@example.invalid"]);
-    git(
-        &p.repo,
-        &["config", "receive.denyCurrentBranch", "updateInstead"],
-    );
-    std::fs::copy(assert_cmd::cargo::cargo_bin("brl"), &p.bin).expect("copy brl");
-    let w = World {
-        dir: tempfile::tempdir().expect("tempdir"),
-        repo: p.repo.clone(),
-        home: p.home.clone(),
-    };
-    w.write_config(
-        h.sessions as usize,
-        &agent("host_fix.sh"),
-        60,
-        "[server]\nenabled = false\n",
-    );
-    let cfg = p.home.join("brl.toml");
-    let text = std::fs::read_to_string(&cfg).expect("read");
-    std::fs::write(&cfg, format!("host = \"{}\"\n{text}", h.name)).expect("write");
-    p.home
+/// The hosts made ready by the real `brl hosts setup` (brl copied over ssh, the clone made with
+/// git over ssh, the host's home written); the clone gets a committer identity, as a user's
+/// host has one. Returns each host's home.
+fn set_up(w: &World, hosts: &[&HostConfig]) -> Vec<PathBuf> {
+    let (code, out, err) = w.run(&["hosts", "setup"]);
+    assert_eq!(code, 0, "{out}{err}");
+    hosts
+        .iter()
+        .map(|h| {
+            let p = host_paths(h);
+            git(&p.repo, &["config", "user.name", "Host"]);
+            git(&p.repo, &["config", "user.email", "host@example.invalid"]);
+            p.home
+        })
+        .collect()
 }
 
 /// The tagged panes of a host's tmux, listed over ssh: (session tag, dead).
@@ -107,13 +86,13 @@ fn workers_live_on_their_hosts_and_grants_follow_reachability() {
     // The scheduler's interval is an hour: the hosts' sessions are read at every tmux check
     // (every second here), so their grants never wait for the interval.
     let extra = format!(
-        "[scheduler]\ninterval_secs = 3600\n\n{}\n{}",
+        "[scheduler]\ninterval_secs = 3600\n\n[review]\nmax_pending = 0\n\n{}\n{}",
         a.host_toml(2),
         b.host_toml(2)
     );
     let mut room = Room::new(1, &agent("fix_one.sh"), &extra);
-    let home_a = provision(&ha, &room.w.repo);
-    let home_b = provision(&hb, &room.w.repo);
+    let homes = set_up(&room.w, &[&ha, &hb]);
+    let (home_a, home_b) = (homes[0].clone(), homes[1].clone());
     // Only the tmux servers this test's hosts run, killed by their sockets when the test ends.
     let _servers = (Server(tmux_socket(&ha)), Server(tmux_socket(&hb)));
     // The test looks at the hosts over its own ssh masters (named after another home), so its
@@ -149,11 +128,22 @@ fn workers_live_on_their_hosts_and_grants_follow_reachability() {
             .any(|e| e["session"] == "a-s1" && e["data"]["host"] == "a"),
         "{created:?}"
     );
-    // The host's branches stay on the host (H2 brings them home): none in the local repo.
-    assert!(room.w.branches().iter().all(|b| b.starts_with("brl/s1/")));
+    // A host's branch reaches the control repo only on its way into the review queue.
+    let queued: Vec<String> = room
+        .w
+        .queue()
+        .iter()
+        .filter_map(|q| q["branch"].as_str().map(str::to_string))
+        .collect();
+    for b in room.w.branches() {
+        assert!(
+            b.starts_with("brl/s1/") || queued.contains(&b),
+            "{b} came home unqueued"
+        );
+    }
 
-    // A task is claimed centrally, rides in a host's grant, and is settled here from the host's
-    // report of the cycle (the host's worker cannot reach the central queue).
+    // A task is claimed centrally, rides in a host's grant, and is settled here when the cycle's
+    // record comes home (the host's worker cannot reach the central queue).
     let (code, _, err) = room.w.run(&["pause", "s1"]);
     assert_eq!(code, 0, "{err}");
     let (code, _, err) = room.w.run(&["task", "add", "fix an error on a host"]);
@@ -175,9 +165,15 @@ fn workers_live_on_their_hosts_and_grants_follow_reachability() {
         branch.starts_with("brl/a-s") || branch.starts_with("brl/b-s"),
         "{done}"
     );
-    let settled = room.entries("task_settled");
+    // Settled by the collector from the cycle's own record, come home once with its host.
+    let settled: Vec<serde_json::Value> = room
+        .entries("ralph_cycle")
+        .into_iter()
+        .filter(|e| e["data"]["task_id"] == done["id"] && !e["data"]["host"].is_null())
+        .collect();
     assert_eq!(settled.len(), 1, "{settled:?}");
-    assert_eq!(settled[0]["data"]["how"], "finished");
+    assert_eq!(settled[0]["data"]["task_state"], "done", "{settled:?}");
+    assert!(room.entries("task_settled").is_empty(), "no grant was lost");
     let (code, _, err) = room.w.run(&["resume", "s1"]);
     assert_eq!(code, 0, "{err}");
 
@@ -303,6 +299,51 @@ fn workers_live_on_their_hosts_and_grants_follow_reachability() {
     if let Some(mut c) = room.child.take() {
         let st = c.wait().expect("wait");
         assert!(st.success(), "{st:?}");
+    }
+    // With the fleet stopped, one last collection brings the rest home: every cycle the hosts'
+    // sessions ran is in the central log exactly once, with its host, and each kept branch is in
+    // the control repo at the kept commit and in the review queue.
+    let (code, out, err) = room.w.run(&["hosts", "collect"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let central = room.entries("ralph_cycle");
+    let queue = room.w.queue();
+    for (name, home) in [("a", &home_a), ("b", &home_b)] {
+        let mine: Vec<serde_json::Value> =
+            std::fs::read_to_string(home.join("logs/experiment-log.jsonl"))
+                .unwrap_or_default()
+                .lines()
+                .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+                .filter(|v| v["type"] == "ralph_cycle")
+                .collect();
+        assert!(
+            mine.len() >= 4,
+            "both of {name}'s sessions cycled: {}",
+            mine.len()
+        );
+        for c in &mine {
+            let id = &c["data"]["cycle_id"];
+            let here: Vec<&serde_json::Value> = central
+                .iter()
+                .filter(|e| &e["data"]["cycle_id"] == id)
+                .collect();
+            assert_eq!(
+                here.len(),
+                1,
+                "{name}'s cycle {id} is in the central log once"
+            );
+            assert_eq!(here[0]["data"]["host"], name);
+            if c["data"]["outcome"] == "kept" {
+                let branch = c["data"]["branch"].as_str().expect("branch");
+                assert_eq!(
+                    git(
+                        &room.w.repo,
+                        &["rev-parse", &format!("refs/heads/{branch}")]
+                    ),
+                    c["data"]["head"].as_str().expect("head")
+                );
+                assert_eq!(queue.iter().filter(|q| q["branch"] == branch).count(), 1);
+            }
+        }
     }
     ssh_a.close();
     ssh_b.close();

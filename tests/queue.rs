@@ -118,18 +118,37 @@ fn conflict_changes_nothing_and_names_the_files() {
 #[test]
 fn dirty_checked_out_main_refuses_and_keeps_the_edit() {
     let (w, branch) = with_pending();
-    std::fs::write(w.repo.join("tests.txt"), "PASS a\nmy unsaved work\n").expect("write");
+    // f1.txt is the file the branch changes: an uncommitted edit of it refuses the approval.
+    let mine = "ok line\nERR one\nERR two\nmy unsaved work\n";
+    std::fs::write(w.repo.join("f1.txt"), mine).expect("write");
     let main_before = git(&w.repo, &["rev-parse", "main"]);
     let (code, _, err) = w.run(&["queue", "approve", &branch]);
     assert_eq!(code, 1, "{err}");
-    assert!(err.contains("uncommitted"), "{err}");
+    assert!(
+        err.contains("uncommitted") && err.contains("f1.txt"),
+        "{err}"
+    );
     assert_eq!(git(&w.repo, &["rev-parse", "main"]), main_before);
+    assert_eq!(
+        std::fs::read_to_string(w.repo.join("f1.txt")).expect("read"),
+        mine
+    );
+    assert_eq!(w.queue()[0]["status"], "pending");
+    assert_eq!(w.branches(), vec![branch.clone()]);
+
+    // An uncommitted edit of a file the branch does not change is not in the way (as with
+    // `git merge`): approved, and the edit is still there, still uncommitted.
+    git(&w.repo, &["checkout", "--", "f1.txt"]);
+    std::fs::write(w.repo.join("tests.txt"), "PASS a\nmy unsaved work\n").expect("write");
+    let (code, out, err) = w.run(&["queue", "approve", &branch]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_ne!(git(&w.repo, &["rev-parse", "main"]), main_before);
     assert_eq!(
         std::fs::read_to_string(w.repo.join("tests.txt")).expect("read"),
         "PASS a\nmy unsaved work\n"
     );
-    assert_eq!(w.queue()[0]["status"], "pending");
-    assert_eq!(w.branches(), vec![branch]);
+    assert_eq!(git(&w.repo, &["status", "--porcelain"]), "M tests.txt");
+    assert_eq!(w.queue()[0]["status"], "approved");
 }
 
 #[test]

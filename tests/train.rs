@@ -177,3 +177,32 @@ fn a_train_killed_between_two_merges_loses_nothing() {
     assert_eq!(status(&w, &b[3])["status"], "approved");
     assert_eq!(failures_on_main(&w), 0);
 }
+
+/// With no check configured the train is its merges: all five reach main, the user's checked-out
+/// main follows (clean, every file there), and no re-check worktree is ever checked out.
+#[test]
+fn a_train_without_checks_merges_and_checks_nothing_out() {
+    let (w, b) = five();
+    let text = std::fs::read_to_string(w.home.join("brl.toml")).expect("config");
+    let start = text.find("[checks.typecheck]").expect("checks");
+    let end = text.find("[worker]").expect("worker");
+    let text = format!("{}{}", &text[..start], &text[end..]);
+    std::fs::write(w.home.join("brl.toml"), text).expect("config");
+    let args: Vec<&str> = ["queue", "approve"]
+        .into_iter()
+        .chain(b.iter().map(String::as_str))
+        .collect();
+    let (code, out, err) = w.run(&args);
+    assert_eq!(code, 0, "{out}{err}");
+    for branch in &b {
+        assert_eq!(status(&w, branch)["status"], "approved", "{out}");
+    }
+    for i in 1..=5 {
+        assert!(w.repo.join(format!("mark{i}.txt")).exists(), "mark{i}");
+    }
+    assert_eq!(git(&w.repo, &["status", "--porcelain"]), "");
+    assert!(
+        !w.home.join("worktrees/_review").exists(),
+        "a re-check worktree was made"
+    );
+}

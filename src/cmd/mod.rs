@@ -5,6 +5,8 @@ mod control;
 mod dashboard;
 mod demo;
 mod fix;
+mod hosts;
+mod hosts_collect;
 mod init;
 mod jobs;
 mod log;
@@ -126,6 +128,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Checks { json } => checks::run(&home, json),
         Command::Trigger(t) => trigger::run(&home, t),
         Command::Remote(op) => remote::run_host_op(&home, op),
+        Command::Hosts(h) => hosts::run(&home, h),
         Command::PaneLog { path, max_bytes } => {
             crate::tmux::pane_log::copy_bounded(std::io::stdin().lock(), &path, max_bytes)?;
             Ok(0)

@@ -1,5 +1,9 @@
-//! `brl remote …`: the operations the control room runs on a host, in the host's home, over
-//! ssh. Each prints one JSON document on stdout (see [`crate::hosts::remote_ops`]).
+//! `brl remote …`: the operations the control room runs on a host, in the host's home
+//! (`<dir>/bin/brl --home <dir>/home remote <op>`), over ssh. Each prints one document on stdout
+//! for the control room to read (see [`crate::hosts::remote_ops`], [`crate::hosts::chunk`]);
+//! errors go to stderr with exit 1 like any command.
+
+use std::io::Write;
 
 use crate::cli::RemoteCommand;
 use crate::home::Home;
@@ -7,10 +11,11 @@ use crate::hosts::remote_ops;
 use crate::scheduler::MemoryReader;
 use crate::store::control::GrantTask;
 
-/// `snapshot`, `grant`, `take-back`.
+/// `log`, `snapshot`, `grant`, `take-back`.
 pub fn run_host_op(home: &Home, op: RemoteCommand) -> anyhow::Result<i32> {
     let config = home.load_config()?;
     let doc = match op {
+        RemoteCommand::Log { from, max_bytes } => return log(home, from, max_bytes),
         RemoteCommand::Snapshot => serde_json::to_value(remote_ops::snapshot(
             home,
             &config,
@@ -38,5 +43,16 @@ pub fn run_host_op(home: &Home, op: RemoteCommand) -> anyhow::Result<i32> {
         }
     };
     println!("{doc}");
+    Ok(0)
+}
+
+/// The host's experiment log from `from`: a header line, then whole lines only.
+fn log(home: &Home, from: u64, max_bytes: u64) -> anyhow::Result<i32> {
+    let (header, bytes) = crate::hosts::chunk::read(&home.log_path(), from, max_bytes)?;
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer(&mut out, &header)?;
+    out.write_all(b"\n")?;
+    out.write_all(&bytes)?;
+    out.flush()?;
     Ok(0)
 }

@@ -425,19 +425,30 @@ pub(super) fn line_of(text: &str, offset: usize) -> usize {
 }
 
 /// The `[table]` that holds `offset` (its header line counts as inside it); "" at the top level.
+/// An array of tables is named with its index, as the validation names it: `hosts[1]`.
 fn table_at(text: &str, offset: usize) -> String {
     let end = offset.min(text.len());
     let line_start = text[..end].rfind('\n').map(|i| i + 1).unwrap_or(0);
     let line_end = text[line_start..]
         .find('\n')
         .map_or(text.len(), |i| line_start + i);
-    text[..line_end]
+    let headers: Vec<&str> = text[..line_end]
         .lines()
-        .rev()
         .map(str::trim)
-        .find(|l| l.starts_with('[') && l.ends_with(']'))
-        .map(|l| l.trim_matches(|c| c == '[' || c == ']').trim().to_string())
-        .unwrap_or_default()
+        .filter(|l| l.starts_with('[') && l.ends_with(']'))
+        .collect();
+    let Some(last) = headers.last() else {
+        return String::new();
+    };
+    let name = last
+        .trim_matches(|c| c == '[' || c == ']')
+        .trim()
+        .to_string();
+    if last.starts_with("[[") {
+        let index = headers.iter().filter(|h| **h == *last).count() - 1;
+        return format!("{name}[{index}]");
+    }
+    name
 }
 
 /// The dotted key at `offset`: the `[table]` header above it plus the key on its line (a comment

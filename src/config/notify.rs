@@ -44,6 +44,23 @@ pub struct TelegramConfig {
     /// The Bot API's address (tests point it at a local server).
     #[serde(default = "default_api_base")]
     pub api_base: String,
+    /// Take commands from the chat (`/status`, `/queue`, `/approve 3` …): the control room
+    /// long-polls the Bot API's getUpdates. `false`: notifications only.
+    #[serde(default = "yes")]
+    pub commands: bool,
+    /// May `/approve` and `/reject` from the chat decide (each after a `yes`)? `false` refuses them.
+    #[serde(default = "yes")]
+    pub allow_decisions: bool,
+    /// Telegram user ids whose commands are taken; empty: anyone in `chat_id`.
+    #[serde(default)]
+    pub allowed_users: Vec<i64>,
+    /// The tier of a task queued with `/task`: `proposed` (runs once approved) or `auto_safe`.
+    #[serde(default = "default_task_tier")]
+    pub task_tier: String,
+    /// Commands taken per sender per minute; past it the rest of the minute is ignored (one
+    /// answer says so).
+    #[serde(default = "default_commands_per_minute")]
+    pub max_commands_per_minute: u32,
 }
 
 /// An invalid `[notify]` key: where it is, what is wrong, the fix.
@@ -146,6 +163,25 @@ impl NotifyConfig {
                     "set the chat to write to: its number (e.g. -1001234567890) or \"@channelname\"",
                 ));
             }
+            if !matches!(t.task_tier.as_str(), "proposed" | "auto_safe") {
+                return Err(problem(
+                    "notify.telegram.task_tier",
+                    places("task_tier"),
+                    format!("`{}` is not a task tier", t.task_tier),
+                    "use \"proposed\" (a task from the chat runs once approved; the default) or \"auto_safe\"",
+                ));
+            }
+            if !(1..=600).contains(&t.max_commands_per_minute) {
+                return Err(problem(
+                    "notify.telegram.max_commands_per_minute",
+                    places("max_commands_per_minute"),
+                    format!(
+                        "{} commands a minute is not a rate limit",
+                        t.max_commands_per_minute
+                    ),
+                    "use a number from 1 to 600 (the default is 20); set commands = false to take no commands",
+                ));
+            }
             if let Err((message, fix)) = check_url(&t.api_base) {
                 return Err(problem(
                     "notify.telegram.api_base",
@@ -218,6 +254,18 @@ fn string_or_integer<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error
 
 fn default_heartbeat() -> u64 {
     3600
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn default_task_tier() -> String {
+    "proposed".into()
+}
+
+fn default_commands_per_minute() -> u32 {
+    20
 }
 
 fn default_api_base() -> String {
@@ -303,6 +351,29 @@ mod tests {
         assert!(m.contains("notify.command"), "{m}");
         let m = parse("[notify]\nwebhok = \"http://x\"\n").expect_err("typo");
         assert!(m.contains("unknown field"), "{m}");
+        let m =
+            parse("[notify.telegram]\nbot_token_env = \"T\"\nchat_id = 1\ntask_tier = \"now\"\n")
+                .expect_err("tier");
+        assert!(
+            m.contains("notify.telegram.task_tier") && m.contains("proposed"),
+            "{m}"
+        );
+        let m = parse(
+            "[notify.telegram]\nbot_token_env = \"T\"\nchat_id = 1\nmax_commands_per_minute = 0\n",
+        )
+        .expect_err("rate");
+        assert!(
+            m.contains("max_commands_per_minute") && m.contains("600"),
+            "{m}"
+        );
+        let c = parse("[notify.telegram]\nbot_token_env = \"T\"\nchat_id = 1\nallowed_users = [42]\nallow_decisions = false\n")
+            .expect("valid");
+        let t = c.notify.telegram.expect("telegram");
+        assert!(t.commands && !t.allow_decisions && t.allowed_users == vec![42]);
+        assert_eq!(
+            (t.task_tier.as_str(), t.max_commands_per_minute),
+            ("proposed", 20)
+        );
         let m = parse(
             "[notify.telegram]\nbot_token_env = \"A B\"\nchat_id = 1\napi_base = \"http://x\"\n",
         )

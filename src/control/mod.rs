@@ -4,7 +4,9 @@
 //!
 //! Steady state, whatever the number of sessions: one `list-panes` every `[tmux] check_secs`, a
 //! scheduling pass when a control file changes (a worker became idle) and every
-//! `[scheduler] interval_secs`; nothing polls per pane, nothing captures pane output.
+//! `[scheduler] interval_secs`; nothing polls per pane, nothing captures pane output. With
+//! `[[hosts]]`, one collection pass per host every `[tmux] check_secs` on its own thread (one ssh
+//! command per host when nothing is new).
 
 pub mod fleet;
 pub mod ops;
@@ -106,6 +108,11 @@ pub fn run(home: &Home, opts: &Options, stop: &AtomicBool) -> anyhow::Result<()>
     let server = start_server(home, &config, &cancel)?;
     // Notifications ([notify]): a thread following the experiment log; see crate::notify.
     let notifier = crate::notify::spawn(home, &config);
+    // Commands from the Telegram chat ([notify.telegram] commands); see crate::chat.
+    let chat = crate::chat::spawn(home);
+    // Hosts ([[hosts]]): their records, kept branches and task results come home on a thread of
+    // their own every `[tmux] check_secs`; see crate::hosts::collect.
+    let collector = crate::hosts::collector::Collector::spawn(home, &config);
 
     schedule::release_orphan_tasks(home, &config);
     let first = fleet
@@ -203,6 +210,9 @@ pub fn run(home: &Home, opts: &Options, stop: &AtomicBool) -> anyhow::Result<()>
     timers.stop(Duration::from_secs(5));
     // At most ~1 s: queued notifications are dropped, a send in flight is abandoned.
     notifier.stop();
+    chat.stop();
+    // A pass in flight is safe to cut at any step (the central append is its commit point).
+    collector.stop(Duration::from_secs(3));
     if let Some(h) = server {
         let _ = h.join();
     }

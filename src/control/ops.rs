@@ -18,6 +18,8 @@ pub enum By {
     Cli,
     Http,
     Dashboard,
+    /// A chat command (Telegram; `crate::chat`).
+    Telegram,
 }
 
 impl By {
@@ -26,6 +28,7 @@ impl By {
             By::Cli => "cli",
             By::Http => "http",
             By::Dashboard => "dashboard",
+            By::Telegram => "telegram",
         }
     }
 }

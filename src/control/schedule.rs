@@ -131,7 +131,7 @@ impl Scheduler {
                 }
             }
         }
-        let gates = self.host_views(home, config, hosts, due, now, &mut views, &mut out);
+        let gates = self.host_views(home, hosts, due, now, &mut views, &mut out);
         let idle: BTreeSet<String> = views
             .iter()
             .filter(|v| v.alive && v.idle && !v.paused)

@@ -20,11 +20,9 @@ impl Scheduler {
     /// On a due pass each host is asked once (`brl remote snapshot`; the control room also asks
     /// at each tmux check); for each new snapshot, a dead worker's grant there is taken back (its
     /// task returns to the central queue) and the tasks its cycles ran are settled.
-    #[allow(clippy::too_many_arguments)]
     pub(super) fn host_views(
         &mut self,
         home: &Home,
-        config: &Config,
         hosts: &mut [HostRoom],
         due: bool,
         now: chrono::DateTime<Utc>,
@@ -42,7 +40,7 @@ impl Scheduler {
                 continue;
             };
             if fresh {
-                settle_tasks(home, config, room.name(), &snap);
+                settle_tasks(home, room.name(), &snap);
             }
             let names = room.config.session_names();
             for rs in &snap.sessions {
@@ -146,12 +144,11 @@ impl Scheduler {
     }
 }
 
-/// The central tasks running on this host's sessions whose grant the host no longer holds: the
-/// cycle that ran one ended (its session's last cycle is newer than the claim) — kept → done,
-/// interrupted or rate-limited → back to the queue uncounted, else one failed attempt — or the
-/// grant never reached the host (back to the queue). The host's worker cannot do this: the task
-/// queue lives here. Times compare the host's clock with this one's: keep them in sync (NTP).
-pub fn settle_tasks(home: &Home, config: &Config, host: &str, snap: &Snapshot) {
+/// The central tasks running on this host's sessions whose grant never reached the host (it holds
+/// no grant with the task and ran no cycle since the claim): back to the queue. A task whose cycle
+/// ran is settled by the collector from the cycle's record. Times compare the host's clock with
+/// this one's: keep them in sync (NTP).
+pub fn settle_tasks(home: &Home, host: &str, snap: &Snapshot) {
     let tasks = Tasks::new(&home.tasks_path());
     let Ok(list) = tasks.load() else { return };
     for t in list.iter().filter(|t| t.state == TaskState::Running) {
@@ -171,29 +168,19 @@ pub fn settle_tasks(home: &Home, config: &Config, host: &str, snap: &Snapshot) {
         if holds {
             continue;
         }
-        let (what, result) = match c.last.as_ref().filter(|l| l.at >= t.updated) {
-            Some(l) if l.outcome == "interrupted" || l.outcome == "rate_limited" => (
-                "released",
-                tasks.release(t.id, &format!("its cycle on host {host}: {}", l.reason)),
+        // A cycle ran with it: the collector settles the task from that cycle's own record when
+        // it comes home (hosts::arrive::settle_task), exactly once. What is left here is a grant
+        // that never reached the host.
+        if c.last.as_ref().is_some_and(|l| l.at >= t.updated) {
+            continue;
+        }
+        let (what, result) = (
+            "released",
+            tasks.release(
+                t.id,
+                &format!("host {host} holds no grant for it and ran no cycle with it"),
             ),
-            Some(l) => (
-                "finished",
-                tasks.finish(
-                    t.id,
-                    l.outcome == "kept",
-                    &l.branch,
-                    &l.reason,
-                    config.scheduler.max_attempts.get(),
-                ),
-            ),
-            None => (
-                "released",
-                tasks.release(
-                    t.id,
-                    &format!("host {host} holds no grant for it and ran no cycle with it"),
-                ),
-            ),
-        };
+        );
         match result {
             Ok(done) => append(
                 home,

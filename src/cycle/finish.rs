@@ -150,6 +150,15 @@ impl Cycle<'_> {
             return;
         };
         let tasks = Tasks::new(&self.home.tasks_path());
+        // In a host's own home the task was claimed by the control room, in its task queue: it
+        // settles the task when it collects this cycle's entry (`hosts::collect`).
+        if self.config.host.is_some()
+            && tasks
+                .load()
+                .is_ok_and(|list| !list.iter().any(|t| t.id == id))
+        {
+            return;
+        }
         let result = match outcome {
             // Not the task's fault: back to the queue, uncounted.
             Outcome::Interrupted | Outcome::RateLimited => tasks.release(id, reason),

@@ -2,15 +2,19 @@
 //!
 //! Each decision is a journaled transaction (`store::journal`), one at a time per home under the
 //! flock `logs/locks/approve.lock`:
-//! - approve: journal → (merge commit, unreferenced) → journal the result → move main by
-//!   compare-and-swap, touching no working tree → queue entry → log entry → delete the branch →
-//!   bring a checked-out clean main along (resumable) → remove the journal;
+//! - approve: (merge commit, unreferenced; the checked-out main checked where the merge changes
+//!   it) → journal the result, once → move main by compare-and-swap, touching no working tree →
+//!   queue entry → log entry → delete the branch → bring the checked-out main along, only the
+//!   files the merge changes (resumable) → remove the journal;
 //! - reject: journal → delete the branch → queue entry → log entry → remove the journal.
 //!
 //! Killed at any instant, the next brl command ([`recover_pending`]) finishes the decision from
 //! the journal, or undoes it when main never moved. Every decision has an id, kept in the journal
-//! and in its `review_decision` log entry, so it is logged exactly once. A dirty checked-out main
-//! refuses before anything changes.
+//! and in its `review_decision` log entry, so it is logged exactly once. A checked-out main with
+//! staged changes, or uncommitted changes to a file the merge changes, refuses before anything is
+//! journaled. Nothing before the journal changes anything but git's object store (an unreferenced
+//! merge commit a death leaves is garbage for `git gc`), so one journal write (plus its removal)
+//! is the whole protocol's cost: two `fsync`s.
 
 mod approval;
 mod recover;
@@ -138,8 +142,39 @@ pub fn approve_with(
     let tip = target.branch_tip(branch)?;
     let old = target.main_commit()?;
     let plan = target.plan_merge(branch, tip, old)?;
-    // A checked-out main that is dirty (or has files in the way) is refused below, once the new
-    // main is known and before main moves: one status of the user's checkout, not two.
+    let mut conflict_files = Vec::new();
+    let new = match plan {
+        MergePlan::AlreadyMerged => None,
+        MergePlan::FastForward => Some(tip),
+        MergePlan::MergeCommit => match target.approval_merge_commit(branch, old, tip)? {
+            Ok(c) => Some(c),
+            Err(files) => {
+                conflict_files = files;
+                None
+            }
+        },
+    };
+    // The merge commit exists (unreferenced, nothing journaled, main not moved).
+    chaos::point("approve:after-merge-commit");
+    if let Some(new) = new
+        && plan == MergePlan::MergeCommit
+        && target.same_tree(new, old)?
+    {
+        // Main got the change since the sweep: never an empty merge commit.
+        let why = format!(
+            "merging it into {} would change nothing: its change is already there",
+            config.main
+        );
+        supersede::close(home, &queue, &target, branch, tip, old, &why)?;
+        return Ok(Approval::Superseded { why });
+    }
+    // A checked-out main with staged changes, an uncommitted change to a file the merge changes
+    // or a file in the way refuses here, before anything is journaled or moved.
+    if let Some(new) = new
+        && let Some(reason) = target.check_main_trees(old, new)?
+    {
+        return refused(home, branch, by, reason);
+    }
     let journal = Journal::new(home);
     let mut rec = Record {
         version: JOURNAL_VERSION,
@@ -151,16 +186,23 @@ pub fn approve_with(
         started: Utc::now(),
         tip: Some(tip.to_string()),
         old_main: Some(old.to_string()),
-        new_main: None,
+        new_main: new.map(|n| n.to_string()),
         result: match plan {
+            _ if !conflict_files.is_empty() => "conflict",
             MergePlan::AlreadyMerged => "already_merged",
             MergePlan::FastForward => "fast_forward",
             MergePlan::MergeCommit => "merge_commit",
         }
         .to_string(),
-        conflict_files: Vec::new(),
-        reason: None,
-        step: Step::Started,
+        reason: (!conflict_files.is_empty()).then(|| {
+            format!(
+                "conflicts with {} in {}",
+                config.main,
+                conflict_files.join(", ")
+            )
+        }),
+        conflict_files,
+        step: Step::Prepared,
         checkout_started: None,
         log_offset: log_len(home),
         forced,
@@ -173,53 +215,6 @@ pub fn approve_with(
         let _ = journal.remove(&rec.id);
         e
     };
-    let new = match plan {
-        MergePlan::AlreadyMerged => None,
-        MergePlan::FastForward => Some(tip),
-        MergePlan::MergeCommit => match target.approval_merge_commit(branch, old, tip) {
-            Ok(Ok(c)) => Some(c),
-            Ok(Err(files)) => {
-                rec.reason = Some(format!(
-                    "conflicts with {} in {}",
-                    config.main,
-                    files.join(", ")
-                ));
-                rec.result = "conflict".into();
-                rec.conflict_files = files;
-                None
-            }
-            Err(e) => return Err(abandon(e.into())),
-        },
-    };
-    chaos::point("approve:after-merge-commit");
-    if let Some(new) = new
-        && plan == MergePlan::MergeCommit
-        && target.same_tree(new, old)?
-    {
-        // Main got the change since the sweep: never an empty merge commit.
-        let _ = journal.remove(&rec.id);
-        let why = format!(
-            "merging it into {} would change nothing: its change is already there",
-            config.main
-        );
-        supersede::close(home, &queue, &target, branch, tip, old, &why)?;
-        return Ok(Approval::Superseded { why });
-    }
-    if let Some(new) = new {
-        match target.check_main_trees(old, new) {
-            Ok(None) => {}
-            Ok(Some(reason)) => {
-                let _ = journal.remove(&rec.id);
-                return refused(home, branch, by, reason);
-            }
-            Err(e) => return Err(abandon(e.into())),
-        }
-    }
-    rec.new_main = new.map(|n| n.to_string());
-    rec.step = Step::Prepared;
-    if let Err(e) = journal.write(&rec) {
-        return Err(abandon(anyhow::anyhow!("{e}; nothing was merged")));
-    }
     if let Some(new) = new {
         let log = format!("brl: approve {branch}");
         if let Err(e) = target.move_main(old, new, &log) {

@@ -11,7 +11,7 @@ use serde_json::json;
 use crate::chaos;
 use crate::git::Target;
 use crate::home::Home;
-use crate::store::journal::{Journal, Op, Record, Step};
+use crate::store::journal::{Journal, Op, Record};
 use crate::store::log::{self, Entry};
 use crate::store::queue::{Queue, QueueError, Status};
 
@@ -37,14 +37,13 @@ pub(super) fn finish(
                 notes.extend(delete_approved_branch(target, rec));
             }
             if let (Some(old), Some(new)) = (oid(&rec.old_main)?, oid(&rec.new_main)?) {
-                if rec.step != Step::Checkout {
-                    rec.step = Step::Checkout;
-                    rec.checkout_started = Some(Utc::now());
-                    journal.write(rec)?;
-                }
+                // No journal write for this step (it would cost two fsyncs): every step before is
+                // idempotent and recovery tells from main whether it moved. A lock file of the
+                // user's index written since the decision was journaled and held open by nobody
+                // is a leftover of this update (a journal of an older brl may carry the instant
+                // the update began; it is the narrower one).
                 let since = recovering
-                    .then_some(rec.checkout_started)
-                    .flatten()
+                    .then(|| rec.checkout_started.unwrap_or(rec.started))
                     .map(|t| SystemTime::from(t) - Duration::from_secs(2));
                 let mut inside = || chaos::point("approve:inside-checkout");
                 notes.extend(target.follow_main(old, new, since, &mut inside)?);

@@ -57,21 +57,10 @@ impl Target {
         let tree = if self.repo.graph_descendant_of(tip, main).ctx(what)? {
             theirs.tree_id()
         } else {
-            let mut index = self.repo.merge_commits(&ours, &theirs, None).ctx(what)?;
-            if index.has_conflicts() {
-                let mut files = Vec::new();
-                for c in index.conflicts().ctx(what)? {
-                    let c = c.ctx(what)?;
-                    if let Some(e) = c.our.or(c.their).or(c.ancestor) {
-                        let p = String::from_utf8_lossy(&e.path).into_owned();
-                        if !files.contains(&p) {
-                            files.push(p);
-                        }
-                    }
-                }
-                return Ok(Effect::Conflict { files });
+            match self.merged_tree(&ours, &theirs, &what)? {
+                Ok(tree) => tree,
+                Err(files) => return Ok(Effect::Conflict { files }),
             }
-            index.write_tree_to(&self.repo).ctx(what)?
         };
         Ok(if tree == ours.tree_id() {
             Effect::Nothing
@@ -132,6 +121,15 @@ impl Target {
             .ctx(what)?;
         let mut opts = DiffOptions::new();
         opts.context_lines(0);
+        // Only the changed files' paths: libgit2 then loads only the trees on their way, not
+        // every tree of the repository (the same deltas, so the same patch id and hunks).
+        let changed = super::tree_diff::tree_changes(&self.repo, &old, &new).ctx(what)?;
+        if !changed.is_empty() {
+            opts.disable_pathspec_match(true);
+            for c in &changed {
+                opts.pathspec(c.path.as_os_str());
+            }
+        }
         let diff = self
             .repo
             .diff_tree_to_tree(Some(&old), Some(&new), Some(&mut opts))

@@ -10,23 +10,30 @@
 
 use std::time::SystemTime;
 
-use git2::{Delta, FileMode, Oid, Tree};
+use git2::{Oid, Tree};
 
-use super::tree_update::{BLOB, Change, GITLINK, OnDisk, follow_tree, on_disk, only_tracked};
+use super::local_changes::local_changes;
+use super::tree_update::{Change, GITLINK, OnDisk, follow_tree, on_disk, only_tracked};
 use super::{Ctx, Result, Target, msg};
 use crate::proc::held_open;
 
 impl Target {
     /// Why main's checked-out working trees cannot follow main from `old` to `new`, if they
-    /// cannot: uncommitted changes, an operation in progress, or untracked/ignored files where
-    /// the new tree puts files. Changes nothing.
+    /// cannot: an operation in progress, staged changes, uncommitted changes to a file the move
+    /// changes, or untracked/ignored files where the new tree puts files. Changes nothing.
+    ///
+    /// Proportional to the change, not to the repository: only the files that differ between the
+    /// two trees are looked at (and hashed), like `git merge`; an uncommitted edit of any other
+    /// file is not in the way — it is left as it is and stays uncommitted on the new main.
     pub fn check_main_trees(&self, old: Oid, new: Oid) -> Result<Option<String>> {
         let trees = self.trees_on(&self.main_ref())?;
         if trees.is_empty() {
             return Ok(None);
         }
+        let (old_tree, _) = self.trees_of(old, new)?;
+        let changes = self.changes(old, new)?;
         for t in &trees {
-            if let Some(why) = super::merge::dirty_reason(t)? {
+            if let Some(why) = local_changes(t, &old_tree, &changes)? {
                 return Ok(Some(format!(
                     "'{}' is checked out in {} and {why}; nothing was changed — commit or \
                      stash there first, then approve again",
@@ -35,8 +42,6 @@ impl Target {
                 )));
             }
         }
-        let (old_tree, _) = self.trees_of(old, new)?;
-        let changes = self.changes(old, new)?;
         for t in &trees {
             let mut in_the_way = Vec::new();
             for c in changes.iter().filter(|c| c.old.is_none()) {
@@ -76,6 +81,7 @@ impl Target {
                 )));
             }
         }
+        *self.checked.borrow_mut() = trees;
         Ok(None)
     }
 
@@ -133,7 +139,12 @@ impl Target {
         let changes = self.changes(old, new)?;
         let (old_tree, new_tree) = self.trees_of(old, new)?;
         let mut first = Some(after_first);
+        let mut checked = self.checked.take();
         for t in self.trees_on(&self.main_ref())? {
+            let t = match checked.iter().position(|c| c.path == t.path) {
+                Some(i) => checked.swap_remove(i),
+                None => t,
+            };
             follow_tree(
                 &t,
                 &changes,
@@ -217,36 +228,11 @@ impl Target {
         Ok((tree(old)?, tree(new)?))
     }
 
-    /// The files that differ between the trees of `old` and `new` (no rename detection).
+    /// The files that differ between the trees of `old` and `new` (no rename detection), read
+    /// only where their trees differ.
     fn changes(&self, old: Oid, new: Oid) -> Result<Vec<Change>> {
-        let what = || format!("cannot diff {old}..{new} in {}", self.path.display());
         let (a, b) = self.trees_of(old, new)?;
-        let diff = self
-            .repo
-            .diff_tree_to_tree(Some(&a), Some(&b), None)
-            .ctx(what)?;
-        let side = |f: git2::DiffFile<'_>| {
-            f.exists()
-                .then(|| match f.mode() {
-                    FileMode::BlobGroupWritable => (f.id(), BLOB),
-                    m => (f.id(), i32::from(m)),
-                })
-                .filter(|(_, m)| *m != i32::from(FileMode::Tree))
-        };
-        let mut out = Vec::new();
-        for d in diff.deltas() {
-            if d.status() == Delta::Unmodified {
-                continue;
-            }
-            let Some(path) = d.new_file().path().or(d.old_file().path()) else {
-                continue;
-            };
-            out.push(Change {
-                path: path.to_path_buf(),
-                old: side(d.old_file()),
-                new: side(d.new_file()),
-            });
-        }
-        Ok(out)
+        super::tree_diff::tree_changes(&self.repo, &a, &b)
+            .ctx(|| format!("cannot diff {old}..{new} in {}", self.path.display()))
     }
 }

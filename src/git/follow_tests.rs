@@ -112,7 +112,10 @@ fn a_tree_whose_index_changed_since_is_left_alone() {
     let (branch, _) = fx.session(&t, "ix", &[("a.txt", "agent\n")]);
     let old = t.main_commit().unwrap();
     let new = t.branch_tip(&branch).unwrap();
+    // Checked clean (the check keeps its handle on the index for the update)...
+    assert_eq!(t.check_main_trees(old, new).unwrap(), None);
     t.move_main(old, new, "test").unwrap();
+    // ...then the user stages something: the update reads the index again and sees it.
     write(&repo, "staged.txt", "the user staged this\n");
     git(&repo, &["add", "staged.txt"]);
     let notes = t.follow_main(old, new, None, &mut || {}).unwrap();

@@ -1,9 +1,8 @@
 //! Reviewing and approving a branch: its diff against main, and merging it into main without
 //! touching any working tree (except keeping a clean checked-out main in step).
 
-use git2::{Diff, DiffFormat, ErrorCode, Oid, RepositoryState, StatusOptions};
+use git2::{Diff, DiffFormat, ErrorCode, Oid};
 
-use super::worktree::WorkTree;
 use super::{Ctx, MergeOutcome, MergePlan, Result, Target, Trial, msg, signature};
 
 impl Target {
@@ -189,21 +188,10 @@ impl Target {
     ) -> Result<std::result::Result<Oid, Vec<String>>> {
         let ours = self.repo.find_commit(ours).ctx(what)?;
         let theirs = self.repo.find_commit(theirs).ctx(what)?;
-        let mut index = self.repo.merge_commits(&ours, &theirs, None).ctx(what)?;
-        if index.has_conflicts() {
-            let mut files = Vec::new();
-            for c in index.conflicts().ctx(what)? {
-                let c = c.ctx(what)?;
-                if let Some(e) = c.our.or(c.their).or(c.ancestor) {
-                    let p = String::from_utf8_lossy(&e.path).into_owned();
-                    if !files.contains(&p) {
-                        files.push(p);
-                    }
-                }
-            }
-            return Ok(Err(files));
-        }
-        let tree_id = index.write_tree_to(&self.repo).ctx(what)?;
+        let tree_id = match self.merged_tree(&ours, &theirs, what)? {
+            Ok(tree) => tree,
+            Err(files) => return Ok(Err(files)),
+        };
         let tree = self.repo.find_tree(tree_id).ctx(what)?;
         let sig = signature(&self.repo)?;
         let id = self
@@ -276,38 +264,4 @@ impl Target {
         }
         Ok(None)
     }
-}
-
-/// Why this working tree must not be updated, if it must not.
-pub(super) fn dirty_reason(t: &WorkTree) -> Result<Option<String>> {
-    let state = t.repo.state();
-    if state != RepositoryState::Clean {
-        return Ok(Some(format!("has an operation in progress ({state:?})")));
-    }
-    let mut opts = StatusOptions::new();
-    opts.include_untracked(false)
-        .include_ignored(false)
-        .exclude_submodules(true);
-    let st = t
-        .repo
-        .statuses(Some(&mut opts))
-        .ctx(|| format!("cannot read the status of {}", t.path.display()))?;
-    let paths: Vec<String> = st
-        .iter()
-        .filter(|e| !e.status().is_wt_new() && !e.status().is_ignored())
-        .map(|e| String::from_utf8_lossy(e.path_bytes()).into_owned())
-        .collect();
-    if paths.is_empty() {
-        return Ok(None);
-    }
-    let shown: Vec<&str> = paths.iter().take(5).map(String::as_str).collect();
-    let more = if paths.len() > 5 {
-        format!(" and {} more", paths.len() - 5)
-    } else {
-        String::new()
-    };
-    Ok(Some(format!(
-        "has uncommitted changes to tracked files ({}{more})",
-        shown.join(", ")
-    )))
 }

@@ -115,14 +115,21 @@ fn merge_into_dirty_checked_out_main_is_refused() {
     let fx = Fx::new();
     let repo = fx.repo();
     let t = fx.target();
-    let (branch, _) = fx.session(&t, "dy", &[("dy.txt", "dy\n")]);
+    let (branch, _) = fx.session(
+        &t,
+        "dy",
+        &[("a.txt", "one\nTWO\nthree\n"), ("dy.txt", "dy\n")],
+    );
     let old = t.main_commit().unwrap();
+    // An uncommitted edit of a file the merge changes.
     write(&repo, "a.txt", "uncommitted user edit\n");
     let MergeOutcome::Refused { reason } = t.merge_into_main(&branch).unwrap() else {
         panic!("expected Refused")
     };
     assert!(
-        reason.contains("a.txt") && reason.contains("nothing was changed"),
+        reason.contains("uncommitted changes")
+            && reason.contains("(a.txt)")
+            && reason.contains("nothing was changed"),
         "{reason}"
     );
     assert!(reason.contains(&repo.display().to_string()), "{reason}");
@@ -138,6 +145,61 @@ fn merge_into_dirty_checked_out_main_is_refused() {
     ));
     assert_eq!(t.main_commit().unwrap(), old);
     assert_eq!(status(&repo), "M  a.txt\n");
+
+    // Deleting a file the merge changes is a change of the user's as well.
+    git(&repo, &["reset", "-q", "--hard"]);
+    std::fs::remove_file(repo.join("a.txt")).unwrap();
+    let MergeOutcome::Refused { reason } = t.merge_into_main(&branch).unwrap() else {
+        panic!("expected Refused")
+    };
+    assert!(reason.contains("(a.txt)"), "{reason}");
+    assert_eq!(status(&repo), " D a.txt\n");
+
+    // A staged change of a file the merge does not touch refuses as well (like `git merge`):
+    // the index is brought along only from the old main's tree.
+    git(&repo, &["checkout", "-q", "--", "a.txt"]);
+    write(&repo, "src/lib.txt", "staged\n");
+    git(&repo, &["add", "src/lib.txt"]);
+    let MergeOutcome::Refused { reason } = t.merge_into_main(&branch).unwrap() else {
+        panic!("expected Refused")
+    };
+    assert!(
+        reason.contains("staged") && reason.contains("src/lib.txt"),
+        "{reason}"
+    );
+    assert_eq!(t.main_commit().unwrap(), old);
+}
+
+#[test]
+fn an_unstaged_edit_of_a_file_the_merge_leaves_survives_it() {
+    let fx = Fx::new();
+    let repo = fx.repo();
+    let t = fx.target();
+    let (branch, _) = fx.session(
+        &t,
+        "ue",
+        &[("a.txt", "one\nTWO\nthree\n"), ("ue.txt", "ue\n")],
+    );
+    write(&repo, "user.txt", "user\n");
+    git(&repo, &["add", "user.txt"]);
+    git(&repo, &["commit", "-q", "-m", "user work"]);
+    let old = t.main_commit().unwrap();
+    write(&repo, "src/lib.txt", "my unsaved work\n");
+    let MergeOutcome::MergeCommit { new_main } = t.merge_into_main(&branch).unwrap() else {
+        panic!("expected a merge commit")
+    };
+    assert_ne!(new_main, old);
+    assert_eq!(rev(&repo, "HEAD"), new_main.to_string());
+    assert_eq!(read(&repo, "a.txt"), "one\nTWO\nthree\n");
+    assert_eq!(read(&repo, "ue.txt"), "ue\n");
+    assert_eq!(
+        read(&repo, "src/lib.txt"),
+        "my unsaved work\n",
+        "the edit is kept"
+    );
+    // Still an uncommitted edit on the new main, the rest clean and the index the new tree.
+    assert_eq!(status(&repo), " M src/lib.txt\n");
+    assert_eq!(git(&repo, &["diff", "--cached", "--name-only"]), "");
 }
 
 #[test]

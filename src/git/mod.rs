@@ -16,7 +16,10 @@ mod effect;
 mod fix_merge;
 mod follow_main;
 mod keep;
+mod local_changes;
 mod merge;
+mod merged;
+mod tree_diff;
 mod tree_update;
 mod worktree;
 
@@ -32,6 +35,7 @@ pub use commit::{commit_all, commit_all_except};
 pub use effect::{Effect, Shape};
 pub use fix_merge::{FixStart, merge_for_fix};
 pub use keep::{DISCARDED_PREFIX, discarded_ref};
+pub use merged::merges_made;
 
 #[derive(Debug, thiserror::Error)]
 pub enum GitError {
@@ -88,6 +92,10 @@ pub struct Target {
     repo: Repository,
     path: PathBuf,
     main: String,
+    /// The working trees with main checked out that [`Target::check_main_trees`] found clean,
+    /// their index read: [`Target::follow_main`] of the same decision takes them (the index is
+    /// read again only if its file changed since), so the user's index is parsed once.
+    checked: std::cell::RefCell<Vec<worktree::WorkTree>>,
 }
 
 /// Attach a human-readable context (naming the repo / branch) to a libgit2 error.
@@ -158,6 +166,7 @@ impl Target {
             repo,
             path: path.to_path_buf(),
             main: main.to_string(),
+            checked: std::cell::RefCell::new(Vec::new()),
         })
     }
 

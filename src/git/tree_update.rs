@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use git2::{ObjectType, Oid, Tree};
+use git2::{IndexEntry, IndexTime, ObjectType, Oid, Tree};
 
 use super::worktree::WorkTree;
 use super::{Ctx, GitError, Result, msg};
@@ -67,6 +67,9 @@ pub(super) fn follow_tree(
     }
     let what = || format!("cannot read the index of {}", t.path.display());
     let mut index = t.repo.index().ctx(what)?;
+    // A handle kept since the check holds the index as it was read then: read it again if its
+    // file changed since.
+    index.read(false).ctx(what)?;
     let index_tree = index.write_tree_to(&t.repo).ctx(what)?;
     if index_tree != old_tree.id() && index_tree != new_tree.id() {
         notes.push(format!(
@@ -120,10 +123,27 @@ pub(super) fn follow_tree(
         }
     }
     let what = || format!("cannot write the index of {}", t.path.display());
-    index.read_tree(new_tree).ctx(what)?;
-    for p in done {
-        if t.path.join(p).symlink_metadata().is_ok() {
-            index.add_path(p).ctx(what)?;
+    // The entries the new tree will have: as many as now, give or take the change's additions
+    // and deletions (none when the index is the new tree already: a rerun).
+    let mut want = index.len() as i64;
+    if index_tree == old_tree.id() {
+        for c in changes {
+            want += i64::from(c.new.is_some()) - i64::from(c.old.is_some());
+        }
+    }
+    set_entries(t, &mut index, changes, &done).ctx(what)?;
+    if !is_new(&index, changes, want) {
+        // Never expected (the index was the old tree and took every change); the whole-tree way
+        // is right whatever happened, at the cost of reading every entry and tree.
+        tracing::warn!(
+            "the index of {} did not come out as the new tree; rebuilt from it",
+            t.path.display()
+        );
+        index.read_tree(new_tree).ctx(what)?;
+        for p in &done {
+            if t.path.join(p).symlink_metadata().is_ok() {
+                index.add_path(p).ctx(what)?;
+            }
         }
     }
     index.write().ctx(what)?;
@@ -136,6 +156,56 @@ pub(super) fn follow_tree(
         ));
     }
     Ok(())
+}
+
+/// The index entries of the changed paths become the new tree's (deletions first, so a file can
+/// become a directory): a file written (or found with the new content) is added with its stat
+/// data; any other (the user's, a submodule) gets the new blob with no stat data, so git
+/// compares its content. Every other entry is left as it is.
+fn set_entries(
+    t: &WorkTree,
+    index: &mut git2::Index,
+    changes: &[Change],
+    done: &[&Path],
+) -> std::result::Result<(), git2::Error> {
+    for c in changes.iter().filter(|c| c.new.is_none()) {
+        index.remove_path(&c.path)?;
+    }
+    for c in changes {
+        let Some((id, mode)) = c.new else { continue };
+        if mode != GITLINK
+            && done.contains(&c.path.as_path())
+            && t.path.join(&c.path).symlink_metadata().is_ok()
+        {
+            index.add_path(&c.path)?;
+            continue;
+        }
+        let path = c.path.as_os_str().as_encoded_bytes().to_vec();
+        index.add(&IndexEntry {
+            ctime: IndexTime::new(0, 0),
+            mtime: IndexTime::new(0, 0),
+            dev: 0,
+            ino: 0,
+            mode: mode as u32,
+            uid: 0,
+            gid: 0,
+            file_size: 0,
+            id,
+            flags: path.len().min(0xfff) as u16,
+            flags_extended: 0,
+            path,
+        })?;
+    }
+    Ok(())
+}
+
+/// The index has the new side of every change and `want` entries (so nothing else went).
+fn is_new(index: &git2::Index, changes: &[Change], want: i64) -> bool {
+    index.len() as i64 == want
+        && changes.iter().all(|c| {
+            let now = index.get_path(&c.path, 0).map(|e| (e.id, e.mode as i32));
+            now == c.new
+        })
 }
 
 enum WriteError {

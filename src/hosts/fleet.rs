@@ -313,7 +313,7 @@ impl HostRoom {
             self.log(
                 "host_reachable",
                 None,
-                json!({"host": self.name(), "unreachable_secs": down_secs}),
+                json!({"host": self.name(), "down_secs": down_secs}),
             );
             self.save();
         }

@@ -9,8 +9,8 @@ use crate::config::{Config, HostConfig};
 use crate::home::{Home, short_hash};
 use crate::tmux::Tmux;
 
-/// Where brl lives on a host with `dir = D`: `D/bin/brl`, `D/repo`, `D/home`.
-/// (The integrator swaps this for `hosts::layout::Layout` when provisioning lands.)
+/// Where brl lives on a host with `dir = D`: `D/bin/brl`, `D/repo`, `D/home` ([`super::Layout`]
+/// as paths).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HostPaths {
     pub bin: PathBuf,
@@ -19,11 +19,11 @@ pub struct HostPaths {
 }
 
 pub fn host_paths(h: &HostConfig) -> HostPaths {
-    let d = PathBuf::from(&h.dir);
+    let l = super::Layout::of(h);
     HostPaths {
-        bin: d.join("bin").join("brl"),
-        repo: d.join("repo"),
-        home: d.join("home"),
+        bin: l.bin.into(),
+        repo: l.repo.into(),
+        home: l.home.into(),
     }
 }
 

@@ -17,7 +17,8 @@ const MAX_LINE: usize = 200;
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Event {
     /// `kept`, `review_decision`, `budget_reached`, `worker_died`, `session_blocked`,
-    /// `control_room_crashed`, `meeting`, `doctor`, `agent_limited` or `heartbeat`.
+    /// `control_room_crashed`, `meeting`, `doctor`, `agent_limited`, `host_unreachable`,
+    /// `host_reachable` or `heartbeat`.
     pub event: String,
     /// When it happened (the log entry's time; now for a heartbeat).
     pub ts: DateTime<Utc>,
@@ -77,6 +78,26 @@ pub fn from_entry(e: &Entry, home: &str) -> Option<Event> {
                 cut(s("message"))
             );
             Some(Event::new("agent_limited", e, home, text, d.clone()))
+        }
+        "host_unreachable" => {
+            let text = format!(
+                "host {} is unreachable: {} — its sessions go on there if it is up; their results come home when it is back",
+                s("host"),
+                cut(s("error").lines().next().unwrap_or(""))
+            );
+            Some(Event::new("host_unreachable", e, home, text, d.clone()))
+        }
+        "host_reachable" => {
+            let down = d
+                .get("down_secs")
+                .and_then(Value::as_i64)
+                .map(|n| format!(" after {} min", (n + 59) / 60))
+                .unwrap_or_default();
+            let text = format!(
+                "host {} is reachable again{down}; its results are being collected",
+                s("host")
+            );
+            Some(Event::new("host_reachable", e, home, text, d.clone()))
         }
         "session_blocked" => {
             let who = e.session.as_deref().unwrap_or("a session");
@@ -150,6 +171,19 @@ pub fn from_entry(e: &Entry, home: &str) -> Option<Event> {
             Some(Event::new("doctor", e, home, text, data))
         }
         _ => None,
+    }
+}
+
+/// Put branch number `n` on a `kept` or `review_decision` event: `b3 ` before its text, the
+/// commands that act on it after a kept one, and `number` in its data.
+pub fn with_number(ev: &mut Event, n: u64) {
+    ev.text = format!("b{n} {}", ev.text);
+    if ev.event == "kept" {
+        ev.text
+            .push_str(&format!("\n/diff {n} · /approve {n} · /reject {n}"));
+    }
+    if let Some(d) = ev.data.as_object_mut() {
+        d.insert("number".into(), json!(n));
     }
 }
 

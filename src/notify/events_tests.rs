@@ -284,3 +284,28 @@ fn an_agent_limit_says_which_agent_and_until_when() {
     );
     assert!(t.contains("backs off"), "{t}");
 }
+
+#[test]
+fn a_host_going_down_and_coming_back_is_said() {
+    let t = text(
+        "host_unreachable",
+        None,
+        json!({"host": "box1", "error": "host `box1` is unreachable (me@box1): Connection refused\n  fix: check"}),
+    );
+    assert!(
+        t.starts_with(
+            "host box1 is unreachable: host `box1` is unreachable (me@box1): Connection refused —"
+        ),
+        "{t}"
+    );
+    assert!(!t.contains("fix:"), "one line of the error: {t}");
+    let t = text(
+        "host_reachable",
+        None,
+        json!({"host": "box1", "down_secs": 3600}),
+    );
+    assert_eq!(
+        t,
+        "host box1 is reachable again after 60 min; its results are being collected"
+    );
+}

@@ -44,8 +44,20 @@ impl Period {
     }
 }
 
+/// Branches the heartbeat lists as waiting for a decision.
+const WAITING_SHOWN: usize = 8;
+
+/// An open review queue entry, with its number (the one `/queue` shows).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Waiting {
+    pub number: u64,
+    pub branch: String,
+    pub status: &'static str,
+    pub subject: String,
+}
+
 /// What the heartbeat reads from the files at its time.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Look {
     pub sessions: usize,
     /// Workers holding their life lock.
@@ -53,6 +65,8 @@ pub struct Look {
     /// Review queue entries `pending` and `conflict`.
     pub pending: usize,
     pub conflict: usize,
+    /// The open entries, numbered, in queue order.
+    pub waiting: Vec<Waiting>,
 }
 
 /// "heartbeat, last hour: 3 of 3 sessions alive, 7 kept, 4 discarded, 2 waiting for review".
@@ -104,6 +118,28 @@ pub fn heartbeat(
     if !more.is_empty() {
         text.push_str("; ");
         text.push_str(&more.join(", "));
+    }
+    if !look.waiting.is_empty() {
+        text.push_str("\nwaiting for a decision:");
+        for w in look.waiting.iter().take(WAITING_SHOWN) {
+            let status = if w.status == "pending" {
+                String::new()
+            } else {
+                format!(" [{}]", w.status)
+            };
+            let subject: String = w.subject.chars().take(60).collect();
+            text.push_str(&format!(
+                "\nb{} {}{status} \"{subject}\"",
+                w.number, w.branch
+            ));
+        }
+        if look.waiting.len() > WAITING_SHOWN {
+            text.push_str(&format!(
+                "\n… and {} more (/queue)",
+                look.waiting.len() - WAITING_SHOWN
+            ));
+        }
+        text.push_str("\n/approve <n> · /reject <n> · /diff <n>");
     }
     Event {
         event: "heartbeat".into(),
@@ -170,6 +206,7 @@ mod tests {
             alive: 3,
             pending: 2,
             conflict: 0,
+            waiting: Vec::new(),
         };
         let now = "2026-11-21T10:00:00Z".parse().expect("ts");
         let e = heartbeat(&p, &look, Duration::from_secs(3600), now, "/h");
@@ -198,6 +235,38 @@ mod tests {
         assert_eq!(
             quiet.text,
             "heartbeat, last 10 min: 0 of 2 sessions alive, 0 kept, 0 discarded, 0 waiting for review"
+        );
+        let morning = heartbeat(
+            &Period::default(),
+            &Look {
+                sessions: 1,
+                pending: 1,
+                conflict: 1,
+                waiting: vec![
+                    Waiting {
+                        number: 3,
+                        branch: "brl/s1/a".into(),
+                        status: "pending",
+                        subject: "Fix one error".into(),
+                    },
+                    Waiting {
+                        number: 5,
+                        branch: "brl/s1/b".into(),
+                        status: "conflict",
+                        subject: "Other".into(),
+                    },
+                ],
+                ..Look::default()
+            },
+            Duration::from_secs(3600),
+            now,
+            "/h",
+        );
+        assert_eq!(
+            morning.text,
+            "heartbeat, last hour: 0 of 1 sessions alive, 0 kept, 0 discarded, 1 waiting for review (1 in conflict)\n\
+             waiting for a decision:\nb3 brl/s1/a \"Fix one error\"\nb5 brl/s1/b [conflict] \"Other\"\n\
+             /approve <n> · /reject <n> · /diff <n>"
         );
     }
 }

@@ -14,7 +14,7 @@ pub mod events;
 pub mod heartbeat;
 mod queue;
 mod run;
-mod send;
+pub(crate) mod send;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

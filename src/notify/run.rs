@@ -176,7 +176,8 @@ impl Runner {
                 }
                 for e in &batch.entries {
                     period.see(e);
-                    if let Some(ev) = events::from_entry(e, &self.home_name) {
+                    if let Some(mut ev) = events::from_entry(e, &self.home_name) {
+                        self.number(&mut ev);
                         self.push(ev);
                     }
                 }
@@ -188,6 +189,23 @@ impl Runner {
                 }
                 std::thread::sleep(wait);
             }
+        }
+    }
+
+    /// A kept branch, or a decision on one, carries the branch's number (the one `/queue`
+    /// shows), so `/approve 3` can be typed from the notification itself.
+    fn number(&self, ev: &mut Event) {
+        if !matches!(ev.event.as_str(), "kept" | "review_decision") {
+            return;
+        }
+        let Some(branch) = ev.data.get("branch").and_then(|b| b.as_str()) else {
+            return;
+        };
+        match crate::chat::numbers::Numbers::new(&self.home).of(branch) {
+            Ok(n) => {
+                events::with_number(ev, n);
+            }
+            Err(e) => tracing::warn!("notifications: {branch} goes without its number: {e}"),
         }
     }
 
@@ -240,11 +258,33 @@ impl Runner {
                 Vec::new()
             });
         let count = |st: Status| queue.iter().filter(|q| q.status == st).count();
+        let open: Vec<&str> = queue
+            .iter()
+            .filter(|q| q.status.is_open())
+            .map(|q| q.branch.as_str())
+            .collect();
+        let waiting = match crate::chat::numbers::Numbers::new(&self.home).assign(&open) {
+            Ok(numbers) => numbers
+                .into_iter()
+                .zip(queue.iter().filter(|q| q.status.is_open()))
+                .map(|(n, q)| heartbeat::Waiting {
+                    number: n,
+                    branch: q.branch.clone(),
+                    status: q.status.as_str(),
+                    subject: q.subject.clone(),
+                })
+                .collect(),
+            Err(e) => {
+                tracing::warn!("notifications: heartbeat without branch numbers: {e}");
+                Vec::new()
+            }
+        };
         Look {
             sessions: self.sessions.len(),
             alive,
             pending: count(Status::Pending),
             conflict: count(Status::Conflict),
+            waiting,
         }
     }
 

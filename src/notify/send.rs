@@ -27,7 +27,7 @@ pub(super) enum Target {
 
 /// Why one attempt failed. `permanent`: trying again will not help (a missing token, a 4xx).
 #[derive(Debug)]
-pub(super) struct Failure {
+pub(crate) struct Failure {
     pub error: String,
     pub permanent: bool,
 }
@@ -154,7 +154,7 @@ fn last_words(output: &str) -> String {
 }
 
 /// POST `body` as JSON; the answer's body on a 2xx.
-fn post(url: &str, body: String, timeout: Duration) -> Result<String, Failure> {
+pub(crate) fn post(url: &str, body: String, timeout: Duration) -> Result<String, Failure> {
     // The system's certificate authorities are trusted, as curl does (a company proxy's own
     // authority included), not only the roots bundled with rustls.
     let tls = ureq::tls::TlsConfig::builder()
@@ -255,7 +255,7 @@ fn url_secret(url: &str) -> &str {
 }
 
 /// `text` with every occurrence of each secret (of 4 characters or more) replaced.
-pub(super) fn redact(text: &str, secrets: &[&str]) -> String {
+pub(crate) fn redact(text: &str, secrets: &[&str]) -> String {
     let mut out = text.to_string();
     for s in secrets.iter().filter(|s| s.len() >= 4) {
         out = out.replace(s, "[redacted]");

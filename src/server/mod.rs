@@ -6,6 +6,7 @@
 //! GET  /status           200 <the control room's status JSON>
 //! POST /trigger/task     201 {"id","title","tier","state","ready"}   body {"title","body"?,"tier"?}
 //! POST /trigger/review   202 the automated review starts (409: one is running); /trigger/standup, /trigger/doctor likewise
+//! POST /command          200 {"ok","result","answer"}   body {"text": "/queue", "user"?}: the chat commands
 //! ```
 //!
 //! Every POST needs `Authorization: Bearer <token>`, the token being the value of the environment
@@ -17,6 +18,7 @@
 //! file itself.
 
 mod auth;
+mod command_route;
 mod error;
 pub mod limits;
 pub mod occupant;
@@ -126,6 +128,7 @@ pub fn router(opts: ServerOptions) -> Router {
         .route("/pause", post(session_routes::fleet_pause))
         .route("/resume", post(session_routes::fleet_resume))
         .route("/sessions/{session}/{op}", post(session_routes::session_op))
+        .route("/command", post(command_route::command))
         .method_not_allowed_fallback(routes::method_not_allowed)
         .fallback(routes::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

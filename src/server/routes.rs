@@ -227,10 +227,10 @@ fn start_job(
 /// A known path asked with the wrong method: 405.
 pub(super) async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
     let path = uri.path();
-    let allowed = if path.starts_with("/trigger/") {
-        "POST"
-    } else {
+    let allowed = if matches!(path, "/healthz" | "/status") {
         "GET"
+    } else {
+        "POST"
     };
     ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
@@ -244,7 +244,8 @@ pub(super) async fn not_found(method: Method, uri: Uri) -> ApiError {
         StatusCode::NOT_FOUND,
         format!(
             "there is no {method} {path} here; the endpoints are GET /healthz, GET /status, \
-             POST /trigger/task, POST /trigger/review, POST /trigger/standup, POST /trigger/doctor, POST /trigger/fix",
+             POST /trigger/task, POST /trigger/review, POST /trigger/standup, POST /trigger/doctor, POST /trigger/fix, \
+             POST /queue/approve, POST /pause, POST /resume, POST /sessions/<session>/<op>, POST /command",
             path = uri.path()
         ),
     )

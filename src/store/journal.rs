@@ -27,12 +27,15 @@ pub enum Op {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Step {
-    /// Nothing decided yet: main has not moved, no merge result is known.
+    /// Nothing decided yet: main has not moved, no merge result is known. (Written by brl
+    /// versions that journaled before merging; read and rolled back still.)
     Started,
     /// The result is known (and for a merge, `new_main` exists); main may or may not have moved.
+    /// The one step an approve or reject writes: every later step is idempotent and recovery
+    /// tells from main whether it moved.
     Prepared,
     /// Main moved, the queue, the log and the branch are done; the checked-out main is being
-    /// brought along (from `checkout_started`).
+    /// brought along (from `checkout_started`). (Written by earlier brl versions; read still.)
     Checkout,
 }
 

@@ -48,9 +48,14 @@ fn the_command_gets_each_event_as_one_json_object_on_stdin() {
     assert_eq!(k["data"]["branch"], "brl/s1/a");
     assert_eq!(
         k["text"],
-        "s1 kept brl/s1/a, waiting for review: \"Fix one error\"\nerrors 3 → 2 · failures 0 → 0 · passed 5 → 5 · $0.05"
+        "b1 s1 kept brl/s1/a, waiting for review: \"Fix one error\"\nerrors 3 → 2 · failures 0 → 0 · passed 5 → 5 · $0.05\n\
+         /diff 1 · /approve 1 · /reject 1"
     );
-    assert_eq!(got[1]["text"], "brl/s1/a rejected by cli: too broad");
+    assert_eq!(k["data"]["number"], 1, "the number /queue shows");
+    assert_eq!(
+        got[1]["text"], "b1 brl/s1/a rejected by cli: too broad",
+        "the same branch keeps its number"
+    );
     assert_eq!(
         got[3]["text"],
         "worker of s2 died (exit status 1), respawned"
@@ -122,7 +127,7 @@ fn telegram_gets_send_message_with_the_text() {
         .into_owned();
     assert_eq!(
         body["text"],
-        format!("brl {name}: brl/s1/c approved by cli: merged (fast-forward)")
+        format!("brl {name}: b1 brl/s1/c approved by cli: merged (fast-forward)")
     );
     n.stop();
     assert!(h.entries("notify_failed").is_empty());
@@ -197,5 +202,41 @@ fn telegram_failures_are_logged_without_the_token() {
         "{e:?}"
     );
     assert_eq!(r.requests().len(), 1);
+    n.stop();
+}
+
+/// A kept branch's notification carries its number and the commands that act on it, so
+/// `/approve 1` can be typed from the notification itself.
+#[test]
+fn telegram_notifications_carry_the_branch_number() {
+    set_token();
+    let bot = FakeBot::start();
+    let h = home_with(&format!(
+        "[notify.telegram]\nbot_token_env = \"{TOKEN_ENV}\"\nchat_id = -100123\napi_base = \"{}\"\n",
+        bot.url()
+    ));
+    let n = notify::spawn_with(&h.home, &h.config, fast());
+    kept(&h, "s1", "brl/s1/first");
+    kept(&h, "s2", "brl/s2/second");
+    wait_for(20, "two sendMessage", || bot.sent().len() >= 2);
+    let texts: Vec<String> = bot
+        .sent()
+        .iter()
+        .filter_map(|b| b["text"].as_str().map(str::to_string))
+        .collect();
+    assert!(
+        texts[0].contains(": b1 s1 kept brl/s1/first")
+            && texts[0].ends_with("/approve 1 · /reject 1"),
+        "{texts:?}"
+    );
+    assert!(texts[1].contains(": b2 s2 kept brl/s2/second"), "{texts:?}");
+    assert_eq!(
+        brl::chat::numbers::Numbers::new(&h.home)
+            .branch(2)
+            .expect("numbers")
+            .as_deref(),
+        Some("brl/s2/second"),
+        "the number /queue and /approve use"
+    );
     n.stop();
 }

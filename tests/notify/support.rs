@@ -131,15 +131,16 @@ impl Receiver {
     }
 }
 
-fn serve(stream: TcpStream, seen: &Mutex<Vec<Request>>, status: u16, body: &str) {
-    let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+/// One request read from `stream`; `None` when the connection closes first.
+fn read_request(stream: &TcpStream) -> Option<Request> {
+    let mut reader = BufReader::new(stream.try_clone().ok()?);
     let mut line = String::new();
-    reader.read_line(&mut line).expect("request line");
-    let path = line.split_whitespace().nth(1).unwrap_or("").to_string();
+    reader.read_line(&mut line).ok()?;
+    let path = line.split_whitespace().nth(1)?.to_string();
     let mut headers = Vec::new();
     loop {
         line.clear();
-        reader.read_line(&mut line).expect("header");
+        reader.read_line(&mut line).ok()?;
         let Some((k, v)) = line.trim_end().split_once(':') else {
             break;
         };
@@ -151,23 +152,192 @@ fn serve(stream: TcpStream, seen: &Mutex<Vec<Request>>, status: u16, body: &str)
         .and_then(|(_, v)| v.parse().ok())
         .unwrap_or(0);
     let mut buf = vec![0u8; len];
-    reader.read_exact(&mut buf).expect("body");
-    let body_in = String::from_utf8_lossy(&buf).into_owned();
-    seen.lock().expect("lock").push(Request {
+    reader.read_exact(&mut buf).ok()?;
+    Some(Request {
         path,
         headers,
-        body: body_in,
-    });
-    if status == 0 {
-        std::thread::sleep(Duration::from_secs(60));
-        return;
-    }
+        body: String::from_utf8_lossy(&buf).into_owned(),
+    })
+}
+
+fn respond(stream: &TcpStream, status: u16, body: &str) {
     let answer = format!(
         "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
     let mut out = stream;
     let _ = out.write_all(answer.as_bytes());
+}
+
+fn serve(stream: TcpStream, seen: &Mutex<Vec<Request>>, status: u16, body: &str) {
+    let request = read_request(&stream).expect("a request");
+    seen.lock().expect("lock").push(request);
+    if status == 0 {
+        std::thread::sleep(Duration::from_secs(60));
+        return;
+    }
+    respond(&stream, status, body);
+}
+
+/// The fake Telegram Bot API for commands, on 127.0.0.1: `getUpdates` with the real offset and
+/// long-poll semantics (updates below `offset` are confirmed and dropped; with none pending the
+/// request waits up to `timeout` seconds for one), `sendMessage` recorded. [`FakeBot::stop`]
+/// makes it unreachable (nothing listens; requests in flight are cut), [`FakeBot::restart`]
+/// listens again on the same port with the same updates. (Commands: `tests/chat.rs`.)
+#[allow(dead_code)]
+pub struct FakeBot {
+    port: u16,
+    state: Arc<BotState>,
+    running: Mutex<Option<Arc<std::sync::atomic::AtomicBool>>>,
+}
+
+#[allow(dead_code)]
+#[derive(Default)]
+struct BotState {
+    /// Updates not confirmed yet, and the next update id.
+    updates: Mutex<(Vec<Value>, i64)>,
+    sent: Mutex<Vec<Value>>,
+    /// Offsets getUpdates was called with (None: without one).
+    polls: Mutex<Vec<Option<i64>>>,
+}
+
+#[allow(dead_code)]
+impl FakeBot {
+    pub fn start() -> FakeBot {
+        let mut bot = FakeBot {
+            port: 0,
+            state: Arc::new(BotState::default()),
+            running: Mutex::new(None),
+        };
+        bot.state.updates.lock().expect("lock").1 = 100;
+        bot.port = bot.listen(0);
+        bot
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn listen(&self, port: u16) -> u16 {
+        let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind the fake Bot API");
+        listener.set_nonblocking(true).expect("nonblocking");
+        let port = listener.local_addr().expect("addr").port();
+        let alive = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        *self.running.lock().expect("lock") = Some(Arc::clone(&alive));
+        let state = Arc::clone(&self.state);
+        std::thread::spawn(move || {
+            use std::sync::atomic::Ordering;
+            while alive.load(Ordering::SeqCst) {
+                match listener.accept() {
+                    Ok((stream, _)) => {
+                        let _ = stream.set_nonblocking(false);
+                        let (state, alive) = (Arc::clone(&state), Arc::clone(&alive));
+                        std::thread::spawn(move || bot_serve(&stream, &state, &alive));
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(20)),
+                }
+            }
+        });
+        port
+    }
+
+    /// Nothing listens any more; long-polls in flight are cut without an answer.
+    pub fn stop(&self) {
+        if let Some(a) = self.running.lock().expect("lock").take() {
+            a.store(false, std::sync::atomic::Ordering::SeqCst);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    /// Listen again on the same port.
+    pub fn restart(&self) {
+        self.listen(self.port);
+    }
+
+    /// A text message from `user_id` in chat `chat`; returns its update id.
+    pub fn say(&self, chat: i64, user_id: i64, username: &str, text: &str) -> i64 {
+        let mut u = self.state.updates.lock().expect("lock");
+        let id = u.1;
+        u.1 += 1;
+        u.0.push(json!({"update_id": id, "message": {
+            "message_id": id * 10, "date": 1_700_000_000,
+            "chat": {"id": chat, "type": "group"},
+            "from": {"id": user_id, "is_bot": false, "username": username},
+            "text": text}}));
+        id
+    }
+
+    /// The sendMessage bodies received, oldest first.
+    pub fn sent(&self) -> Vec<Value> {
+        self.state.sent.lock().expect("lock").clone()
+    }
+
+    /// The texts sent in answer to update `id` (sendMessage replying to its message).
+    pub fn answers(&self, id: i64) -> Vec<String> {
+        self.sent()
+            .iter()
+            .filter(|b| b["reply_parameters"]["message_id"] == json!(id * 10))
+            .filter_map(|b| b["text"].as_str().map(str::to_string))
+            .collect()
+    }
+
+    /// Wait for the answer to update `id` and return its text (pages joined).
+    pub fn wait_answer(&self, id: i64) -> String {
+        wait_for(30, &format!("the answer to update {id}"), || {
+            !self.answers(id).is_empty()
+        });
+        self.answers(id).join("\n")
+    }
+
+    pub fn polls(&self) -> Vec<Option<i64>> {
+        self.state.polls.lock().expect("lock").clone()
+    }
+}
+
+impl Drop for FakeBot {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+#[allow(dead_code)]
+fn bot_serve(stream: &TcpStream, state: &BotState, alive: &std::sync::atomic::AtomicBool) {
+    use std::sync::atomic::Ordering;
+    let Some(req) = read_request(stream) else {
+        return;
+    };
+    let body: Value = serde_json::from_str(&req.body).unwrap_or(Value::Null);
+    if req.path.ends_with("/sendMessage") {
+        state.sent.lock().expect("lock").push(body);
+        respond(stream, 200, r#"{"ok":true,"result":{"message_id":1}}"#);
+        return;
+    }
+    if !req.path.ends_with("/getUpdates") {
+        respond(stream, 404, r#"{"ok":false,"description":"Not Found"}"#);
+        return;
+    }
+    let offset = body["offset"].as_i64();
+    state.polls.lock().expect("lock").push(offset);
+    let deadline =
+        std::time::Instant::now() + Duration::from_secs(body["timeout"].as_u64().unwrap_or(0));
+    loop {
+        let pending: Vec<Value> = {
+            let mut u = state.updates.lock().expect("lock");
+            if let Some(o) = offset {
+                u.0.retain(|x| x["update_id"].as_i64().is_some_and(|id| id >= o));
+            }
+            u.0.clone()
+        };
+        if !alive.load(Ordering::SeqCst) {
+            return; // stopped: the connection is cut without an answer
+        }
+        if !pending.is_empty() || std::time::Instant::now() >= deadline {
+            let answer = json!({"ok": true, "result": pending}).to_string();
+            respond(stream, 200, &answer);
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 pub fn set_token() {

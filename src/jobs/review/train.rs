@@ -7,7 +7,12 @@
 //! (crash-safe on its own: a train killed between two merges leaves every merge done complete and
 //! the rest open). Main's measure is the previous step's merge measure when the approve produced
 //! the same tree, so a train of N costs N merges and about N + 1 check runs, and never checks out
-//! the user's main.
+//! the user's main. With no check configured there is nothing to measure, and no re-check
+//! worktree is checked out at all: the train is then its merges.
+//!
+//! The user's checked-out main is brought along by each approve, only the files that merge
+//! changes (`Target::follow_main`), so the train's cost on it is proportional to what it merges,
+//! never a checkout of the whole tree per step.
 //!
 //! **Stop, not skip.** The train stops at the first branch that conflicts or makes a count worse
 //! (it becomes `conflict`/`stale` with the figures, for a person or the fixer) and does not merge
@@ -171,6 +176,7 @@ fn ride(
     // (main's tree after the last merge, the measure of that merge)
     let mut last: Option<(git2::Oid, Measure)> = None;
     let mut stopped = false;
+    let measured = env.config.checks.typecheck.is_some() || env.config.checks.test.is_some();
     let n = branches.len();
     for (i, branch) in branches.iter().enumerate() {
         if !stopped {
@@ -226,12 +232,17 @@ fn ride(
             Trial::Clean { commit, main } => (Some(commit), main),
         };
         if let Some(merged) = merged {
-            let main_tree = target.tree_of(main)?;
-            let before = match last.take() {
-                Some((tree, m)) if tree == main_tree => m,
-                _ => recheck.measure_main(env, target, main)?,
+            let (before, after) = if !measured {
+                // No check configured: nothing to measure, so no checkout to measure it in.
+                (Measure::none(), Measure::none())
+            } else {
+                let main_tree = target.tree_of(main)?;
+                let before = match last.take() {
+                    Some((tree, m)) if tree == main_tree => m,
+                    _ => recheck.measure_main(env, target, main)?,
+                };
+                (before, recheck.measure_merge(env, target, merged)?)
             };
-            let after = recheck.measure_merge(env, target, merged)?;
             let (verdict, why) = outcome::evaluate(&Facts {
                 agent: AgentExit::Exited(0),
                 changed: true,

@@ -206,7 +206,7 @@ fn human_data(data: &Value) -> String {
 }
 
 /// Detail left to `--json`: a person reading the log wants the gist on one line.
-const HIDDEN_KEYS: &[&str] = &["checks", "agent", "base", "output"];
+const HIDDEN_KEYS: &[&str] = &["checks", "agent", "base", "output", "origin"];
 
 /// Nothing to show: null, "", [] or {}.
 fn empty(v: &Value) -> bool {

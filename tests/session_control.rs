@@ -218,7 +218,12 @@ fn the_dashboard_keys_pause_and_resume_a_session_and_the_fleet() {
             .iter()
             .all(|s| !cycles_of(&r, s).is_empty())
     });
-    // Select s2 (second row) and press p.
+    // The dashboard shows its rows (a loaded machine can take a while to draw the first frame):
+    // select s2 (second row) and press p.
+    wait_for(30, "the sessions on screen", || {
+        let s = screen(&r);
+        s.contains("s1") && s.contains("s2") && s.contains("s3")
+    });
     keys(&r, &["j", "p"]);
     wait_for(20, "s2 paused by the dashboard", || {
         r.control("s2").paused.is_some_and(|p| p.by == "dashboard")

@@ -240,6 +240,6 @@ mod tests {
         );
         std::fs::write(state_path(&home, "a"), "{").expect("write");
         let e = load(&home, "a").expect_err("corrupt").to_string();
-        assert!(e.contains("a.json") && e.contains("fix:"), "{e}");
+        assert!(e.contains("a.collect.json") && e.contains("fix:"), "{e}");
     }
 }

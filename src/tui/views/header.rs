@@ -34,8 +34,8 @@ pub fn draw(app: &App, buf: &mut Buffer, area: Rect, t: Theme) {
 /// Sessions by state, reviews waiting, ready tasks.
 fn work(app: &App, t: Theme) -> Vec<Part> {
     let d = &app.data;
-    // cycle, waiting (+granted, pausing), stale, dead, error, blocked, stopped
-    let mut n = [0usize; 7];
+    // cycle, waiting (+granted, pausing), stale, dead, error, blocked, stopped, unreachable
+    let mut n = [0usize; 8];
     for s in &d.sessions {
         let i = match s.state {
             SessionState::Cycle => 0,
@@ -45,9 +45,10 @@ fn work(app: &App, t: Theme) -> Vec<Part> {
             | SessionState::Paused(_) => 1,
             SessionState::Stale => 2,
             SessionState::Dead => 3,
-            SessionState::Error(_) | SessionState::Unreachable(_) => 4,
+            SessionState::Error(_) => 4,
             SessionState::Blocked(_) => 5,
             SessionState::Stopped => 6,
+            SessionState::Unreachable(_) => 7,
         };
         n[i] += 1;
     }
@@ -59,6 +60,7 @@ fn work(app: &App, t: Theme) -> Vec<Part> {
         t.error(),
         t.alarm(),
         t.dim(),
+        t.error(),
     ];
     let names = [
         ("cycle", "cycle"),
@@ -68,10 +70,11 @@ fn work(app: &App, t: Theme) -> Vec<Part> {
         ("error", "err"),
         ("blocked", "blocked"),
         ("stopped", "stop"),
+        ("unreachable", "unreach"),
     ];
     let counts = |short: bool| {
         let mut spans = Vec::new();
-        for i in 0..7 {
+        for i in 0..n.len() {
             if n[i] == 0 && i > 0 {
                 continue;
             }

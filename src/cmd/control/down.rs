@@ -58,6 +58,8 @@ pub fn down(home: &Home, wait_secs: u64, host: Option<&str>) -> anyhow::Result<i
         if !stop_host(home, &config, h) {
             hosts_left.push(format!("the workers of host {}", h.name));
         }
+        // The control room is gone: nothing rides this host's connection any more.
+        crate::hosts::Ssh::new(home, h).close();
     }
     // The workers: SIGTERM (a cycle in flight is interrupted, discarded and recorded).
     let workers = running_workers(home);

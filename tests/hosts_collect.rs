@@ -29,7 +29,7 @@ fn records_and_branches_come_home_once_across_outages_and_kills() {
     }
     git(&w.repo, &["commit", "-qam", "more errors"]);
     w.write_config(1, &agent("fix_one.sh"), 20, &sshd.host_toml(2));
-    let mut host = Host::new(&w, &sshd, 2);
+    let mut host = Host::new(&w, &sshd);
     host.start_worker("a-s1");
     host.start_worker("a-s2");
 
@@ -270,8 +270,8 @@ fn the_control_room_collects_two_hosts_on_its_own_and_shows_an_outage() {
     let hosts = format!("{}\n{}", sa.host_toml(1), sb.host_toml(1));
     let mut room = common::room::Room::new(1, &agent("no_change.sh"), &hosts);
     // The hosts' homes; the control room runs their workers in tmux there and grants them cycles.
-    let a = Host::new(&room.w, &sa, 1);
-    let b = Host::new(&room.w, &sb, 1);
+    let a = Host::new(&room.w, &sa);
+    let b = Host::new(&room.w, &sb);
     room.up(&[]);
     let cycles = |w: &World, name: &str| {
         from_named(w, name)

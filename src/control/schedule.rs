@@ -221,22 +221,8 @@ impl Scheduler {
                 }
                 continue;
             }
-            let task = if g.with_task {
-                match tasks.claim(&g.session) {
-                    Ok(Some(t)) => Some(GrantTask {
-                        id: t.id,
-                        title: t.title,
-                        body: t.body,
-                    }),
-                    Ok(None) if config.scheduler.self_plan => None,
-                    Ok(None) => continue,
-                    Err(e) => {
-                        tracing::error!("{e}");
-                        continue;
-                    }
-                }
-            } else {
-                None
+            let Some(task) = task_for(&tasks, config, g) else {
+                continue;
             };
             let sc = SessionControl::new(home, &g.session);
             match sc.grant(task.clone()) {
@@ -387,4 +373,30 @@ pub fn release_orphan_tasks(home: &Home, config: &Config) {
 
 pub fn append(home: &Home, kind: &str, session: Option<&str>, data: serde_json::Value) {
     log::append_or_report(&home.log_path(), &Entry::new(kind, session, data));
+}
+
+/// The task a grant carries: the oldest ready task claimed for the session when the grant asks
+/// for one (none when self-planning covers an empty queue); `None` when there is nothing to
+/// grant (no task and no self-planning, or the task file cannot be read, which is logged).
+pub(super) fn task_for(
+    tasks: &Tasks,
+    config: &Config,
+    g: &scheduler::GrantTo,
+) -> Option<Option<GrantTask>> {
+    if !g.with_task {
+        return Some(None);
+    }
+    match tasks.claim(&g.session) {
+        Ok(Some(t)) => Some(Some(GrantTask {
+            id: t.id,
+            title: t.title,
+            body: t.body,
+        })),
+        Ok(None) if config.scheduler.self_plan => Some(None),
+        Ok(None) => None,
+        Err(e) => {
+            tracing::error!("{e}");
+            None
+        }
+    }
 }

@@ -12,7 +12,6 @@ use crate::home::Home;
 use crate::hosts::fleet::HostRoom;
 use crate::hosts::remote_ops::Snapshot;
 use crate::scheduler::{self, HostGate, SessionView};
-use crate::store::control::GrantTask;
 use crate::store::tasks::{TaskState, Tasks};
 
 impl Scheduler {
@@ -112,22 +111,8 @@ impl Scheduler {
         g: &scheduler::GrantTo,
         out: &mut Pass,
     ) {
-        let task = if g.with_task {
-            match tasks.claim(&g.session) {
-                Ok(Some(t)) => Some(GrantTask {
-                    id: t.id,
-                    title: t.title,
-                    body: t.body,
-                }),
-                Ok(None) if config.scheduler.self_plan => None,
-                Ok(None) => return,
-                Err(e) => {
-                    tracing::error!("{e}");
-                    return;
-                }
-            }
-        } else {
-            None
+        let Some(task) = super::schedule::task_for(tasks, config, g) else {
+            return;
         };
         match room.grant(&g.session, task.as_ref(), g.fix.as_deref()) {
             Ok(Some(grant)) => {

@@ -1,4 +1,4 @@
-//! A host of the fleet for the tests, made by hand the way `brl hosts setup` lays it out, with
+//! A host of the fleet for the tests, made by the real `brl hosts setup`, with
 //! real `brl worker`s started on it over ssh; and the checks that its records came home once.
 
 use std::path::{Path, PathBuf};
@@ -11,11 +11,11 @@ use serde_json::Value;
 
 use crate::common::room::{signal, wait_for};
 use crate::common::sshd::Sshd;
-use crate::common::{World, agent, git};
+use crate::common::{World, git};
 
-/// The host's side, made by hand the way `brl hosts setup` lays it out under `dir`: `bin/brl`,
-/// `repo` (a clone of the control repo that accepts pushes to its checked-out main) and `home`
-/// (`host = "a"`, so its sessions are `a-s1..`).
+/// The host's side as `brl hosts setup` lays it out under `dir`: `bin/brl`, `repo` (a clone of
+/// the control repo that accepts pushes to its checked-out main) and `home` (`host = "a"`, so its
+/// sessions are `a-s1..`).
 pub struct Host {
     pub name: String,
     pub dir: PathBuf,
@@ -24,62 +24,16 @@ pub struct Host {
 }
 
 impl Host {
-    pub fn new(w: &World, sshd: &Sshd, sessions: u32) -> Host {
+    /// The host made ready by the real `brl hosts setup <name>` of `w` (whose brl.toml holds the
+    /// host's `[[hosts]]`); its clone gets a committer identity, as a user's host has one.
+    pub fn new(w: &World, sshd: &Sshd) -> Host {
+        let (code, out, err) = w.run(&["hosts", "setup", &sshd.name]);
+        assert_eq!(code, 0, "brl hosts setup {}: {out}{err}", sshd.name);
         let dir = sshd.work_dir();
-        std::fs::create_dir_all(dir.join("bin")).expect("mkdir");
-        std::os::unix::fs::symlink(assert_cmd::cargo::cargo_bin("brl"), dir.join("bin/brl"))
-            .expect("link brl");
         let repo = dir.join("repo");
-        git(
-            &dir,
-            &["clone", "-q", &w.repo.display().to_string(), "repo"],
-        );
         git(&repo, &["config", "user.name", "Host A"]);
         git(&repo, &["config", "user.email", "a@example.invalid"]);
-        git(
-            &repo,
-            &["config", "receive.denyCurrentBranch", "updateInstead"],
-        );
-        let home = dir.join("home");
-        std::fs::create_dir_all(&home).expect("mkdir");
-        std::fs::write(
-            home.join("brl.toml"),
-            format!(
-                r#"repo = "{repo}"
-main = "main"
-sessions = {sessions}
-host = "{name}"
-context_file = "AGENTS.md"
-
-[agent]
-command = "{agent}"
-timeout_secs = 20
-
-[checks]
-timeout_secs = 30
-
-[checks.typecheck]
-command = "cat f*.txt"
-parser = "regex"
-errors = "^ERR"
-
-[checks.test]
-command = "cat tests.txt"
-parser = "regex"
-failures = "^FAIL"
-passed = "^PASS"
-
-[worker]
-pause_secs = 1
-max_backoff_secs = 2
-"#,
-                repo = repo.display(),
-                name = sshd.name,
-                agent = agent("fix_one.sh").replace('"', "\\\""),
-            ),
-        )
-        .expect("write host config");
-        let ssh = Ssh::new(&Home::new(&w.home), &sshd.host_config(sessions));
+        let ssh = Ssh::new(&Home::new(&w.home), &sshd.host_config(1));
         Host {
             name: sshd.name.clone(),
             dir,

@@ -83,7 +83,11 @@ fn session_ops_reach_a_host_session_over_its_ssh() {
             .unwrap_or(false)
     });
     std::thread::sleep(Duration::from_secs(3));
-    assert_eq!(control(&home_a, "a-s1").grants, 0, "a paused session got a grant");
+    assert_eq!(
+        control(&home_a, "a-s1").grants,
+        0,
+        "a paused session got a grant"
+    );
 
     // Resumed from the control host: it is granted a cycle with its task, which runs there.
     let (code, out, err) = room.w.run(&["resume", "a-s1"]);

@@ -160,7 +160,8 @@ fn on_host(home: &Home, h: &HostConfig, op: Op, session: &str, by: By) -> Result
             format!("on host `{}`: {why}", h.name)
         }));
     }
-    remote_ops::parse::<OpDone>(&h.name, op.as_str(), &out.stdout).map_err(|e| OpError(format!("{e:#}")))
+    remote_ops::parse::<OpDone>(&h.name, op.as_str(), &out.stdout)
+        .map_err(|e| OpError(format!("{e:#}")))
 }
 
 /// `brl remote <op> <session> --by <who>`, run ON a host in its own home: the operation on one

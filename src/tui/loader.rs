@@ -35,10 +35,12 @@ pub enum What {
     Fleet,
     Flaky,
     Jobs,
+    /// The `[[hosts]]` hosts' memory, from their status files.
+    Hosts,
 }
 
 impl What {
-    pub const ALL: [What; 11] = [
+    pub const ALL: [What; 12] = [
         What::Sessions,
         What::Queue,
         What::Tasks,
@@ -50,6 +52,7 @@ impl What {
         What::Fleet,
         What::Flaky,
         What::Jobs,
+        What::Hosts,
     ];
 }
 
@@ -280,8 +283,17 @@ impl State {
             self.facts.today =
                 crate::scheduler::budget::today(&self.home.log_path(), now).unwrap_or_default();
         }
+        // The hosts' figures come with the local one (the clock asks for it every few seconds).
+        if reload.contains(&What::Memory) {
+            reload.insert(What::Hosts);
+        }
         for w in reload {
             let part = match w {
+                What::Hosts => Part::Hosts(super::load_hosts::host_memory(
+                    &self.home,
+                    &self.config,
+                    now,
+                )),
                 What::Sessions => {
                     let rows = load::sessions(
                         &self.home,

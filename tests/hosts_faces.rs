@@ -143,3 +143,75 @@ fn session_ops_reach_a_host_session_over_its_ssh() {
     assert_eq!(code, 0, "{out}{err}");
     room.stop();
 }
+
+/// The live preview of a host's session: the end of its pane log on the host, read over ssh,
+/// colours kept and other control sequences dropped; at most one read a second; "(host a
+/// unreachable)" when its sshd is down.
+#[test]
+fn the_preview_of_a_host_session_reads_its_pane_log_over_ssh() {
+    use brl::tui::preview_remote;
+    use std::sync::{Arc, Mutex};
+
+    let mut a = Sshd::start("a");
+    let ha = a.host_config(1);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = Home::new(dir.path());
+    let ssh = brl::hosts::Ssh::new(&home, &ha);
+    let log = preview_remote::pane_log(&ha, "a-s1");
+    // Both servers log in as this user: the host's files are this machine's.
+    assert_eq!(
+        PathBuf::from(&log),
+        host_paths(&ha).home.join("logs/sessions/a-s1/pane.log")
+    );
+    let p = preview_remote::read(&ssh, &log, "a-s1");
+    assert!(p.lines.is_empty());
+    assert!(
+        p.note
+            .as_deref()
+            .is_some_and(|n| n.contains("does not exist on host a")),
+        "{p:?}"
+    );
+
+    let path = PathBuf::from(&log);
+    std::fs::create_dir_all(path.parent().expect("a parent")).expect("mkdir");
+    std::fs::write(
+        &path,
+        "first\n\u{1b}]0;title\u{7}\u{1b}[31mred\u{1b}[0m \u{1b}[2Jcleared\nlast line\n",
+    )
+    .expect("write");
+    let p = preview_remote::read(&ssh, &log, "a-s1");
+    assert_eq!(
+        p.lines,
+        ["first", "\u{1b}[31mred\u{1b}[0m cleared", "last line"],
+        "{p:?}"
+    );
+    assert_eq!(p.note, None);
+
+    // The poller: one read at once, then at most one a second.
+    let seen: Arc<Mutex<Vec<brl::tui::data::Preview>>> = Arc::default();
+    let got = Arc::clone(&seen);
+    let stop = preview_remote::spawn(&home, &ha, "a-s1", move |p| {
+        got.lock().expect("lock").push(p);
+        true
+    });
+    std::thread::sleep(Duration::from_millis(3500));
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let n = seen.lock().expect("lock").len();
+    assert!((2..=4).contains(&n), "{n} reads in 3.5 s");
+    assert!(
+        seen.lock()
+            .expect("lock")
+            .iter()
+            .all(|p| p.lines.last().map(String::as_str) == Some("last line"))
+    );
+
+    // The host goes away: said, not a stale screen.
+    a.drop_connections();
+    a.pause();
+    ssh.close();
+    let p = preview_remote::read(&ssh, &log, "a-s1");
+    assert!(p.lines.is_empty(), "{p:?}");
+    assert_eq!(p.note.as_deref(), Some("(host a unreachable)"));
+    a.resume();
+    ssh.close();
+}

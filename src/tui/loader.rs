@@ -78,6 +78,8 @@ pub enum Request {
     Changed(Vec<PathBuf>),
     /// The newest `doctor_analysis` entry's data (the sessions' health marks).
     Health(serde_json::Value),
+    /// A host session's preview, read over ssh by its poller ([`super::preview_remote`]).
+    RemotePreview(super::data::Preview),
 }
 
 /// A handle on the loader thread.
@@ -120,6 +122,10 @@ struct State {
     output: Option<(u64, String, PathBuf)>,
     /// The session whose output the Sessions view previews, and its output directory.
     preview: Option<(String, PathBuf)>,
+    /// The `[[hosts]]` session previewed instead, and its poller's stop flag.
+    remote_preview: Option<(String, Arc<std::sync::atomic::AtomicBool>)>,
+    /// This loader's own requests (a host preview's poller sends here).
+    me: Sender<Request>,
     /// The preview last sent (so a write that changes no shown line wakes nobody).
     preview_sent: Option<super::data::Preview>,
     /// What [`crate::why::explain`] needs, kept from the last read of each part.
@@ -139,6 +145,7 @@ struct State {
 
 impl State {
     fn new(home: &Home, config: &Config, out: Sender<Msg>, me: Sender<Request>) -> State {
+        let own = me.clone();
         let mut watch_error = None;
         let watcher = match Watch::new() {
             Ok(w) => {
@@ -176,6 +183,8 @@ impl State {
             watcher,
             output: None,
             preview: None,
+            remote_preview: None,
+            me: own,
             preview_sent: None,
             facts: crate::why::with_config(config, crate::why::Facts::default()),
             why_sent: None,
@@ -228,6 +237,18 @@ impl State {
                     self.follow_output(request, session);
                     output_changed = true;
                 }
+                Request::RemotePreview(p) => {
+                    let current = self
+                        .remote_preview
+                        .as_ref()
+                        .is_some_and(|r| r.0 == p.session);
+                    if current && self.preview_sent.as_ref() != Some(&p) {
+                        self.preview_sent = Some(p.clone());
+                        if !self.send(Msg::Part(Part::Preview(Some(p)))) {
+                            return false;
+                        }
+                    }
+                }
                 Request::Health(data) => {
                     self.health = load::health(&data);
                     reload.insert(What::Sessions);
@@ -259,7 +280,8 @@ impl State {
                 return false;
             }
         }
-        if preview_changed {
+        // A host session's preview comes from its poller alone.
+        if preview_changed && self.remote_preview.is_none() {
             let preview = self
                 .preview
                 .as_ref()
@@ -431,6 +453,28 @@ impl State {
             && self.output.as_ref().is_none_or(|o| o.2 != dir)
         {
             self.unwatch(&dir);
+        }
+        if let Some((_, stop)) = self.remote_preview.take() {
+            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+        // A host's session: its pane log is on its host, read over ssh once a second.
+        if let Some(s) = &session
+            && let Some(h) = self.config.host_of(s)
+        {
+            let me = self.me.clone();
+            let stop = super::preview_remote::spawn(&self.home, h, s, move |p| {
+                me.send(Request::RemotePreview(p)).is_ok()
+            });
+            self.remote_preview = Some((s.clone(), stop));
+            // Until the host answers, the screen says where the preview comes from.
+            let waiting = super::data::Preview {
+                session: s.clone(),
+                lines: vec![],
+                note: Some(format!("(reading the pane log on host {}…)", h.name)),
+            };
+            self.preview_sent = Some(waiting.clone());
+            self.send(Msg::Part(Part::Preview(Some(waiting))));
+            return;
         }
         if let Some(s) = session {
             let dir = self.watch_output(&s);

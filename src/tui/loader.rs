@@ -434,69 +434,6 @@ impl State {
         vec![]
     }
 
-    fn follow_output(&mut self, request: u64, session: Option<String>) {
-        if let Some((_, _, dir)) = self.output.take()
-            && self.preview.as_ref().is_none_or(|p| p.1 != dir)
-        {
-            self.unwatch(&dir);
-        }
-        if let Some(s) = session {
-            let dir = self.watch_output(&s);
-            self.output = Some((request, s, dir));
-        }
-    }
-
-    /// Follow one session's pane log for the preview: woken by each write to it (the pane's
-    /// writer keeps it open), asleep while the pane is quiet.
-    fn follow_preview(&mut self, session: Option<String>) {
-        if let Some((_, dir)) = self.preview.take()
-            && self.output.as_ref().is_none_or(|o| o.2 != dir)
-        {
-            self.unwatch(&dir);
-        }
-        if let Some((_, stop)) = self.remote_preview.take() {
-            stop.store(true, std::sync::atomic::Ordering::Relaxed);
-        }
-        // A host's session: its pane log is on its host, read over ssh once a second.
-        if let Some(s) = &session
-            && let Some(h) = self.config.host_of(s)
-        {
-            let me = self.me.clone();
-            let stop = super::preview_remote::spawn(&self.home, h, s, move |p| {
-                me.send(Request::RemotePreview(p)).is_ok()
-            });
-            self.remote_preview = Some((s.clone(), stop));
-            // Until the host answers, the screen says where the preview comes from.
-            let waiting = super::data::Preview {
-                session: s.clone(),
-                lines: vec![],
-                note: Some(format!("(reading the pane log on host {}…)", h.name)),
-            };
-            self.preview_sent = Some(waiting.clone());
-            self.send(Msg::Part(Part::Preview(Some(waiting))));
-            return;
-        }
-        if let Some(s) = session {
-            let dir = self.watch_output(&s);
-            self.preview = Some((s, dir));
-        }
-    }
-
-    fn watch_output(&self, session: &str) -> PathBuf {
-        let dir = self.home.session_logs_dir(session);
-        let _ = std::fs::create_dir_all(&dir);
-        if let Some(w) = &self.watcher {
-            let _ = w.dir_and_writes(&dir);
-        }
-        dir
-    }
-
-    fn unwatch(&self, dir: &Path) {
-        if let Some(w) = &self.watcher {
-            w.unwatch_dir(dir);
-        }
-    }
-
     fn send(&self, m: Msg) -> bool {
         self.out.send(m).is_ok()
     }
@@ -536,6 +473,9 @@ fn spawn_watch(w: Arc<Watch>, loader: Sender<Request>) {
         tracing::warn!("cannot start the dashboard's file watch; it refreshes every few seconds");
     }
 }
+
+#[path = "loader_follow.rs"]
+mod follow;
 
 #[cfg(test)]
 #[path = "loader_tests.rs"]

@@ -359,4 +359,22 @@ pub enum RemoteCommand {
         /// The session (<host>-sN).
         session: String,
     },
+    /// Pause a session of this host (`brl pause <host>-sN` on the control host).
+    Pause(RemoteOpArgs),
+    /// Resume a session of this host.
+    Resume(RemoteOpArgs),
+    /// Stop the cycle in flight of a session of this host.
+    Stop(RemoteOpArgs),
+    /// Restart the worker of a session of this host.
+    Restart(RemoteOpArgs),
+}
+
+/// The session and who asked, for `brl remote pause|resume|stop|restart`.
+#[derive(Debug, clap::Args)]
+pub struct RemoteOpArgs {
+    /// The session (<host>-sN).
+    pub session: String,
+    /// Who asked on the control host, logged as `by`.
+    #[arg(long, value_name = "WHO", value_parser = ["cli", "http", "dashboard", "telegram"])]
+    pub by: String,
 }

@@ -29,7 +29,7 @@ use crate::store::tasks::Tasks;
 /// `cut` cancels the cycle in flight: set with `stop` by the stop signals, and alone by SIGUSR1.
 pub fn run(home: &Home, session: &str, stop: &AtomicBool, cut: &AtomicBool) -> anyhow::Result<()> {
     let first = home.load_config()?;
-    first.check_session(session)?;
+    first.check_local_session(session)?;
     let _life = life_lock(home, session)?;
     let sc = SessionControl::new(home, session);
     let pid = std::process::id();

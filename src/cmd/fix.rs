@@ -18,7 +18,7 @@ pub fn run(home: &Home, branch: Option<&str>, session: Option<&str>) -> anyhow::
     let free = |s: &str| !SessionControl::new(home, s).worker_alive().unwrap_or(true);
     let here = match session {
         Some(s) => {
-            config.check_session(s)?;
+            config.check_local_session(s)?;
             if !free(s) {
                 anyhow::bail!(
                     "session {s} has a live worker (the control room's); leave --session out and a waiting worker runs the repair, or stop the workers (`brl down`)"

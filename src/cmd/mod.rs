@@ -80,7 +80,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             quiet,
         } => {
             let config = home.load_config()?;
-            config.check_session(&session)?;
+            config.check_local_session(&session)?;
             let stop = stop_flag()?;
             let task = match (task, from_queue) {
                 (Some(t), _) => Some(TaskSpec::one_off(&t)),

@@ -5,13 +5,14 @@
 
 use std::io::Write;
 
-use crate::cli::RemoteCommand;
+use crate::cli::{RemoteCommand, RemoteOpArgs};
+use crate::control::ops::{self, By, Op};
 use crate::home::Home;
 use crate::hosts::remote_ops;
 use crate::scheduler::MemoryReader;
 use crate::store::control::GrantTask;
 
-/// `log`, `snapshot`, `grant`, `take-back`.
+/// `log`, `snapshot`, `grant`, `take-back`, `pause`, `resume`, `stop`, `restart`.
 pub fn run_host_op(home: &Home, op: RemoteCommand) -> anyhow::Result<i32> {
     let config = home.load_config()?;
     let doc = match op {
@@ -41,9 +42,24 @@ pub fn run_host_op(home: &Home, op: RemoteCommand) -> anyhow::Result<i32> {
         RemoteCommand::TakeBack { session } => {
             serde_json::to_value(remote_ops::take_back(home, &config, &session)?)?
         }
+        RemoteCommand::Pause(a) => session_op(home, Op::Pause, a)?,
+        RemoteCommand::Resume(a) => session_op(home, Op::Resume, a)?,
+        RemoteCommand::Stop(a) => session_op(home, Op::Stop, a)?,
+        RemoteCommand::Restart(a) => session_op(home, Op::Restart, a)?,
     };
     println!("{doc}");
     Ok(0)
+}
+
+/// The operator's control of one of this host's sessions ([`ops::here`]).
+fn session_op(home: &Home, op: Op, a: RemoteOpArgs) -> anyhow::Result<serde_json::Value> {
+    let by = By::parse(&a.by).ok_or_else(|| {
+        anyhow::anyhow!(
+            "--by {:?} is not one of cli, http, dashboard, telegram\n  fix: the control room passes one of them",
+            a.by
+        )
+    })?;
+    Ok(serde_json::to_value(ops::here(home, op, &a.session, by)?)?)
 }
 
 /// The host's experiment log from `from`: a header line, then whole lines only.

@@ -335,19 +335,68 @@ impl Config {
         all
     }
 
-    /// An error naming the valid sessions when `name` is not one of them.
+    /// An error naming the valid sessions when `name` is not one of the fleet's: this home's
+    /// own or a `[[hosts]]` host's (`<host>-sN`). For the faces (pause, resume, stop, restart,
+    /// `task add --session`), which reach a host's session through its host.
     pub fn check_session(&self, name: &str) -> anyhow::Result<()> {
-        if self.session_names().iter().any(|s| s == name) {
-            Ok(())
-        } else {
-            anyhow::bail!(
-                "unknown session `{name}`: this home has sessions {first}..{last} (`sessions = {n}` in brl.toml); raise `sessions` to add more",
-                n = self.sessions,
-                first = self.session_names().first().cloned().unwrap_or_default(),
-                last = self.session_names().last().cloned().unwrap_or_default(),
-            )
+        if self.fleet_sessions().iter().any(|(_, s)| s == name) {
+            return Ok(());
         }
+        let mut known = vec![self.session_range()];
+        known.extend(self.hosts.iter().map(|h| {
+            format!(
+                "{} on host `{}` (`sessions = {}` in its [[hosts]] table)",
+                range(&h.session_names()),
+                h.name,
+                h.sessions
+            )
+        }));
+        anyhow::bail!(
+            "unknown session `{name}`: the fleet has sessions {}; raise `sessions` in brl.toml (or a [[hosts]] table's) to add more",
+            known.join(", ")
+        )
     }
+
+    /// [`Config::check_session`] for what runs only in this home — a worker, a cycle, a repair:
+    /// a `[[hosts]]` host's session runs on that host, never here.
+    pub fn check_local_session(&self, name: &str) -> anyhow::Result<()> {
+        if self.session_names().iter().any(|s| s == name) {
+            return Ok(());
+        }
+        if let Some(h) = self.host_of(name) {
+            anyhow::bail!(
+                "session `{name}` runs on host `{}`, not in this home: its worker and cycles run there (`brl attach {name}` shows its pane)",
+                h.name
+            );
+        }
+        anyhow::bail!(
+            "unknown session `{name}`: this home has sessions {} (`sessions = {}` in brl.toml); raise `sessions` to add more",
+            self.session_range(),
+            self.sessions
+        )
+    }
+
+    /// The `[[hosts]]` host that runs `session`; `None` for this home's own sessions and for
+    /// unknown names.
+    pub fn host_of(&self, session: &str) -> Option<&HostConfig> {
+        self.hosts
+            .iter()
+            .find(|h| h.session_names().iter().any(|s| s == session))
+    }
+
+    /// `s1..sN` (or `<host>-s1..<host>-sN` in a host's home).
+    fn session_range(&self) -> String {
+        range(&self.session_names())
+    }
+}
+
+/// `first..last` of a list of session names.
+fn range(names: &[String]) -> String {
+    format!(
+        "{}..{}",
+        names.first().map(String::as_str).unwrap_or_default(),
+        names.last().map(String::as_str).unwrap_or_default()
+    )
 }
 
 #[cfg(test)]

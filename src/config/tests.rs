@@ -165,3 +165,26 @@ fn missing_required_and_syntax_errors() {
     let m = err("repo = \"x\"\n[agent]\ncommand = \"  \"\n");
     assert!(m.contains("agent.command") && m.contains("line 3"), "{m}");
 }
+
+#[test]
+fn fleet_sessions_are_known_to_the_faces_and_local_ones_to_workers() {
+    let text = format!("{GOOD}\n[[hosts]]\nname = \"a\"\nssh = \"me@a.example\"\nsessions = 2\n");
+    let c = Config::parse(Path::new("brl.toml"), &text).expect("valid");
+    c.check_session("a-s2")
+        .expect("a host's session is the fleet's");
+    c.check_session("s1").expect("a local session");
+    let m = c.check_session("a-s3").expect_err("unknown").to_string();
+    assert!(
+        m.contains("s1..s2") && m.contains("a-s1..a-s2 on host `a`"),
+        "{m}"
+    );
+    assert_eq!(c.host_of("a-s1").map(|h| h.name.as_str()), Some("a"));
+    assert!(c.host_of("s1").is_none());
+    // A worker or a cycle of a host's session never runs in this home.
+    let m = c
+        .check_local_session("a-s1")
+        .expect_err("on a host")
+        .to_string();
+    assert!(m.contains("runs on host `a`"), "{m}");
+    c.check_local_session("s2").expect("local");
+}

@@ -3,10 +3,19 @@
 //! (`POST /sessions/<s>/pause` …) and the dashboard's keys. Each writes the control files (so a
 //! restarted control room and the workers honour it), and logs one entry naming who did it
 //! (`by`: `cli`, `http` or `dashboard`).
+//!
+//! A `[[hosts]]` host's session (`<host>-sN`) has its control files and worker on its host: the
+//! same operation runs there (`brl remote <op> <session> --by <who>` over the host's ssh, see
+//! [`here`]), which logs it in the host's log (collected into the central one with its host).
+
+use std::time::Duration;
 
 use serde_json::json;
 
+use crate::config::HostConfig;
 use crate::home::Home;
+use crate::hosts::remote_ops::{self, OpDone};
+use crate::hosts::ssh::Ssh;
 use crate::store::atomic::lock_owner;
 use crate::store::control::{FleetControl, SessionControl, WorkerState, worker_lock_path};
 use crate::store::log::{self, Entry};
@@ -30,6 +39,13 @@ impl By {
             By::Dashboard => "dashboard",
             By::Telegram => "telegram",
         }
+    }
+
+    /// The inverse of [`By::as_str`] (`brl remote <op> --by <who>`).
+    pub fn parse(who: &str) -> Option<By> {
+        [By::Cli, By::Http, By::Dashboard, By::Telegram]
+            .into_iter()
+            .find(|b| b.as_str() == who)
     }
 }
 
@@ -81,6 +97,105 @@ fn append(home: &Home, kind: &str, session: Option<&str>, data: serde_json::Valu
     log::append_or_report(&home.log_path(), &Entry::new(kind, session, data));
 }
 
+/// How long an operation on a host may take before it is given up.
+const REMOTE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The `[[hosts]]` host that runs `session`, or `None` for this home's own. A brl.toml that
+/// cannot be read leaves this home's own names (`sN`) their control here, and refuses the rest.
+fn host_of(home: &Home, session: &str) -> Result<Option<HostConfig>, OpError> {
+    match home.load_config() {
+        Ok(c) => Ok(c.host_of(session).cloned()),
+        Err(_)
+            if session
+                .strip_prefix('s')
+                .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())) =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(OpError(format!(
+            "cannot tell which host runs session {session}: {e:#}\n  fix: repair brl.toml (`brl status` names the problem)"
+        ))),
+    }
+}
+
+/// `op` on `session` run on its host `h`: `D/bin/brl --home D/home remote <op> <session> --by
+/// <who>` over the host's ssh. An unreachable host is an error naming it and the fix.
+fn on_host(home: &Home, h: &HostConfig, op: Op, session: &str, by: By) -> Result<OpDone, OpError> {
+    let ssh = Ssh::new(home, h);
+    let failed = |e: &dyn std::fmt::Display| {
+        OpError(format!(
+            "cannot {} session {session} on host `{}`: {e}",
+            op.as_str(),
+            h.name
+        ))
+    };
+    ssh.ensure_master().map_err(|e| failed(&e))?;
+    let p = crate::hosts::place::host_paths(h);
+    let (bin, root) = (p.bin.display().to_string(), p.home.display().to_string());
+    let argv = [
+        bin.as_str(),
+        "--home",
+        &root,
+        "remote",
+        op.as_str(),
+        session,
+        "--by",
+        by.as_str(),
+    ];
+    let out = ssh
+        .run(&argv, None, REMOTE_TIMEOUT)
+        .map_err(|e| failed(&e))?;
+    if !out.ok() {
+        // The host's brl said why (its error names the session and the fix).
+        let why = out.stderr.trim();
+        let why = why.strip_prefix("error: ").unwrap_or(why);
+        return Err(OpError(if why.is_empty() {
+            format!(
+                "`brl remote {}` for session {session} on host `{}` failed (exit {:?})\n  fix: run `brl hosts check`; the host's brl or home may be missing (`brl hosts setup`)",
+                op.as_str(),
+                h.name,
+                out.status
+            )
+        } else {
+            format!("on host `{}`: {why}", h.name)
+        }));
+    }
+    remote_ops::parse::<OpDone>(&h.name, op.as_str(), &out.stdout)
+        .map_err(|e| OpError(format!("{e:#}")))
+}
+
+/// `brl remote <op> <session> --by <who>`, run ON a host in its own home: the operation on one
+/// of its sessions. A pause's withdrawn task is not released here (tasks are central): its id
+/// goes back in the answer for the control room to release.
+pub fn here(home: &Home, op: Op, session: &str, by: By) -> Result<OpDone, OpError> {
+    home.load_config()
+        .map_err(anyhow::Error::from)
+        .and_then(|c| c.check_local_session(session))
+        .map_err(|e| OpError(format!("{e:#}")))?;
+    let (message, task_returned) = match op {
+        Op::Pause => pause_session(home, session, by)?,
+        Op::Resume => (resume_session(home, session, by)?, None),
+        Op::Stop => (stop_here(home, session, by)?, None),
+        Op::Restart => (restart_here(home, session, by, true)?, None),
+    };
+    Ok(OpDone {
+        version: remote_ops::VERSION,
+        session: session.to_string(),
+        op: op.as_str().to_string(),
+        message,
+        task_returned,
+    })
+}
+
+/// Put a task withdrawn with a paused session's grant back in the central queue.
+fn release(home: &Home, task: u64) {
+    if let Err(e) =
+        Tasks::new(&home.tasks_path()).release(task, "its session was paused before it began")
+    {
+        tracing::error!("{e}");
+    }
+}
+
 /// Pause one session (`Some`) or the whole fleet (`None`). Returns what to tell the operator.
 pub fn pause(home: &Home, session: Option<&str>, by: By) -> Result<String, OpError> {
     let Some(s) = session else {
@@ -91,19 +206,30 @@ pub fn pause(home: &Home, session: Option<&str>, by: By) -> Result<String, OpErr
         append(home, "fleet_paused", None, json!({"by": by.as_str()}));
         return Ok("the fleet is paused: no session gets a new cycle (cycles in flight finish); `brl resume` resumes it".into());
     };
+    let (message, task) = match host_of(home, s)? {
+        Some(h) => {
+            let done = on_host(home, &h, Op::Pause, s, by)?;
+            (done.message, done.task_returned)
+        }
+        None => pause_session(home, s, by)?,
+    };
+    if let Some(t) = task {
+        release(home, t);
+    }
+    Ok(message)
+}
+
+/// Pause `s` in this home; the task of a withdrawn grant is returned, not released.
+fn pause_session(home: &Home, s: &str, by: By) -> Result<(String, Option<u64>), OpError> {
     let done = SessionControl::new(home, s)
         .pause(by.as_str())
         .map_err(err)?;
     let task = done.withdrawn.as_ref().and_then(|g| g.task.as_ref());
-    if let Some(t) = task
-        && let Err(e) =
-            Tasks::new(&home.tasks_path()).release(t.id, "its session was paused before it began")
-    {
-        tracing::error!("{e}");
-    }
+    let returned = task.map(|t| t.id);
     if !done.news {
-        return Ok(format!(
-            "session {s} was paused already; `brl resume {s}` resumes it"
+        return Ok((
+            format!("session {s} was paused already; `brl resume {s}` resumes it"),
+            returned,
         ));
     }
     append(
@@ -115,13 +241,14 @@ pub fn pause(home: &Home, session: Option<&str>, by: By) -> Result<String, OpErr
                "task_returned": task.map(|t| t.id),
                "cycle_running": done.cycle_running}),
     );
-    Ok(if done.cycle_running {
+    let message = if done.cycle_running {
         format!(
             "session {s} is paused: its cycle in flight finishes, then it gets none until `brl resume {s}` (`brl stop {s}` interrupts the cycle)"
         )
     } else {
         format!("session {s} is paused: it gets no cycle until `brl resume {s}`")
-    })
+    };
+    Ok((message, returned))
 }
 
 /// Resume one session (`Some`) or the whole fleet (`None`).
@@ -140,6 +267,13 @@ pub fn resume(home: &Home, session: Option<&str>, by: By) -> Result<String, OpEr
             }
         };
     };
+    match host_of(home, s)? {
+        Some(h) => Ok(on_host(home, &h, Op::Resume, s, by)?.message),
+        None => resume_session(home, s, by),
+    }
+}
+
+fn resume_session(home: &Home, s: &str, by: By) -> Result<String, OpError> {
     match SessionControl::new(home, s).resume().map_err(err)? {
         None => Ok(format!("session {s} was not paused")),
         Some(p) => {
@@ -191,6 +325,13 @@ fn signal(pid: u32, sig: i32, session: &str) -> Result<(), OpError> {
 /// records the cycle once as `interrupted`, and waits for its next grant (SIGUSR1: see
 /// [`crate::worker`]).
 pub fn stop(home: &Home, session: &str, by: By) -> Result<String, OpError> {
+    match host_of(home, session)? {
+        Some(h) => Ok(on_host(home, &h, Op::Stop, session, by)?.message),
+        None => stop_here(home, session, by),
+    }
+}
+
+fn stop_here(home: &Home, session: &str, by: By) -> Result<String, OpError> {
     let c = SessionControl::new(home, session).load().map_err(err)?;
     let running =
         c.state == WorkerState::Cycle && c.grant.as_ref().is_some_and(|g| g.taken_by.is_some());
@@ -219,8 +360,27 @@ pub fn stop(home: &Home, session: &str, by: By) -> Result<String, OpError> {
 /// Restart the worker of `session`: SIGTERM (a cycle in flight is recorded as interrupted), and
 /// the control room respawns its pane at its next check (`[tmux] check_secs`).
 pub fn restart(home: &Home, session: &str, by: By) -> Result<String, OpError> {
+    match host_of(home, session)? {
+        Some(h) => Ok(on_host(home, &h, Op::Restart, session, by)?.message),
+        None => restart_here(home, session, by, false),
+    }
+}
+
+/// `on_host`: this is a host's home, whose panes the control room on the control host watches.
+fn restart_here(home: &Home, session: &str, by: By, on_host: bool) -> Result<String, OpError> {
     let pid = live_worker(home, session)?;
     signal(pid, libc::SIGTERM, session)?;
+    if on_host {
+        append(
+            home,
+            "session_restarted",
+            Some(session),
+            json!({"by": by.as_str(), "pid": pid, "control_room": "control host"}),
+        );
+        return Ok(format!(
+            "session {session}: worker {pid} is stopping (a cycle in flight is recorded as interrupted); the control room starts a new one in its pane on this host at its next check (`brl up` on the control host if none runs)"
+        ));
+    }
     let room = crate::status::control_room_pid(home);
     append(
         home,

@@ -64,7 +64,7 @@ pub struct Options<'a> {
 /// repo, the session busy or blocked); once it has started, every failure is the outcome `error`,
 /// logged.
 pub fn run(home: &Home, config: &Config, session: &str, opts: &Options) -> anyhow::Result<Report> {
-    config.check_session(session)?;
+    config.check_local_session(session)?;
     let repo_path = config.repo_path(home.root());
     let target = Target::open(&repo_path, &config.main).with_context(|| {
         format!(

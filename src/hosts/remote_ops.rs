@@ -82,6 +82,21 @@ pub struct GrantDone {
     pub grant: Option<Grant>,
 }
 
+/// `brl remote pause|resume|stop|restart <session> --by <who>`: the operator's control of one
+/// of this host's sessions, done here by [`crate::control::ops::here`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OpDone {
+    pub version: u32,
+    pub session: String,
+    pub op: String,
+    /// What to tell the operator.
+    pub message: String,
+    /// A pause withdrew a grant with this (centrally claimed) task: the control room puts it
+    /// back in its queue.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task_returned: Option<u64>,
+}
+
 /// A session of another home: an error naming the session, the host and the fix.
 fn known(config: &Config, session: &str) -> anyhow::Result<()> {
     if config.session_names().iter().any(|s| s == session) {

@@ -29,6 +29,8 @@ pub struct Data {
     pub log: LogRing,
     pub room: Room,
     pub memory: Option<Memory>,
+    /// Each `[[hosts]]` host's memory, or why it has none, from `logs/hosts/<name>.json`.
+    pub hosts: Vec<HostMemory>,
     /// Type-check slots held now, of the configured maximum.
     pub typecheck: (usize, usize),
     pub today: Today,
@@ -72,6 +74,7 @@ impl Default for Data {
             log: LogRing::default(),
             room: Room::default(),
             memory: None,
+            hosts: vec![],
             typecheck: (0, 0),
             today: Today::default(),
             fleet_paused: None,
@@ -230,6 +233,18 @@ impl Memory {
     pub fn gated(&self) -> bool {
         self.used_percent > f64::from(self.gate_percent)
     }
+}
+
+/// One `[[hosts]]` host in the header, as the control room last knew it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HostMemory {
+    pub name: String,
+    /// Its memory (`None`: not known yet, or unreachable).
+    pub memory: Option<Memory>,
+    /// Unreachable for this long (`3m`, formatted by the loader so the text changes rarely).
+    pub unreachable_for: Option<String>,
+    /// Stopped by `brl down --host`.
+    pub stopped: bool,
 }
 
 /// Today's figures (UTC day), from the log.

@@ -35,10 +35,12 @@ pub enum What {
     Fleet,
     Flaky,
     Jobs,
+    /// The `[[hosts]]` hosts' memory, from their status files.
+    Hosts,
 }
 
 impl What {
-    pub const ALL: [What; 11] = [
+    pub const ALL: [What; 12] = [
         What::Sessions,
         What::Queue,
         What::Tasks,
@@ -50,6 +52,7 @@ impl What {
         What::Fleet,
         What::Flaky,
         What::Jobs,
+        What::Hosts,
     ];
 }
 
@@ -75,6 +78,8 @@ pub enum Request {
     Changed(Vec<PathBuf>),
     /// The newest `doctor_analysis` entry's data (the sessions' health marks).
     Health(serde_json::Value),
+    /// A host session's preview, read over ssh by its poller ([`super::preview_remote`]).
+    RemotePreview(super::data::Preview),
 }
 
 /// A handle on the loader thread.
@@ -117,6 +122,10 @@ struct State {
     output: Option<(u64, String, PathBuf)>,
     /// The session whose output the Sessions view previews, and its output directory.
     preview: Option<(String, PathBuf)>,
+    /// The `[[hosts]]` session previewed instead, and its poller's stop flag.
+    remote_preview: Option<(String, Arc<std::sync::atomic::AtomicBool>)>,
+    /// This loader's own requests (a host preview's poller sends here).
+    me: Sender<Request>,
     /// The preview last sent (so a write that changes no shown line wakes nobody).
     preview_sent: Option<super::data::Preview>,
     /// What [`crate::why::explain`] needs, kept from the last read of each part.
@@ -136,6 +145,7 @@ struct State {
 
 impl State {
     fn new(home: &Home, config: &Config, out: Sender<Msg>, me: Sender<Request>) -> State {
+        let own = me.clone();
         let mut watch_error = None;
         let watcher = match Watch::new() {
             Ok(w) => {
@@ -173,6 +183,8 @@ impl State {
             watcher,
             output: None,
             preview: None,
+            remote_preview: None,
+            me: own,
             preview_sent: None,
             facts: crate::why::with_config(config, crate::why::Facts::default()),
             why_sent: None,
@@ -225,6 +237,18 @@ impl State {
                     self.follow_output(request, session);
                     output_changed = true;
                 }
+                Request::RemotePreview(p) => {
+                    let current = self
+                        .remote_preview
+                        .as_ref()
+                        .is_some_and(|r| r.0 == p.session);
+                    if current && self.preview_sent.as_ref() != Some(&p) {
+                        self.preview_sent = Some(p.clone());
+                        if !self.send(Msg::Part(Part::Preview(Some(p)))) {
+                            return false;
+                        }
+                    }
+                }
                 Request::Health(data) => {
                     self.health = load::health(&data);
                     reload.insert(What::Sessions);
@@ -256,7 +280,8 @@ impl State {
                 return false;
             }
         }
-        if preview_changed {
+        // A host session's preview comes from its poller alone.
+        if preview_changed && self.remote_preview.is_none() {
             let preview = self
                 .preview
                 .as_ref()
@@ -280,8 +305,17 @@ impl State {
             self.facts.today =
                 crate::scheduler::budget::today(&self.home.log_path(), now).unwrap_or_default();
         }
+        // The hosts' figures come with the local one (the clock asks for it every few seconds).
+        if reload.contains(&What::Memory) {
+            reload.insert(What::Hosts);
+        }
         for w in reload {
             let part = match w {
+                What::Hosts => Part::Hosts(super::load_hosts::host_memory(
+                    &self.home,
+                    &self.config,
+                    now,
+                )),
                 What::Sessions => {
                     let rows = load::sessions(
                         &self.home,
@@ -400,47 +434,6 @@ impl State {
         vec![]
     }
 
-    fn follow_output(&mut self, request: u64, session: Option<String>) {
-        if let Some((_, _, dir)) = self.output.take()
-            && self.preview.as_ref().is_none_or(|p| p.1 != dir)
-        {
-            self.unwatch(&dir);
-        }
-        if let Some(s) = session {
-            let dir = self.watch_output(&s);
-            self.output = Some((request, s, dir));
-        }
-    }
-
-    /// Follow one session's pane log for the preview: woken by each write to it (the pane's
-    /// writer keeps it open), asleep while the pane is quiet.
-    fn follow_preview(&mut self, session: Option<String>) {
-        if let Some((_, dir)) = self.preview.take()
-            && self.output.as_ref().is_none_or(|o| o.2 != dir)
-        {
-            self.unwatch(&dir);
-        }
-        if let Some(s) = session {
-            let dir = self.watch_output(&s);
-            self.preview = Some((s, dir));
-        }
-    }
-
-    fn watch_output(&self, session: &str) -> PathBuf {
-        let dir = self.home.session_logs_dir(session);
-        let _ = std::fs::create_dir_all(&dir);
-        if let Some(w) = &self.watcher {
-            let _ = w.dir_and_writes(&dir);
-        }
-        dir
-    }
-
-    fn unwatch(&self, dir: &Path) {
-        if let Some(w) = &self.watcher {
-            w.unwatch_dir(dir);
-        }
-    }
-
     fn send(&self, m: Msg) -> bool {
         self.out.send(m).is_ok()
     }
@@ -480,6 +473,9 @@ fn spawn_watch(w: Arc<Watch>, loader: Sender<Request>) {
         tracing::warn!("cannot start the dashboard's file watch; it refreshes every few seconds");
     }
 }
+
+#[path = "loader_follow.rs"]
+mod follow;
 
 #[cfg(test)]
 #[path = "loader_tests.rs"]

@@ -26,6 +26,7 @@ mod mouse;
 pub mod msg;
 mod open;
 pub mod preview;
+pub mod preview_remote;
 mod reader;
 mod review_keys;
 pub mod review_list;

@@ -45,6 +45,8 @@ pub enum Part {
     },
     Room(Room),
     Memory(Option<Memory>),
+    /// The `[[hosts]]` hosts' memory (or why none).
+    Hosts(Vec<super::data::HostMemory>),
     Typecheck(usize, usize),
     Today(Today),
     /// Who paused the whole fleet (`None`: not paused).

@@ -166,6 +166,7 @@ pub(super) fn apply_part(app: &mut App, p: Part) {
         Part::Flaky(f) => d.flaky = f,
         Part::Preview(p) => d.preview = p,
         Part::Memory(m) => d.memory = m,
+        Part::Hosts(h) => d.hosts = h,
         Part::Typecheck(used, max) => d.typecheck = (used, max),
         Part::Today(t) => d.today = t,
         Part::Fleet(f) => d.fleet_paused = f,

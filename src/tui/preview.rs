@@ -12,14 +12,27 @@ use crate::home::Home;
 use super::data::Preview;
 
 /// How much of the pane log's end is read for the preview.
-const TAIL_BYTES: u64 = 16 * 1024;
+pub const TAIL_BYTES: u64 = 16 * 1024;
 /// The most lines kept (more than any screen shows below the table).
 const MAX_LINES: usize = 120;
 
 /// The end of `session`'s pane log, SGR kept, other control sequences removed.
 pub fn read(home: &Home, session: &str) -> Preview {
     let path = home.session_logs_dir(session).join("pane.log");
-    let (lines, note) = match tail(&path) {
+    let text = match tail(&path) {
+        Ok(text) => Ok(text),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(format!(
+            "(no output yet: {} does not exist)",
+            path.display()
+        )),
+        Err(e) => Err(format!("cannot read {}: {e}", path.display())),
+    };
+    shown(session, text)
+}
+
+/// The preview of `session` from the end of its pane log, or from why there is none.
+pub fn shown(session: &str, text: Result<String, String>) -> Preview {
+    let (lines, note) = match text {
         Ok(text) => {
             let mut lines: Vec<String> = keep_sgr(&text).lines().map(str::to_string).collect();
             while lines.last().is_some_and(|l| visible_is_blank(l)) {
@@ -30,14 +43,7 @@ pub fn read(home: &Home, session: &str) -> Preview {
             let note = lines.is_empty().then(|| "(no output yet)".to_string());
             (lines, note)
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => (
-            vec![],
-            Some(format!(
-                "(no output yet: {} does not exist)",
-                path.display()
-            )),
-        ),
-        Err(e) => (vec![], Some(format!("cannot read {}: {e}", path.display()))),
+        Err(note) => (vec![], Some(note)),
     };
     Preview {
         session: session.to_string(),
@@ -55,11 +61,16 @@ fn tail(path: &std::path::Path) -> std::io::Result<String> {
     f.seek(SeekFrom::Start(start))?;
     let mut buf = Vec::new();
     f.take(TAIL_BYTES).read_to_end(&mut buf)?;
-    let text = String::from_utf8_lossy(&buf).into_owned();
-    Ok(match (start > 0, text.find('\n')) {
+    Ok(from_tail(&buf, start > 0))
+}
+
+/// The end of a log as text; `cut`: it starts mid-file, so its first (partial) line goes.
+pub fn from_tail(bytes: &[u8], cut: bool) -> String {
+    let text = String::from_utf8_lossy(bytes).into_owned();
+    match (cut, text.find('\n')) {
         (true, Some(p)) => text[p + 1..].to_string(),
         _ => text,
-    })
+    }
 }
 
 fn visible_is_blank(line: &str) -> bool {

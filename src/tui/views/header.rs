@@ -308,6 +308,13 @@ fn machine(app: &App, t: Theme) -> Vec<Part> {
         ));
     }
     parts.push(part(8, mem, None));
+    if !d.hosts.is_empty() {
+        parts.push(part(
+            7,
+            super::header_hosts::spans(d, t, false),
+            Some(super::header_hosts::spans(d, t, true)),
+        ));
+    }
     let (used, max) = d.typecheck;
     if max > 0 {
         parts.push(part(

@@ -83,3 +83,52 @@ fn an_agent_without_hooks_is_said_plainly_in_the_header() {
         assert!(header.contains(want), "{w}: {header}");
     }
 }
+
+#[test]
+fn each_hosts_memory_is_next_to_the_local_figure() {
+    use crate::tui::data::{HostMemory, Memory};
+    let now = Utc
+        .with_ymd_and_hms(2026, 11, 21, 12, 0, 0)
+        .single()
+        .expect("a valid time");
+    let mut app = busy_home(now, 3, 2, 5);
+    let mem = |used_percent| {
+        Some(Memory {
+            used_percent,
+            gate_percent: 80,
+        })
+    };
+    app.data.hosts = vec![
+        HostMemory {
+            name: "a".into(),
+            memory: mem(41.2),
+            unreachable_for: None,
+            stopped: false,
+        },
+        HostMemory {
+            name: "b".into(),
+            memory: None,
+            unreachable_for: Some("3m".into()),
+            stopped: false,
+        },
+        HostMemory {
+            name: "c".into(),
+            memory: mem(91.0),
+            unreachable_for: None,
+            stopped: false,
+        },
+    ];
+    for (w, want) in [
+        (200, "a 41% · b unreachable 3m · c 91% GATED"),
+        (80, "a 41% b down 3m c 91% GATED"),
+    ] {
+        update(&mut app, Msg::Resize(w, 24));
+        let mut term = Terminal::new(TestBackend::new(w, 24)).expect("a test terminal");
+        term.draw(|f| crate::tui::views::render(&app, f))
+            .expect("drawn");
+        let screen = term.backend().to_string();
+        let header: String = screen.lines().take(2).collect::<Vec<_>>().join("\n");
+        assert!(header.contains(want), "{w}: {header}");
+        insta::assert_snapshot!(format!("header_hosts_{w}"), header);
+    }
+}

@@ -19,6 +19,7 @@ use table::{Body, fit, fit_spans, put, row, text_width};
 use theme::Theme;
 
 mod header;
+mod header_hosts;
 mod header_jobs;
 mod log;
 mod meetings;

@@ -85,14 +85,29 @@ pub(super) fn queue(home: &Home, config: &Config, page: usize) -> Answer {
         format!("{} waiting for a decision", open.len())
     };
     let mut a = Answer::new("ok").with(Block::Title(title));
+    // Twins (the same change made by several sessions) point at their group's first number:
+    // approving one supersedes the others.
+    let mut first_of_group: std::collections::BTreeMap<&str, u64> = Default::default();
+    for (n, e) in &open {
+        if let Some(g) = e.group.as_deref() {
+            first_of_group.entry(g).or_insert(*n);
+        }
+    }
     for (n, e) in open.iter().skip((page - 1) * PER_PAGE).take(PER_PAGE) {
         let verdict = e
             .review
             .as_ref()
             .map(|r| format!(" · review: {}", r.verdict))
             .unwrap_or_default();
+        let twin = e
+            .group
+            .as_deref()
+            .and_then(|g| first_of_group.get(g))
+            .filter(|first| *first != n)
+            .map(|first| format!(" · twin of b{first}"))
+            .unwrap_or_default();
         a.push(Block::Line(format!(
-            "b{n} {} {} · {}{verdict}",
+            "b{n} {} {} · {}{verdict}{twin}",
             e.status.as_str(),
             e.session,
             figures(&e.before, &e.after)
@@ -373,5 +388,33 @@ mod tests {
             Numbers::new(&home).branch(10).expect("numbers").as_deref(),
             Some("brl/s1/10")
         );
+    }
+
+    /// Twins point at the first number of their group, so one approve is seen to settle them.
+    #[test]
+    fn twins_name_their_groups_first_number() {
+        let d = tempfile::tempdir().expect("tempdir");
+        let home = Home::new(d.path());
+        let config = Config::parse(
+            &d.path().join("brl.toml"),
+            "repo = \"repo\"\n[agent]\ncommand = \"true\"\n",
+        )
+        .expect("config");
+        let q = Queue::new(&home.queue_path());
+        for i in 1..=3 {
+            let mut e = entry(i, Status::Pending);
+            e.group = (i != 2).then(|| "g1".to_string());
+            q.add(e).expect("add");
+        }
+        let text = queue(&home, &config, 1).plain();
+        let line = |n: &str| {
+            text.lines()
+                .find(|l| l.starts_with(&format!("{n} ")))
+                .unwrap_or_default()
+                .to_string()
+        };
+        assert!(!line("b1").contains("twin"), "{text}");
+        assert!(!line("b2").contains("twin"), "{text}");
+        assert!(line("b3").ends_with(" · twin of b1"), "{text}");
     }
 }

@@ -109,10 +109,17 @@ pub fn run(home: &Home, opts: &Options, stop: &AtomicBool) -> anyhow::Result<()>
     // Notifications ([notify]): a thread following the experiment log; see crate::notify.
     let notifier = crate::notify::spawn(home, &config);
     // Commands from the Telegram chat ([notify.telegram] commands); see crate::chat.
-    let chat = crate::chat::spawn(home);
+    // Only when configured at start: an idle control room wakes for nothing it does not do.
+    let chat = config
+        .notify
+        .telegram
+        .as_ref()
+        .filter(|t| t.commands)
+        .map(|_| crate::chat::spawn(home));
     // Hosts ([[hosts]]): their records, kept branches and task results come home on a thread of
     // their own every `[tmux] check_secs`; see crate::hosts::collect.
-    let collector = crate::hosts::collector::Collector::spawn(home, &config);
+    let collector = (!config.hosts.is_empty())
+        .then(|| crate::hosts::collector::Collector::spawn(home, &config));
 
     schedule::release_orphan_tasks(home, &config);
     let first = fleet
@@ -210,9 +217,13 @@ pub fn run(home: &Home, opts: &Options, stop: &AtomicBool) -> anyhow::Result<()>
     timers.stop(Duration::from_secs(5));
     // At most ~1 s: queued notifications are dropped, a send in flight is abandoned.
     notifier.stop();
-    chat.stop();
+    if let Some(chat) = chat {
+        chat.stop();
+    }
     // A pass in flight is safe to cut at any step (the central append is its commit point).
-    collector.stop(Duration::from_secs(3));
+    if let Some(collector) = collector {
+        collector.stop(Duration::from_secs(3));
+    }
     if let Some(h) = server {
         let _ = h.join();
     }

@@ -18,7 +18,7 @@ pub struct Collector {
 }
 
 impl Collector {
-    /// Start it; with no `[[hosts]]` now it still runs, and collects once hosts are added.
+    /// Start it (the control room does only when brl.toml has `[[hosts]]`).
     pub fn spawn(home: &Home, first: &Config) -> Collector {
         let stop = Arc::new(AtomicBool::new(false));
         let (home, flag, mut config) = (home.clone(), Arc::clone(&stop), first.clone());
@@ -49,9 +49,14 @@ impl Collector {
                             }
                         }
                     }
+                    // Asleep until the next pass; `stop` unparks (a spurious wake-up just loops).
                     let until = Instant::now() + Duration::from_secs(config.tmux.check_secs.get());
-                    while Instant::now() < until && !flag.load(Ordering::SeqCst) {
-                        std::thread::sleep(Duration::from_millis(200));
+                    while !flag.load(Ordering::SeqCst) {
+                        let now = Instant::now();
+                        if now >= until {
+                            break;
+                        }
+                        std::thread::park_timeout(until - now);
                     }
                 }
             })
@@ -65,6 +70,7 @@ impl Collector {
         self.stop.store(true, Ordering::SeqCst);
         let deadline = Instant::now() + wait;
         if let Some(h) = self.handle.take() {
+            h.thread().unpark();
             while !h.is_finished() && Instant::now() < deadline {
                 std::thread::sleep(Duration::from_millis(50));
             }

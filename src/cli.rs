@@ -342,7 +342,11 @@ pub enum RemoteCommand {
         max_bytes: u64,
     },
     /// Every session's control file, whether its worker lives, and this host's memory.
-    Snapshot,
+    Snapshot {
+        /// Leave the sessions out (`"unchanged": true`) when their digest is still this one.
+        #[arg(long, value_name = "DIGEST")]
+        unless_digest: Option<String>,
+    },
     /// Give a session one cycle (with a task claimed by the control room), unless it holds one.
     Grant {
         /// The session (<host>-sN).

@@ -17,10 +17,11 @@ pub fn run_host_op(home: &Home, op: RemoteCommand) -> anyhow::Result<i32> {
     let config = home.load_config()?;
     let doc = match op {
         RemoteCommand::Log { from, max_bytes } => return log(home, from, max_bytes),
-        RemoteCommand::Snapshot => serde_json::to_value(remote_ops::snapshot(
+        RemoteCommand::Snapshot { unless_digest } => serde_json::to_value(remote_ops::snapshot(
             home,
             &config,
             &mut MemoryReader::default(),
+            unless_digest.as_deref(),
         ))?,
         RemoteCommand::Grant { session, task, fix } => {
             let task = match task {

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use serde_json::json;
 
-use super::remote_ops::{self, GrantDone, Snapshot};
+use super::remote_ops::{self, GrantDone, RemoteSession, Snapshot};
 use super::ssh::{Ssh, SshError};
 use super::status_file::{self, HostStatus};
 use crate::config::{Config, HostConfig};
@@ -50,6 +50,9 @@ pub struct HostRoom {
     /// While unreachable: failures in a row, and when to try again.
     failures: u32,
     retry_at: Option<Instant>,
+    /// The sessions of the host's last full answer, as it sent them (before any local update),
+    /// with their digest: sent back so an unchanged host leaves them out.
+    last_sessions: Option<(String, Vec<RemoteSession>)>,
 }
 
 impl HostRoom {
@@ -95,6 +98,7 @@ impl HostRoom {
             fresh: false,
             failures: 0,
             retry_at: None,
+            last_sessions: None,
         }
     }
 
@@ -185,7 +189,14 @@ impl HostRoom {
         if self.resting() {
             return None;
         }
-        match self.remote::<Snapshot>("snapshot", &[]) {
+        let unless = match &self.last_sessions {
+            Some((digest, _)) => vec!["--unless-digest".to_string(), digest.clone()],
+            None => Vec::new(),
+        };
+        let answer = self
+            .remote::<Snapshot>("snapshot", &unless)
+            .and_then(|s| self.complete(s));
+        match answer {
             // A `dir` that holds another host's home (or none set by `brl hosts setup`): its
             // sessions are not this host's, so nothing is granted there.
             Ok(s) if s.host.as_deref() != Some(self.name()) => {
@@ -204,6 +215,7 @@ impl HostRoom {
                     );
                     self.misconfigured = Some(m);
                 }
+                self.last_sessions = None;
                 self.status.snapshot = None;
                 None
             }
@@ -223,6 +235,30 @@ impl HostRoom {
                 None
             }
         }
+    }
+
+    /// A snapshot whole again: an `unchanged` answer gets the sessions of the last full one
+    /// (as the host sent them), a full one is kept for the next ask.
+    fn complete(&mut self, mut s: Snapshot) -> anyhow::Result<Snapshot> {
+        if s.unchanged {
+            match &self.last_sessions {
+                Some((digest, sessions)) if s.digest.as_ref() == Some(digest) => {
+                    s.sessions = sessions.clone();
+                    s.unchanged = false;
+                }
+                _ => {
+                    self.last_sessions = None;
+                    anyhow::bail!(
+                        "host `{}` answered `brl remote snapshot` as unchanged since digest {:?}, which this control room did not ask with; the next pass asks for every session",
+                        self.name(),
+                        s.digest
+                    );
+                }
+            }
+        } else {
+            self.last_sessions = s.digest.clone().map(|d| (d, s.sessions.clone()));
+        }
+        Ok(s)
     }
 
     /// Give `session` one cycle on the host (with a task claimed centrally, or a repair).

@@ -72,6 +72,27 @@ pub struct Snapshot {
     pub at: DateTime<Utc>,
     pub memory: Option<HostMemory>,
     pub sessions: Vec<RemoteSession>,
+    /// [`sessions_digest`] of the host's sessions. The control room passes the last one it got
+    /// back (`--unless-digest`), so a host whose sessions did not change answers without them:
+    /// an idle host's traffic does not grow with its number of sessions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+    /// `sessions` were left out: they are the ones whose digest the control room sent.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unchanged: bool,
+}
+
+/// FNV-1a (64 bit, hex) of the sessions' JSON: fixed by definition, so a host's brl and the
+/// control room's agree on it whatever their builds (a different digest only costs a full
+/// answer).
+pub fn sessions_digest(sessions: &[RemoteSession]) -> String {
+    let bytes = serde_json::to_vec(sessions).unwrap_or_default();
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("{h:016x}")
 }
 
 /// `brl remote grant` / `take-back`: the grant given or taken back, if any.
@@ -108,10 +129,16 @@ fn known(config: &Config, session: &str) -> anyhow::Result<()> {
     )
 }
 
-/// Every session's state and the host's memory, read in this home.
-pub fn snapshot(home: &Home, config: &Config, memory: &mut MemoryReader) -> Snapshot {
+/// Every session's state and the host's memory, read in this home; the sessions are left out
+/// (`unchanged`) when their digest is `unless`.
+pub fn snapshot(
+    home: &Home,
+    config: &Config,
+    memory: &mut MemoryReader,
+    unless: Option<&str>,
+) -> Snapshot {
     let now = Utc::now();
-    let sessions = config
+    let sessions: Vec<RemoteSession> = config
         .session_names()
         .into_iter()
         .map(|name| {
@@ -135,12 +162,16 @@ pub fn snapshot(home: &Home, config: &Config, memory: &mut MemoryReader) -> Snap
             }
         })
         .collect();
+    let digest = sessions_digest(&sessions);
+    let unchanged = unless == Some(digest.as_str());
     Snapshot {
         version: VERSION,
         host: config.host.clone(),
         at: now,
         memory: memory.read().map(HostMemory::from_memory),
-        sessions,
+        sessions: if unchanged { Vec::new() } else { sessions },
+        digest: Some(digest),
+        unchanged,
     }
 }
 
@@ -213,7 +244,7 @@ mod tests {
             "repo = \"/nowhere\"\nsessions = 2\nhost = \"a\"\n[agent]\ncommand = \"true\"\n",
         )
         .expect("config");
-        let snap = snapshot(&home, &config, &mut MemoryReader::default());
+        let snap = snapshot(&home, &config, &mut MemoryReader::default(), None);
         assert_eq!(
             snap.sessions
                 .iter()
@@ -225,6 +256,15 @@ mod tests {
         let text = serde_json::to_vec(&snap).expect("json");
         let back: Snapshot = parse("a", "snapshot", &text).expect("parses");
         assert_eq!(back, snap);
+        // Asked with the digest it last sent, an unchanged host leaves its sessions out; with
+        // any other digest it sends them all.
+        let digest = snap.digest.clone().expect("a digest");
+        let same = snapshot(&home, &config, &mut MemoryReader::default(), Some(&digest));
+        assert!(same.unchanged && same.sessions.is_empty());
+        assert_eq!(same.digest.as_deref(), Some(digest.as_str()));
+        let other = snapshot(&home, &config, &mut MemoryReader::default(), Some("0"));
+        assert!(!other.unchanged);
+        assert_eq!(other.sessions, snap.sessions);
 
         let task = GrantTask {
             id: 7,
@@ -233,6 +273,10 @@ mod tests {
         };
         let g = grant(&home, &config, "a-s2", Some(task.clone()), None).expect("grant");
         assert_eq!(g.grant.as_ref().and_then(|g| g.task.clone()), Some(task));
+        // A grant changes the sessions: the old digest no longer holds them back.
+        let after = snapshot(&home, &config, &mut MemoryReader::default(), Some(&digest));
+        assert!(!after.unchanged && after.sessions.len() == 2);
+        assert_ne!(after.digest.as_deref(), Some(digest.as_str()));
         // A second grant is refused under the lock: the session holds one.
         assert_eq!(
             grant(&home, &config, "a-s2", None, None).expect("ok").grant,

@@ -156,6 +156,8 @@ mod tests {
                 cgroup: false,
             }),
             sessions: vec![],
+            digest: None,
+            unchanged: false,
         });
         status_file::save(&home, &a).expect("save a");
         let mut b = status_file::new("b", 80);

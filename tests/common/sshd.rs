@@ -228,9 +228,34 @@ pub fn children_of(pid: u32) -> Vec<u32> {
     kids
 }
 
+/// The pids (other than this process) whose command line names `path`: everything a test
+/// started for one host — its tmux server, workers, pane copiers — runs from that host's own
+/// temp dir, so a failing test leaves nothing behind on the machine.
+fn processes_naming(path: &Path) -> Vec<u32> {
+    let needle = path.as_os_str().as_encoded_bytes();
+    let me = std::process::id();
+    let Ok(rd) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    rd.flatten()
+        .filter_map(|e| e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()))
+        .filter(|p| *p != me)
+        .filter(|p| {
+            std::fs::read(format!("/proc/{p}/cmdline"))
+                .is_ok_and(|c| c.windows(needle.len()).any(|w| w == needle))
+        })
+        .collect()
+}
+
 impl Drop for Sshd {
     fn drop(&mut self) {
         self.drop_connections();
         self.pause();
+        for pid in processes_naming(self.dir.path()) {
+            // SAFETY: kill with a pid whose command line names this host's own temp dir.
+            unsafe {
+                libc::kill(pid as i32, libc::SIGKILL);
+            }
+        }
     }
 }

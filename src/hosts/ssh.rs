@@ -228,7 +228,12 @@ impl Ssh {
             use std::os::unix::fs::PermissionsExt;
             let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
         }
-        // A socket left by a master that was killed makes ssh refuse to listen there.
+        // A master that no longer answers `-O check` is asked to exit (else it would linger
+        // beside the new one until its idle timeout); a socket left by a master that was killed
+        // makes ssh refuse to listen there.
+        if self.control_path.exists() {
+            self.close();
+        }
         let _ = std::fs::remove_file(&self.control_path);
         if let Some(dir) = self.master_log.parent() {
             let _ = std::fs::create_dir_all(dir);

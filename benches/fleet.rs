@@ -23,7 +23,12 @@
 //! has its own temp dir, demo home and private tmux sockets; afterwards `brl down`, and both
 //! private tmux servers are killed in any case (also on a panic).
 
-use std::collections::{BTreeMap, HashMap};
+#[path = "support/procs.rs"]
+mod procs;
+
+use std::collections::BTreeMap;
+
+use procs::{Sample, descends_from, processes, sample};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -173,97 +178,6 @@ fn signal(pid: i32, sig: i32) {
     unsafe {
         libc::kill(pid, sig);
     }
-}
-
-/// A process's threads together: exact CPU ns (schedstat) and context switches.
-#[derive(Clone, Default)]
-struct Sample {
-    cpu_ns: u64,
-    switches: u64,
-    /// By thread id: its name, CPU ns and context switches.
-    threads: BTreeMap<u32, (String, u64, u64)>,
-    /// cutime + cstime, in clock ticks.
-    reaped_ticks: u64,
-}
-
-fn sample(pid: i32) -> Option<Sample> {
-    let mut s = Sample::default();
-    for t in std::fs::read_dir(format!("/proc/{pid}/task"))
-        .ok()?
-        .flatten()
-    {
-        let read = |f: &str| std::fs::read_to_string(t.path().join(f)).unwrap_or_default();
-        let switches = read("status")
-            .lines()
-            .filter(|l| l.contains("ctxt_switches:"))
-            .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
-            .sum::<u64>();
-        let cpu_ns = read("schedstat")
-            .split_whitespace()
-            .next()
-            .and_then(|v| v.parse::<u64>().ok())
-            .unwrap_or(0);
-        s.switches += switches;
-        s.cpu_ns += cpu_ns;
-        if let Some(tid) = t.file_name().to_str().and_then(|n| n.parse().ok()) {
-            s.threads
-                .insert(tid, (read("comm").trim().to_string(), cpu_ns, switches));
-        }
-    }
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let f: Vec<u64> = stat[stat.rfind(')')? + 1..]
-        .split_whitespace()
-        .skip(13) // fields 3..=15; cutime is field 16
-        .take(2)
-        .filter_map(|v| v.parse().ok())
-        .collect();
-    s.reaped_ticks = f.iter().sum();
-    Some(s)
-}
-
-/// pid → (ppid, argv) of every process.
-fn processes() -> HashMap<i32, (i32, Vec<String>)> {
-    let mut out = HashMap::new();
-    let Ok(dir) = std::fs::read_dir("/proc") else {
-        return out;
-    };
-    for e in dir.flatten() {
-        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-            continue;
-        };
-        let Some(ppid) = stat
-            .rsplit(')')
-            .next()
-            .and_then(|r| r.split_whitespace().nth(1))
-            .and_then(|p| p.parse().ok())
-        else {
-            continue;
-        };
-        let argv = std::fs::read(format!("/proc/{pid}/cmdline"))
-            .unwrap_or_default()
-            .split(|&b| b == 0)
-            .filter(|a| !a.is_empty())
-            .map(|a| String::from_utf8_lossy(a).into_owned())
-            .collect();
-        out.insert(pid, (ppid, argv));
-    }
-    out
-}
-
-fn descends_from(procs: &HashMap<i32, (i32, Vec<String>)>, mut pid: i32, root: i32) -> bool {
-    for _ in 0..64 {
-        if pid == root {
-            return true;
-        }
-        match procs.get(&pid) {
-            Some((ppid, _)) if *ppid > 1 => pid = *ppid,
-            _ => return false,
-        }
-    }
-    false
 }
 
 /// Every process of the fleet, by role ("agents" for what the agents run).

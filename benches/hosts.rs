@@ -36,7 +36,12 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
+#[path = "support/procs.rs"]
+mod procs;
+
 use std::collections::{BTreeMap, HashMap};
+
+use procs::{Sample, descends_from, processes, sample};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -107,81 +112,6 @@ impl Drop for Cleanup {
             .status();
         self.ssh.close();
     }
-}
-
-/// One process's threads together: CPU ns (schedstat) and reaped children's ticks.
-#[derive(Clone, Copy, Default)]
-struct Sample {
-    cpu_ns: u64,
-    reaped_ticks: u64,
-}
-
-fn sample(pid: i32) -> Option<Sample> {
-    let mut s = Sample::default();
-    for t in std::fs::read_dir(format!("/proc/{pid}/task"))
-        .ok()?
-        .flatten()
-    {
-        s.cpu_ns += std::fs::read_to_string(t.path().join("schedstat"))
-            .unwrap_or_default()
-            .split_whitespace()
-            .next()
-            .and_then(|v| v.parse::<u64>().ok())
-            .unwrap_or(0);
-    }
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    s.reaped_ticks = stat[stat.rfind(')')? + 1..]
-        .split_whitespace()
-        .skip(13) // fields 3..=15; cutime and cstime are fields 16 and 17
-        .take(2)
-        .filter_map(|v| v.parse::<u64>().ok())
-        .sum();
-    Some(s)
-}
-
-/// pid → (ppid, argv) of every process.
-fn processes() -> HashMap<i32, (i32, Vec<String>)> {
-    let mut out = HashMap::new();
-    let Ok(dir) = std::fs::read_dir("/proc") else {
-        return out;
-    };
-    for e in dir.flatten() {
-        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-            continue;
-        };
-        let Some(ppid) = stat
-            .rsplit(')')
-            .next()
-            .and_then(|r| r.split_whitespace().nth(1))
-            .and_then(|p| p.parse().ok())
-        else {
-            continue;
-        };
-        let argv = std::fs::read(format!("/proc/{pid}/cmdline"))
-            .unwrap_or_default()
-            .split(|&b| b == 0)
-            .filter(|a| !a.is_empty())
-            .map(|a| String::from_utf8_lossy(a).into_owned())
-            .collect();
-        out.insert(pid, (ppid, argv));
-    }
-    out
-}
-
-fn descends_from(procs: &HashMap<i32, (i32, Vec<String>)>, mut pid: i32, root: i32) -> bool {
-    for _ in 0..64 {
-        if pid == root {
-            return true;
-        }
-        match procs.get(&pid) {
-            Some((ppid, _)) if *ppid > 1 => pid = *ppid,
-            _ => return false,
-        }
-    }
-    false
 }
 
 /// How the bench recognises the fleet's processes.
@@ -407,7 +337,7 @@ fn run(n: u32, window: Duration) -> Measured {
         let Some(end) = samples_end.get(pid) else {
             continue;
         };
-        let start = samples_start.get(pid).copied().unwrap_or_default();
+        let start = samples_start.get(pid).cloned().unwrap_or_default();
         *m.cpu.entry(role).or_default() +=
             end.cpu_ns.saturating_sub(start.cpu_ns) as f64 / 1e9 / minutes;
         *m.reaped.entry(role).or_default() +=

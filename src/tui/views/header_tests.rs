@@ -3,38 +3,43 @@ use chrono::{TimeZone, Utc};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
+use crate::tui::app::App;
 use crate::tui::fixtures::busy_home;
 use crate::tui::update::{Msg, update};
 
+/// The fixtures' clock.
+fn noon() -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 21, 12, 0, 0)
+        .single()
+        .expect("a valid time")
+}
+
+/// The header's two lines of `app` drawn `w` columns wide.
+fn header_at(app: &mut App, w: u16) -> String {
+    update(app, Msg::Resize(w, 24));
+    let mut term = Terminal::new(TestBackend::new(w, 24)).expect("a test terminal");
+    term.draw(|f| crate::tui::views::render(app, f))
+        .expect("drawn");
+    let screen = term.backend().to_string();
+    screen.lines().take(2).collect::<Vec<_>>().join("\n")
+}
+
 #[test]
 fn an_agent_limit_is_a_header_line_that_shortens_before_it_goes() {
-    let now = Utc
-        .with_ymd_and_hms(2026, 11, 21, 12, 0, 0)
-        .single()
-        .expect("a valid time");
-    let mut app = busy_home(now, 3, 2, 5);
+    let mut app = busy_home(noon(), 3, 2, 5);
     app.data.room.agent_limits = vec!["agent claude limited (usage limit) until 23:03:00".into()];
     for (w, want) in [
         (160, "agent claude limited (usage limit) until 23:03:00"),
         (80, "claude (usage limit) until 23:03:00"),
     ] {
-        update(&mut app, Msg::Resize(w, 24));
-        let mut term = Terminal::new(TestBackend::new(w, 24)).expect("a test terminal");
-        term.draw(|f| crate::tui::views::render(&app, f))
-            .expect("drawn");
-        let screen = term.backend().to_string();
-        let header: String = screen.lines().take(2).collect::<Vec<_>>().join("\n");
+        let header = header_at(&mut app, w);
         assert!(header.contains(want), "{w}: {header}");
     }
 }
 
 #[test]
 fn a_full_review_backlog_says_paused_in_the_header() {
-    let now = Utc
-        .with_ymd_and_hms(2026, 11, 21, 12, 0, 0)
-        .single()
-        .expect("a valid time");
-    let mut app = busy_home(now, 3, 2, 5);
+    let mut app = busy_home(noon(), 3, 2, 5);
     let open = app
         .data
         .queue
@@ -44,14 +49,7 @@ fn a_full_review_backlog_says_paused_in_the_header() {
         .filter(|r| r.entry.status.is_open())
         .count();
     assert!(open > 1, "the fixture has open entries");
-    let header = |app: &mut crate::tui::app::App| {
-        update(app, Msg::Resize(200, 24));
-        let mut term = Terminal::new(TestBackend::new(200, 24)).expect("a test terminal");
-        term.draw(|f| crate::tui::views::render(app, f))
-            .expect("drawn");
-        let screen = term.backend().to_string();
-        screen.lines().take(2).collect::<Vec<_>>().join("\n")
-    };
+    let header = |app: &mut App| header_at(app, 200);
     app.data.room.max_pending = open as u32 + 1;
     assert!(!header(&mut app).contains("paused"));
     app.data.room.max_pending = open as u32;
@@ -64,22 +62,13 @@ fn a_full_review_backlog_says_paused_in_the_header() {
 
 #[test]
 fn an_agent_without_hooks_is_said_plainly_in_the_header() {
-    let now = Utc
-        .with_ymd_and_hms(2026, 11, 21, 12, 0, 0)
-        .single()
-        .expect("a valid time");
-    let mut app = busy_home(now, 3, 2, 5);
+    let mut app = busy_home(noon(), 3, 2, 5);
     app.data.room.ungated_agent = Some("aider".into());
     for (w, want) in [
         (200, "aider: no safety gate for this agent"),
         (80, "aider: no gate"),
     ] {
-        update(&mut app, Msg::Resize(w, 24));
-        let mut term = Terminal::new(TestBackend::new(w, 24)).expect("a test terminal");
-        term.draw(|f| crate::tui::views::render(&app, f))
-            .expect("drawn");
-        let screen = term.backend().to_string();
-        let header: String = screen.lines().take(2).collect::<Vec<_>>().join("\n");
+        let header = header_at(&mut app, w);
         assert!(header.contains(want), "{w}: {header}");
     }
 }
@@ -87,11 +76,7 @@ fn an_agent_without_hooks_is_said_plainly_in_the_header() {
 #[test]
 fn each_hosts_memory_is_next_to_the_local_figure() {
     use crate::tui::data::{HostMemory, Memory};
-    let now = Utc
-        .with_ymd_and_hms(2026, 11, 21, 12, 0, 0)
-        .single()
-        .expect("a valid time");
-    let mut app = busy_home(now, 3, 2, 5);
+    let mut app = busy_home(noon(), 3, 2, 5);
     let mem = |used_percent| {
         Some(Memory {
             used_percent,
@@ -122,12 +107,7 @@ fn each_hosts_memory_is_next_to_the_local_figure() {
         (200, "a 41% · b unreachable 3m · c 91% GATED"),
         (80, "a 41% b down 3m c 91% GATED"),
     ] {
-        update(&mut app, Msg::Resize(w, 24));
-        let mut term = Terminal::new(TestBackend::new(w, 24)).expect("a test terminal");
-        term.draw(|f| crate::tui::views::render(&app, f))
-            .expect("drawn");
-        let screen = term.backend().to_string();
-        let header: String = screen.lines().take(2).collect::<Vec<_>>().join("\n");
+        let header = header_at(&mut app, w);
         assert!(header.contains(want), "{w}: {header}");
         insta::assert_snapshot!(format!("header_hosts_{w}"), header);
     }
